@@ -1,0 +1,64 @@
+// Gateway-owned subjects and payloads.
+
+/** Events the gateway publishes on JetStream (stream GATEWAY_EVENTS). */
+export const GatewayEvents = {
+  accountRegistered: 'gateway.evt.account-registered',
+  accountDeleted: 'gateway.evt.account-deleted',
+  sessionOpened: 'gateway.evt.session-opened',
+  sessionClosed: 'gateway.evt.session-closed',
+} as const;
+
+/** Core-NATS subjects used between gateway instances (not persisted). */
+export const GatewaySubjects = {
+  /** Deliver stanzas to sessions on one instance: `gateway.cmd.deliver.<instanceId>`. */
+  deliver: (instanceId: string) => `gateway.cmd.deliver.${instanceId}`,
+  /** A local session appeared, changed presence or went away (directory replication). */
+  sessionChanged: 'gateway.evt.route-changed',
+  /** Periodic liveness of an instance, carrying its session count. */
+  heartbeat: 'gateway.evt.heartbeat',
+  /** Ask every instance for its sessions (directory bootstrap); scatter-gather. */
+  sessionsQuery: 'gateway.qry.sessions',
+  /** Ask whether a local account exists (used by services and other gateways). */
+  accountExists: 'gateway.qry.account-exists',
+} as const;
+
+/** `gateway.evt.account-registered` v1. */
+export interface AccountRegisteredV1 {
+  /** Bare JID, prepared. */
+  jid: string;
+  /** How the account came to be. */
+  via: 'in-band' | 'admin';
+}
+
+/** `gateway.evt.account-deleted` v1: every owner erases this user's data. */
+export interface AccountDeletedV1 {
+  jid: string;
+  reason: 'user' | 'admin' | 'inactivity';
+}
+
+/** `gateway.evt.session-opened` v1. No IP address, ever. */
+export interface SessionOpenedV1 {
+  /** Full JID of the session. */
+  jid: string;
+  /** Gateway instance that holds it. */
+  instanceId: string;
+  /** SASL mechanism used (statistics). */
+  mechanism: string;
+}
+
+/** `gateway.evt.session-closed` v1. */
+export interface SessionClosedV1 {
+  jid: string;
+  instanceId: string;
+  /** Why it ended, e.g. `closed`, `conflict`, `timeout`, `error`. */
+  reason: string;
+}
+
+/** `gateway.qry.account-exists` request. */
+export interface AccountExistsQuery {
+  jid: string;
+}
+/** `gateway.qry.account-exists` reply data. */
+export interface AccountExistsResult {
+  exists: boolean;
+}

@@ -1,0 +1,2 @@
+// @parley/config: typed configuration from the environment.
+export * from './config';

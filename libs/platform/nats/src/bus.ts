@@ -1,0 +1,335 @@
+// The typed bus every service uses: core NATS for routing and request/reply,
+// JetStream for events that must not be lost. All subjects and stream names pass
+// through the deployment namespace, so several deployments (or parallel test
+// suites) can share one NATS without seeing each other.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  ErrorCode,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+  Msg,
+  NatsConnection,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+  Subscription,
+  connect,
+  headers as natsHeaders,
+  nanos,
+} from 'nats';
+import type { EventEnvelope, Reply, StreamSpec } from '@parley/contracts';
+import { BusReplyError, BusUnavailableError, ReplyException, TerminalError } from './errors';
+
+/** Minimal logger shape (pino-compatible). */
+export interface BusLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const silent: BusLogger = { info() {}, warn() {}, error() {} };
+
+/** How to reach NATS. */
+export interface BusOptions {
+  url: string;
+  /** Client name shown by the NATS server (service + instance). */
+  name: string;
+  /** Prefix for every subject and stream; empty for none. Letters, digits, '-' and '_'. */
+  namespace?: string;
+  logger?: BusLogger;
+}
+
+/** What a durable consumer needs. */
+export interface ConsumeOptions<T> {
+  stream: StreamSpec;
+  /** Durable consumer name: one per (service, purpose); replicas share it. */
+  durable: string;
+  /** Subjects within the stream (un-namespaced). */
+  filterSubjects: string[];
+  /** Called once per message; resolve to ack, throw to retry later, throw TerminalError to drop. */
+  handler: (event: EventEnvelope<T>, msg: JsMsg) => Promise<void>;
+  /** Where a new consumer starts: `all` (default) or `new`. */
+  deliver?: 'all' | 'new';
+  /** Redeliveries before giving up (default 20). */
+  maxDeliver?: number;
+  /** How long a handler may take before redelivery (default 30 s). */
+  ackWaitMs?: number;
+  /** Messages handled at once (default 1: in order). */
+  concurrency?: number;
+}
+
+/** A running consumer. */
+export interface ConsumerHandle {
+  stop(): Promise<void>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Encodes a value as JSON bytes. */
+export function encodeJson(v: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(v));
+}
+/** Decodes JSON bytes. */
+export function decodeJson<T>(b: Uint8Array): T {
+  return JSON.parse(dec.decode(b)) as T;
+}
+
+export class Bus {
+  private readonly prefix: string;
+  private readonly streamPrefix: string;
+  private jsmPromise?: Promise<JetStreamManager>;
+  private readonly consumers = new Set<ConsumerHandle>();
+  readonly js: JetStreamClient;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly namespace: string,
+    private readonly log: BusLogger,
+  ) {
+    this.prefix = namespace ? `${namespace}.` : '';
+    this.streamPrefix = namespace ? `${namespace.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_` : '';
+    this.js = nc.jetstream();
+  }
+
+  /** Connects, retrying while the server comes up, with unbounded reconnects afterwards. */
+  static async connect(opts: BusOptions): Promise<Bus> {
+    const ns = opts.namespace ?? '';
+    if (ns && !/^[A-Za-z0-9_-]+$/.test(ns)) throw new Error(`invalid NATS namespace "${ns}"`);
+    const nc = await connect({
+      servers: opts.url,
+      name: opts.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+      timeout: 5000,
+    });
+    return new Bus(nc, ns, opts.logger ?? silent);
+  }
+
+  /** The wire subject for a logical subject. */
+  subject(s: string): string {
+    return this.prefix + s;
+  }
+
+  /** The wire stream name for a logical stream. */
+  streamName(spec: StreamSpec): string {
+    return this.streamPrefix + spec.name;
+  }
+
+  private jsm(): Promise<JetStreamManager> {
+    this.jsmPromise ??= this.nc.jetstreamManager();
+    return this.jsmPromise;
+  }
+
+  // ---- core NATS ----------------------------------------------------------
+
+  /** Fire-and-forget JSON publish on core NATS. */
+  publish(subject: string, data: unknown): void {
+    this.nc.publish(this.subject(subject), encodeJson(data));
+  }
+
+  /** Fire-and-forget raw publish (hot path: pre-encoded bytes). */
+  publishRaw(subject: string, data: Uint8Array): void {
+    this.nc.publish(this.subject(subject), data);
+  }
+
+  /** Subscribes to JSON messages; handler errors are logged, never thrown into NATS. */
+  subscribe<T>(subject: string, handler: (data: T, msg: Msg) => void | Promise<void>, opts: { queue?: string } = {}): Subscription {
+    return this.subscribeRaw(subject, (m) => handler(decodeJson<T>(m.data), m), opts);
+  }
+
+  /** Subscribes to raw messages. */
+  subscribeRaw(subject: string, handler: (msg: Msg) => void | Promise<void>, opts: { queue?: string } = {}): Subscription {
+    return this.nc.subscribe(this.subject(subject), {
+      queue: opts.queue,
+      callback: (err, msg) => {
+        if (err) {
+          this.log.error({ err, subject }, 'subscription error');
+          return;
+        }
+        try {
+          const r = handler(msg);
+          if (r && typeof (r as Promise<void>).catch === 'function')
+            (r as Promise<void>).catch((e) => this.log.error({ err: e, subject }, 'handler failed'));
+        } catch (e) {
+          this.log.error({ err: e, subject }, 'handler failed');
+        }
+      },
+    });
+  }
+
+  /**
+   * Request/reply with a typed answer. Resolves with the responder's data; throws
+   * {@link BusReplyError} when it answered with an error and
+   * {@link BusUnavailableError} when nobody answered (fails fast on no responders).
+   */
+  async request<T>(subject: string, data: unknown, opts: { timeoutMs?: number } = {}): Promise<T> {
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(this.subject(subject), encodeJson(data), { timeout: opts.timeoutMs ?? 5000 });
+    } catch (e) {
+      const code = (e as NatsError).code;
+      if (code === ErrorCode.NoResponders) throw new BusUnavailableError(subject, 'no-responders', { cause: e });
+      if (code === ErrorCode.Timeout) throw new BusUnavailableError(subject, 'timeout', { cause: e });
+      throw e;
+    }
+    const reply = decodeJson<Reply<T>>(msg.data);
+    if (!reply.ok) throw new BusReplyError(subject, reply.error);
+    return reply.data;
+  }
+
+  /**
+   * Answers requests on `subject` (in queue group `queue`, so replicas share the
+   * load). A thrown {@link ReplyException} becomes that error; anything else is
+   * logged and answered `internal-server-error`.
+   */
+  serve<Q, R>(subject: string, handler: (query: Q, msg: Msg) => Promise<R> | R, opts: { queue: string }): Subscription {
+    return this.subscribeRaw(
+      subject,
+      async (msg) => {
+        let reply: Reply<R>;
+        try {
+          reply = { ok: true, data: await handler(decodeJson<Q>(msg.data), msg) };
+        } catch (e) {
+          if (e instanceof ReplyException) reply = { ok: false, error: e.error };
+          else {
+            this.log.error({ err: e, subject }, 'request handler failed');
+            reply = { ok: false, error: { condition: 'internal-server-error' } };
+          }
+        }
+        if (msg.reply) msg.respond(encodeJson(reply));
+      },
+      opts,
+    );
+  }
+
+  // ---- JetStream ----------------------------------------------------------
+
+  /** Creates or updates streams to match their specs. */
+  async ensureStreams(specs: StreamSpec[]): Promise<void> {
+    const jsm = await this.jsm();
+    for (const spec of specs) {
+      const config = {
+        name: this.streamName(spec),
+        subjects: spec.subjects.map((s) => this.subject(s)),
+        retention: spec.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: nanos(spec.maxAgeMs),
+        max_msgs_per_subject: spec.maxMsgsPerSubject ?? -1,
+        duplicate_window: nanos(spec.maxAgeMs ? Math.min(2 * 60_000, spec.maxAgeMs) : 2 * 60_000),
+        description: spec.description,
+      };
+      try {
+        await jsm.streams.info(config.name);
+        await jsm.streams.update(config.name, config);
+      } catch (e) {
+        if ((e as NatsError).code === '404' || /stream not found/i.test((e as Error).message)) await jsm.streams.add(config);
+        else throw e;
+      }
+    }
+  }
+
+  /** Deletes streams (tests and uninstall only). */
+  async deleteStreams(specs: StreamSpec[]): Promise<void> {
+    const jsm = await this.jsm();
+    for (const spec of specs) {
+      try {
+        await jsm.streams.delete(this.streamName(spec));
+      } catch {
+        /* absent */
+      }
+    }
+  }
+
+  /** Publishes an event durably and waits for the stream's ack (de-duplicated by id). */
+  async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type): Promise<void> {
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', event.id);
+    await this.js.publish(this.subject(subject), encodeJson(event), { msgID: event.id, headers: h });
+  }
+
+  /**
+   * Starts a durable pull consumer. Each message is acked only after the handler
+   * resolved (after the owner's own commit); failures are redelivered with backoff.
+   */
+  async consume<T>(opts: ConsumeOptions<T>): Promise<ConsumerHandle> {
+    const jsm = await this.jsm();
+    const stream = this.streamName(opts.stream);
+    const durable = opts.durable;
+    const filters = opts.filterSubjects.map((s) => this.subject(s));
+    const cfg = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: opts.deliver === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      ack_wait: nanos(opts.ackWaitMs ?? 30_000),
+      max_deliver: opts.maxDeliver ?? 20,
+      ...(filters.length === 1 ? { filter_subject: filters[0] } : { filter_subjects: filters }),
+    };
+    try {
+      await jsm.consumers.info(stream, durable);
+      await jsm.consumers.update(stream, durable, {
+        ack_wait: cfg.ack_wait,
+        max_deliver: cfg.max_deliver,
+        ...(filters.length === 1 ? { filter_subject: filters[0] } : { filter_subjects: filters }),
+      });
+    } catch {
+      await jsm.consumers.add(stream, cfg);
+    }
+    const consumer = await this.js.consumers.get(stream, durable);
+    const messages = await consumer.consume({ max_messages: Math.max(opts.concurrency ?? 1, 16) });
+    const concurrency = opts.concurrency ?? 1;
+    const inflight = new Set<Promise<void>>();
+
+    const handle = async (m: JsMsg): Promise<void> => {
+      let event: EventEnvelope<T>;
+      try {
+        event = decodeJson<EventEnvelope<T>>(m.data);
+      } catch (e) {
+        this.log.error({ err: e, stream, durable }, 'undecodable event terminated');
+        m.term();
+        return;
+      }
+      try {
+        await opts.handler(event, m);
+        m.ack();
+      } catch (e) {
+        if (e instanceof TerminalError) {
+          this.log.error({ err: e, stream, durable, eventId: event.id }, 'event terminated');
+          m.term();
+        } else {
+          const delay = Math.min(30_000, 250 * 2 ** Math.min(m.info.redeliveryCount, 7));
+          this.log.warn({ err: e, stream, durable, eventId: event.id, delay }, 'event failed, will retry');
+          m.nak(delay);
+        }
+      }
+    };
+
+    const loop = (async () => {
+      for await (const m of messages) {
+        const p = handle(m).finally(() => inflight.delete(p));
+        inflight.add(p);
+        if (inflight.size >= concurrency) await Promise.race(inflight);
+      }
+      await Promise.all(inflight);
+    })().catch((e) => this.log.error({ err: e, stream, durable }, 'consumer loop ended'));
+
+    const h: ConsumerHandle = {
+      stop: async () => {
+        this.consumers.delete(h);
+        await messages.close().catch(() => undefined);
+        await loop;
+      },
+    };
+    this.consumers.add(h);
+    return h;
+  }
+
+  /** Stops consumers, flushes and closes the connection. */
+  async close(): Promise<void> {
+    for (const c of [...this.consumers]) await c.stop();
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+}

@@ -1,0 +1,91 @@
+// One Postgres database per service, reached through TypeORM. Each service names
+// its database; the server comes from DATABASE_URL unless the service has its own
+// <SERVICE>_DATABASE_URL (e.g. a managed database per service in production).
+import { Client } from 'pg';
+import { DataSource, DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+
+/** Default server when DATABASE_URL is unset (the dev machine's local Postgres). */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * The database URL of one service: `<SERVICE>_DATABASE_URL` if set, else
+ * `DATABASE_URL` (or the local default) with the database `parley_<service>`.
+ */
+export function serviceDatabaseUrl(service: string, env: Record<string, string | undefined> = process.env): string {
+  const own = env[`${service.toUpperCase()}_DATABASE_URL`];
+  if (own) return own;
+  const u = new URL(env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  u.pathname = `/${env.DATABASE_PREFIX || 'parley'}_${service}`;
+  return u.toString();
+}
+
+/** Hides the password of a URL for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+/** Creates the database of `url` when it does not exist (needs CREATEDB on the server). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`refusing to create database with unusual name "${name}"`);
+  const probe = new Client({ connectionString: url });
+  try {
+    await probe.connect();
+    await probe.end();
+    return;
+  } catch (e) {
+    await probe.end().catch(() => undefined);
+    if ((e as { code?: string }).code !== '3D000') throw e; // 3D000: database does not exist
+  }
+  const adminUrl = new URL(url);
+  adminUrl.pathname = '/postgres';
+  const admin = new Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42P04') throw e; // created meanwhile
+  } finally {
+    await admin.end();
+  }
+}
+
+/** What a service's data source consists of. */
+export interface ServiceDataSourceOptions {
+  url: string;
+  entities: MixedList<Function | string | EntitySchema>;
+  migrations: MixedList<Function | string>;
+  /** Pool size (default 10). */
+  poolSize?: number;
+}
+
+/** TypeORM options for a service: no synchronize, explicit migrations. */
+export function dataSourceOptions(o: ServiceDataSourceOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: o.url,
+    entities: o.entities,
+    migrations: o.migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: { max: o.poolSize ?? 10 },
+  };
+}
+
+/** Creates the database if needed, connects, and applies pending migrations. */
+export async function openDataSource(o: ServiceDataSourceOptions, opts: { migrate?: boolean } = {}): Promise<DataSource> {
+  await ensureDatabase(o.url);
+  const ds = new DataSource(dataSourceOptions(o));
+  await ds.initialize();
+  if (opts.migrate ?? true) await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}

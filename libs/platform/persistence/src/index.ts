@@ -1,0 +1,3 @@
+// @parley/persistence: one Postgres database per service, via TypeORM.
+export * from './database';
+export * from './nest';

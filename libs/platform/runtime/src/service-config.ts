@@ -1,0 +1,34 @@
+// Options every service shares. Each service spreads these into its own spec.
+import { opt } from '@parley/config';
+
+/** Health/metrics HTTP ports by service (defaults; HTTP_PORT overrides). */
+export const DEFAULT_HTTP_PORTS = {
+  gateway: 8080,
+  roster: 8081,
+  offline: 8082,
+  archive: 8083,
+  upload: 8084,
+  profile: 8085,
+  janitor: 8086,
+} as const;
+
+/** The common options of a service. */
+export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
+  return {
+    XMPP_DOMAIN: opt.str({ doc: 'The XMPP domain this deployment serves (e.g. `example.org`).', default: 'localhost' }),
+    NATS_URL: opt.url({ doc: 'NATS server (JetStream enabled).', default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls', 'ws', 'wss'] }),
+    NATS_NAMESPACE: opt.str({
+      doc: 'Prefix for every NATS subject and stream, to share one NATS between deployments. Empty for none.',
+      default: '',
+      pattern: /^[A-Za-z0-9_-]*$/,
+    }),
+    DATABASE_URL: opt.url({
+      doc: 'PostgreSQL server; each service uses its own database `parley_<service>` on it unless `<SERVICE>_DATABASE_URL` is set.',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+      protocols: ['postgres', 'postgresql'],
+    }),
+    HTTP_PORT: opt.int({ doc: 'Port for /healthz, /readyz and /metrics.', default: DEFAULT_HTTP_PORTS[service], min: 0, max: 65535 }),
+    HTTP_HOST: opt.str({ doc: 'Address the health/metrics HTTP server binds.', default: '127.0.0.1' }),
+    INSTANCE_ID: opt.str({ doc: 'Unique name of this process (defaults to a random id).', default: '', pattern: /^[A-Za-z0-9_-]*$/ }),
+  };
+}

@@ -1,0 +1,2 @@
+// @parley/testing-stack: real NATS and Postgres for tests.
+export * from './infra';

@@ -1,0 +1,3 @@
+// @parley/stanza: namespaces, stanza and stream errors, common stanza helpers.
+export * from './ns';
+export * from './errors';

@@ -1,0 +1,16 @@
+// Entry point of the archive service.
+import 'reflect-metadata';
+import { runService } from '@parley/runtime';
+import { AppModule } from './app.module';
+import { loadArchiveConfig } from './config/config';
+
+async function main(): Promise<void> {
+  const config = loadArchiveConfig();
+  await runService(AppModule.forRoot(config), { service: 'archive', httpPort: config.HTTP_PORT, httpHost: config.HTTP_HOST });
+}
+
+main().catch((e) => {
+  // eslint-disable-next-line no-console
+  console.error(`archive failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// Entities of the archive database.
+export const entities: Function[] = [];

@@ -1,0 +1,16 @@
+// Entry point of the offline service.
+import 'reflect-metadata';
+import { runService } from '@parley/runtime';
+import { AppModule } from './app.module';
+import { loadOfflineConfig } from './config/config';
+
+async function main(): Promise<void> {
+  const config = loadOfflineConfig();
+  await runService(AppModule.forRoot(config), { service: 'offline', httpPort: config.HTTP_PORT, httpHost: config.HTTP_HOST });
+}
+
+main().catch((e) => {
+  // eslint-disable-next-line no-console
+  console.error(`offline failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});

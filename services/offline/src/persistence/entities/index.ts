@@ -1,0 +1,2 @@
+// Entities of the offline database.
+export const entities: Function[] = [];

@@ -1,0 +1,2 @@
+// Entities of the roster database.
+export const entities: Function[] = [];
