@@ -1,11 +1,39 @@
 // Configuration of the offline service: typed, bounded, documented (see README).
 import { ConfigOf, loadConfig, opt } from '@parley/config';
+import { OFFLINE_INBOX } from '@parley/contracts';
 import { commonOptions } from '@parley/runtime';
 
 /** Every option the offline service reads. */
 export const offlineConfigSpec = {
   ...commonOptions('offline'),
   DB_POOL_SIZE: opt.int({ doc: 'Postgres connections of this service.', default: 10, min: 1, max: 200 }),
+  OFFLINE_QUOTA: opt.int({
+    doc: 'Most messages waiting for one user; past it a message is refused and `offline.evt.delivery-failed` (reason `quota`) is published.',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+  }),
+  OFFLINE_RETENTION: opt.duration({
+    doc: 'Undelivered messages older than this (by arrival time) are deleted by the sweep, silently (no bounce).',
+    default: '30d',
+    min: '1s',
+    max: '365d',
+  }),
+  OFFLINE_SWEEP_INTERVAL: opt.duration({ doc: 'How often this instance runs the retention sweep (also on `offline.cmd.sweep`).', default: '1h', min: '1s', max: '7d' }),
+  OFFLINE_DEDUP_WINDOW: opt.duration({
+    doc:
+      'How long handled hand-off ids (no content, no JID) and hashed account-deletion markers are kept, so a redelivered ' +
+      'or in-flight message is not stored again. Must cover the OFFLINE_INBOX stream max age (3d).',
+    default: '4d',
+    min: `${Math.ceil(OFFLINE_INBOX.maxAgeMs / 1000)}s`,
+    max: '30d',
+  }),
+  OFFLINE_FETCH_MAX_BYTES: opt.bytes({
+    doc: 'Upper bound of one `offline.qry.fetch` reply page (JSON); keep below the NATS max_payload (1MiB by default).',
+    default: '512KiB',
+    min: 16 * 1024,
+    max: 8 * 1024 * 1024,
+  }),
 };
 
 /** The offline service's validated configuration. */

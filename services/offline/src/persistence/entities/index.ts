@@ -1,2 +1,7 @@
 // Entities of the offline database.
-export const entities: Function[] = [];
+import { ErasedAccountEntity } from './erased-account.entity';
+import { HandOffReceiptEntity } from './hand-off-receipt.entity';
+import { OfflineMessageEntity } from './offline-message.entity';
+
+export { ErasedAccountEntity, HandOffReceiptEntity, OfflineMessageEntity };
+export const entities: Function[] = [OfflineMessageEntity, HandOffReceiptEntity, ErasedAccountEntity];

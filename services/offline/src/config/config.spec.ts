@@ -1,0 +1,21 @@
+import { describeConfig } from '@parley/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadOfflineConfig, offlineConfigSpec } from './config';
+
+describe('offline configuration', () => {
+  it('defaults to a 1000-message quota, 30 days retention and an hourly sweep', () => {
+    const c = loadOfflineConfig({});
+    expect(c.OFFLINE_QUOTA).toBe(1000);
+    expect(c.OFFLINE_RETENTION).toBe(30 * 24 * 3600 * 1000);
+    expect(c.OFFLINE_SWEEP_INTERVAL).toBe(3600 * 1000);
+  });
+
+  it('refuses a de-duplication window shorter than the inbox stream keeps hand-offs', () => {
+    expect(() => loadOfflineConfig({ OFFLINE_DEDUP_WINDOW: '1d' })).toThrow(/OFFLINE_DEDUP_WINDOW/);
+  });
+
+  it('is documented in the README as it is', () => {
+    expect(readFileSync(join(__dirname, '../../README.md'), 'utf8')).toContain(describeConfig(offlineConfigSpec));
+  });
+});

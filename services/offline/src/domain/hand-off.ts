@@ -1,0 +1,64 @@
+// Reading an `offline.cmd.store` hand-off defensively: the bus is a boundary.
+import type { EventEnvelope, OfflineStoreV1 } from '@parley/contracts';
+import { userKey } from './user-key';
+
+/** A validated hand-off, ready for the store decision. */
+export interface HandOff {
+  /** Envelope id: the message id and XEP-0013 node. */
+  id: string;
+  /** Recipient key ({@link userKey} of `to`). */
+  user: string;
+  from: string;
+  /** As stated by the gateway (absent → `normal`); may be an unknown string, refused later. */
+  type: string;
+  stanzaId?: string;
+  noStore: boolean;
+  chatStateOnly: boolean;
+  arrivedAt: Date;
+  stanza: string;
+}
+
+/** Longest accepted hand-off id (the gateway uses UUIDs). */
+export const MAX_ID_LENGTH = 200;
+/** RFC 7622: each JID part is at most 1023 octets. */
+const MAX_JID_LENGTH = 3071;
+
+const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+function validDate(v: unknown): Date | undefined {
+  if (typeof v !== 'string') return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/**
+ * The hand-off in `e`, or the reason it can never be stored. A missing or invalid
+ * `arrivedAt` falls back to the envelope's `occurredAt`, then to `now`: a message is
+ * not dropped over a timestamp.
+ */
+export function readHandOff(e: EventEnvelope<Partial<OfflineStoreV1>>, now: Date): { ok: true; handOff: HandOff } | { ok: false; problem: string } {
+  const d = (e?.data ?? {}) as Partial<OfflineStoreV1>;
+  if (!str(e?.id) || e.id.length > MAX_ID_LENGTH) return { ok: false, problem: 'envelope id missing or too long' };
+  if (!str(d.to) || d.to.length > MAX_JID_LENGTH || !d.to.includes('@')) return { ok: false, problem: 'to is not a bare JID' };
+  if (!str(d.from) || d.from.length > MAX_JID_LENGTH) return { ok: false, problem: 'from missing' };
+  if (!str(d.stanza)) return { ok: false, problem: 'stanza missing' };
+  if (d.type !== undefined && typeof d.type !== 'string') return { ok: false, problem: 'type is not a string' };
+  // XML cannot contain U+0000 and Postgres text cannot store it: such a hand-off could never commit.
+  if ([d.to, d.from, d.stanza, d.type, d.stanzaId, e.id].some((v) => typeof v === 'string' && v.includes('\u0000')))
+    return { ok: false, problem: 'NUL character' };
+  const stanzaId = typeof d.stanzaId === 'string' && d.stanzaId.length > 0 ? d.stanzaId.slice(0, 1024) : undefined;
+  return {
+    ok: true,
+    handOff: {
+      id: e.id,
+      user: userKey(d.to),
+      from: d.from,
+      type: d.type || 'normal',
+      stanzaId,
+      noStore: d.noStore === true,
+      chatStateOnly: d.chatStateOnly === true,
+      arrivedAt: validDate(d.arrivedAt) ?? validDate(e.occurredAt) ?? now,
+      stanza: d.stanza,
+    },
+  };
+}

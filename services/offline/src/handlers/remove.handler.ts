@@ -1,0 +1,20 @@
+// offline.cmd.remove: XEP-0013 §2.5 removing specific messages; item-not-found (and
+// nothing removed) when one of the nodes does not exist.
+import { Inject, Injectable } from '@nestjs/common';
+import { OfflineDeletedResult, OfflineIdsCommand, OfflineSubjects } from '@parley/contracts';
+import { ReplyException } from '@parley/nats';
+import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
+import { RequestHandler, requireIds, requireUser } from './tokens';
+
+@Injectable()
+export class RemoveHandler implements RequestHandler<OfflineIdsCommand, OfflineDeletedResult> {
+  readonly subject = OfflineSubjects.remove;
+  constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
+
+  async handle(q: OfflineIdsCommand): Promise<OfflineDeletedResult> {
+    const user = requireUser(q);
+    const deleted = await this.store.deleteExactly(user, requireIds(q));
+    if (deleted === undefined) throw ReplyException.of('item-not-found', 'no such offline message');
+    return { deleted };
+  }
+}

@@ -1,0 +1,42 @@
+// Retention on the service's own timer, with a short retention setting, and the
+// expiry of de-duplication markers.
+import { GatewayEvents, OfflineCountResult, OfflineEvents, OfflineSubjects, OfflineSweepResult, envelope } from '@parley/contracts';
+import { waitFor } from '@parley/testing-stack';
+import { Harness, handOff, startHarness } from './testing/harness';
+
+describe('offline retention', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ OFFLINE_RETENTION: '2s', OFFLINE_SWEEP_INTERVAL: '1s' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const count = async (user: string) => (await h.bus.request<OfflineCountResult>(OfflineSubjects.count, { user })).count;
+
+  it('deletes messages past a short retention on its own timer and publishes swept', async () => {
+    const user = 'alice@localhost';
+    await handOff(h.bus, { from: 'bOb@localhost/phone', to: user, body: 'expiring', arrivedAt: new Date(Date.now() - 60_000) });
+    const swept = await waitFor(() => h.events.find((e) => e.type === OfflineEvents.swept && e.data.trigger === 'timer' && e.data.messagesDeleted >= 1), {
+      what: 'a timer sweep that deleted the message',
+    });
+    expect(swept.data).toMatchObject({ retentionMs: 2000 });
+    expect(await count(user)).toBe(0);
+    expect(h.events.some((e) => e.type === OfflineEvents.deliveryFailed)).toBe(false);
+  });
+
+  it('forgets hand-off receipts and erased-account markers after the de-duplication window', async () => {
+    await h.bus.publishEvent(envelope(GatewayEvents.accountDeleted, { jid: 'gone@localhost', reason: 'inactivity' }));
+    await waitFor(async () => (await h.sql('SELECT count(*)::int AS n FROM erased_account'))[0].n === 1, { what: 'marker' });
+    expect((await h.sql('SELECT count(*)::int AS n FROM hand_off_receipt'))[0].n).toBeGreaterThanOrEqual(1);
+    await h.sql(`UPDATE hand_off_receipt SET decided_at = now() - interval '5 days'`);
+    await h.sql(`UPDATE erased_account SET erased_at = now() - interval '5 days'`);
+    // The timer may get there first; the command runs after any sweep in progress.
+    await h.bus.request<OfflineSweepResult>(OfflineSubjects.sweep, {});
+    await waitFor(() => h.events.filter((e) => e.type === OfflineEvents.swept).reduce((n, e) => n + e.data.markersDeleted, 0) >= 2, { what: 'swept events counting the markers' });
+    expect(await h.sql('SELECT * FROM hand_off_receipt')).toEqual([]);
+    expect(await h.sql('SELECT * FROM erased_account')).toEqual([]);
+  });
+});

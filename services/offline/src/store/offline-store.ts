@@ -1,0 +1,62 @@
+// The offline store port: what the handlers need, whatever keeps the messages.
+import type { OfflineFailureReason } from '@parley/contracts';
+import type { HandOff } from '../domain/hand-off';
+import type { NotStorable } from '../domain/storable';
+import type { Cursor } from './cursor';
+
+/** What became of a hand-off. `duplicate` when it had been handled before (nothing changed now). */
+export type AcceptOutcome =
+  | { kind: 'stored'; duplicate: boolean }
+  | { kind: 'refused'; reason: OfflineFailureReason; detail?: NotStorable; at: Date; duplicate: boolean };
+
+/** A stored message as the store returns it. */
+export interface StoredMessage {
+  seq: string;
+  id: string;
+  from: string;
+  type: string;
+  stanzaId?: string;
+  arrivedAt: Date;
+  stanza: string;
+}
+
+/** A page of results in arrival order. */
+export interface Page<T> {
+  items: T[];
+  /** Set when more items follow. */
+  next?: Cursor;
+}
+
+/** Counts deleted by one sweep. */
+export interface SweepCounts {
+  messages: number;
+  markers: number;
+}
+
+/** Injection token of the {@link OfflineStore}. */
+export const OFFLINE_STORE = Symbol('OFFLINE_STORE');
+
+/** Offline message storage. `user` is always a {@link userKey}. */
+export interface OfflineStore {
+  /**
+   * Decides and records one hand-off atomically (per user serialised): stores it, or
+   * records why not. A hand-off id seen before returns the recorded outcome.
+   */
+  accept(h: HandOff, o: { quota: number; now: Date }): Promise<AcceptOutcome>;
+  /** The user's messages in arrival order after `after`, at most `limit` and about `maxBytes` of JSON (always at least one). */
+  page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>>;
+  /** How many of `ids` exist for the user. */
+  countExisting(user: string, ids: string[]): Promise<number>;
+  count(user: string): Promise<number>;
+  /** Headers (no stanza) in arrival order. */
+  headers(user: string, o: { after?: Cursor; limit: number }): Promise<Page<Omit<StoredMessage, 'stanza' | 'type' | 'stanzaId'>>>;
+  /** Deletes those of `ids` that exist; returns how many. */
+  deleteIds(user: string, ids: string[]): Promise<number>;
+  /** Deletes all of `ids`, or none when one does not exist (then returns undefined). */
+  deleteExactly(user: string, ids: string[]): Promise<number | undefined>;
+  purge(user: string): Promise<number>;
+  /** Deletes the user's messages and remembers (hashed) that the account was deleted at `erasedAt`. */
+  eraseAccount(user: string, erasedAt: Date): Promise<number>;
+  /** Deletes messages that arrived before `messagesBefore` and markers decided before `markersBefore`. */
+  sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts>;
+}

@@ -1,0 +1,224 @@
+// Postgres implementation of the offline store. Plain SQL: every statement here is
+// about ordering, locking or counting, which reads better than a query builder.
+import { DataSource, EntityManager } from 'typeorm';
+import type { OfflineFailureReason } from '@parley/contracts';
+import { decideStore } from '../domain/decide';
+import type { HandOff } from '../domain/hand-off';
+import { storability, type NotStorable } from '../domain/storable';
+import { userHash } from '../domain/user-key';
+import type { Cursor } from './cursor';
+import type { AcceptOutcome, OfflineStore, Page, StoredMessage, SweepCounts } from './offline-store';
+
+/** Advisory-lock class of "one user's offline queue" (the second key is hashtext(user)). */
+const USER_LOCK = 6121;
+/** Rows deleted per statement by the sweep, so it never holds long locks. */
+const SWEEP_BATCH = 5000;
+/** JSON overhead budgeted per message besides its stanza (ids, JIDs, times, keys). */
+const PER_MESSAGE_OVERHEAD = 512;
+
+interface MessageRow {
+  seq: string;
+  id: string;
+  from_jid: string;
+  message_type: string;
+  stanza_id: string | null;
+  stanza: string;
+  arrived_at: Date;
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  return {
+    seq: r.seq,
+    id: r.id,
+    from: r.from_jid,
+    type: r.message_type,
+    stanzaId: r.stanza_id ?? undefined,
+    arrivedAt: r.arrived_at,
+    stanza: r.stanza,
+  };
+}
+
+const unique = (ids: string[]): string[] => [...new Set(ids)];
+
+export class TypeOrmOfflineStore implements OfflineStore {
+  constructor(private readonly ds: DataSource) {}
+
+  private lockUser(em: EntityManager, user: string): Promise<unknown> {
+    return em.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_LOCK, user]);
+  }
+
+  async accept(h: HandOff, o: { quota: number; now: Date }): Promise<AcceptOutcome> {
+    return this.ds.transaction(async (em) => {
+      // Serialises hand-offs, erasure and redeliveries of one user: the quota count and
+      // the receipt check below cannot race with another replica.
+      await this.lockUser(em, h.user);
+      const seen: Array<{ outcome: string; reason: string | null; detail: string | null; decided_at: Date }> = await em.query(
+        'SELECT outcome, reason, detail, decided_at FROM hand_off_receipt WHERE id = $1',
+        [h.id],
+      );
+      if (seen.length) {
+        const r = seen[0];
+        if (r.outcome === 'stored') return { kind: 'stored', duplicate: true };
+        return {
+          kind: 'refused',
+          reason: r.reason as OfflineFailureReason,
+          detail: (r.detail ?? undefined) as NotStorable | undefined,
+          at: r.decided_at,
+          duplicate: true,
+        };
+      }
+      const [erased]: Array<{ erased_at: Date }> = await em.query('SELECT erased_at FROM erased_account WHERE user_hash = $1', [userHash(h.user)]);
+      const [{ n: pending }]: Array<{ n: number }> = await em.query('SELECT count(*)::int AS n FROM offline_message WHERE user_jid = $1', [h.user]);
+      const decision = decideStore({
+        storability: storability({ type: h.type, noStore: h.noStore, chatStateOnly: h.chatStateOnly, stanza: h.stanza }),
+        arrivedAt: h.arrivedAt,
+        accountErasedAt: erased?.erased_at,
+        pending,
+        quota: o.quota,
+      });
+      if (decision.kind === 'store') {
+        await em.query(
+          `INSERT INTO offline_message (id, user_jid, from_jid, message_type, stanza_id, stanza, arrived_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+          [h.id, h.user, h.from, h.type, h.stanzaId ?? null, h.stanza, h.arrivedAt],
+        );
+        await em.query(`INSERT INTO hand_off_receipt (id, outcome, decided_at) VALUES ($1, 'stored', $2)`, [h.id, o.now]);
+        return { kind: 'stored', duplicate: false };
+      }
+      await em.query(`INSERT INTO hand_off_receipt (id, outcome, reason, detail, decided_at) VALUES ($1, 'refused', $2, $3, $4)`, [
+        h.id,
+        decision.reason,
+        decision.detail ?? null,
+        o.now,
+      ]);
+      return { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now, duplicate: false };
+    });
+  }
+
+  async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {
+    // Choose the page by stanza sizes first (octet_length reads the TOAST header only),
+    // then read just the chosen stanzas. A JSON-escaped stanza is at most twice its size.
+    const rows: Array<MessageRow & { total: number }> = await this.ds.query(
+      `WITH ordered AS (
+         SELECT seq,
+                sum(2 * octet_length(stanza) + ${PER_MESSAGE_OVERHEAD}) OVER w AS running,
+                row_number() OVER w AS rn,
+                count(*) OVER () AS total
+           FROM offline_message
+          WHERE user_jid = $1
+            AND ($2::timestamptz IS NULL OR (arrived_at, seq) > ($2::timestamptz, $3::bigint))
+            AND ($4::text[] IS NULL OR id = ANY($4::text[]))
+         WINDOW w AS (ORDER BY arrived_at, seq)
+       )
+       SELECT m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, o.total::int AS total
+         FROM ordered o JOIN offline_message m ON m.seq = o.seq
+        WHERE o.rn <= $5 AND (o.rn = 1 OR o.running <= $6)
+        ORDER BY m.arrived_at, m.seq`,
+      [user, o.after?.arrivedAt ?? null, o.after?.seq ?? '0', o.ids ? unique(o.ids) : null, o.limit, o.maxBytes],
+    );
+    const items = rows.map(toMessage);
+    const last = items[items.length - 1];
+    const more = rows.length > 0 && rows.length < rows[0].total;
+    return { items, next: more && last ? { arrivedAt: last.arrivedAt, seq: last.seq } : undefined };
+  }
+
+  async countExisting(user: string, ids: string[]): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await this.ds.query(
+      'SELECT count(*)::int AS n FROM offline_message WHERE user_jid = $1 AND id = ANY($2::text[])',
+      [user, unique(ids)],
+    );
+    return n;
+  }
+
+  async count(user: string): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await this.ds.query('SELECT count(*)::int AS n FROM offline_message WHERE user_jid = $1', [user]);
+    return n;
+  }
+
+  async headers(user: string, o: { after?: Cursor; limit: number }): Promise<Page<Omit<StoredMessage, 'stanza' | 'type' | 'stanzaId'>>> {
+    const rows: Array<Pick<MessageRow, 'seq' | 'id' | 'from_jid' | 'arrived_at'>> = await this.ds.query(
+      `SELECT seq::text AS seq, id, from_jid, arrived_at
+         FROM offline_message
+        WHERE user_jid = $1 AND ($2::timestamptz IS NULL OR (arrived_at, seq) > ($2::timestamptz, $3::bigint))
+        ORDER BY arrived_at, seq
+        LIMIT $4`,
+      [user, o.after?.arrivedAt ?? null, o.after?.seq ?? '0', o.limit + 1],
+    );
+    const items = rows.slice(0, o.limit).map((r) => ({ seq: r.seq, id: r.id, from: r.from_jid, arrivedAt: r.arrived_at }));
+    const last = items[items.length - 1];
+    return { items, next: rows.length > o.limit && last ? { arrivedAt: last.arrivedAt, seq: last.seq } : undefined };
+  }
+
+  private async deleteWhere(em: EntityManager, where: string, params: unknown[]): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await em.query(
+      `WITH d AS (DELETE FROM offline_message WHERE ${where} RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      params,
+    );
+    return n;
+  }
+
+  deleteIds(user: string, ids: string[]): Promise<number> {
+    return this.deleteWhere(this.ds.manager, 'user_jid = $1 AND id = ANY($2::text[])', [user, unique(ids)]);
+  }
+
+  async deleteExactly(user: string, ids: string[]): Promise<number | undefined> {
+    const wanted = unique(ids);
+    return this.ds.transaction(async (em) => {
+      const n = await this.deleteWhere(em, 'user_jid = $1 AND id = ANY($2::text[])', [user, wanted]);
+      if (n !== wanted.length) {
+        // Rolls the partial delete back: XEP-0013 removal is all or nothing here.
+        throw new MissingIds();
+      }
+      return n;
+    }).catch((e: unknown) => {
+      if (e instanceof MissingIds) return undefined;
+      throw e;
+    });
+  }
+
+  purge(user: string): Promise<number> {
+    return this.deleteWhere(this.ds.manager, 'user_jid = $1', [user]);
+  }
+
+  async eraseAccount(user: string, erasedAt: Date): Promise<number> {
+    return this.ds.transaction(async (em) => {
+      await this.lockUser(em, user);
+      const n = await this.deleteWhere(em, 'user_jid = $1', [user]);
+      await em.query(
+        `INSERT INTO erased_account (user_hash, erased_at) VALUES ($1, $2)
+         ON CONFLICT (user_hash) DO UPDATE SET erased_at = GREATEST(erased_account.erased_at, EXCLUDED.erased_at)`,
+        [userHash(user), erasedAt],
+      );
+      return n;
+    });
+  }
+
+  async sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts> {
+    const batched = async (sql: string, cutoff: Date): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const [{ n }]: Array<{ n: number }> = await this.ds.query(sql, [cutoff, SWEEP_BATCH]);
+        total += n;
+        if (n < SWEEP_BATCH) return total;
+      }
+    };
+    const messages = await batched(
+      `WITH d AS (DELETE FROM offline_message WHERE seq IN (SELECT seq FROM offline_message WHERE arrived_at < $1 LIMIT $2) RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+      o.messagesBefore,
+    );
+    const receipts = await batched(
+      `WITH d AS (DELETE FROM hand_off_receipt WHERE id IN (SELECT id FROM hand_off_receipt WHERE decided_at < $1 LIMIT $2) RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+      o.markersBefore,
+    );
+    const erased = await batched(
+      `WITH d AS (DELETE FROM erased_account WHERE user_hash IN (SELECT user_hash FROM erased_account WHERE erased_at < $1 LIMIT $2) RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+      o.markersBefore,
+    );
+    return { messages, markers: receipts + erased };
+  }
+}
+
+class MissingIds extends Error {}

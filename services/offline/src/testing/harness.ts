@@ -1,0 +1,118 @@
+// Test harness: the offline app in-process against real NATS + Postgres, and a client
+// bus in the same namespace that plays the gateway.
+import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  EventEnvelope,
+  GATEWAY_EVENTS,
+  OFFLINE_EVENTS,
+  OFFLINE_INBOX,
+  OfflineStoreV1,
+  OfflineSubjects,
+  envelope,
+} from '@parley/contracts';
+import { Bus, ConsumerHandle } from '@parley/nats';
+import { TestDatabase, createTestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { AppModule } from '../app.module';
+import { loadOfflineConfig } from '../config/config';
+
+/** A running offline service plus what a test needs to talk to it. */
+export interface Harness {
+  env: Record<string, string>;
+  bus: Bus;
+  db: TestDatabase;
+  app: INestApplicationContext;
+  /** Starts a fresh app instance on the same database and namespace (after `stopApp`). */
+  startApp(): Promise<void>;
+  stopApp(): Promise<void>;
+  /** Events seen on OFFLINE_EVENTS since the harness started. */
+  events: EventEnvelope<any>[];
+  sql<T = any>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Boots the app with `overrides` on top of test defaults. */
+export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+  process.env.LOG_LEVEL ??= 'warn';
+  const { natsUrl } = await testInfra();
+  const namespace = uniqueNamespace('off');
+  const db = await createTestDatabase('offline');
+  const env: Record<string, string> = {
+    NATS_URL: natsUrl,
+    NATS_NAMESPACE: namespace,
+    OFFLINE_DATABASE_URL: db.url,
+    HTTP_PORT: '0',
+    XMPP_DOMAIN: 'localhost',
+    LOG_LEVEL: process.env.LOG_LEVEL,
+    ...overrides,
+  };
+  const bus = await Bus.connect({ url: natsUrl, name: 'offline-spec-gateway', namespace });
+  const pg = new Client({ connectionString: db.url });
+  const events: EventEnvelope<any>[] = [];
+  const h: Harness = {
+    env,
+    bus,
+    db,
+    app: undefined as unknown as INestApplicationContext,
+    events,
+    async startApp() {
+      h.app = await NestFactory.createApplicationContext(AppModule.forRoot(loadOfflineConfig(env), env), { logger: false });
+    },
+    async stopApp() {
+      await h.app.close();
+    },
+    async sql(text, params) {
+      return (await pg.query(text, params as unknown[])).rows;
+    },
+    async close() {
+      await h.app?.close().catch(() => undefined);
+      await observer.stop();
+      await pg.end();
+      await bus.deleteStreams([OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS]);
+      await bus.close();
+      await db.drop();
+    },
+  };
+  await h.startApp();
+  await pg.connect();
+  const observer: ConsumerHandle = await bus.consume({
+    stream: OFFLINE_EVENTS,
+    durable: 'spec-observer',
+    filterSubjects: ['offline.evt.>'],
+    handler: async (e) => {
+      events.push(e);
+    },
+  });
+  return h;
+}
+
+/** A chat stanza as the gateway would serialise it. */
+export function chatStanza(o: { from: string; to: string; id?: string; body: string; type?: string; extra?: string }): string {
+  const type = o.type ?? 'chat';
+  const id = o.id ? ` id='${o.id}'` : '';
+  return `<message xmlns='jabber:client' from='${o.from}' to='${o.to}' type='${type}'${id}><body>${o.body}</body>${o.extra ?? ''}</message>`;
+}
+
+/** Hands a message to offline storage as the gateway does; returns the envelope id. */
+export async function handOff(
+  bus: Bus,
+  o: { from: string; to: string; body: string; stanzaId?: string; type?: OfflineStoreV1['type']; noStore?: boolean; chatStateOnly?: boolean; arrivedAt?: Date; id?: string; extra?: string },
+): Promise<string> {
+  const type = o.type ?? 'chat';
+  const data: OfflineStoreV1 = {
+    to: o.to,
+    from: o.from,
+    type,
+    stanzaId: o.stanzaId,
+    noStore: o.noStore ?? false,
+    chatStateOnly: o.chatStateOnly,
+    arrivedAt: (o.arrivedAt ?? new Date()).toISOString(),
+    stanza: chatStanza({ from: o.from, to: o.to, id: o.stanzaId, body: o.body, type, extra: o.extra }),
+  };
+  const e = envelope(OfflineSubjects.store, data, { id: o.id ?? randomUUID() });
+  await bus.publishEvent(e);
+  return e.id;
+}
