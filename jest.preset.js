@@ -27,4 +27,5 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@xmpp|ltx)/)'],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
+  reporters: ['default', path.join(__dirname, 'tools/jest-summary-reporter.js')],
 };

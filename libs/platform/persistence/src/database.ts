@@ -81,11 +81,41 @@ export function dataSourceOptions(o: ServiceDataSourceOptions): DataSourceOption
   };
 }
 
-/** Creates the database if needed, connects, and applies pending migrations. */
-export async function openDataSource(o: ServiceDataSourceOptions, opts: { migrate?: boolean } = {}): Promise<DataSource> {
+/**
+ * Runs `fn` while holding a Postgres advisory lock on the database, so replicas
+ * starting together apply migrations one at a time.
+ */
+export async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('parley-migrations'))`);
+    return await fn();
+  } finally {
+    await lock.end().catch(() => undefined); // ending the session releases the lock
+  }
+}
+
+/** Applies pending migrations of a service database (creating it first), under the migration lock. */
+export async function migrateDatabase(o: ServiceDataSourceOptions): Promise<string[]> {
   await ensureDatabase(o.url);
+  return withMigrationLock(o.url, async () => {
+    const ds = new DataSource({ ...dataSourceOptions(o), extra: { max: 1 } });
+    await ds.initialize();
+    try {
+      const done = await ds.runMigrations({ transaction: 'each' });
+      return done.map((m) => m.name);
+    } finally {
+      await ds.destroy();
+    }
+  });
+}
+
+/** Creates the database if needed, applies pending migrations, and connects. */
+export async function openDataSource(o: ServiceDataSourceOptions, opts: { migrate?: boolean } = {}): Promise<DataSource> {
+  if (opts.migrate ?? true) await migrateDatabase(o);
+  else await ensureDatabase(o.url);
   const ds = new DataSource(dataSourceOptions(o));
   await ds.initialize();
-  if (opts.migrate ?? true) await ds.runMigrations({ transaction: 'each' });
   return ds;
 }

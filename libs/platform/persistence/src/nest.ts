@@ -3,7 +3,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MixedList, EntitySchema } from 'typeorm';
-import { dataSourceOptions, ensureDatabase } from './database';
+import { dataSourceOptions, ensureDatabase, migrateDatabase } from './database';
 
 /** What {@link PersistenceModule.forService} needs. */
 export interface ServicePersistence {
@@ -26,8 +26,9 @@ export class PersistenceModule {
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
             const p = factory();
-            await ensureDatabase(p.url);
-            return { ...dataSourceOptions(p), migrationsRun: p.migrate ?? true, migrationsTransactionMode: 'each' as const };
+            if (p.migrate ?? true) await migrateDatabase(p);
+            else await ensureDatabase(p.url);
+            return dataSourceOptions(p);
           },
         }),
       ],

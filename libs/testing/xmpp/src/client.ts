@@ -1,0 +1,98 @@
+// Real XMPP clients for end-to-end tests: @xmpp/client over real sockets, plus
+// helpers to wait for stanzas (tests wait for conditions, never sleep).
+import { client as xmppClient, xml, type XmlElement } from '@xmpp/client';
+import { ScramSha256Mechanism } from './scram-sha-256';
+
+type Ltx = XmlElement;
+
+/** Options of {@link connectClient}. */
+export interface ConnectOptions {
+  port: number;
+  username: string;
+  password: string;
+  resource?: string;
+  domain?: string;
+  /** Force a SASL mechanism (default: what the client prefers). */
+  mechanism?: 'SCRAM-SHA-1' | 'SCRAM-SHA-256' | 'PLAIN';
+  /** Connect with direct TLS (XEP-0368) instead of STARTTLS. */
+  directTls?: boolean;
+  /** Send initial presence after login (default true). */
+  presence?: boolean | number;
+}
+
+/** A logged-in client and what it received. */
+export interface TestClient {
+  xmpp: ReturnType<typeof xmppClient>;
+  jid: string;
+  received: Ltx[];
+  send(el: Ltx): Promise<void>;
+  /** Waits for a received stanza matching `pred` (already received ones count). */
+  waitFor(pred: (el: Ltx) => boolean, what?: string, timeoutMs?: number): Promise<Ltx>;
+  /** Sends an IQ and resolves with the result payload (rejects with the error). */
+  iq(el: Ltx, timeoutMs?: number): Promise<Ltx>;
+  stop(): Promise<void>;
+}
+
+export { xml };
+
+/** Logs in with @xmpp/client and resolves once online (and initial presence sent). */
+export async function connectClient(o: ConnectOptions): Promise<TestClient> {
+  // The dev certificate is self-signed; its identity is checked by a dedicated test.
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  const domain = o.domain ?? 'localhost';
+  const x = xmppClient({
+    service: `${o.directTls ? 'xmpps' : 'xmpp'}://127.0.0.1:${o.port}`,
+    domain,
+    resource: o.resource,
+    credentials: async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {
+      const m = o.mechanism ?? mechanisms[0];
+      await authenticate({ username: o.username, password: o.password }, m);
+    },
+  });
+  (x as unknown as { saslFactory: { use(m: unknown): void } }).saslFactory.use(ScramSha256Mechanism);
+  x.reconnect.stop();
+  const received: Ltx[] = [];
+  const waiters = new Set<() => void>();
+  x.on('stanza', (el: Ltx) => {
+    received.push(el);
+    for (const w of [...waiters]) w();
+  });
+  x.on('error', () => undefined);
+  const address = await x.start();
+  if (o.presence !== false) await x.send(xml('presence', {}, typeof o.presence === 'number' ? xml('priority', {}, String(o.presence)) : undefined));
+
+  const waitFor = (pred: (el: Ltx) => boolean, what = 'stanza', timeoutMs = 10_000) =>
+    new Promise<Ltx>((resolve, reject) => {
+      const found = received.find(pred);
+      if (found) return resolve(found);
+      const check = () => {
+        const f = received.find(pred);
+        if (f) {
+          clearTimeout(t);
+          waiters.delete(check);
+          resolve(f);
+        }
+      };
+      const t = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${address.toString()} timed out waiting for ${what}; got ${received.slice(-5).map(String).join('\n')}`));
+      }, timeoutMs);
+      waiters.add(check);
+    });
+
+  return {
+    xmpp: x,
+    jid: address.toString(),
+    received,
+    send: (el) => x.send(el),
+    waitFor,
+    iq: (el, timeoutMs = 10_000) => x.iqCaller.request(el, timeoutMs),
+    stop: async () => {
+      try {
+        await x.stop();
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}

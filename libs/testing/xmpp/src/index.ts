@@ -1,0 +1,6 @@
+// @parley/testing-xmpp: real XMPP clients and real service processes for tests.
+export * from './gateway-process';
+export * from './raw';
+export * from './client';
+export * from './ibr';
+export * from './scram-sha-256';

@@ -1,0 +1,109 @@
+// A raw XMPP socket for hostile-input tests: write bytes, read what the server says.
+import { connect, Socket } from 'node:net';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+
+/** A raw connection that records everything the server sends. */
+export class RawXmpp {
+  received = '';
+  closed = false;
+  private waiters: Array<() => void> = [];
+
+  private constructor(public socket: Socket | TLSSocket) {
+    this.attach(socket);
+  }
+
+  private attach(s: Socket | TLSSocket): void {
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      this.received += d;
+      this.notify();
+    });
+    s.on('close', () => {
+      this.closed = true;
+      this.notify();
+    });
+    s.on('error', () => undefined);
+  }
+
+  private notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Opens a plain TCP connection. */
+  static connect(port: number, host = '127.0.0.1'): Promise<RawXmpp> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, host, () => resolve(new RawXmpp(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Opens a direct-TLS connection (certificate not verified: tests use a self-signed one). */
+  static connectTls(port: number, host = '127.0.0.1'): Promise<RawXmpp> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({ port, host, rejectUnauthorized: false, servername: 'localhost' }, () => resolve(new RawXmpp(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Upgrades to TLS after `<proceed/>`. */
+  async startTls(): Promise<void> {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    const s = tlsConnect({ socket: raw, rejectUnauthorized: false, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => {
+      s.once('secureConnect', () => resolve());
+      s.once('error', reject);
+    });
+    this.socket = s;
+    this.received = '';
+    this.attach(s);
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Waits until the received text matches `re`. */
+  async expect(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.received.match(re);
+      if (m) return m;
+      if (this.closed) throw new Error(`connection closed before ${re} was received; got: ${this.received.slice(-500)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${re}; got: ${this.received.slice(-500)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits for the server to close the connection. */
+  async expectClosed(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('connection still open');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Opens a stream to `domain`. */
+  open(domain = 'localhost'): void {
+    this.send(`<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

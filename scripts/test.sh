@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs dependencies, ensures NATS and Postgres, builds,
+# type-checks, lints, then runs unit, integration and end-to-end suites with Nx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+bash scripts/services.sh
+node scripts/build.mjs
+echo "[test] typecheck" >&2
+npx tsc -p tsconfig.json --noEmit
+echo "[test] lint (module boundaries need the project graph)" >&2
+NX_DAEMON=false npx nx show projects >/dev/null
+npx eslint .
+echo "[test] jest, every project" >&2
+export PARLEY_TEST_SUMMARY_DIR="$PWD/tmp/test-summary"
+rm -rf "$PARLEY_TEST_SUMMARY_DIR"
+status=0
+NX_DAEMON=false NX_NO_CLOUD=true npx nx run-many -t test --parallel=2 --outputStyle=static -- --ci "$@" || status=$?
+node -e '
+  const fs = require("fs"), dir = process.env.PARLEY_TEST_SUMMARY_DIR;
+  let p = 0, f = 0, s = 0;
+  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const r = JSON.parse(fs.readFileSync(dir + "/" + n, "utf8")); p += r.passed; f += r.failed; s += r.skipped;
+  }
+  console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
+'
+exit $status
