@@ -1,2 +1,10 @@
 // Entities of the roster database.
-export const entities: Function[] = [];
+import { BlockedJidEntity } from './blocked-jid.entity';
+import { OutboxEntity } from './outbox.entity';
+import { RosterChangeEntity } from './roster-change.entity';
+import { RosterItemEntity } from './roster-item.entity';
+import { RosterVersionEntity } from './roster-version.entity';
+
+export { BlockedJidEntity, OutboxEntity, RosterChangeEntity, RosterItemEntity, RosterVersionEntity };
+
+export const entities: Function[] = [RosterItemEntity, RosterVersionEntity, RosterChangeEntity, BlockedJidEntity, OutboxEntity];

@@ -1,0 +1,112 @@
+// XEP-0191 Blocking Command: roster.qry.blocklist, roster.cmd.block,
+// roster.cmd.unblock, roster.cmd.unblock-all. Each change is published as
+// roster.evt.blocklist-changed for the gateways' pushes and enforcement.
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  BlockCommand,
+  BlocklistChangedV1,
+  BlocklistQuery,
+  BlocklistResult,
+  BlockResult,
+  envelope,
+  RosterEvents,
+  RosterSubjects,
+  UnblockAllCommand,
+  UnblockCommand,
+  UnblockResult,
+} from '@parley/contracts';
+import { Bus, ReplyException } from '@parley/nats';
+import type { RosterConfig } from '../config/config';
+import { newlyBlockedSubscribers, unblockedContacts } from '../domain/blocking';
+import { toRosterItem } from '../domain/roster-entry';
+import { ROSTER_STORE, RosterStore, UserTransaction } from '../store/roster.store';
+import { prepareJid, prepareUser } from './jids';
+import { ServedHandler } from './served-handler';
+import { ROSTER_CONFIG } from './tokens';
+
+function jidList(value: unknown, verb: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw ReplyException.of('bad-request', `${verb} needs at least one <item/>`);
+  return [...new Set(value.map((j) => prepareJid(j, 'a blocked JID')))];
+}
+
+async function rosterItems(tx: UserTransaction) {
+  return (await tx.entries()).filter((e) => e.inRoster).map(toRosterItem);
+}
+
+async function emitChange(tx: UserTransaction, data: BlocklistChangedV1): Promise<void> {
+  if (data.jids.length) await tx.emit(envelope<BlocklistChangedV1>(RosterEvents.blocklistChanged, data));
+}
+
+@Injectable()
+export class BlocklistHandler extends ServedHandler<BlocklistQuery, BlocklistResult> {
+  readonly subject = RosterSubjects.blocklist;
+  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
+    super(bus);
+  }
+  async handle(q: BlocklistQuery): Promise<BlocklistResult> {
+    return { blocked: await this.store.blocked(prepareUser(q.user)) };
+  }
+}
+
+@Injectable()
+export class BlockHandler extends ServedHandler<BlockCommand, BlockResult> {
+  readonly subject = RosterSubjects.block;
+  constructor(
+    bus: Bus,
+    @Inject(ROSTER_STORE) private readonly store: RosterStore,
+    @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
+  ) {
+    super(bus);
+  }
+  async handle(cmd: BlockCommand): Promise<BlockResult> {
+    const user = prepareUser(cmd.user);
+    const jids = jidList(cmd.jids, 'block');
+    return this.store.transact(user, async (tx) => {
+      const before = await tx.blocked();
+      const fresh = jids.filter((j) => !before.includes(j));
+      const max = this.config.ROSTER_MAX_BLOCKED;
+      if (before.length + fresh.length > max) throw ReplyException.of('not-allowed', `the block list is full: it may hold at most ${max} JIDs`, 'cancel');
+      const added = await tx.addBlocked(fresh);
+      const sendUnavailableTo = added.length ? newlyBlockedSubscribers(await rosterItems(tx), before, added) : [];
+      await emitChange(tx, { user, action: 'block', jids: added });
+      return { blocked: jids, sendUnavailableTo };
+    });
+  }
+}
+
+@Injectable()
+export class UnblockHandler extends ServedHandler<UnblockCommand, UnblockResult> {
+  readonly subject = RosterSubjects.unblock;
+  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
+    super(bus);
+  }
+  async handle(cmd: UnblockCommand): Promise<UnblockResult> {
+    const user = prepareUser(cmd.user);
+    const jids = jidList(cmd.jids, 'unblock');
+    return this.store.transact(user, async (tx) => {
+      const before = await tx.blocked();
+      const removed = await tx.removeBlocked(jids);
+      const after = before.filter((j) => !removed.includes(j));
+      const freed = removed.length ? unblockedContacts(await rosterItems(tx), before, after) : { sendPresenceTo: [], probe: [] };
+      await emitChange(tx, { user, action: 'unblock', jids: removed });
+      return { unblocked: removed, ...freed };
+    });
+  }
+}
+
+@Injectable()
+export class UnblockAllHandler extends ServedHandler<UnblockAllCommand, UnblockResult> {
+  readonly subject = RosterSubjects.unblockAll;
+  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
+    super(bus);
+  }
+  async handle(cmd: UnblockAllCommand): Promise<UnblockResult> {
+    const user = prepareUser(cmd.user);
+    return this.store.transact(user, async (tx) => {
+      const removed = await tx.clearBlocked();
+      const freed = removed.length ? unblockedContacts(await rosterItems(tx), removed, []) : { sendPresenceTo: [], probe: [] };
+      await emitChange(tx, { user, action: 'unblock-all', jids: removed });
+      return { unblocked: removed, ...freed };
+    });
+  }
+}

@@ -1,0 +1,90 @@
+// roster.cmd.presence — RFC 6121 §3: one subscription presence stanza (subscribe,
+// subscribed, unsubscribe, unsubscribed), outbound from or inbound to a local user,
+// applied atomically to that user's roster (Appendix A, with pre-approval §3.4).
+import { Inject, Injectable } from '@nestjs/common';
+import { RosterPresenceCommand, RosterPresenceResult, RosterSubjects, SubscriptionPresenceType } from '@parley/contracts';
+import { Bus, ReplyException } from '@parley/nats';
+import type { RosterConfig } from '../config/config';
+import { isBlocked } from '../domain/blocking';
+import { newEntry, RosterEntry, toRosterItem } from '../domain/roster-entry';
+import { ABSENT, decide, SubscriptionState } from '../domain/subscription';
+import { boundedStatus } from '../domain/validation';
+import { ROSTER_STORE, RosterStore } from '../store/roster.store';
+import { rosterFull } from './errors';
+import { prepareBareJid, prepareUser } from './jids';
+import { ServedHandler } from './served-handler';
+import { ROSTER_CONFIG } from './tokens';
+
+const TYPES: readonly SubscriptionPresenceType[] = ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'];
+
+function stateOf(e: RosterEntry | undefined): SubscriptionState {
+  if (!e) return ABSENT;
+  return { subscription: e.subscription, pendingOut: e.pendingOut, pendingIn: e.pendingIn, approved: e.approved, inRoster: e.inRoster };
+}
+
+function sameEntry(a: RosterEntry, b: RosterEntry): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+@Injectable()
+export class PresenceHandler extends ServedHandler<RosterPresenceCommand, RosterPresenceResult> {
+  readonly subject = RosterSubjects.presence;
+
+  constructor(
+    bus: Bus,
+    @Inject(ROSTER_STORE) private readonly store: RosterStore,
+    @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
+  ) {
+    super(bus);
+  }
+
+  async handle(cmd: RosterPresenceCommand): Promise<RosterPresenceResult> {
+    const user = prepareUser(cmd.user);
+    const contact = prepareBareJid(cmd.contact, 'the contact');
+    if (!TYPES.includes(cmd.type)) throw ReplyException.of('bad-request', `type must be one of ${TYPES.join(', ')}`);
+    if (cmd.direction !== 'outbound' && cmd.direction !== 'inbound') throw ReplyException.of('bad-request', 'direction must be outbound or inbound');
+
+    return this.store.transact(user, async (tx) => {
+      const existing = await tx.entry(contact);
+      const visible = existing?.inRoster ? toRosterItem(existing) : undefined;
+      const unchanged = { contact, changed: false, ver: String(tx.startVer), ...(visible ? { item: visible } : {}) };
+
+      // XEP-0191: nothing passes between the user and a blocked JID, in either direction.
+      if (isBlocked(await tx.blocked(), contact)) return { deliver: false, blocked: true, ...unchanged };
+
+      const before = stateOf(existing);
+      const d = decide(before, { direction: cmd.direction, type: cmd.type });
+
+      if (d.state.inRoster && !before.inRoster && (await tx.countInRoster()) >= this.config.ROSTER_MAX_ITEMS) {
+        throw rosterFull(this.config.ROSTER_MAX_ITEMS);
+      }
+      if (d.state.pendingIn && !existing && (await tx.countHiddenPending()) >= this.config.ROSTER_MAX_PENDING_IN) {
+        // Too many unanswered requests to keep another: decline it rather than drop it silently.
+        return { deliver: false, autoReply: 'unsubscribed', ...unchanged };
+      }
+
+      let after: RosterEntry | undefined;
+      if (d.forget) {
+        if (existing) await tx.remove(contact);
+      } else {
+        after = { ...(existing ?? newEntry(contact, ABSENT)), ...d.state };
+        if (!d.state.pendingIn) delete after.pendingInStatus;
+        else if (!before.pendingIn) {
+          const status = boundedStatus(cmd.status, this.config.ROSTER_MAX_STATUS_LENGTH);
+          if (status === undefined) delete after.pendingInStatus;
+          else after.pendingInStatus = status;
+        }
+        if (!existing || !sameEntry(existing, after)) await tx.save(after);
+      }
+
+      const item = after?.inRoster ? toRosterItem(after) : undefined;
+      let ver = tx.startVer;
+      if (d.push) ver = await tx.recordPush(item ?? { jid: contact, subscription: 'remove' }, 'subscription');
+      const result: RosterPresenceResult = { deliver: d.deliver, contact, changed: d.push, ver: String(ver) };
+      if (d.autoReply) result.autoReply = d.autoReply;
+      if (d.sendPresence) result.sendPresence = d.sendPresence;
+      if (item) result.item = item;
+      return result;
+    });
+  }
+}

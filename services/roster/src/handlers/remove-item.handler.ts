@@ -1,0 +1,31 @@
+// roster.cmd.remove-item — RFC 6121 §2.5: remove a roster item and report the
+// unsubscribe/unsubscribed presences the user's server now owes the contact.
+import { Inject, Injectable } from '@nestjs/common';
+import { RosterRemoveItemCommand, RosterRemoveItemResult, RosterSubjects } from '@parley/contracts';
+import { Bus, ReplyException } from '@parley/nats';
+import { presencesOnRemoval } from '../domain/subscription';
+import { ROSTER_STORE, RosterStore } from '../store/roster.store';
+import { bareOf, prepareJid, prepareUser } from './jids';
+import { ServedHandler } from './served-handler';
+
+@Injectable()
+export class RemoveItemHandler extends ServedHandler<RosterRemoveItemCommand, RosterRemoveItemResult> {
+  readonly subject = RosterSubjects.removeItem;
+
+  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
+    super(bus);
+  }
+
+  async handle(cmd: RosterRemoveItemCommand): Promise<RosterRemoveItemResult> {
+    const user = prepareUser(cmd.user);
+    const contact = prepareJid(cmd.jid, "the item's jid");
+    return this.store.transact(user, async (tx) => {
+      const existing = await tx.entry(contact);
+      if (!existing?.inRoster) throw ReplyException.of('item-not-found', 'the contact is not in the roster');
+      const { types, sendUnavailable } = presencesOnRemoval(existing);
+      await tx.remove(contact);
+      const ver = await tx.recordPush({ jid: contact, subscription: 'remove' }, 'remove');
+      return { ver: String(ver), presences: types.map((type) => ({ to: bareOf(contact), type })), sendUnavailable };
+    });
+  }
+}

@@ -1,0 +1,53 @@
+// roster.cmd.set-item — RFC 6121 §2.3/§2.4: add or update one roster item. The
+// set replaces the item's name and groups; its subscription state is untouched.
+import { Inject, Injectable } from '@nestjs/common';
+import { RosterSetItemCommand, RosterSetItemResult, RosterSubjects } from '@parley/contracts';
+import { Bus, ReplyException } from '@parley/nats';
+import type { RosterConfig } from '../config/config';
+import { newEntry, RosterEntry, toRosterItem } from '../domain/roster-entry';
+import { ABSENT } from '../domain/subscription';
+import { validateItemFields } from '../domain/validation';
+import { ROSTER_STORE, RosterStore } from '../store/roster.store';
+import { asReply, rosterFull } from './errors';
+import { prepareJid, prepareUser } from './jids';
+import { ServedHandler } from './served-handler';
+import { ROSTER_CONFIG } from './tokens';
+
+@Injectable()
+export class SetItemHandler extends ServedHandler<RosterSetItemCommand, RosterSetItemResult> {
+  readonly subject = RosterSubjects.setItem;
+
+  constructor(
+    bus: Bus,
+    @Inject(ROSTER_STORE) private readonly store: RosterStore,
+    @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
+  ) {
+    super(bus);
+  }
+
+  async handle(cmd: RosterSetItemCommand): Promise<RosterSetItemResult> {
+    const user = prepareUser(cmd.user);
+    if (typeof cmd.item !== 'object' || cmd.item === null) throw ReplyException.of('bad-request', 'the item is missing');
+    const contact = prepareJid(cmd.item.jid, "the item's jid");
+    let fields: { name?: string; groups: string[] };
+    try {
+      fields = validateItemFields(cmd.item, {
+        maxNameLength: this.config.ROSTER_MAX_NAME_LENGTH,
+        maxGroupLength: this.config.ROSTER_MAX_GROUP_LENGTH,
+        maxGroups: this.config.ROSTER_MAX_GROUPS,
+      });
+    } catch (e) {
+      asReply(e);
+    }
+    return this.store.transact(user, async (tx) => {
+      const existing = await tx.entry(contact);
+      if (!existing?.inRoster && (await tx.countInRoster()) >= this.config.ROSTER_MAX_ITEMS) throw rosterFull(this.config.ROSTER_MAX_ITEMS);
+      const entry: RosterEntry = { ...(existing ?? newEntry(contact, ABSENT)), inRoster: true, name: fields.name, groups: fields.groups };
+      if (entry.name === undefined) delete entry.name;
+      await tx.save(entry);
+      const item = toRosterItem(entry);
+      const ver = await tx.recordPush(item, 'set');
+      return { ver: String(ver), item };
+    });
+  }
+}
