@@ -1,8 +1,8 @@
 // Every JetStream stream Parley uses, for provisioning and tests.
-import { ARCHIVE_EVENTS, ARCHIVE_INBOX } from './archive';
+import { ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS } from './archive';
 import { GATEWAY_EVENTS, type StreamSpec } from './streams';
 import { OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
 import { ROSTER_EVENTS } from './roster';
 
 /** All streams; each service provisions the ones it publishes to or consumes. */
-export const ALL_STREAMS: StreamSpec[] = [GATEWAY_EVENTS, ROSTER_EVENTS, OFFLINE_INBOX, OFFLINE_EVENTS, ARCHIVE_INBOX, ARCHIVE_EVENTS];
+export const ALL_STREAMS: StreamSpec[] = [GATEWAY_EVENTS, ROSTER_EVENTS, OFFLINE_INBOX, OFFLINE_EVENTS, ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS];

@@ -10,7 +10,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  // eslint-disable-next-line no-console
   console.error(`archive failed to start: ${(e as Error).message}`);
   process.exit(1);
 });

@@ -1,2 +1,6 @@
 // Entities of the archive database.
-export const entities: Function[] = [];
+import { ArchivePrefsEntity } from './archive-prefs.entity';
+import { ArchivedMessageEntity } from './archived-message.entity';
+
+export { ArchivePrefsEntity, ArchivedMessageEntity };
+export const entities: Function[] = [ArchivedMessageEntity, ArchivePrefsEntity];

@@ -1,2 +1,4 @@
 // Migrations of the archive database, in order. Append only.
-export const migrations: Function[] = [];
+import { Archive1764000000000 } from './1764000000000-archive';
+
+export const migrations: Function[] = [Archive1764000000000];

@@ -1,0 +1,81 @@
+// XEP-0441: Message Archive Management Preferences — which peers a user's archive keeps.
+// Pure rules (no XML): the archive applies them to every store command, and a gateway
+// may apply them to avoid sending content the archive would drop anyway.
+
+/** XEP-0441 §config-default: the behaviour for JIDs in neither list. */
+export type MamDefault = 'always' | 'never' | 'roster';
+
+/** XEP-0441 `<prefs/>`: the default and the always/never JID lists (bare or full JIDs). */
+export interface MamPrefs {
+  default: MamDefault;
+  always: string[];
+  never: string[];
+}
+
+/** The preferences of a user who never set any: nothing is archived (opt-in). */
+export const MAM_PREFS_OFF: Readonly<MamPrefs> = Object.freeze({ default: 'never' as const, always: [], never: [] });
+
+/** The peer a message is matched against (XEP-0441 §match). */
+export interface MamTarget {
+  /** The `to` of an outgoing / `from` of an incoming message, bare or full. */
+  jid: string;
+  /** Whether the peer's bare JID is in the user's roster (for `default='roster'`). */
+  inRoster: boolean;
+}
+
+/** Splits a JID string at the first '/' (RFC 7622 §3.1: the resource starts there). */
+export function splitJid(jid: string): { bare: string; resource?: string } {
+  const i = jid.indexOf('/');
+  return i < 0 ? { bare: jid } : { bare: jid.slice(0, i), resource: jid.slice(i + 1) };
+}
+
+/**
+ * Case-folds the bare part (localpart and domain are case-insensitive after RFC 7622
+ * preparation); the resource is kept as is. Idempotent on prepared JIDs, so it only
+ * protects against a caller that forgot to prepare.
+ */
+export function foldJid(jid: string): string {
+  const { bare, resource } = splitJid(jid.trim());
+  const b = bare.normalize('NFC').toLowerCase();
+  return resource === undefined ? b : `${b}/${resource}`;
+}
+
+/** The folded bare JID of `jid`. */
+export function foldedBare(jid: string): string {
+  return splitJid(foldJid(jid)).bare;
+}
+
+/**
+ * Whether a message with `target` may be archived under `prefs` (XEP-0441 §match):
+ * a listed full JID is compared with the target as is, a listed bare JID with the
+ * target's bare JID; an exact full-JID entry beats a bare one, and at equal
+ * specificity `never` beats `always`. Otherwise the default decides, `roster` by
+ * whether the peer is in the roster.
+ */
+export function mamPrefsAllow(prefs: MamPrefs, target: MamTarget): boolean {
+  const t = foldJid(target.jid);
+  const { bare: tBare, resource } = splitJid(t);
+  const listed = (list: string[], full: boolean) =>
+    list.some((entry) => {
+      const e = foldJid(entry);
+      const hasResource = splitJid(e).resource !== undefined;
+      return full ? hasResource && resource !== undefined && e === t : !hasResource && e === tBare;
+    });
+  if (listed(prefs.never, true)) return false;
+  if (listed(prefs.always, true)) return true;
+  if (listed(prefs.never, false)) return false;
+  if (listed(prefs.always, false)) return true;
+  switch (prefs.default) {
+    case 'always':
+      return true;
+    case 'roster':
+      return target.inRoster;
+    default:
+      return false;
+  }
+}
+
+/** Whether any message may be archived under `prefs` (the user opted in): not plain `never`. */
+export function mamOptedIn(prefs: MamPrefs): boolean {
+  return prefs.default !== 'never' || prefs.always.length > 0;
+}

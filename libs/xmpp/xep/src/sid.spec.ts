@@ -1,0 +1,22 @@
+import { parseXml } from '@parley/xml';
+import { originId, stanzaId, stripStanzaIds } from './sid';
+
+describe('XEP-0359 stanza ids', () => {
+  it('encodes the stanza-id a user archive adds (XEP-0313 §3.5 example)', () => {
+    expect(stanzaId.toElement({ by: 'juliet@capulet.lit', id: '28482-98726-73623' }).toString()).toBe(
+      `<stanza-id xmlns="urn:xmpp:sid:0" by="juliet@capulet.lit" id="28482-98726-73623"/>`,
+    );
+  });
+
+  it('strips forged ids claiming to be by the archive, keeping others and the origin-id', () => {
+    const m = parseXml(
+      `<message xmlns='jabber:client' to='juliet@capulet.lit' type='chat'><body>hi</body>` +
+        `<stanza-id xmlns='urn:xmpp:sid:0' by='Juliet@capulet.lit' id='forged'/>` +
+        `<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.lit' id='other'/>` +
+        `<origin-id xmlns='urn:xmpp:sid:0' id='de305d54'/></message>`,
+    );
+    stripStanzaIds(m, 'juliet@capulet.lit');
+    expect(stanzaId.allFrom(m)).toEqual([{ by: 'room@muc.lit', id: 'other' }]);
+    expect(originId(m)).toBe('de305d54');
+  });
+});

@@ -1,0 +1,184 @@
+// Test harness: the archive app in-process against real NATS + Postgres, and a client
+// bus in the same namespace that plays the gateway.
+import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ARCHIVE_EVENTS,
+  ARCHIVE_INBOX,
+  ARCHIVE_PREFS,
+  ArchiveEvents,
+  ArchivePrefsChangedV1,
+  ArchiveStoreV1,
+  ArchiveSubjects,
+  EventEnvelope,
+  GATEWAY_EVENTS,
+  envelope,
+} from '@parley/contracts';
+import { Bus, ConsumerHandle } from '@parley/nats';
+import { TestDatabase, createTestDatabase, testInfra, uniqueNamespace, waitFor } from '@parley/testing-stack';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { AppModule } from '../app.module';
+import { loadArchiveConfig } from '../config/config';
+
+/** A prefs-changed event with the subject it arrived on. */
+export interface SeenPrefs {
+  subject: string;
+  event: EventEnvelope<ArchivePrefsChangedV1>;
+}
+
+/** A running archive service plus what a test needs to talk to it. */
+export interface Harness {
+  env: Record<string, string>;
+  bus: Bus;
+  db: TestDatabase;
+  app: INestApplicationContext;
+  /** Events seen on ARCHIVE_EVENTS since the harness started. */
+  events: EventEnvelope<any>[];
+  /** prefs-changed events seen on ARCHIVE_PREFS since the harness started. */
+  prefsEvents: SeenPrefs[];
+  sql<T = any>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Resolves once every store command published so far was handled (the work queue is empty). */
+  drained(): Promise<void>;
+  /** Reads ARCHIVE_PREFS from the start with a fresh consumer, as a new gateway would. */
+  replayPrefs(): Promise<SeenPrefs[]>;
+  close(): Promise<void>;
+}
+
+let replays = 0;
+
+/** Boots the app with `overrides` on top of test defaults. */
+export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+  process.env.LOG_LEVEL ??= 'warn';
+  const { natsUrl } = await testInfra();
+  const namespace = uniqueNamespace('arc');
+  const db = await createTestDatabase('archive');
+  const env: Record<string, string> = {
+    NATS_URL: natsUrl,
+    NATS_NAMESPACE: namespace,
+    ARCHIVE_DATABASE_URL: db.url,
+    HTTP_PORT: '0',
+    XMPP_DOMAIN: 'localhost',
+    LOG_LEVEL: process.env.LOG_LEVEL,
+    ...overrides,
+  };
+  const config = loadArchiveConfig(env);
+  const bus = await Bus.connect({ url: natsUrl, name: 'archive-spec-gateway', namespace });
+  let app: INestApplicationContext;
+  try {
+    app = await NestFactory.createApplicationContext(AppModule.forRoot(config, env), { logger: false });
+  } catch (e) {
+    await bus.close();
+    await db.drop();
+    throw e;
+  }
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  const events: EventEnvelope<any>[] = [];
+  const prefsEvents: SeenPrefs[] = [];
+  const observers: ConsumerHandle[] = [
+    await bus.consume({
+      stream: ARCHIVE_EVENTS,
+      durable: 'spec-observer',
+      filterSubjects: [ArchiveEvents.swept],
+      handler: async (e) => {
+        events.push(e);
+      },
+    }),
+    await bus.consume<ArchivePrefsChangedV1>({
+      stream: ARCHIVE_PREFS,
+      durable: 'spec-prefs-observer',
+      filterSubjects: [ArchiveEvents.prefsChangedAll],
+      handler: async (event, msg) => {
+        prefsEvents.push({ subject: msg.subject, event });
+      },
+    }),
+  ];
+  const jsm = await bus.nc.jetstreamManager();
+  return {
+    env,
+    bus,
+    db,
+    app,
+    events,
+    prefsEvents,
+    async sql(text, params) {
+      return (await pg.query(text, params as unknown[])).rows;
+    },
+    async drained() {
+      await waitFor(async () => (await jsm.streams.info(bus.streamName(ARCHIVE_INBOX))).state.messages === 0, { what: 'ARCHIVE_INBOX drained' });
+    },
+    async replayPrefs() {
+      const expected = (await jsm.streams.info(bus.streamName(ARCHIVE_PREFS))).state.messages;
+      const seen: SeenPrefs[] = [];
+      const durable = `spec-replay-${++replays}`;
+      const c = await bus.consume<ArchivePrefsChangedV1>({
+        stream: ARCHIVE_PREFS,
+        durable,
+        filterSubjects: [ArchiveEvents.prefsChangedAll],
+        handler: async (event, msg) => {
+          seen.push({ subject: msg.subject, event });
+        },
+      });
+      await waitFor(() => seen.length >= expected, { what: `${expected} replayed prefs` });
+      await c.stop();
+      await jsm.consumers.delete(bus.streamName(ARCHIVE_PREFS), durable);
+      return seen;
+    },
+    async close() {
+      await app.close().catch(() => undefined);
+      for (const o of observers) await o.stop();
+      await pg.end();
+      await bus.deleteStreams([ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS]);
+      await bus.close();
+      await db.drop();
+    },
+  };
+}
+
+/** A message stanza as the gateway would serialise it. */
+export function messageStanza(o: { from: string; to: string; id?: string; body?: string; type?: string }): string {
+  const type = o.type ? ` type='${o.type}'` : '';
+  const id = o.id ? ` id='${o.id}'` : '';
+  const body = o.body === undefined ? '' : `<body>${o.body}</body>`;
+  return `<message xmlns='jabber:client' from='${o.from}' to='${o.to}'${type}${id}>${body}</message>`;
+}
+
+/** What a test says about one message to archive. */
+export interface StoreSpec {
+  owner: string;
+  /** Peer full JID (from of an incoming / to of an outgoing message). */
+  peer: string;
+  direction?: 'in' | 'out';
+  body?: string;
+  type?: ArchiveStoreV1['type'];
+  inRoster?: boolean;
+  timestamp?: Date;
+  stanzaId?: string;
+}
+
+/** Publishes archive.cmd.store as the gateway does; returns the stanza-id. */
+export async function storeMessage(bus: Bus, s: StoreSpec): Promise<string> {
+  const direction = s.direction ?? 'in';
+  const stanzaId = s.stanzaId ?? randomUUID();
+  const ownerFull = `${s.owner}/home`;
+  const from = direction === 'in' ? s.peer : ownerFull;
+  const to = direction === 'in' ? ownerFull : s.peer;
+  const type = s.type ?? 'chat';
+  const data: ArchiveStoreV1 = {
+    owner: s.owner,
+    with: s.peer.split('/')[0],
+    direction,
+    stanzaId,
+    timestamp: (s.timestamp ?? new Date()).toISOString(),
+    stanza: messageStanza({ from, to, type, body: s.body === '' ? undefined : (s.body ?? 'hello'), id: `m-${stanzaId}` }),
+    type,
+    hasBody: s.body !== '',
+    inRoster: s.inRoster ?? true,
+    fromFullJid: from,
+    toJid: to,
+  };
+  await bus.publishEvent(envelope(ArchiveSubjects.store, data));
+  return stanzaId;
+}
