@@ -1,0 +1,4 @@
+// Public API of @parley/jid: RFC 7622 XMPP addresses.
+
+export { Jid, parseJid, makeJid, tryParseJid } from './jid';
+export { JidError, MAX_PART_BYTES, prepareLocalpart, prepareDomainpart, prepareResourcepart } from './prep';
