@@ -1,0 +1,129 @@
+// Memory per idle authenticated connection: the gateway's RSS (VmRSS) before and
+// after N sessions that logged in, bound a resource and then say nothing.
+import { BenchGateway, readMetric } from './gateway';
+import type { Credentials } from './login-bench';
+import { readRssKiB } from './proc';
+import { ScramHashName, ScramKeyCache } from './scram-client';
+import { BenchConnection, login } from './xmpp-conn';
+
+/** What a memory run does. */
+export interface MemoryRunOptions {
+  gateway: BenchGateway;
+  domain: string;
+  users: Credentials[];
+  connections: number;
+  starttls: boolean;
+  hash: ScramHashName;
+  cache: ScramKeyCache;
+  concurrency: number;
+  /** Stop opening sessions after this long, whatever N. */
+  openBudgetMs: number;
+  settleMs: number;
+  warmupLogins: number;
+  log: (s: string) => void;
+}
+
+/** What it measured. */
+export interface MemoryRunResult {
+  requested: number;
+  opened: number;
+  failed: number;
+  openMs: number;
+  rssBeforeKiB: number;
+  rssAfterKiB: number;
+  rssAfterCloseKiB?: number;
+  kibPerConnection: number;
+  /** From the gateway's /metrics (V8 heap used and external memory), when readable. */
+  heapUsedBeforeKiB?: number;
+  heapUsedAfterKiB?: number;
+  externalBeforeKiB?: number;
+  externalAfterKiB?: number;
+  sessionsReported?: number;
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rssSettled(pid: number, settleMs: number): Promise<number> {
+  // wait, then take the median of five readings a quarter second apart
+  await delay(settleMs);
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    xs.push(readRssKiB(pid) ?? NaN);
+    await delay(250);
+  }
+  return xs.sort((a, b) => a - b)[2];
+}
+
+const kib = (v: number | undefined) => (v === undefined ? undefined : Math.round(v / 1024));
+
+export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
+  const gw = o.gateway;
+  const loginAs = (user: Credentials, resource?: string) =>
+    login({ port: gw.starttlsPort, domain: o.domain, username: user.username, password: user.password, starttls: o.starttls, hash: o.hash, cache: o.cache, resource, timeoutMs: 15_000 });
+
+  // warm-up: JIT, TLS and database pools reach their steady state before the baseline
+  for (let i = 0; i < o.warmupLogins; i += o.concurrency) {
+    await Promise.all(
+      Array.from({ length: Math.min(o.concurrency, o.warmupLogins - i) }, async (_, k) => {
+        try {
+          (await loginAs(o.users[(i + k) % o.users.length])).conn.close(200);
+        } catch {
+          /* counted below if it keeps failing */
+        }
+      }),
+    );
+  }
+  const rssBeforeKiB = await rssSettled(gw.pid, o.settleMs);
+  const heapUsedBeforeKiB = kib(await readMetric(gw, 'nodejs_heap_size_used_bytes'));
+  const externalBeforeKiB = kib(await readMetric(gw, 'nodejs_external_memory_bytes'));
+
+  const conns: BenchConnection[] = [];
+  let failed = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const deadline = t0 + o.openBudgetMs;
+  try {
+    await Promise.all(
+      Array.from({ length: o.concurrency }, async () => {
+        while (next < o.connections && performance.now() < deadline && failed < 100) {
+          const i = next++;
+          // users are reused with distinct resources when N exceeds the account count
+          try {
+            conns.push((await loginAs(o.users[i % o.users.length], `idle${i}`)).conn);
+          } catch (e) {
+            failed += 1;
+            if (failed <= 3) o.log(`  idle session login failed: ${(e as Error).message.slice(0, 200)}`);
+          }
+        }
+      }),
+    );
+    const openMs = Math.round(performance.now() - t0);
+    o.log(`  opened ${conns.length} idle sessions in ${openMs} ms (${failed} failed); settling ${o.settleMs} ms`);
+    const rssAfterKiB = await rssSettled(gw.pid, o.settleMs);
+    const heapUsedAfterKiB = kib(await readMetric(gw, 'nodejs_heap_size_used_bytes'));
+    const externalAfterKiB = kib(await readMetric(gw, 'nodejs_external_memory_bytes'));
+    const sessionsReported = await readMetric(gw, 'parley_gateway_sessions');
+    const alive = conns.filter((c) => !c.isClosed).length;
+    for (const c of conns) c.close(500);
+    await delay(1000);
+    for (const c of conns) c.destroy();
+    const rssAfterCloseKiB = await rssSettled(gw.pid, Math.min(o.settleMs, 2000));
+    return {
+      requested: o.connections,
+      opened: alive,
+      failed,
+      openMs,
+      rssBeforeKiB,
+      rssAfterKiB,
+      rssAfterCloseKiB,
+      kibPerConnection: alive ? Math.round(((rssAfterKiB - rssBeforeKiB) / alive) * 10) / 10 : NaN,
+      heapUsedBeforeKiB,
+      heapUsedAfterKiB,
+      externalBeforeKiB,
+      externalAfterKiB,
+      sessionsReported,
+    };
+  } finally {
+    for (const c of conns) c.destroy();
+  }
+}
