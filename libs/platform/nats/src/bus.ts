@@ -77,6 +77,12 @@ export function decodeJson<T>(b: Uint8Array): T {
   return JSON.parse(dec.decode(b)) as T;
 }
 
+function filterConfig(filters: string[]): { filter_subject?: string; filter_subjects?: string[] } {
+  if (filters.length === 0) return {};
+  if (filters.length === 1) return { filter_subject: filters[0] };
+  return { filter_subjects: filters };
+}
+
 export class Bus {
   private readonly prefix: string;
   private readonly streamPrefix: string;
@@ -259,21 +265,23 @@ export class Bus {
     const jsm = await this.jsm();
     const stream = this.streamName(opts.stream);
     const durable = opts.durable;
-    const filters = opts.filterSubjects.map((s) => this.subject(s));
+    // Filtering on every subject of the stream is no filter at all (and NATS < 2.10 takes one filter only).
+    const wholeStream = opts.filterSubjects.length === opts.stream.subjects.length && opts.stream.subjects.every((s) => opts.filterSubjects.includes(s));
+    const filters = wholeStream ? [] : opts.filterSubjects.map((s) => this.subject(s));
     const cfg = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: opts.deliver === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(opts.ackWaitMs ?? 30_000),
       max_deliver: opts.maxDeliver ?? 20,
-      ...(filters.length === 1 ? { filter_subject: filters[0] } : { filter_subjects: filters }),
+      ...filterConfig(filters),
     };
     try {
       await jsm.consumers.info(stream, durable);
       await jsm.consumers.update(stream, durable, {
         ack_wait: cfg.ack_wait,
         max_deliver: cfg.max_deliver,
-        ...(filters.length === 1 ? { filter_subject: filters[0] } : { filter_subjects: filters }),
+        ...filterConfig(filters),
       });
     } catch {
       await jsm.consumers.add(stream, cfg);

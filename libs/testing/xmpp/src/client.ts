@@ -28,8 +28,10 @@ export interface TestClient {
   send(el: Ltx): Promise<void>;
   /** Waits for a received stanza matching `pred` (already received ones count). */
   waitFor(pred: (el: Ltx) => boolean, what?: string, timeoutMs?: number): Promise<Ltx>;
-  /** Sends an IQ and resolves with the result payload (rejects with the error). */
+  /** Sends an IQ and resolves with the result's payload element (rejects with the error). */
   iq(el: Ltx, timeoutMs?: number): Promise<Ltx>;
+  /** Sends an IQ and resolves with the whole result stanza. */
+  iqStanza(el: Ltx, timeoutMs?: number): Promise<Ltx>;
   stop(): Promise<void>;
 }
 
@@ -37,8 +39,6 @@ export { xml };
 
 /** Logs in with @xmpp/client and resolves once online (and initial presence sent). */
 export async function connectClient(o: ConnectOptions): Promise<TestClient> {
-  // The dev certificate is self-signed; its identity is checked by a dedicated test.
-  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   const domain = o.domain ?? 'localhost';
   const x = xmppClient({
     service: `${o.directTls ? 'xmpps' : 'xmpp'}://127.0.0.1:${o.port}`,
@@ -86,7 +86,11 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
     received,
     send: (el) => x.send(el),
     waitFor,
-    iq: (el, timeoutMs = 10_000) => x.iqCaller.request(el, timeoutMs),
+    iq: async (el, timeoutMs = 10_000) => {
+      const res = await x.iqCaller.request(el, timeoutMs);
+      return res.children.find((c): c is Ltx => typeof c !== 'string') as Ltx;
+    },
+    iqStanza: (el, timeoutMs = 10_000) => x.iqCaller.request(el, timeoutMs),
     stop: async () => {
       try {
         await x.stop();

@@ -1,9 +1,9 @@
 // Runs a real gateway process (the built dist/, as production runs it) for
 // end-to-end tests, on ports the OS picks, and learns its ports from its log.
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** A running service process. */
@@ -24,7 +24,17 @@ export interface GatewayProcess extends ServiceProcess {
   dataDir: string;
 }
 
-const ROOT = resolve(__dirname, '../../../..');
+/** The workspace root (the folder with nx.json), from sources or from dist/. */
+function workspaceRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('workspace root (nx.json) not found');
+    dir = up;
+  }
+  return dir;
+}
+const ROOT = workspaceRoot();
 
 /** Starts `dist/services/<name>/src/main.js` and resolves when `ready(line)` matches a log line. */
 export function spawnService(name: string, env: Record<string, string>, ready: (rec: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<ServiceProcess & { readyRecord: Record<string, unknown> }> {
@@ -38,7 +48,9 @@ export function spawnService(name: string, env: Record<string, string>, ready: (
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(t);
   };
   const kill = async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

@@ -19,8 +19,9 @@ function parse(msg: string): Record<string, string> {
 
 /** A SCRAM-SHA-256 client mechanism (saslmechanisms interface). */
 export class ScramSha256Mechanism {
-  name = 'SCRAM-SHA-256';
-  clientFirst = true;
+  // saslmechanisms reads these from the prototype (see the assignments below the class)
+  declare name: string;
+  declare clientFirst: boolean;
   private stage: 'initial' | 'challenge' | 'final' = 'initial';
   private cnonce = '';
   private firstBare = '';
@@ -65,3 +66,6 @@ export class ScramSha256Mechanism {
     return this;
   }
 }
+
+ScramSha256Mechanism.prototype.name = 'SCRAM-SHA-256';
+ScramSha256Mechanism.prototype.clientFirst = true;

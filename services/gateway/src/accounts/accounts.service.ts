@@ -1,0 +1,107 @@
+// Account lifecycle: create (in-band or admin), change password, delete. Each
+// change publishes its gateway.evt.* event; deletion is what every other owner
+// reacts to by erasing the user.
+import { AccountDeletedV1, AccountRegisteredV1, envelope, GatewayEvents } from '@parley/contracts';
+import { JidError, makeJid } from '@parley/jid';
+import type { Bus } from '@parley/nats';
+import { AccountExistsError, AccountsStore } from '../persistence/accounts.store';
+import { deriveScramCredentials, SaslPrepError } from '../stream/sasl/scram';
+
+/** A username that fails RFC 7622 preparation or policy. */
+export class InvalidUsernameError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'InvalidUsernameError';
+  }
+}
+
+/** A password refused by policy. */
+export class WeakPasswordError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'WeakPasswordError';
+  }
+}
+
+export { AccountExistsError };
+
+/** Minimum password length accepted for new passwords. */
+export const MIN_PASSWORD_LENGTH = 8;
+
+export class AccountsService {
+  private readonly known = new Map<string, number>();
+
+  constructor(
+    private readonly store: AccountsStore,
+    private readonly bus: Bus,
+    private readonly o: { domain: string; iterations: number },
+  ) {}
+
+  /** Prepares a username (localpart); throws InvalidUsernameError. */
+  prepareUsername(raw: string): string {
+    try {
+      const j = makeJid(raw, this.o.domain);
+      if (!j.local) throw new InvalidUsernameError('a username is required');
+      return j.local;
+    } catch (e) {
+      if (e instanceof JidError) throw new InvalidUsernameError(`"${raw}" is not a valid username`);
+      throw e;
+    }
+  }
+
+  private async credentials(password: string) {
+    if (password.length < MIN_PASSWORD_LENGTH) throw new WeakPasswordError(`passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
+    try {
+      const [sha1, sha256] = await Promise.all([
+        deriveScramCredentials(password, 'sha1', { iterations: this.o.iterations }),
+        deriveScramCredentials(password, 'sha256', { iterations: this.o.iterations }),
+      ]);
+      return { sha1, sha256 };
+    } catch (e) {
+      if (e instanceof SaslPrepError) throw new WeakPasswordError('the password contains characters that are not allowed (RFC 4013)');
+      throw e;
+    }
+  }
+
+  /** Creates an account; throws AccountExistsError, InvalidUsernameError, WeakPasswordError. */
+  async register(rawUsername: string, password: string, via: AccountRegisteredV1['via']): Promise<string> {
+    const username = this.prepareUsername(rawUsername);
+    const creds = await this.credentials(password);
+    await this.store.create(username, creds);
+    const jid = `${username}@${this.o.domain}`;
+    await this.bus.publishEvent(envelope<AccountRegisteredV1>(GatewayEvents.accountRegistered, { jid, via }));
+    return jid;
+  }
+
+  /** Replaces an account's credentials; false when it does not exist. */
+  async changePassword(username: string, password: string): Promise<boolean> {
+    return this.store.setCredentials(username, await this.credentials(password));
+  }
+
+  /** Deletes an account and publishes gateway.evt.account-deleted; false when it did not exist. */
+  async delete(username: string, reason: AccountDeletedV1['reason']): Promise<boolean> {
+    const existed = await this.store.delete(username);
+    this.known.delete(username);
+    if (existed) {
+      await this.bus.publishEvent(envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: `${username}@${this.o.domain}`, reason }));
+    }
+    return existed;
+  }
+
+  /** Whether an account exists; positive answers are cached briefly (deletions clear the cache). */
+  async exists(username: string): Promise<boolean> {
+    const until = this.known.get(username);
+    if (until && until > Date.now()) return true;
+    const yes = await this.store.exists(username);
+    if (yes) {
+      if (this.known.size > 100_000) this.known.clear();
+      this.known.set(username, Date.now() + 60_000);
+    }
+    return yes;
+  }
+
+  /** Forgets a cached positive answer (another instance deleted the account). */
+  forget(username: string): void {
+    this.known.delete(username);
+  }
+}

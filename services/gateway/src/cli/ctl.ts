@@ -1,0 +1,118 @@
+// Admin CLI against the same account store and bus as the gateway:
+//   account add|delete|passwd|list, migrate. Passwords are read from standard input
+//   (one line) unless given with --password (visible to other local users in `ps`).
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import { Bus } from '@parley/nats';
+import { migrateDatabase, openDataSource, redactUrl } from '@parley/persistence';
+import { GATEWAY_EVENTS } from '@parley/contracts';
+import { tryParseJid } from '@parley/jid';
+import { AccountExistsError, AccountsService, InvalidUsernameError, WeakPasswordError } from '../accounts/accounts.service';
+import { loadGatewayConfig } from '../config/config';
+import { gatewayDataSource } from '../persistence/data-source';
+import { TypeOrmAccountsStore } from '../persistence/accounts.store';
+
+const USAGE = `usage: npm run ctl -- <command>
+
+  account add <user>        create an account (password from stdin, or --password)
+  account passwd <user>     set a new password (password from stdin, or --password)
+  account delete <user>     delete an account and erase its data everywhere
+  account list              list accounts (username, created)
+  migrate                   apply pending gateway database migrations
+
+<user> is a username or a JID of this server's domain (XMPP_DOMAIN).`;
+
+/** A CLI failure with a message for the operator and an exit code. */
+class CliError extends Error {
+  constructor(message: string, readonly code = 1) {
+    super(message);
+  }
+}
+
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
+  throw new CliError('no password given on standard input');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const [cmd, sub, who] = positionals;
+  if (values.help || !cmd || cmd === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd || values.help ? 0 : 2;
+  }
+  const config = loadGatewayConfig();
+  const dbOpts = gatewayDataSource(process.env, 2);
+  if (cmd === 'migrate') {
+    const applied = await migrateDatabase(dbOpts);
+    process.stdout.write(`${redactUrl(dbOpts.url)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
+    return 0;
+  }
+  if (cmd !== 'account' || !sub) throw new CliError(USAGE, 2);
+  const domain = config.XMPP_DOMAIN.toLowerCase();
+  const ds = await openDataSource(dbOpts);
+  const store = new TypeOrmAccountsStore(ds);
+  let bus: Bus | undefined;
+  try {
+    if (sub === 'list') {
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.list({ after, limit: 1000 });
+        for (const a of page) process.stdout.write(`${a.username}@${domain}\t${a.createdAt.toISOString()}\n`);
+        if (page.length < 1000) break;
+        after = page[page.length - 1].username;
+      }
+      return 0;
+    }
+    if (!who) throw new CliError(`account ${sub} needs a user\n\n${USAGE}`, 2);
+    const jid = tryParseJid(who.includes('@') ? who : `${who}@${domain}`);
+    if (!jid || !jid.local || jid.domain !== domain) throw new CliError(`"${who}" is not a user of ${domain}`, 2);
+    bus = await Bus.connect({ url: config.NATS_URL, name: 'parley-ctl', namespace: config.NATS_NAMESPACE });
+    await bus.ensureStreams([GATEWAY_EVENTS]);
+    const accounts = new AccountsService(store, bus, { domain, iterations: config.SCRAM_ITERATIONS });
+    switch (sub) {
+      case 'add': {
+        const password = values.password ?? (await readPassword());
+        await accounts.register(jid.local, password, 'admin');
+        process.stdout.write(`created ${jid.bareString}\n`);
+        return 0;
+      }
+      case 'passwd': {
+        const password = values.password ?? (await readPassword());
+        if (!(await accounts.changePassword(jid.local, password))) throw new CliError(`no account ${jid.bareString}`);
+        process.stdout.write(`password of ${jid.bareString} changed\n`);
+        return 0;
+      }
+      case 'delete': {
+        if (!(await accounts.delete(jid.local, 'admin'))) throw new CliError(`no account ${jid.bareString}`);
+        process.stdout.write(`deleted ${jid.bareString}; every service erases its data\n`);
+        return 0;
+      }
+      default:
+        throw new CliError(`unknown command "account ${sub}"\n\n${USAGE}`, 2);
+    }
+  } catch (e) {
+    if (e instanceof AccountExistsError) throw new CliError(`${e.username}@${domain} already exists`);
+    if (e instanceof InvalidUsernameError || e instanceof WeakPasswordError) throw new CliError(e.message, 2);
+    throw e;
+  } finally {
+    await bus?.close();
+    await ds.destroy();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`error: ${e instanceof CliError ? e.message : (e as Error).message}\n`);
+      process.exit(e instanceof CliError ? e.code : 1);
+    },
+  );
+}

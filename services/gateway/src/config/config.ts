@@ -1,0 +1,46 @@
+// Configuration of the gateway: typed, bounded, documented (README lists it).
+import { ConfigOf, loadConfig, opt } from '@parley/config';
+import { commonOptions } from '@parley/runtime';
+
+/** Every option the gateway reads. */
+export const gatewayConfigSpec = {
+  ...commonOptions('gateway'),
+  C2S_HOST: opt.str({ doc: 'Address the XMPP listeners bind.', default: '127.0.0.1' }),
+  C2S_PORT: opt.int({ doc: 'Client port with STARTTLS (RFC 6120); 0 picks a free port.', default: 5222, min: 0, max: 65535 }),
+  C2S_DIRECT_TLS_PORT: opt.int({ doc: 'Client port with direct TLS (XEP-0368); -1 disables it.', default: 5223, min: -1, max: 65535 }),
+  TLS_REQUIRED: opt.bool({ doc: 'Require STARTTLS before authentication (PLAIN is never offered without TLS).', default: true }),
+  TLS_CERT_FILE: opt.optionalStr({ doc: 'PEM certificate chain. Unset: a self-signed certificate for XMPP_DOMAIN is generated once and kept in DATA_DIR.' }),
+  TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
+  DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
+  REGISTRATION_ENABLED: opt.bool({ doc: 'Allow in-band registration (XEP-0077).', default: true }),
+  REGISTRATION_LIMIT: opt.int({ doc: 'In-band registrations allowed per source address per REGISTRATION_WINDOW.', default: 5, min: 1, max: 1_000_000 }),
+  REGISTRATION_WINDOW: opt.duration({ doc: 'Window of REGISTRATION_LIMIT.', default: '1h', min: '1s' }),
+  SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
+  AUTH_FAILURES_PER_ADDRESS: opt.int({ doc: 'Failed logins allowed per source address per AUTH_FAILURE_WINDOW before further attempts are refused.', default: 10, min: 1, max: 100_000 }),
+  AUTH_FAILURES_PER_ACCOUNT: opt.int({ doc: 'Failed logins allowed per account per AUTH_FAILURE_WINDOW before further attempts are refused.', default: 20, min: 1, max: 100_000 }),
+  AUTH_FAILURE_WINDOW: opt.duration({ doc: 'Window for the failed-login limits.', default: '5m', min: '1s' }),
+  MAX_STANZA_SIZE: opt.bytes({ doc: 'Largest stanza accepted; larger ones end the stream with <policy-violation/>.', default: '256KiB', min: 1024, max: 16 * 1024 * 1024 }),
+  C2S_RATE: opt.bytes({ doc: 'Sustained read rate per connection, bytes per second (reads pause above it).', default: '64KiB', min: 1024 }),
+  C2S_BURST: opt.bytes({ doc: 'Read burst allowance per connection, bytes.', default: '512KiB', min: 1024 }),
+  MAX_OUTBOUND_BUFFER: opt.bytes({ doc: 'Unsent bytes queued for one slow client before it is disconnected.', default: '4MiB', min: 65536 }),
+  AUTH_TIMEOUT: opt.duration({ doc: 'Time a new connection has to authenticate and bind.', default: '60s', min: '1s' }),
+  IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),
+  KEEPALIVE_INTERVAL: opt.duration({ doc: 'Interval of server whitespace keepalives.', default: '60s', min: '1s' }),
+  MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
+  SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries.', default: 'Parley' }),
+  SERVER_VERSION_HIDDEN: opt.bool({ doc: 'Answer version queries without the version number and OS.', default: false }),
+  ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
+  ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),
+};
+
+/** The gateway's validated configuration. */
+export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
+
+/** Reads the gateway configuration, throwing one error naming every bad variable. */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const c = loadConfig(gatewayConfigSpec, env);
+  if (!!c.TLS_CERT_FILE !== !!c.TLS_KEY_FILE) {
+    throw new Error('invalid configuration:\n  - TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  return c;
+}

@@ -1,0 +1,65 @@
+// Nest lifecycle around the gateway core: start after the bus and the database are
+// up, report readiness, export metrics, stop cleanly.
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Bus } from '@parley/nats';
+import { Health } from '@parley/runtime';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { GATEWAY_CONFIG } from './tokens';
+import type { GatewayConfig } from './config/config';
+import { GatewayCore } from './gateway-core';
+import { loadTls } from './transport/certs';
+import { Listeners, openListeners } from './transport/listeners';
+
+@Injectable()
+export class GatewayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  core?: GatewayCore;
+  listeners?: Listeners;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(Bus) private readonly bus: Bus,
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject('PINO') private readonly log: Logger,
+    private readonly health: Health,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const tls = await loadTls({ domain: this.config.XMPP_DOMAIN, certFile: this.config.TLS_CERT_FILE, keyFile: this.config.TLS_KEY_FILE, dataDir: this.config.DATA_DIR });
+    const core = new GatewayCore(this.config, this.bus, this.ds, tls, this.log);
+    await core.start();
+    this.core = core;
+    this.listeners = await openListeners(core);
+    this.health.addCheck('nats', () => !this.bus.nc.isClosed());
+    this.health.addCheck('postgres', () => this.ds.isInitialized);
+    this.registerMetrics(core);
+  }
+
+  private registerMetrics(core: GatewayCore): void {
+    const reg = this.health.metrics;
+    const m = core.metrics;
+    new Gauge({ name: 'parley_gateway_connections', help: 'Open client connections', registers: [reg], collect() { this.set(m.connections); } });
+    new Gauge({ name: 'parley_gateway_sessions', help: 'Bound sessions on this instance', registers: [reg], collect() { this.set(core.directory.localSize); } });
+    const counters: Array<[string, string, () => number]> = [
+      ['parley_gateway_logins_total', 'Sessions bound', () => m.logins],
+      ['parley_gateway_auth_failures_total', 'Failed SASL attempts', () => m.authFailures],
+      ['parley_gateway_stanzas_in_total', 'Stanzas received from clients', () => m.stanzasIn],
+      ['parley_gateway_stream_errors_total', 'Streams ended with a stream error', () => m.streamErrors],
+      ['parley_gateway_bytes_in_total', 'Bytes read from clients', () => m.bytesIn],
+      ['parley_gateway_bytes_out_total', 'Characters written to clients', () => m.bytesOut],
+    ];
+    for (const [name, help, read] of counters) {
+      let last = 0;
+      new Counter({ name, help, registers: [reg], collect() { const v = read(); this.inc(v - last); last = v; } });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Tell clients first (system-shutdown), then stop accepting and wait for sockets to go.
+    const closing = this.listeners?.close();
+    await this.core?.stop();
+    await closing;
+  }
+}

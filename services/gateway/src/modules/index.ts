@@ -1,0 +1,22 @@
+// The gateway's feature modules, one folder per RFC/XEP. Each declares itself in
+// init(): its disco features, stream features, IQ handlers and stanza hooks.
+import type { GatewayCore } from '../gateway-core';
+import type { ResourceState } from '../session/directory';
+import { discoModule } from './xep-0030-disco/disco.module';
+import { registerModule } from './xep-0077-register/register.module';
+import { versionModule } from './xep-0092-version/version.module';
+import { pingModule } from './xep-0199-ping/ping.module';
+import { timeModule } from './xep-0202-time/time.module';
+import { presenceModule } from './rfc6121-presence/presence.module';
+
+/** A gateway feature module. */
+export interface GatewayModule {
+  /** e.g. `xep-0199-ping`. */
+  readonly name: string;
+  init(gw: GatewayCore): void | Promise<void>;
+  /** A peer gateway vanished with these resources. */
+  peerGone?(instanceId: string, dropped: Array<{ bare: string; state: ResourceState }>): void;
+}
+
+/** Every module, in load order. */
+export const ALL_MODULES: GatewayModule[] = [discoModule, pingModule, versionModule, timeModule, registerModule, presenceModule];

@@ -1,0 +1,35 @@
+// XEP-0030: Service Discovery — info and items for the server and for accounts.
+// Features come from the registry, where every module declared its own.
+import { NS, StanzaError } from '@parley/stanza';
+import { x } from '@parley/xml';
+import type { GatewayModule } from '..';
+
+export const discoModule: GatewayModule = {
+  name: 'xep-0030-disco',
+  init(gw) {
+    const r = gw.registry;
+    r.serverFeatures.add(NS.discoInfo).add(NS.discoItems);
+    r.accountFeatures.add(NS.discoInfo).add(NS.discoItems);
+
+    const features = (set: Set<string>) => [...set].sort().map((v) => x('feature', { var: v }));
+
+    r.onIq('get', 'server', NS.discoInfo, (iq) => {
+      const node = iq.getChild('query')?.attrs.node;
+      if (node) throw StanzaError.itemNotFound();
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'server', type: 'im', name: gw.config.SERVER_NAME }), ...features(r.serverFeatures));
+    });
+    r.onIq('get', 'server', NS.discoItems, (iq) => {
+      const node = iq.getChild('query')?.attrs.node;
+      return x('query', { xmlns: NS.discoItems, node }, ...(node ? [] : r.serverItems.map((i) => x('item', { jid: i.jid, name: i.name }))));
+    });
+    r.onIq('get', 'account', NS.discoInfo, (iq, session, target) => {
+      const node = iq.getChild('query')?.attrs.node;
+      if (node) throw StanzaError.itemNotFound();
+      const own = session.bare === target.bare;
+      // XEP-0030 §3.3 / RFC 6121: only the account itself (or a subscribed contact, once the
+      // roster module answers that) learns which features the account has.
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...(own ? features(r.accountFeatures) : []));
+    });
+    r.onIq('get', 'account', NS.discoItems, () => x('query', { xmlns: NS.discoItems }));
+  },
+};

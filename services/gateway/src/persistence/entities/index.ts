@@ -1,0 +1,5 @@
+// Entities of the gateway database.
+import { AccountEntity } from './account.entity';
+
+export { AccountEntity };
+export const entities: Function[] = [AccountEntity];

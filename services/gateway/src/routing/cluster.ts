@@ -1,0 +1,159 @@
+// Gateway-to-gateway routing over core NATS (nothing here is persisted):
+// - each instance announces its sessions' comings, goings and presence changes;
+// - a starting instance asks its peers for their sessions (scatter-gather);
+// - heartbeats let peers forget an instance that died without saying goodbye;
+// - stanzas for a session on another instance go to that instance's deliver subject.
+import { RequestStrategy } from 'nats';
+import { GatewaySubjects } from '@parley/contracts';
+import { Bus, decodeJson, encodeJson } from '@parley/nats';
+import type { Logger } from 'pino';
+import { Directory, ResourceState } from '../session/directory';
+
+/** A route announcement (compact: it is sent on every presence change). */
+interface RouteChange {
+  i: string; // instance
+  b: string; // bare JID
+  r: string; // resource
+  op: 'up' | 'down';
+  p?: number;
+  a?: boolean;
+  c?: boolean;
+}
+
+/** Work sent to one instance. */
+type DeliverCommand = { t: string[]; x: string } | { kick: string; reason: 'conflict' | 'removed' };
+
+interface SessionsChunk {
+  i: string;
+  s: Array<[bare: string, resource: string, priority: number, available: boolean, carbons: boolean]>;
+}
+
+/** What the cluster calls back into. */
+export interface ClusterCallbacks {
+  /** Deliver serialized XML to local full JIDs. */
+  deliverLocal(fullJids: string[], xml: string): void;
+  /** End a local session (conflict from another instance, or account removal). */
+  kickLocal(fullJid: string, reason: 'conflict' | 'removed'): void;
+  /** An instance vanished; these were its resources. */
+  peerGone(instanceId: string, dropped: Array<{ bare: string; state: ResourceState }>): void;
+}
+
+export class Cluster {
+  private readonly peers = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private readonly subs: Array<{ unsubscribe(): void }> = [];
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly directory: Directory,
+    readonly instanceId: string,
+    private readonly cb: ClusterCallbacks,
+    private readonly log: Logger,
+    private readonly opts: { heartbeatMs: number; peerTimeoutMs: number },
+  ) {}
+
+  /** Subscribes, bootstraps the directory from peers, and starts heartbeats. */
+  async start(): Promise<void> {
+    this.subs.push(
+      this.bus.subscribeRaw(GatewaySubjects.deliver(this.instanceId), (m) => this.onDeliver(decodeJson<DeliverCommand>(m.data))),
+      this.bus.subscribe<RouteChange>(GatewaySubjects.sessionChanged, (c) => this.onRouteChange(c)),
+      this.bus.subscribe<{ i: string }>(GatewaySubjects.heartbeat, (h) => {
+        if (h.i !== this.instanceId) this.peers.set(h.i, Date.now());
+      }),
+      this.bus.subscribeRaw(GatewaySubjects.sessionsQuery, (m) => {
+        const chunks = this.snapshot();
+        for (const c of chunks) m.respond(encodeJson(c));
+      }),
+    );
+    await this.bus.nc.flush();
+    await this.bootstrap();
+    this.heartbeat();
+    this.timer = setInterval(() => {
+      this.heartbeat();
+      this.expirePeers();
+    }, this.opts.heartbeatMs);
+    this.timer.unref();
+  }
+
+  private snapshot(): SessionsChunk[] {
+    const all: SessionsChunk['s'] = [];
+    for (const s of this.directory.localSessions()) all.push([s.bare, s.jid.resource, s.priority, s.available, s.carbons]);
+    const chunks: SessionsChunk[] = [];
+    for (let i = 0; i < all.length; i += 2000) chunks.push({ i: this.instanceId, s: all.slice(i, i + 2000) });
+    if (!chunks.length) chunks.push({ i: this.instanceId, s: [] });
+    return chunks;
+  }
+
+  private async bootstrap(): Promise<void> {
+    try {
+      const replies = await this.bus.nc.requestMany(this.bus.subject(GatewaySubjects.sessionsQuery), encodeJson({ i: this.instanceId }), {
+        strategy: RequestStrategy.Timer,
+        maxWait: 400,
+      });
+      for await (const m of replies) {
+        if (m.data.length === 0) continue; // no-responders status message
+        const chunk = decodeJson<SessionsChunk>(m.data);
+        if (chunk.i === this.instanceId) continue;
+        this.peers.set(chunk.i, Date.now());
+        for (const [b, r, p, a, c] of chunk.s) this.directory.put(b, { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c });
+      }
+    } catch (e) {
+      this.log.debug({ err: e }, 'no peer gateways answered the sessions query');
+    }
+  }
+
+  private heartbeat(): void {
+    this.bus.publish(GatewaySubjects.heartbeat, { i: this.instanceId, n: this.directory.localSize });
+  }
+
+  private expirePeers(): void {
+    const now = Date.now();
+    for (const [id, seen] of this.peers) {
+      if (now - seen > this.opts.peerTimeoutMs) {
+        this.peers.delete(id);
+        const dropped = this.directory.dropInstance(id);
+        this.log.warn({ instance: id, sessions: dropped.length }, 'peer gateway silent; its sessions are gone');
+        this.cb.peerGone(id, dropped);
+      }
+    }
+  }
+
+  private onRouteChange(c: RouteChange): void {
+    if (c.i === this.instanceId) return;
+    this.peers.set(c.i, Date.now());
+    if (c.op === 'down') this.directory.remove(c.b, c.r, c.i);
+    else this.directory.put(c.b, { resource: c.r, instanceId: c.i, priority: c.p ?? 0, available: !!c.a, carbons: !!c.c });
+  }
+
+  private onDeliver(cmd: DeliverCommand): void {
+    if ('kick' in cmd) this.cb.kickLocal(cmd.kick, cmd.reason);
+    else this.cb.deliverLocal(cmd.t, cmd.x);
+  }
+
+  /** Tells peers about a local resource (bound, presence changed, carbons toggled). */
+  announceUp(bare: string, st: ResourceState): void {
+    const c: RouteChange = { i: this.instanceId, b: bare, r: st.resource, op: 'up', p: st.priority, a: st.available, c: st.carbons };
+    this.bus.publish(GatewaySubjects.sessionChanged, c);
+  }
+
+  /** Tells peers a local resource is gone. */
+  announceDown(bare: string, resource: string): void {
+    const c: RouteChange = { i: this.instanceId, b: bare, r: resource, op: 'down' };
+    this.bus.publish(GatewaySubjects.sessionChanged, c);
+  }
+
+  /** Sends serialized XML to full JIDs held by another instance. */
+  deliverRemote(instanceId: string, fullJids: string[], xml: string): void {
+    this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ t: fullJids, x: xml } satisfies DeliverCommand));
+  }
+
+  /** Asks another instance to end one of its sessions. */
+  kickRemote(instanceId: string, fullJid: string, reason: 'conflict' | 'removed'): void {
+    this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ kick: fullJid, reason } satisfies DeliverCommand));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.subs) s.unsubscribe();
+  }
+}

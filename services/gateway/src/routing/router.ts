@@ -1,0 +1,204 @@
+// Stanza routing for local accounts (RFC 6120 §10, RFC 6121 §8). Finds targets in
+// the directory (no database or bus round trip for online users), delivers locally
+// or through the cluster, and answers every undeliverable stanza as the RFCs say.
+import { Jid, JidError, parseJid } from '@parley/jid';
+import { Element } from '@parley/xml';
+import { StanzaError, errorReply } from '@parley/stanza';
+import type { Logger } from 'pino';
+import { Directory, ResourceState } from '../session/directory';
+import type { Session } from '../session/session';
+import { answerIq, Destination, FeatureRegistry, StanzaHooks } from '../modules/registry';
+import type { Cluster } from './cluster';
+
+/** What the router needs. */
+export interface RouterDeps {
+  domain: string;
+  directory: Directory;
+  cluster: Cluster;
+  registry: FeatureRegistry;
+  hooks: StanzaHooks;
+  /** Whether a local account exists (cached by the caller). */
+  accountExists(local: string): Promise<boolean>;
+  log: Logger;
+}
+
+const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error']);
+
+export class Router {
+  constructor(private readonly d: RouterDeps) {}
+
+  /** Prepares a `to` address. Throws StanzaError jid-malformed. */
+  destination(to: string): Destination {
+    try {
+      const jid = parseJid(to);
+      return { jid, local: jid.domain === this.d.domain };
+    } catch (e) {
+      if (e instanceof JidError) throw StanzaError.jidMalformed();
+      throw e;
+    }
+  }
+
+  /** Sends a stanza to one resource wherever it is. */
+  deliverTo(bare: string, st: ResourceState, stanza: Element | string): void {
+    if (st.session) st.session.send(stanza);
+    else this.d.cluster.deliverRemote(st.instanceId, [`${bare}/${st.resource}`], typeof stanza === 'string' ? stanza : stanza.toString());
+  }
+
+  /** Sends one stanza to several resources of a user, one bus message per remote instance. */
+  deliverToMany(bare: string, states: ResourceState[], stanza: Element): void {
+    let xml: string | undefined;
+    let remote: Map<string, string[]> | undefined;
+    for (const st of states) {
+      xml ??= stanza.toString();
+      if (st.session) st.session.send(xml);
+      else {
+        remote ??= new Map();
+        const list = remote.get(st.instanceId);
+        if (list) list.push(`${bare}/${st.resource}`);
+        else remote.set(st.instanceId, [`${bare}/${st.resource}`]);
+      }
+    }
+    if (remote) for (const [instance, targets] of remote) this.d.cluster.deliverRemote(instance, targets, xml!);
+  }
+
+  /** Resources that receive a message to the bare JID (RFC 6121 §8.5.2.1.1: every available, non-negative). */
+  messageTargets(bare: string): ResourceState[] {
+    return this.d.directory.resources(bare).filter((r) => r.available && r.priority >= 0);
+  }
+
+  /** Answers `stanza` with an error from the server, unless it is an error itself. */
+  bounce(stanza: Element, err: StanzaError): void {
+    if (stanza.attrs.type === 'error' || stanza.name === 'presence' || !stanza.attrs.from) return;
+    const reply = errorReply(stanza, err, { from: stanza.attrs.to ?? this.d.domain });
+    void this.route(reply);
+  }
+
+  /**
+   * Routes a stanza whose `from` is already set (by a session, a module or a peer
+   * service). `origin` is the sending session when there is one.
+   */
+  async route(stanza: Element, origin?: Session): Promise<void> {
+    const toAttr = stanza.attrs.to;
+    let to: Destination;
+    try {
+      to = toAttr ? this.destination(toAttr) : this.destination(origin ? origin.bare : this.d.domain);
+    } catch (e) {
+      if (e instanceof StanzaError) return this.bounce(stanza, e);
+      throw e;
+    }
+    if (!to.local) return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'));
+    if (!to.jid.local) return this.toServer(stanza, to, origin);
+    for (const hook of this.d.hooks.inbound) if (await hook(stanza, to)) return;
+    if (stanza.name === 'message') return this.message(stanza, to, origin);
+    if (stanza.name === 'presence') return this.presence(stanza, to);
+    return this.iq(stanza, to, origin);
+  }
+
+  private async toServer(stanza: Element, to: Destination, origin?: Session): Promise<void> {
+    if (stanza.name === 'iq') {
+      if (to.jid.resource) return this.bounceIq(stanza);
+      return this.handleIq(stanza, 'server', { bare: this.d.domain, local: '' }, origin);
+    }
+    if (stanza.name === 'message' && stanza.attrs.type !== 'error') this.bounce(stanza, StanzaError.serviceUnavailable());
+    // presence to the server itself is dropped (RFC 6121 §4.3.1 probes by the server are internal)
+  }
+
+  private bounceIq(stanza: Element): void {
+    const t = stanza.attrs.type;
+    if (t === 'get' || t === 'set') this.bounce(stanza, StanzaError.serviceUnavailable());
+  }
+
+  private async handleIq(iq: Element, target: 'server' | 'account', owner: { bare: string; local: string }, origin?: Session): Promise<void> {
+    const t = iq.attrs.type;
+    if (t !== 'get' && t !== 'set') return; // results and errors to the server or an account are dropped
+    const payload = iq.children.find((c): c is Element => typeof c !== 'string');
+    const handler = this.d.registry.iqHandler(t, target, payload);
+    if (!handler || !origin) return this.bounce(iq, StanzaError.serviceUnavailable());
+    const reply = await answerIq(handler, iq, origin, owner, (e) => this.d.log.error({ err: e, ns: payload?.attrs.xmlns }, 'IQ handler crashed'));
+    if (!reply) return;
+    if (origin && (!iq.attrs.from || iq.attrs.from === origin.full)) {
+      reply.attrs.to = origin.full;
+      origin.send(reply);
+    } else await this.route(reply);
+  }
+
+  private async iq(iq: Element, to: Destination, origin?: Session): Promise<void> {
+    const bare = to.jid.bareString;
+    if (!to.jid.resource) {
+      // RFC 6121 §8.5.2.1.3 / §8.5.1: the server answers for the account.
+      if (!(await this.exists(to.jid, bare))) return this.bounceIq(iq);
+      return this.handleIq(iq, 'account', { bare, local: to.jid.local }, origin);
+    }
+    const st = this.d.directory.resource(bare, to.jid.resource);
+    if (st) return this.deliverTo(bare, st, iq);
+    this.bounceIq(iq); // RFC 6121 §8.5.3.2.3
+  }
+
+  private async exists(jid: Jid, bare: string): Promise<boolean> {
+    if (this.d.directory.resources(bare).length) return true;
+    return this.d.accountExists(jid.local);
+  }
+
+  private async message(msg: Element, to: Destination, origin?: Session): Promise<void> {
+    let type = msg.attrs.type ?? 'normal';
+    if (!MESSAGE_TYPES.has(type)) type = 'normal'; // RFC 6121 §5.2.2: unknown types are treated as normal
+    const bare = to.jid.bareString;
+    if (to.jid.resource) {
+      const st = this.d.directory.resource(bare, to.jid.resource);
+      if (st) {
+        this.deliverTo(bare, st, msg);
+        this.delivered(msg, bare, [st.resource]);
+        return;
+      }
+      // RFC 6121 §8.5.3.2.1: only chat falls back to the bare JID.
+      if (type !== 'chat') {
+        if (type === 'normal') this.bounce(msg, StanzaError.serviceUnavailable());
+        return;
+      }
+    }
+    if (!(await this.exists(to.jid, bare))) {
+      // RFC 6121 §8.5.1
+      if (type !== 'error' && type !== 'headline' && type !== 'groupchat') this.bounce(msg, StanzaError.serviceUnavailable());
+      return;
+    }
+    if (type === 'groupchat') return this.bounce(msg, StanzaError.serviceUnavailable());
+    if (type === 'error') {
+      // errors to a bare JID go to... nobody in particular (RFC 6121 §8.5.2.1.1 says silently ignore)
+      return;
+    }
+    const targets = type === 'headline' ? this.d.directory.resources(bare).filter((r) => r.available && r.priority >= 0) : this.messageTargets(bare);
+    if (targets.length) {
+      this.deliverToMany(bare, targets, msg);
+      this.delivered(msg, bare, targets.map((t) => t.resource));
+      return;
+    }
+    if (type === 'headline') return; // RFC 6121 §8.5.2.2.1: headline is never stored
+    for (const store of this.d.hooks.offline) if (await store(msg, bare)) return;
+    this.bounce(msg, StanzaError.serviceUnavailable());
+    void origin;
+  }
+
+  private delivered(msg: Element, bare: string, resources: string[]): void {
+    for (const h of this.d.hooks.messageDelivered) {
+      try {
+        h(msg, bare, resources);
+      } catch (e) {
+        this.d.log.error({ err: e }, 'messageDelivered hook failed');
+      }
+    }
+  }
+
+  private async presence(p: Element, to: Destination): Promise<void> {
+    const type = p.attrs.type;
+    // subscription and probe presence is the roster module's (an inbound hook); what reaches here is directed presence
+    if (type && type !== 'unavailable' && type !== 'error') return;
+    const bare = to.jid.bareString;
+    if (to.jid.resource) {
+      const st = this.d.directory.resource(bare, to.jid.resource);
+      if (st) this.deliverTo(bare, st, p); // RFC 6121 §8.5.3.2.2: otherwise silently ignored
+      return;
+    }
+    const targets = this.d.directory.resources(bare).filter((r) => r.available);
+    if (targets.length) this.deliverToMany(bare, targets, p);
+  }
+}

@@ -1,0 +1,79 @@
+// Where every resource of every user is, across all gateway instances: local
+// sessions directly, remote ones as replicated by the cluster. Routing reads only
+// this map, so no stanza costs a database or bus round trip to find its target.
+import type { Session } from './session';
+
+/** One resource of a user, wherever it is connected. */
+export interface ResourceState {
+  resource: string;
+  /** Gateway instance holding the session. */
+  instanceId: string;
+  priority: number;
+  /** Sent initial presence and not yet unavailable. */
+  available: boolean;
+  carbons: boolean;
+  /** Present when the session lives in this process. */
+  session?: Session;
+}
+
+export class Directory {
+  private readonly users = new Map<string, Map<string, ResourceState>>();
+  private localCount = 0;
+
+  /** All resources of a bare JID. */
+  resources(bare: string): ResourceState[] {
+    const m = this.users.get(bare);
+    return m ? [...m.values()] : [];
+  }
+
+  /** One resource, or undefined. */
+  resource(bare: string, resource: string): ResourceState | undefined {
+    return this.users.get(bare)?.get(resource);
+  }
+
+  /** Adds or replaces a resource. */
+  put(bare: string, state: ResourceState): void {
+    let m = this.users.get(bare);
+    if (!m) this.users.set(bare, (m = new Map()));
+    const prev = m.get(state.resource);
+    if (prev?.session) this.localCount -= 1;
+    if (state.session) this.localCount += 1;
+    m.set(state.resource, state);
+  }
+
+  /** Removes a resource if it is still the one held by `instanceId` (and `session`, when given). */
+  remove(bare: string, resource: string, instanceId: string, session?: Session): boolean {
+    const m = this.users.get(bare);
+    const cur = m?.get(resource);
+    if (!m || !cur || cur.instanceId !== instanceId || (session && cur.session !== session)) return false;
+    if (cur.session) this.localCount -= 1;
+    m.delete(resource);
+    if (m.size === 0) this.users.delete(bare);
+    return true;
+  }
+
+  /** Forgets every resource of a gone instance; returns them (for unavailable presence on their behalf). */
+  dropInstance(instanceId: string): Array<{ bare: string; state: ResourceState }> {
+    const dropped: Array<{ bare: string; state: ResourceState }> = [];
+    for (const [bare, m] of this.users) {
+      for (const [res, st] of m) {
+        if (st.instanceId === instanceId && !st.session) {
+          m.delete(res);
+          dropped.push({ bare, state: st });
+        }
+      }
+      if (m.size === 0) this.users.delete(bare);
+    }
+    return dropped;
+  }
+
+  /** Every session of this process. */
+  *localSessions(): Iterable<Session> {
+    for (const m of this.users.values()) for (const st of m.values()) if (st.session) yield st.session;
+  }
+
+  /** Number of local sessions. */
+  get localSize(): number {
+    return this.localCount;
+  }
+}

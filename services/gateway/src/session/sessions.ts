@@ -1,0 +1,96 @@
+// Binding and unbinding sessions (RFC 6120 §7): resource choice, conflicts across
+// instances, the directory, peers' view, and session events on JetStream.
+import { randomBytes } from 'node:crypto';
+import { envelope, GatewayEvents, SessionClosedV1, SessionOpenedV1 } from '@parley/contracts';
+import { JidError, makeJid } from '@parley/jid';
+import type { Bus } from '@parley/nats';
+import { StanzaError, StreamError } from '@parley/stanza';
+import type { Logger } from 'pino';
+import type { Cluster } from '../routing/cluster';
+import type { StanzaHooks } from '../modules/registry';
+import { Directory, ResourceState } from './directory';
+import { Session, SessionTransport } from './session';
+
+export class Sessions {
+  constructor(
+    private readonly domain: string,
+    private readonly directory: Directory,
+    private readonly cluster: Cluster,
+    private readonly hooks: StanzaHooks,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+  ) {}
+
+  /** Binds a resource for an authenticated user; a session holding it elsewhere gets <conflict/>. */
+  bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session {
+    let jid;
+    try {
+      jid = makeJid(username, this.domain, requested?.trim() || `parley-${randomBytes(6).toString('hex')}`);
+    } catch (e) {
+      if (e instanceof JidError) throw new StanzaError('bad-request', 'the resource is not valid');
+      throw e;
+    }
+    const bare = jid.bareString;
+    const existing = this.directory.resource(bare, jid.resource);
+    if (existing) {
+      // RFC 6120 §7.7.2.2: the new session wins; the old one is told <conflict/>.
+      if (existing.session) {
+        this.unbind(existing.session, 'conflict');
+        existing.session.close(new StreamError('conflict', 'replaced by a new connection with the same resource'));
+      } else {
+        this.cluster.kickRemote(existing.instanceId, `${bare}/${jid.resource}`, 'conflict');
+        this.directory.remove(bare, jid.resource, existing.instanceId);
+      }
+    }
+    const session = new Session(jid, transport, mechanism);
+    const st: ResourceState = { resource: jid.resource, instanceId: this.cluster.instanceId, priority: 0, available: false, carbons: false, session };
+    this.directory.put(bare, st);
+    this.cluster.announceUp(bare, st);
+    this.publish(GatewayEvents.sessionOpened, { jid: session.full, instanceId: this.cluster.instanceId, mechanism } satisfies SessionOpenedV1);
+    for (const h of this.hooks.sessionBound) h(session);
+    return session;
+  }
+
+  /** Updates what peers know of a local session (presence, priority, carbons). */
+  update(session: Session): void {
+    const st = this.directory.resource(session.bare, session.jid.resource);
+    if (!st || st.session !== session) return;
+    st.available = session.available;
+    st.priority = session.priority;
+    st.carbons = session.carbons;
+    this.cluster.announceUp(session.bare, st);
+  }
+
+  /** Removes a session; runs close hooks (unavailable presence on its behalf) once. */
+  unbind(session: Session, reason: string): void {
+    if (session.closed) return;
+    for (const h of this.hooks.sessionClosed) {
+      try {
+        const r = h(session, reason);
+        if (r) r.catch((e) => this.log.error({ err: e }, 'sessionClosed hook failed'));
+      } catch (e) {
+        this.log.error({ err: e }, 'sessionClosed hook failed');
+      }
+    }
+    session.closed = true;
+    if (this.directory.remove(session.bare, session.jid.resource, this.cluster.instanceId, session)) {
+      this.cluster.announceDown(session.bare, session.jid.resource);
+    }
+    this.publish(GatewayEvents.sessionClosed, { jid: session.full, instanceId: this.cluster.instanceId, reason } satisfies SessionClosedV1);
+  }
+
+  /** Ends every local session of a user (account removed). */
+  closeAllLocal(bare: string, error: StreamError): void {
+    for (const st of this.directory.resources(bare)) {
+      if (st.session) {
+        this.unbind(st.session, 'removed');
+        st.session.close(error);
+      }
+    }
+  }
+
+  private publish(type: string, data: object): void {
+    // Not awaited: session events must not slow logins; a lost ack is logged.
+    this.bus.publishEvent(envelope(type, data)).catch((e) => this.log.warn({ err: e, type }, 'session event not acknowledged'));
+  }
+}

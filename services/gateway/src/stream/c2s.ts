@@ -1,0 +1,391 @@
+// One client connection (RFC 6120): stream headers and restarts, STARTTLS, SASL,
+// resource binding, then stanzas handed to the router in order. Hostile input ends
+// only this stream, with the stream error RFC 6120 names.
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { Element, StreamHeader, StreamParser, x, XmlError } from '@parley/xml';
+import { NS, StanzaError, StreamError, StreamErrorCondition, errorReply } from '@parley/stanza';
+import type { Session, SessionTransport } from '../session/session';
+import type { GatewayCore } from '../gateway-core';
+import { SaslNegotiation } from './sasl/sasl';
+
+type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
+
+const STREAM_NS = NS.stream;
+
+export class C2SConnection implements SessionTransport {
+  private state: State = 'header';
+  private readonly parser: StreamParser;
+  private socket: Socket;
+  private tlsActive: boolean;
+  private streamId = '';
+  private username?: string;
+  private mechanism = '';
+  private session?: Session;
+  private sasl?: SaslNegotiation;
+  private queue: Promise<void> = Promise.resolve();
+  private tokens: number;
+  private lastRefill = Date.now();
+  private paused = false;
+  private corked = false;
+  /** Last time anything was read. */
+  lastRead = Date.now();
+  private lastWrite = Date.now();
+  readonly openedAt = Date.now();
+  readonly address: string;
+
+  constructor(
+    socket: Socket,
+    private readonly gw: GatewayCore,
+    directTls: boolean,
+  ) {
+    this.socket = socket;
+    this.tlsActive = directTls;
+    this.address = socket.remoteAddress ?? 'unknown';
+    this.tokens = gw.config.C2S_BURST;
+    this.parser = new StreamParser(
+      {
+        streamStart: (h) => this.onStreamStart(h),
+        stanza: (el) => this.onElement(el),
+        streamEnd: () => this.onStreamEnd(),
+        error: (e) => this.onXmlError(e),
+      },
+      { maxStanzaBytes: gw.config.MAX_STANZA_SIZE },
+    );
+    this.attach(socket);
+  }
+
+  get secure(): boolean {
+    return this.tlsActive;
+  }
+
+  get bound(): boolean {
+    return this.state === 'bound';
+  }
+
+  private attach(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('error', (e) => this.gw.log.debug({ err: e.message }, 'socket error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  // ---- input -------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.lastRead = Date.now();
+    this.gw.metrics.bytesIn += chunk.length;
+    this.rateLimit(chunk.length);
+    this.parser.write(chunk);
+  };
+
+  /** Token bucket on bytes read: reading pauses (TCP backpressure) instead of dropping anything. */
+  private rateLimit(n: number): void {
+    const { C2S_RATE: rate, C2S_BURST: burst } = this.gw.config;
+    const now = Date.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) / 1000) * rate);
+    this.lastRefill = now;
+    this.tokens -= n;
+    if (this.tokens < 0 && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+      const wait = Math.ceil((-this.tokens / rate) * 1000);
+      setTimeout(() => {
+        this.paused = false;
+        if (this.state !== 'closed') this.socket.resume();
+      }, wait).unref();
+    }
+  }
+
+  private onXmlError(e: XmlError): void {
+    this.streamError(new StreamError(e.condition as StreamErrorCondition, e.message));
+  }
+
+  private onStreamStart(h: StreamHeader): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.streamId = randomBytes(12).toString('base64url');
+    const domain = this.gw.domain;
+    const open = (to: string | undefined) =>
+      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='en'>`;
+    const from = this.username ? undefined : h.attrs.from;
+    this.write(open(from));
+    if (h.name !== 'stream' || h.ns !== STREAM_NS) return this.streamError(new StreamError('invalid-namespace'));
+    if (h.defaultNs !== NS.client) return this.streamError(new StreamError('invalid-namespace', 'this port serves jabber:client'));
+    const to = (h.attrs.to ?? '').toLowerCase().replace(/\.$/, '');
+    if (to !== domain) return this.streamError(new StreamError('host-unknown', `this server serves ${domain}`));
+    const version = h.attrs.version ?? '0.9';
+    if (!/^1\.\d+$/.test(version)) return this.streamError(new StreamError('unsupported-version'));
+    this.write(this.features().toString());
+  }
+
+  private features(): Element {
+    const f = x('stream:features');
+    const cfg = this.gw.config;
+    if (this.state === 'header' || this.state === 'negotiating') {
+      this.state = 'negotiating';
+      if (!this.tlsActive) f.append(x('starttls', { xmlns: NS.tls }, cfg.TLS_REQUIRED ? x('required') : undefined));
+      if (this.tlsActive || !cfg.TLS_REQUIRED) {
+        f.append(x('mechanisms', { xmlns: NS.sasl }, ...SaslNegotiation.mechanisms(this.tlsActive, this.channelBindings().length > 0).map((m) => x('mechanism', null, m))));
+        const cb = this.channelBindings();
+        if (cb.length) f.append(x('sasl-channel-binding', { xmlns: NS.saslCb }, ...cb.map((t) => x('channel-binding', { type: t }))));
+        for (const p of this.gw.registry.preAuthFeatures) f.append(p(this.tlsActive));
+      }
+    } else {
+      f.append(x('bind', { xmlns: NS.bind }), x('session', { xmlns: NS.session }, x('optional')));
+      for (const p of this.gw.registry.streamFeatures) f.append(p(this.session));
+    }
+    return f;
+  }
+
+  /** Channel-binding types this connection can offer (RFC 9266 tls-exporter needs TLS 1.3). */
+  channelBindings(): string[] {
+    if (!this.tlsActive || !(this.socket instanceof TLSSocket)) return [];
+    const types = ['tls-server-end-point'];
+    if (this.socket.getProtocol() === 'TLSv1.3') types.unshift('tls-exporter');
+    return types;
+  }
+
+  /** Channel-binding data of a type, for SCRAM-*-PLUS. */
+  channelBindingData(type: string): Buffer | undefined {
+    if (!(this.socket instanceof TLSSocket) || !this.tlsActive) return undefined;
+    if (type === 'tls-exporter' && this.socket.getProtocol() === 'TLSv1.3') {
+      return this.socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+    }
+    if (type === 'tls-server-end-point') return this.gw.tls.serverEndPoint;
+    return undefined;
+  }
+
+  private onStreamEnd(): void {
+    if (this.state === 'closing') {
+      this.socket.end();
+      return;
+    }
+    this.close();
+  }
+
+  private onElement(el: Element): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.queue = this.queue.then(() => this.handle(el)).catch((e) => {
+      this.gw.log.error({ err: e }, 'stanza handling failed');
+      this.streamError(new StreamError('internal-server-error'));
+    });
+  }
+
+  private async handle(el: Element): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const ns = el.attrs.xmlns;
+    if (this.state === 'bound') {
+      if (ns === undefined || ns === NS.client) return this.stanza(el);
+      for (const h of this.gw.nonzaHandlers) if (h(this, el)) return;
+      return this.streamError(new StreamError('unsupported-stanza-type'));
+    }
+    if (this.state === 'negotiating') {
+      if (el.name === 'starttls' && ns === NS.tls) return this.startTls();
+      if (ns === NS.sasl) return this.saslStep(el);
+      if (el.name === 'iq' && ns === undefined) return this.preAuthIq(el);
+      return this.streamError(new StreamError('not-authorized', 'authenticate first'));
+    }
+    if (this.state === 'authenticated') {
+      if (el.name === 'iq' && ns === undefined) return this.bindIq(el);
+      for (const h of this.gw.nonzaHandlers) if (h(this, el)) return;
+      return this.streamError(new StreamError('not-authorized', 'bind a resource first'));
+    }
+  }
+
+  // ---- STARTTLS (RFC 6120 §5) ---------------------------------------------
+
+  private startTls(): void {
+    if (this.tlsActive) return this.streamError(new StreamError('policy-violation', 'TLS is already active'));
+    this.write(`<proceed xmlns='${NS.tls}'/>`);
+    const raw = this.socket;
+    raw.removeListener('data', this.onData);
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    const tls = new TLSSocket(raw, { isServer: true, secureContext: this.gw.tls.context, ALPNProtocols: ['xmpp-client'] });
+    this.socket = tls;
+    tls.once('secure', () => {
+      this.tlsActive = true;
+      this.parser.reset();
+      this.state = 'header';
+    });
+    this.attach(tls);
+  }
+
+  // ---- SASL (RFC 6120 §6) -------------------------------------------------
+
+  private async saslStep(el: Element): Promise<void> {
+    if (el.name === 'auth') {
+      if (this.gw.config.TLS_REQUIRED && !this.tlsActive) return this.saslFailure('encryption-required');
+      this.sasl = new SaslNegotiation(this.gw, this);
+      const out = await this.sasl.start(el.attrs.mechanism ?? '', el.text());
+      return this.saslOutcome(out);
+    }
+    if (el.name === 'response' && this.sasl) return this.saslOutcome(await this.sasl.step(el.text()));
+    if (el.name === 'abort') {
+      this.sasl = undefined;
+      return this.write(`<failure xmlns='${NS.sasl}'><aborted/></failure>`);
+    }
+    this.saslFailure('malformed-request');
+  }
+
+  private saslFailure(condition: string, text?: string): void {
+    this.sasl = undefined;
+    this.write(x('failure', { xmlns: NS.sasl }, x(condition), text ? x('text', { 'xml:lang': 'en' }, text) : undefined).toString());
+  }
+
+  private saslOutcome(out: Awaited<ReturnType<SaslNegotiation['start']>>): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (out.kind === 'challenge') return this.write(`<challenge xmlns='${NS.sasl}'>${out.data.length ? out.data.toString('base64') : '='}</challenge>`);
+    if (out.kind === 'failure') return this.saslFailure(out.condition, out.text);
+    this.sasl = undefined;
+    this.username = out.username;
+    this.mechanism = out.mechanism;
+    this.write(`<success xmlns='${NS.sasl}'>${out.data.length ? out.data.toString('base64') : ''}</success>`);
+    this.state = 'authenticated';
+    this.parser.reset();
+  }
+
+  // ---- before auth: registration and friends -----------------------------
+
+  private async preAuthIq(iq: Element): Promise<void> {
+    const payload = iq.children.find((c): c is Element => typeof c !== 'string');
+    const handler = payload && (iq.attrs.type === 'get' || iq.attrs.type === 'set') ? this.gw.registry.preAuthIq.get(payload.attrs.xmlns ?? '') : undefined;
+    if (!handler) return this.streamError(new StreamError('not-authorized', 'authenticate first'));
+    try {
+      const res = await handler(iq, this);
+      this.write(x('iq', { type: 'result', id: iq.attrs.id }, res ?? undefined).toString());
+    } catch (e) {
+      const err = e instanceof StanzaError ? e : StanzaError.internal();
+      if (!(e instanceof StanzaError)) this.gw.log.error({ err: e }, 'pre-auth IQ failed');
+      this.write(errorReply(iq, err, { from: this.gw.domain }).toString());
+    }
+  }
+
+  // ---- resource binding (RFC 6120 §7) ------------------------------------
+
+  private bindIq(iq: Element): void {
+    const bind = iq.getChild('bind', NS.bind);
+    const session = iq.getChild('session', NS.session);
+    if (iq.attrs.type === 'set' && bind) {
+      const requested = bind.getChildText('resource');
+      try {
+        this.session = this.gw.sessions.bind(this.username!, requested, this, this.mechanism);
+      } catch (e) {
+        const err = e instanceof StanzaError ? e : StanzaError.internal();
+        return this.write(errorReply(iq, err, { from: this.gw.domain }).toString());
+      }
+      this.state = 'bound';
+      this.gw.metrics.logins += 1;
+      return this.write(x('iq', { type: 'result', id: iq.attrs.id }, x('bind', { xmlns: NS.bind }, x('jid', null, this.session.full))).toString());
+    }
+    if (iq.attrs.type === 'set' && session) return this.write(x('iq', { type: 'result', id: iq.attrs.id }).toString());
+    this.write(errorReply(iq, new StanzaError('not-authorized', 'bind a resource first'), { from: this.gw.domain }).toString());
+  }
+
+  // ---- stanzas (RFC 6120 §8) ---------------------------------------------
+
+  private async stanza(el: Element): Promise<void> {
+    const session = this.session!;
+    const name = el.name;
+    if (name !== 'message' && name !== 'presence' && name !== 'iq') return this.streamError(new StreamError('unsupported-stanza-type'));
+    this.gw.metrics.stanzasIn += 1;
+    const from = el.attrs.from;
+    // RFC 6120 §8.1.2.1: the server stamps the full JID; a different 'from' is an error.
+    if (from !== undefined && from !== session.full && from !== session.bare) {
+      const ok = this.gw.sameJid(from, session);
+      if (!ok) return this.streamError(new StreamError('invalid-from'));
+    }
+    el.attrs.from = session.full;
+    if (name === 'iq') {
+      const t = el.attrs.type;
+      const payloads = el.children.filter((c): c is Element => typeof c !== 'string');
+      if (!el.attrs.id || !(t === 'get' || t === 'set' || t === 'result' || t === 'error')) {
+        if (t === 'error' || t === 'result') return;
+        return session.send(errorReply(el, StanzaError.badRequest('an iq needs an id and a type'), { from: this.gw.domain }));
+      }
+      if ((t === 'get' || t === 'set') && payloads.length !== 1) {
+        return session.send(errorReply(el, StanzaError.badRequest('a get or set iq has exactly one payload'), { from: this.gw.domain }));
+      }
+    }
+    await this.gw.handleFromSession(session, el);
+  }
+
+  // ---- output ------------------------------------------------------------
+
+  /** Writes XML; batches writes of one tick into one syscall; drops a client that stops reading. */
+  write(xml: string): void {
+    if (this.state === 'closed') return;
+    const s = this.socket;
+    if (!s.writable) return;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        s.uncork();
+      });
+    }
+    s.write(xml);
+    this.lastWrite = Date.now();
+    this.gw.metrics.bytesOut += xml.length;
+    if (s.writableLength > this.gw.config.MAX_OUTBOUND_BUFFER) {
+      this.gw.log.warn({ session: this.session?.full }, 'client not reading; connection dropped');
+      this.destroy('slow-consumer');
+    }
+  }
+
+  /** Sends a stream error and closes (RFC 6120 §4.9). */
+  streamError(err: StreamError): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.gw.metrics.streamErrors += 1;
+    this.gw.log.debug({ condition: err.condition, session: this.session?.full }, 'stream error');
+    this.write(err.toXml());
+    this.close(err.condition);
+  }
+
+  /** Closes the stream politely: `</stream:stream>`, then the socket after the peer's close or a grace period. */
+  close(error?: StreamError | string): void {
+    if (error instanceof StreamError) return this.streamError(error);
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.unbind(typeof error === 'string' ? error : 'closed');
+    this.state = 'closing';
+    this.write('</stream:stream>');
+    const s = this.socket;
+    s.end();
+    setTimeout(() => s.destroy(), 2000).unref();
+  }
+
+  /** Drops the connection at once. */
+  destroy(reason: string): void {
+    this.unbind(reason);
+    this.state = 'closed';
+    this.socket.destroy();
+  }
+
+  private unbind(reason: string): void {
+    if (this.session && !this.session.closed) this.gw.sessions.unbind(this.session, reason);
+  }
+
+  private onClose(): void {
+    this.unbind('disconnected');
+    this.state = 'closed';
+    this.parser.end?.();
+    this.gw.connectionClosed(this);
+  }
+
+  /** Timer check from the gateway's sweep: auth deadline, idle timeout, keepalive. */
+  tick(now: number): void {
+    if (this.state === 'closed') return;
+    const cfg = this.gw.config;
+    if (this.state !== 'bound' && now - this.openedAt > cfg.AUTH_TIMEOUT) {
+      return this.streamError(new StreamError('connection-timeout', 'authentication took too long'));
+    }
+    if (now - this.lastRead > cfg.IDLE_TIMEOUT) return this.streamError(new StreamError('connection-timeout'));
+    if (this.state === 'bound' && now - Math.max(this.lastRead, this.lastWrite) > cfg.KEEPALIVE_INTERVAL) this.write(' ');
+  }
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/>/g, '&gt;');
+}

@@ -1,0 +1,156 @@
+// SASL negotiation for one connection (RFC 6120 §6): mechanism choice, the
+// exchange, and failed-login throttling per account and per source address (in
+// memory only). Every failure answers <not-authorized/>, whatever went wrong.
+import { JidError, makeJid } from '@parley/jid';
+import type { GatewayCore } from '../../gateway-core';
+import { credentialsFor } from '../../persistence/accounts.store';
+import { parsePlain, verifyPlain } from './plain';
+import { ScramHash, ScramServer } from './scram';
+
+/** The outcome of one SASL step, as the connection writes it. */
+export type SaslOutcome =
+  | { kind: 'challenge'; data: Buffer }
+  | { kind: 'success'; data: Buffer; username: string; mechanism: string }
+  | { kind: 'failure'; condition: string; text?: string };
+
+/** What SASL needs of its connection. */
+export interface SaslConnection {
+  readonly secure: boolean;
+  readonly address: string;
+  channelBindings(): string[];
+  channelBindingData(type: string): Buffer | undefined;
+}
+
+const SCRAM: Record<string, { hash: ScramHash; plus: boolean }> = {
+  'SCRAM-SHA-256-PLUS': { hash: 'sha256', plus: true },
+  'SCRAM-SHA-1-PLUS': { hash: 'sha1', plus: true },
+  'SCRAM-SHA-256': { hash: 'sha256', plus: false },
+  'SCRAM-SHA-1': { hash: 'sha1', plus: false },
+};
+
+export class SaslNegotiation {
+  private scram?: ScramServer;
+  private mechanism = '';
+
+  constructor(
+    private readonly gw: GatewayCore,
+    private readonly conn: SaslConnection,
+  ) {}
+
+  /** Mechanisms offered, strongest first; PLAIN only inside TLS, -PLUS only with channel binding. */
+  static mechanisms(secure: boolean, canBind: boolean): string[] {
+    const m = canBind ? ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS'] : [];
+    m.push('SCRAM-SHA-256', 'SCRAM-SHA-1');
+    if (secure) m.push('PLAIN');
+    return m;
+  }
+
+  private username(raw: string): string | undefined {
+    try {
+      return makeJid(raw, this.gw.domain).local || undefined;
+    } catch (e) {
+      if (e instanceof JidError) return undefined;
+      throw e;
+    }
+  }
+
+  private throttled(username: string | undefined): boolean {
+    const t = this.gw.authThrottle;
+    return t.address.over(this.conn.address) || (!!username && t.account.over(username));
+  }
+
+  private failed(username: string | undefined): SaslOutcome {
+    this.gw.authThrottle.address.hit(this.conn.address);
+    if (username) this.gw.authThrottle.account.hit(username);
+    this.gw.metrics.authFailures += 1;
+    return { kind: 'failure', condition: 'not-authorized' };
+  }
+
+  private tooMany(): SaslOutcome {
+    this.gw.metrics.authFailures += 1;
+    return { kind: 'failure', condition: 'not-authorized', text: 'Too many failed attempts; try again later.' };
+  }
+
+  /** Handles `<auth mechanism=...>` with its base64 initial response (`=` is empty). */
+  async start(mechanism: string, b64: string): Promise<SaslOutcome> {
+    const offered = SaslNegotiation.mechanisms(this.conn.secure, this.conn.channelBindings().length > 0);
+    if (!offered.includes(mechanism)) return { kind: 'failure', condition: 'invalid-mechanism' };
+    const data = decode(b64);
+    if (!data) return { kind: 'failure', condition: 'incorrect-encoding' };
+    this.mechanism = mechanism;
+    if (mechanism === 'PLAIN') return this.plain(data);
+    const spec = SCRAM[mechanism];
+    if (data.length === 0) return { kind: 'challenge', data: Buffer.alloc(0) }; // client sends client-first next
+    return this.scramStart(spec, data);
+  }
+
+  private async scramStart(spec: { hash: ScramHash; plus: boolean }, data: Buffer): Promise<SaslOutcome> {
+    let seenUser: string | undefined;
+    this.scram = new ScramServer({
+      hash: spec.hash,
+      plus: spec.plus,
+      domain: this.gw.domain,
+      serverSupportsPlus: this.conn.channelBindings().length > 0,
+      channelBinding: (type) => (this.conn.channelBindings().includes(type) ? this.conn.channelBindingData(type) : undefined),
+      lookup: async (raw) => {
+        const u = this.username(raw);
+        seenUser = u;
+        if (!u || this.throttled(u)) return undefined;
+        const acct = await this.gw.store.find(u);
+        return acct ? credentialsFor(acct, spec.hash) : undefined;
+      },
+    });
+    this.pendingUser = () => seenUser;
+    return this.map(await this.scram.start(data));
+  }
+
+  private pendingUser: () => string | undefined = () => undefined;
+
+  /** Handles `<response>`. */
+  async step(b64: string): Promise<SaslOutcome> {
+    const data = decode(b64);
+    if (!data) return { kind: 'failure', condition: 'incorrect-encoding' };
+    if (!this.scram) {
+      const spec = SCRAM[this.mechanism];
+      if (!spec) return { kind: 'failure', condition: 'malformed-request' };
+      return this.scramStart(spec, data);
+    }
+    return this.map(await this.scram.step(data));
+  }
+
+  private map(step: Awaited<ReturnType<ScramServer['start']>>): SaslOutcome {
+    const user = this.pendingUser();
+    if (step.kind === 'challenge') return step;
+    if (step.kind === 'success') {
+      const username = this.username(step.username);
+      if (!username) return this.failed(undefined);
+      if (this.throttled(username)) return this.tooMany();
+      this.gw.authThrottle.account.clear(username);
+      return { kind: 'success', data: step.data, username, mechanism: this.mechanism };
+    }
+    if (step.condition === 'not-authorized') {
+      if (this.throttled(user)) return this.tooMany();
+      return this.failed(user);
+    }
+    return { kind: 'failure', condition: step.condition, text: step.text };
+  }
+
+  private async plain(data: Buffer): Promise<SaslOutcome> {
+    const m = parsePlain(data);
+    if (!m) return { kind: 'failure', condition: 'malformed-request' };
+    const username = this.username(m.authcid);
+    if (m.authzid && m.authzid !== `${username}@${this.gw.domain}`) return { kind: 'failure', condition: 'invalid-authzid' };
+    if (this.throttled(username)) return this.tooMany();
+    const acct = username ? await this.gw.store.find(username) : undefined;
+    if (!acct || !(await verifyPlain(m.password, acct.sha256))) return this.failed(username);
+    this.gw.authThrottle.account.clear(username!);
+    return { kind: 'success', data: Buffer.alloc(0), username: username!, mechanism: 'PLAIN' };
+  }
+}
+
+function decode(b64: string): Buffer | undefined {
+  const s = b64.trim();
+  if (s === '' || s === '=') return Buffer.alloc(0);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 !== 0) return undefined;
+  return Buffer.from(s, 'base64');
+}

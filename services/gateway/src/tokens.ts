@@ -1,0 +1,2 @@
+// Injection tokens of the gateway.
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
