@@ -2,7 +2,7 @@
 // metadata, rewrites @parley/* path aliases to relative requires). Type checking
 // is separate: `npm run typecheck`.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile, copyFile, rename } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,14 @@ async function* walk(dir) {
 }
 
 const started = Date.now();
-await rm(out, { recursive: true, force: true });
+// --clean wipes dist/ first; otherwise files are replaced atomically (temp + rename), so
+// processes that start while a build runs never load a half-written file.
+if (process.argv.includes('--clean')) await rm(out, { recursive: true, force: true });
+const writeAtomic = async (file, data) => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+};
 let n = 0;
 const jobs = [];
 for (const top of ['libs', 'services', 'bench']) {
@@ -54,8 +61,8 @@ for (const top of ['libs', 'services', 'bench']) {
         });
         const dest = join(out, rel.replace(/\.ts$/, '.js'));
         await mkdir(dirname(dest), { recursive: true });
-        await writeFile(dest, `${code}\n//# sourceMappingURL=${dest.split('/').pop()}.map\n`);
-        if (map) await writeFile(`${dest}.map`, map);
+        if (map) await writeAtomic(`${dest}.map`, map);
+        await writeAtomic(dest, `${code}\n//# sourceMappingURL=${dest.split('/').pop()}.map\n`);
         n += 1;
       })(),
     );

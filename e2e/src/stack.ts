@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
-import { GatewayProcess, spawnGateway } from '@parley/testing-xmpp';
+import { GatewayProcess, ServiceProcess, spawnGateway, spawnService } from '@parley/testing-xmpp';
 
 export interface E2EStack {
   natsUrl: string;
@@ -14,6 +14,9 @@ export interface E2EStack {
   dataDir: string;
   gateways: GatewayProcess[];
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
+  /** Starts a service process (roster, offline, archive) on its own test database; restarts reuse it. */
+  startService(name: 'roster' | 'offline' | 'archive', env?: Record<string, string>): Promise<ServiceProcess>;
+  services: Map<string, ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +26,24 @@ export async function startStack(label: string): Promise<E2EStack> {
   const gatewayDb = await createTestDatabase(`${label}_gateway`);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const gateways: GatewayProcess[] = [];
+  const services = new Map<string, ServiceProcess>();
+  const serviceDbs = new Map<string, TestDatabase>();
   const stack: E2EStack = {
+    services,
+    startService: async (name, env = {}) => {
+      let db = serviceDbs.get(name);
+      if (!db) {
+        db = await createTestDatabase(`${label}_${name}`);
+        serviceDbs.set(name, db);
+      }
+      const p = await spawnService(
+        name,
+        { NATS_URL: natsUrl, NATS_NAMESPACE: namespace, [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env },
+        (rec) => rec.msg === 'Nest application successfully started',
+      );
+      services.set(name, p);
+      return p;
+    },
     natsUrl,
     namespace,
     gatewayDb,
@@ -35,8 +55,9 @@ export async function startStack(label: string): Promise<E2EStack> {
       return g;
     },
     stop: async () => {
-      await Promise.all(gateways.map((g) => g.stop()));
+      await Promise.all([...gateways.map((g) => g.stop()), ...[...services.values()].map((p) => p.stop())]);
       await gatewayDb.drop();
+      for (const db of serviceDbs.values()) await db.drop();
     },
   };
   return stack;

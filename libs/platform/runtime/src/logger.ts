@@ -1,5 +1,7 @@
 // Operational logs (pino, JSON to stdout). Passwords and message content are never
 // logged; IP addresses only when LOG_IPS is on, and never elsewhere.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pino, { Logger } from 'pino';
 
 /** Keys whose values are always removed from log records. */
@@ -24,4 +26,16 @@ export function createLogger(service: string, env: Record<string, string | undef
     redact: { paths: REDACTED_KEYS, censor: '[redacted]' },
     base: { service },
   });
+}
+
+/** Parley's version, from the nearest package.json above this file (dist/ carries a copy). */
+export function appVersion(): string {
+  let dir = __dirname;
+  for (;;) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) return (JSON.parse(readFileSync(p, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    const up = dirname(dir);
+    if (up === dir) return '0.0.0';
+    dir = up;
+  }
 }

@@ -18,6 +18,12 @@ export const HANDLED = Symbol('iq-handled');
 /** An IQ handler: HANDLED → nothing more is sent; a value → result with that payload; undefined → empty result; throw StanzaError → error. */
 export type IqHandler = (iq: Element, session: Session, target: { bare: string; local: string }) => Promise<Element | typeof HANDLED | undefined | void> | Element | typeof HANDLED | undefined | void;
 
+/** A disco node's answers; each returns the children of `<query/>`, or throws StanzaError. */
+export interface DiscoNode {
+  info?(session: Session, target: { bare: string; local: string }): Promise<Element[]> | Element[];
+  items?(session: Session, target: { bare: string; local: string }): Promise<Element[]> | Element[];
+}
+
 /** What a pre-authentication IQ handler can see of its connection. */
 export interface PreAuthContext {
   readonly secure: boolean;
@@ -43,6 +49,11 @@ export class FeatureRegistry {
   readonly accountFeatures = new Set<string>();
   /** disco#items of the server (components such as upload). */
   readonly serverItems: Array<{ jid: string; name?: string }> = [];
+  /**
+   * disco#info / disco#items answers for a `node` (e.g. XEP-0013's
+   * `http://jabber.org/protocol/offline`), on the server or on an account.
+   */
+  readonly discoNodes = new Map<string, DiscoNode>();
   /** Stream features offered after the post-authentication restart (besides bind). */
   readonly streamFeatures: FeatureProvider[] = [];
   /** Stream features offered before authentication (besides STARTTLS and SASL). */

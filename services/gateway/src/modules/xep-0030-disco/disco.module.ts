@@ -2,6 +2,7 @@
 // Features come from the registry, where every module declared its own.
 import { NS, StanzaError } from '@parley/stanza';
 import { x } from '@parley/xml';
+import type { Session } from '../../session/session';
 import type { GatewayModule } from '..';
 
 export const discoModule: GatewayModule = {
@@ -13,23 +14,34 @@ export const discoModule: GatewayModule = {
 
     const features = (set: Set<string>) => [...set].sort().map((v) => x('feature', { var: v }));
 
-    r.onIq('get', 'server', NS.discoInfo, (iq) => {
+    const nodeAnswer = async (kind: 'info' | 'items', node: string, session: Session, target: { bare: string; local: string }) => {
+      const n = r.discoNodes.get(node)?.[kind];
+      if (!n) throw StanzaError.itemNotFound();
+      return x('query', { xmlns: kind === 'info' ? NS.discoInfo : NS.discoItems, node }, ...(await n.call(r.discoNodes.get(node), session, target)));
+    };
+
+    r.onIq('get', 'server', NS.discoInfo, (iq, session) => {
       const node = iq.getChild('query')?.attrs.node;
-      if (node) throw StanzaError.itemNotFound();
+      if (node) return nodeAnswer('info', node, session, { bare: gw.domain, local: '' });
       return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'server', type: 'im', name: gw.config.SERVER_NAME }), ...features(r.serverFeatures));
     });
-    r.onIq('get', 'server', NS.discoItems, (iq) => {
+    r.onIq('get', 'server', NS.discoItems, (iq, session) => {
       const node = iq.getChild('query')?.attrs.node;
-      return x('query', { xmlns: NS.discoItems, node }, ...(node ? [] : r.serverItems.map((i) => x('item', { jid: i.jid, name: i.name }))));
+      if (node) return nodeAnswer('items', node, session, { bare: gw.domain, local: '' });
+      return x('query', { xmlns: NS.discoItems }, ...r.serverItems.map((i) => x('item', { jid: i.jid, name: i.name })));
     });
     r.onIq('get', 'account', NS.discoInfo, (iq, session, target) => {
       const node = iq.getChild('query')?.attrs.node;
-      if (node) throw StanzaError.itemNotFound();
+      if (node) return nodeAnswer('info', node, session, target);
       const own = session.bare === target.bare;
       // XEP-0030 §3.3 / RFC 6121: only the account itself (or a subscribed contact, once the
       // roster module answers that) learns which features the account has.
       return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...(own ? features(r.accountFeatures) : []));
     });
-    r.onIq('get', 'account', NS.discoItems, () => x('query', { xmlns: NS.discoItems }));
+    r.onIq('get', 'account', NS.discoItems, (iq, session, target) => {
+      const node = iq.getChild('query')?.attrs.node;
+      if (node) return nodeAnswer('items', node, session, target);
+      return x('query', { xmlns: NS.discoItems });
+    });
   },
 };

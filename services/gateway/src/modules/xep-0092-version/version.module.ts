@@ -1,9 +1,10 @@
 // XEP-0092: Software Version of the server (version and OS can be hidden by config).
 import { NS } from '@parley/stanza';
 import { x } from '@parley/xml';
+import { appVersion } from '@parley/runtime';
 import type { GatewayModule } from '..';
 
-const VERSION: string = require('../../../../../package.json').version ?? '0.0.0';
+const VERSION = appVersion();
 
 export const versionModule: GatewayModule = {
   name: 'xep-0092-version',
