@@ -20,6 +20,7 @@ import type { Session } from './session/session';
 import { Sessions } from './session/sessions';
 import type { C2SConnection } from './stream/c2s';
 import { WindowCounter } from './stream/sasl/throttle';
+import { StreamManagementService } from './stream/sm/stream-management';
 import { TlsMaterial } from './transport/certs';
 
 /** Counters exported as metrics (no JIDs, no addresses). */
@@ -53,6 +54,7 @@ export class GatewayCore {
   readonly registrationThrottle: WindowCounter;
   readonly connections = new Set<C2SConnection>();
   readonly modules: GatewayModule[] = [];
+  readonly sm: StreamManagementService;
   /** Users whose account removal this instance is answering (their sessions close after the reply). */
   readonly removing = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
@@ -99,6 +101,9 @@ export class GatewayCore {
       log,
       { heartbeatMs: config.ROUTE_HEARTBEAT, peerTimeoutMs: config.ROUTE_PEER_TIMEOUT },
     );
+    this.sm = new StreamManagementService(this);
+    this.registry.streamFeatures.push(() => this.sm.feature());
+    this.hooks.sessionEnded.push((s) => this.sm.ended(s));
     this.sessions = new Sessions(this.domain, this.directory, this.cluster, this.hooks, bus, log);
     this.router = new Router({
       domain: this.domain,

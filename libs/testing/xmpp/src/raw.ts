@@ -107,3 +107,29 @@ export class RawXmpp {
     this.socket.destroy();
   }
 }
+
+/**
+ * Logs in over a raw socket: STARTTLS, SASL PLAIN inside TLS, bind `resource`.
+ * Resolves with the connection, its received text cleared after binding.
+ */
+export async function rawLogin(port: number, username: string, password: string, resource: string, domain = 'localhost'): Promise<RawXmpp> {
+  const raw = await RawXmpp.connect(port);
+  raw.open(domain);
+  await raw.expect(/<\/stream:features>/);
+  raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+  await raw.expect(/<proceed/);
+  await raw.startTls();
+  raw.open(domain);
+  await raw.expect(/<\/stream:features>/);
+  raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${password}`).toString('base64')}</auth>`);
+  await raw.expect(/<success/);
+  raw.received = '';
+  raw.open(domain);
+  await raw.expect(/<\/stream:features>/);
+  if (resource) {
+    raw.send(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
+    await raw.expect(/<jid>[^<]+<\/jid>/);
+    raw.received = '';
+  }
+  return raw;
+}

@@ -125,6 +125,8 @@ export class StreamError extends Error {
   constructor(
     readonly condition: StreamErrorCondition,
     readonly text?: string,
+    /** An application-specific condition (e.g. XEP-0198 `<handled-count-too-high/>`). */
+    readonly appCondition?: Element,
   ) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StreamError';
@@ -132,7 +134,7 @@ export class StreamError extends Error {
   /** Serialized `<stream:error>` (the stream's prefix is `stream`). */
   toXml(): string {
     const text = this.text ? x('text', { xmlns: NS.streams, 'xml:lang': 'en' }, this.text).toString() : '';
-    return `<stream:error><${this.condition} xmlns='${NS.streams}'/>${text}</stream:error>`;
+    return `<stream:error><${this.condition} xmlns='${NS.streams}'/>${text}${this.appCondition ? this.appCondition.toString() : ''}</stream:error>`;
   }
 }
 

@@ -26,6 +26,7 @@ export const gatewayConfigSpec = {
   AUTH_TIMEOUT: opt.duration({ doc: 'Time a new connection has to authenticate and bind.', default: '60s', min: '1s' }),
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),
   KEEPALIVE_INTERVAL: opt.duration({ doc: 'Interval of server whitespace keepalives.', default: '60s', min: '1s' }),
+  SM_RESUME_TIMEOUT: opt.duration({ doc: 'How long a dropped stream-management session (XEP-0198) waits to be resumed; 0 disables resumption.', default: '5m', min: '0s', max: '1h' }),
   MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries.', default: 'Parley' }),
   SERVER_VERSION_HIDDEN: opt.bool({ doc: 'Answer version queries without the version number and OS.', default: false }),

@@ -115,4 +115,6 @@ export class StanzaHooks {
   /** Sessions coming and going. */
   readonly sessionBound: Array<(session: Session) => void> = [];
   readonly sessionClosed: Array<(session: Session, reason: string) => void | Promise<void>> = [];
+  /** After a session left the directory (nothing can route to it any more). */
+  readonly sessionEnded: Array<(session: Session, reason: string) => void> = [];
 }

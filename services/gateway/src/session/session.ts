@@ -4,12 +4,34 @@ import type { Jid } from '@parley/jid';
 import type { Element } from '@parley/xml';
 import type { StreamError } from '@parley/stanza';
 
+/** XEP-0198 counters and the queue of stanzas the client has not acknowledged. */
+export interface StreamManagement {
+  id: string;
+  resumable: boolean;
+  /** Seconds a detached session waits for resumption. */
+  max: number;
+  /** Stanzas received from the client since enabling (the server's h). */
+  inbound: number;
+  /** Stanzas sent to the client since enabling. */
+  outbound: number;
+  /** Last h the client acknowledged. */
+  acked: number;
+  /** Serialized stanzas sent and not yet acknowledged, oldest first. */
+  unacked: string[];
+  /** Asks the client for an acknowledgement when stanzas are pending. */
+  requestAckSoon(session: Session): void;
+}
+
 /** What a session needs from its connection. */
 export interface SessionTransport {
+  /** True while the client is away and the session waits for resumption. */
+  readonly hibernating?: boolean;
   /** Writes serialized XML to the client. */
   write(xml: string): void;
   /** Ends the stream, with a stream error when given. */
   close(error?: StreamError): void;
+  /** Forgets the session without ending it (it moved to another connection). */
+  detach?(): void;
   readonly secure: boolean;
 }
 
@@ -32,10 +54,13 @@ export class Session {
   readonly state = new Map<string, unknown>();
   /** Set once the session has ended. */
   closed = false;
+  /** XEP-0198 state, once the client enabled stream management. */
+  sm?: StreamManagement;
+  private confirmations: Array<{ upTo: number; cb: (delivered: boolean) => void }> = [];
 
   constructor(
     readonly jid: Jid,
-    private readonly transport: SessionTransport,
+    private transport: SessionTransport,
     readonly mechanism: string,
   ) {
     this.bare = jid.bareString;
@@ -49,7 +74,69 @@ export class Session {
   /** Sends a stanza (element or already serialized XML) to the client. */
   send(stanza: Element | string): void {
     if (this.closed) return;
-    this.transport.write(typeof stanza === 'string' ? stanza : stanza.toString());
+    const xml = typeof stanza === 'string' ? stanza : stanza.toString();
+    if (this.sm) {
+      this.sm.outbound += 1;
+      this.sm.unacked.push(xml);
+      if (!this.transport.hibernating) {
+        this.transport.write(xml);
+        this.sm.requestAckSoon(this);
+      }
+      return;
+    }
+    this.transport.write(xml);
+  }
+
+  /** Writes a non-stanza (XEP-0198 `<r/>`, `<a/>`) to the client, if connected. */
+  writeNonza(xml: string): void {
+    if (!this.closed && !this.transport.hibernating) this.transport.write(xml);
+  }
+
+  /**
+   * Calls `cb(true)` once everything sent so far reached the client: at once when
+   * written without stream management, on the client's covering `<a h/>` with it;
+   * `cb(false)` if the session ends first (the caller then keeps or re-routes it).
+   */
+  whenDelivered(cb: (delivered: boolean) => void): void {
+    if (!this.sm) {
+      queueMicrotask(() => cb(!this.closed));
+      return;
+    }
+    if (this.sm.acked >= this.sm.outbound) {
+      queueMicrotask(() => cb(true));
+      return;
+    }
+    this.confirmations.push({ upTo: this.sm.outbound, cb });
+  }
+
+  /** Applies the client's `<a h/>` (XEP-0198 §4): drops acknowledged stanzas, runs confirmations. */
+  acknowledge(h: number): boolean {
+    const sm = this.sm;
+    if (!sm) return true;
+    const newly = (h - sm.acked) >>> 0;
+    if (newly > sm.unacked.length) return false; // acknowledges stanzas never sent
+    sm.unacked.splice(0, newly);
+    sm.acked = h >>> 0;
+    if (this.confirmations.length) {
+      const due = this.confirmations.filter((c) => c.upTo <= sm.acked);
+      this.confirmations = this.confirmations.filter((c) => c.upTo > sm.acked);
+      for (const c of due) c.cb(true);
+    }
+    return true;
+  }
+
+  /** Fails pending confirmations (the session ended without an acknowledgement). */
+  failConfirmations(): void {
+    const pending = this.confirmations;
+    this.confirmations = [];
+    for (const c of pending) c.cb(false);
+  }
+
+  /** Moves the session to a new connection (XEP-0198 resumption); returns the previous one. */
+  reattach(transport: SessionTransport): SessionTransport {
+    const previous = this.transport;
+    this.transport = transport;
+    return previous;
   }
 
   /** Ends the session's stream. */

@@ -76,6 +76,13 @@ export class Sessions {
     if (this.directory.remove(session.bare, session.jid.resource, this.cluster.instanceId, session)) {
       this.cluster.announceDown(session.bare, session.jid.resource);
     }
+    for (const h of this.hooks.sessionEnded) {
+      try {
+        h(session, reason);
+      } catch (e) {
+        this.log.error({ err: e }, 'sessionEnded hook failed');
+      }
+    }
     this.publish(GatewayEvents.sessionClosed, { jid: session.full, instanceId: this.cluster.instanceId, reason } satisfies SessionClosedV1);
   }
 

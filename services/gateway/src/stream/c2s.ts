@@ -177,6 +177,11 @@ export class C2SConnection implements SessionTransport {
     const ns = el.attrs.xmlns;
     if (this.state === 'bound') {
       if (ns === undefined || ns === NS.client) return this.stanza(el);
+      if (ns === NS.sm) {
+        const w = (xml: string) => this.write(xml);
+        if (el.name === 'enable') return this.gw.sm.enable(this.session!, el, w);
+        if (this.gw.sm.nonza(this.session!, el, w)) return;
+      }
       for (const h of this.gw.nonzaHandlers) if (h(this, el)) return;
       return this.streamError(new StreamError('unsupported-stanza-type'));
     }
@@ -188,6 +193,8 @@ export class C2SConnection implements SessionTransport {
     }
     if (this.state === 'authenticated') {
       if (el.name === 'iq' && ns === undefined) return this.bindIq(el);
+      if (ns === NS.sm && el.name === 'resume') return this.resume(el);
+      if (ns === NS.sm) return this.write(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
       for (const h of this.gw.nonzaHandlers) if (h(this, el)) return;
       return this.streamError(new StreamError('not-authorized', 'bind a resource first'));
     }
@@ -283,10 +290,19 @@ export class C2SConnection implements SessionTransport {
     this.write(errorReply(iq, new StanzaError('not-authorized', 'bind a resource first'), { from: this.gw.domain }).toString());
   }
 
+  /** XEP-0198 §5: take over a detached session instead of binding a new one. */
+  private resume(el: Element): void {
+    const s = this.gw.sm.resume(this.username!, el, this, (xml) => this.write(xml));
+    if (!s) return;
+    this.session = s;
+    this.state = 'bound';
+  }
+
   // ---- stanzas (RFC 6120 §8) ---------------------------------------------
 
   private async stanza(el: Element): Promise<void> {
     const session = this.session!;
+    this.gw.sm.countInbound(session);
     const name = el.name;
     if (name !== 'message' && name !== 'presence' && name !== 'iq') return this.streamError(new StreamError('unsupported-stanza-type'));
     this.gw.metrics.stanzasIn += 1;
@@ -356,6 +372,12 @@ export class C2SConnection implements SessionTransport {
     setTimeout(() => s.destroy(), 2000).unref();
   }
 
+  /** The session moved to another connection (XEP-0198 resumption): closing this one must not end it. */
+  detach(): void {
+    this.session = undefined;
+    this.state = this.state === 'bound' ? 'authenticated' : this.state;
+  }
+
   /** Drops the connection at once. */
   destroy(reason: string): void {
     this.unbind(reason);
@@ -368,6 +390,9 @@ export class C2SConnection implements SessionTransport {
   }
 
   private onClose(): void {
+    // A dropped stream-management session waits for resumption instead of ending.
+    const s = this.session;
+    if (s && !s.closed && this.state !== 'closing' && this.gw.sm.hibernate(s)) this.session = undefined;
     this.unbind('disconnected');
     this.state = 'closed';
     this.parser.end?.();
