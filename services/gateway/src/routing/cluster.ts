@@ -20,8 +20,8 @@ interface RouteChange {
   c?: boolean;
 }
 
-/** Work sent to one instance. */
-type DeliverCommand = { t: string[]; x: string } | { kick: string; reason: 'conflict' | 'removed' };
+/** Work sent to one instance: stanzas (batched per event-loop turn) or a kick. */
+type DeliverCommand = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: 'conflict' | 'removed' };
 
 interface SessionsChunk {
   i: string;
@@ -127,7 +127,7 @@ export class Cluster {
 
   private onDeliver(cmd: DeliverCommand): void {
     if ('kick' in cmd) this.cb.kickLocal(cmd.kick, cmd.reason);
-    else this.cb.deliverLocal(cmd.t, cmd.x);
+    else for (const [targets, xml] of cmd.b) this.cb.deliverLocal(targets, xml);
   }
 
   /** Tells peers about a local resource (bound, presence changed, carbons toggled). */
@@ -142,17 +142,42 @@ export class Cluster {
     this.bus.publish(GatewaySubjects.sessionChanged, c);
   }
 
-  /** Sends serialized XML to full JIDs held by another instance. */
+  /**
+   * Sends serialized XML to full JIDs held by another instance. Stanzas for one
+   * instance within one event-loop turn travel as one NATS message (in order), which
+   * cuts per-message overhead on both gateways and on NATS under load.
+   */
   deliverRemote(instanceId: string, fullJids: string[], xml: string): void {
-    this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ t: fullJids, x: xml } satisfies DeliverCommand));
+    let batch = this.outbox.get(instanceId);
+    if (!batch) this.outbox.set(instanceId, (batch = []));
+    batch.push([fullJids, xml]);
+    this.outboxBytes += xml.length;
+    if (this.outboxBytes > 256 * 1024) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
-  /** Asks another instance to end one of its sessions. */
+  private readonly outbox = new Map<string, Array<[string[], string]>>();
+  private outboxBytes = 0;
+  private flushScheduled = false;
+
+  private flush(): void {
+    this.flushScheduled = false;
+    this.outboxBytes = 0;
+    for (const [instance, b] of this.outbox) this.bus.publishRaw(GatewaySubjects.deliver(instance), encodeJson({ b } satisfies DeliverCommand));
+    this.outbox.clear();
+  }
+
+  /** Asks another instance to end one of its sessions (after any stanzas queued for it). */
   kickRemote(instanceId: string, fullJid: string, reason: 'conflict' | 'removed'): void {
+    this.flush();
     this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ kick: fullJid, reason } satisfies DeliverCommand));
   }
 
   async stop(): Promise<void> {
+    this.flush();
     if (this.timer) clearInterval(this.timer);
     for (const s of this.subs) s.unsubscribe();
   }

@@ -27,11 +27,18 @@ const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error
 export class Router {
   constructor(private readonly d: RouterDeps) {}
 
-  /** Prepares a `to` address. Throws StanzaError jid-malformed. */
+  private readonly prepared = new Map<string, Destination>();
+
+  /** Prepares a `to` address (memoized: the same few addresses recur). Throws StanzaError jid-malformed. */
   destination(to: string): Destination {
+    const hit = this.prepared.get(to);
+    if (hit) return hit;
     try {
       const jid = parseJid(to);
-      return { jid, local: jid.domain === this.d.domain };
+      const d = { jid, local: jid.domain === this.d.domain };
+      if (this.prepared.size >= 50_000) this.prepared.clear();
+      this.prepared.set(to, d);
+      return d;
     } catch (e) {
       if (e instanceof JidError) throw StanzaError.jidMalformed();
       throw e;

@@ -1,0 +1,68 @@
+import { openDataSource } from '@parley/persistence';
+import { createTestDatabase, TestDatabase } from '@parley/testing-stack';
+import type { DataSource } from 'typeorm';
+import { deriveScramCredentials } from '../stream/sasl/scram';
+import { AccountExistsError, TypeOrmAccountsStore } from './accounts.store';
+import { entities } from './entities';
+import { migrations } from './migrations';
+
+describe('the accounts store on a real Postgres', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let store: TypeOrmAccountsStore;
+
+  const creds = async (pw: string) => ({
+    sha1: await deriveScramCredentials(pw, 'sha1'),
+    sha256: await deriveScramCredentials(pw, 'sha256'),
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('accounts');
+    ds = await openDataSource({ url: db.url, entities, migrations });
+    store = new TypeOrmAccountsStore(ds);
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it('migrates an empty database cleanly', async () => {
+    const rows = await ds.query(`SELECT to_regclass('accounts') AS t`);
+    expect(rows[0].t).toBe('accounts');
+  });
+
+  it('creates an account and finds its SCRAM keys', async () => {
+    const c = await creds('pencil pencil');
+    await store.create('alice', c);
+    const a = await store.find('alice');
+    expect(a?.sha256.storedKey.equals(c.sha256.storedKey)).toBe(true);
+    expect(a?.sha1.iterations).toBe(c.sha1.iterations);
+    expect(await store.exists('alice')).toBe(true);
+    expect(await store.find('nobody')).toBeUndefined();
+    expect(await store.exists('nobody')).toBe(false);
+  });
+
+  it('refuses a second account with the same username', async () => {
+    await expect(store.create('alice', await creds('other password'))).rejects.toBeInstanceOf(AccountExistsError);
+  });
+
+  it('replaces credentials and deletes accounts', async () => {
+    const c = await creds('new password!');
+    expect(await store.setCredentials('alice', c)).toBe(true);
+    expect((await store.find('alice'))?.sha1.salt.equals(c.sha1.salt)).toBe(true);
+    expect(await store.setCredentials('ghost', c)).toBe(false);
+    expect(await store.delete('alice')).toBe(true);
+    expect(await store.delete('alice')).toBe(false);
+    expect(await store.find('alice')).toBeUndefined();
+  });
+
+  it('lists accounts in pages', async () => {
+    const c = await creds('pw pw pw pw');
+    for (const u of ['u1', 'u2', 'u3']) await store.create(u, c);
+    const first = await store.list({ limit: 2 });
+    expect(first.map((a) => a.username)).toEqual(['u1', 'u2']);
+    expect((await store.list({ after: 'u2', limit: 2 })).map((a) => a.username)).toEqual(['u3']);
+    expect(await store.count()).toBe(3);
+  });
+});
