@@ -8,6 +8,7 @@ import { versionModule } from './xep-0092-version/version.module';
 import { pingModule } from './xep-0199-ping/ping.module';
 import { timeModule } from './xep-0202-time/time.module';
 import { presenceModule } from './rfc6121-presence/presence.module';
+import { csiModule } from './xep-0352-csi/csi.module';
 
 /** A gateway feature module. */
 export interface GatewayModule {
@@ -19,4 +20,4 @@ export interface GatewayModule {
 }
 
 /** Every module, in load order. */
-export const ALL_MODULES: GatewayModule[] = [discoModule, pingModule, versionModule, timeModule, registerModule, presenceModule];
+export const ALL_MODULES: GatewayModule[] = [discoModule, pingModule, versionModule, timeModule, registerModule, presenceModule, csiModule];

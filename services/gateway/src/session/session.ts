@@ -3,6 +3,7 @@
 import type { Jid } from '@parley/jid';
 import type { Element } from '@parley/xml';
 import type { StreamError } from '@parley/stanza';
+import { CSI_MAX_HELD, isUrgent } from '../modules/xep-0352-csi/urgency';
 
 /** XEP-0198 counters and the queue of stanzas the client has not acknowledged. */
 export interface StreamManagement {
@@ -71,10 +72,42 @@ export class Session {
     return this.transport.secure;
   }
 
+  /** XEP-0352: stanzas held while the client is inactive, oldest first. */
+  private held?: string[];
+
+  /** XEP-0352 client state: inactive holds non-urgent stanzas; active sends what was held. */
+  setInactive(inactive: boolean): void {
+    if (inactive) this.held ??= [];
+    else this.flushHeld();
+  }
+
+  get inactive(): boolean {
+    return this.held !== undefined;
+  }
+
+  private flushHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held) for (const xml of held) this.sendNow(xml);
+  }
+
   /** Sends a stanza (element or already serialized XML) to the client. */
   send(stanza: Element | string): void {
     if (this.closed) return;
     const xml = typeof stanza === 'string' ? stanza : stanza.toString();
+    if (this.held) {
+      if (!isUrgent(xml) && this.held.length < CSI_MAX_HELD) {
+        this.held.push(xml);
+        return;
+      }
+      const held = this.held;
+      this.held = [];
+      for (const h of held) this.sendNow(h);
+    }
+    this.sendNow(xml);
+  }
+
+  private sendNow(xml: string): void {
     if (this.sm) {
       this.sm.outbound += 1;
       this.sm.unacked.push(xml);

@@ -22,7 +22,8 @@ export class C2SConnection implements SessionTransport {
   private streamId = '';
   private username?: string;
   private mechanism = '';
-  private session?: Session;
+  /** The bound session, once there is one. */
+  session?: Session;
   private sasl?: SaslNegotiation;
   private queue: Promise<void> = Promise.resolve();
   private tokens: number;
