@@ -297,6 +297,18 @@ describe('gateway, end to end', () => {
       await ok.stop();
     });
 
+    it('times out an authenticated connection that stays silent', async () => {
+      const g = await stack.startGateway({ IDLE_TIMEOUT: '2s', KEEPALIVE_INTERVAL: '1s' });
+      const raw = await rawLogin(g.starttlsPort, 'dave', 'idle');
+      await raw.expect(/^ +$/, 15_000); // whitespace keepalive first
+      await raw.expect(/<connection-timeout/, 15_000);
+      await raw.expectClosed();
+    });
+
+    it('refuses to start with an invalid configuration, naming each bad variable', async () => {
+      await expect(stack.startGateway({ C2S_PORT: 'many', MAX_STANZA_SIZE: 'huge' })).rejects.toThrow(/C2S_PORT: "many" is not an integer[\s\S]*MAX_STANZA_SIZE: "huge" is not a size/);
+    });
+
     it('times out a connection that never authenticates', async () => {
       const g = await stack.startGateway({ AUTH_TIMEOUT: '1s' });
       const raw = await RawXmpp.connect(g.starttlsPort);
