@@ -16,7 +16,7 @@ USER node
 
 FROM runtime AS gateway
 ENV C2S_HOST=0.0.0.0 HTTP_HOST=0.0.0.0 DATA_DIR=/data
-EXPOSE 5222 5223 8080
+EXPOSE 5222 5223 5281 8080
 CMD ["node", "--enable-source-maps", "dist/services/gateway/src/main.js"]
 
 FROM runtime AS roster

@@ -69,6 +69,7 @@ export async function spawnBenchGateway(o: SpawnOptions): Promise<BenchGateway> 
       C2S_HOST: '127.0.0.1',
       C2S_PORT: '0',
       C2S_DIRECT_TLS_PORT: '-1',
+      WS_PORT: '-1',
       HTTP_PORT: String(httpPort),
       HTTP_HOST: '127.0.0.1',
       DATA_DIR: o.dataDir,

@@ -16,6 +16,8 @@ export interface ConnectOptions {
   mechanism?: 'SCRAM-SHA-1' | 'SCRAM-SHA-256' | 'PLAIN';
   /** Connect with direct TLS (XEP-0368) instead of STARTTLS. */
   directTls?: boolean;
+  /** Connect over WebSocket (RFC 7395) to this URL instead of TCP. */
+  webSocketUrl?: string;
   /** Send initial presence after login (default true). */
   presence?: boolean | number;
 }
@@ -40,8 +42,12 @@ export { xml };
 /** Logs in with @xmpp/client and resolves once online (and initial presence sent). */
 export async function connectClient(o: ConnectOptions): Promise<TestClient> {
   const domain = o.domain ?? 'localhost';
+  if (o.webSocketUrl && !(globalThis as { WebSocket?: unknown }).WebSocket) {
+    // Node 20 has no global WebSocket; @xmpp/websocket expects one (the `ws` client is compatible)
+    (globalThis as { WebSocket?: unknown }).WebSocket = (await import('ws')).WebSocket;
+  }
   const x = xmppClient({
-    service: `${o.directTls ? 'xmpps' : 'xmpp'}://127.0.0.1:${o.port}`,
+    service: o.webSocketUrl ?? `${o.directTls ? 'xmpps' : 'xmpp'}://127.0.0.1:${o.port}`,
     domain,
     resource: o.resource,
     credentials: async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {

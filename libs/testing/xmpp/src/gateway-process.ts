@@ -21,6 +21,7 @@ export interface ServiceProcess {
 export interface GatewayProcess extends ServiceProcess {
   starttlsPort: number;
   directTlsPort: number;
+  webSocketPort: number;
   dataDir: string;
 }
 
@@ -105,11 +106,12 @@ export async function spawnGateway(o: SpawnGatewayOptions): Promise<GatewayProce
       GATEWAY_DATABASE_URL: o.databaseUrl,
       C2S_PORT: '0',
       C2S_DIRECT_TLS_PORT: '0',
+      WS_PORT: '0',
       DATA_DIR: dataDir,
       REGISTRATION_LIMIT: '1000',
       ...o.env,
     },
     (rec) => rec.msg === 'XMPP listeners open',
   );
-  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, dataDir };
+  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, dataDir };
 }

@@ -40,6 +40,7 @@ export class C2SConnection implements SessionTransport {
     socket: Socket,
     private readonly gw: GatewayCore,
     directTls: boolean,
+    private readonly opts: { startTls: boolean } = { startTls: true },
   ) {
     this.socket = socket;
     this.tlsActive = directTls;
@@ -125,7 +126,7 @@ export class C2SConnection implements SessionTransport {
     const cfg = this.gw.config;
     if (this.state === 'header' || this.state === 'negotiating') {
       this.state = 'negotiating';
-      if (!this.tlsActive) f.append(x('starttls', { xmlns: NS.tls }, cfg.TLS_REQUIRED ? x('required') : undefined));
+      if (!this.tlsActive && this.opts.startTls) f.append(x('starttls', { xmlns: NS.tls }, cfg.TLS_REQUIRED ? x('required') : undefined));
       if (this.tlsActive || !cfg.TLS_REQUIRED) {
         f.append(x('mechanisms', { xmlns: NS.sasl }, ...SaslNegotiation.mechanisms(this.tlsActive, this.channelBindings().length > 0).map((m) => x('mechanism', null, m))));
         const cb = this.channelBindings();
@@ -204,7 +205,7 @@ export class C2SConnection implements SessionTransport {
   // ---- STARTTLS (RFC 6120 §5) ---------------------------------------------
 
   private startTls(): void {
-    if (this.tlsActive) return this.streamError(new StreamError('policy-violation', 'TLS is already active'));
+    if (this.tlsActive || !this.opts.startTls) return this.streamError(new StreamError('policy-violation', this.tlsActive ? 'TLS is already active' : 'STARTTLS is not available on this transport'));
     this.write(`<proceed xmlns='${NS.tls}'/>`);
     const raw = this.socket;
     raw.removeListener('data', this.onData);

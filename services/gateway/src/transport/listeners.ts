@@ -5,11 +5,13 @@ import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { loggableAddress } from '@parley/runtime';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
+import { openWebSocket } from './websocket';
 
 /** The bound listeners and their ports. */
 export interface Listeners {
   starttlsPort: number;
   directTlsPort?: number;
+  webSocketPort?: number;
   close(): Promise<void>;
 }
 
@@ -45,12 +47,14 @@ export async function openListeners(gw: GatewayCore): Promise<Listeners> {
     direct.on('tlsClientError', (e) => gw.log.debug({ err: e.message }, 'TLS handshake failed'));
     directTlsPort = await listen(direct, cfg.C2S_DIRECT_TLS_PORT, cfg.C2S_HOST);
   }
-  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
+  const ws = await openWebSocket(gw);
+  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
   return {
     starttlsPort,
     directTlsPort,
+    webSocketPort: ws?.port,
     close: async () => {
-      await Promise.all([plain, direct].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all([...[plain, direct].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
     },
   };
 }

@@ -1,0 +1,35 @@
+import { fromFrame, toFrame } from './websocket';
+
+describe('RFC 7395 framing', () => {
+  it('turns the stream header into <open/> and its end into <close/>', () => {
+    expect(toFrame(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='abc' from='localhost' version='1.0' xml:lang='en'>`)).toBe(
+      `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' id='abc' from='localhost' version='1.0' xml:lang='en'/>`,
+    );
+    expect(toFrame('</stream:stream>')).toBe(`<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>`);
+  });
+
+  it('declares the stream prefix on features and errors, and jabber:client on stanzas', () => {
+    expect(toFrame('<stream:features><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>')).toBe(
+      `<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>`,
+    );
+    expect(toFrame('<message to="a@b" type="chat"><body>x</body></message>')).toBe(`<message xmlns='jabber:client' to="a@b" type="chat"><body>x</body></message>`);
+    expect(toFrame('<iq type="result" id="1"/>')).toBe(`<iq xmlns='jabber:client' type="result" id="1"/>`);
+    expect(toFrame(`<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>`)).toBe(`<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>`);
+  });
+
+  it('sends whitespace keepalives as WebSocket pings', () => {
+    expect(toFrame(' ')).toBeUndefined();
+  });
+
+  it('turns <open/> into a stream header and <close/> into its end', () => {
+    expect(fromFrame(`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="localhost" version="1.0"/>`)).toBe(
+      `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`,
+    );
+    expect(fromFrame(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)).toBe('</stream:stream>');
+    expect(fromFrame(`<message xmlns='jabber:client'/>`)).toBe(`<message xmlns='jabber:client'/>`);
+  });
+
+  it("escapes what it copies from <open/>", () => {
+    expect(fromFrame(`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="a'b&amp;c"/>`)).toContain(`to='a&apos;b&amp;c'`);
+  });
+});

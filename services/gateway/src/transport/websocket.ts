@@ -1,0 +1,160 @@
+// RFC 7395: XMPP over WebSocket. Each WebSocket message is one element; the stream
+// header is `<open/>` and its end `<close/>` in the framing namespace. This adapter
+// translates those to and from the TCP stream form, so the same C2S connection
+// (negotiation, SASL, binding, limits) serves both transports.
+import { EventEmitter } from 'node:events';
+import { createServer as createHttpServer, IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { loggableAddress } from '@parley/runtime';
+import { NS } from '@parley/stanza';
+import { parseXml } from '@parley/xml';
+import type { GatewayCore } from '../gateway-core';
+import { C2SConnection } from '../stream/c2s';
+
+const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
+const STREAM_OPEN = `<stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}'`;
+
+function attr(name: string, value: string | undefined): string {
+  return value === undefined ? '' : ` ${name}='${value.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;')}'`;
+}
+
+/** Translates one server write (one element, the stream header, or its end) to a WebSocket message. */
+export function toFrame(xml: string): string | undefined {
+  if (xml.startsWith('<?xml')) {
+    const head = /<stream:stream\b([^>]*)>/.exec(xml);
+    const attrs = head ? head[1].replace(/\s+xmlns(:stream)?=(['"])[^'"]*\2/g, '') : '';
+    return `<open xmlns='${FRAMING}'${attrs}/>`;
+  }
+  if (xml === '</stream:stream>') return `<close xmlns='${FRAMING}'/>`;
+  if (/^\s+$/.test(xml)) return undefined; // whitespace keepalive: a WebSocket ping instead
+  if (xml.startsWith('<stream:')) return xml.replace(/^<(stream:\w+)/, `<$1 xmlns:stream='${NS.stream}'`);
+  const m = /^<(message|presence|iq)\b([^>]*)>/.exec(xml) ?? /^<(message|presence|iq)\b([^>]*)\/>/.exec(xml);
+  if (m && !/\sxmlns=/.test(m[2])) return xml.replace(/^<(message|presence|iq)\b/, `<$1 xmlns='${NS.client}'`);
+  return xml;
+}
+
+/** Translates one WebSocket message from the client to the TCP stream form. */
+export function fromFrame(text: string): string {
+  const t = text.trim();
+  if (/^<open\b/.test(t)) {
+    const el = parseXml(t);
+    if (el.attrs.xmlns !== FRAMING) return t; // the parser reports the error
+    return `${STREAM_OPEN}${attr('to', el.attrs.to)}${attr('from', el.attrs.from)}${attr('version', el.attrs.version)}${attr('xml:lang', el.attrs['xml:lang'])}>`;
+  }
+  if (/^<close\b/.test(t)) return '</stream:stream>';
+  return t;
+}
+
+/** The slice of a socket that C2SConnection uses, over a WebSocket. */
+class WebSocketStream extends EventEmitter {
+  readonly remoteAddress: string | undefined;
+  private open = true;
+
+  constructor(
+    private readonly ws: WebSocket,
+    req: IncomingMessage,
+    private readonly gw: GatewayCore,
+  ) {
+    super();
+    this.remoteAddress = req.socket.remoteAddress;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.emit('data', Buffer.from('<binary/>')); // not XML text: the parser ends the stream
+        return;
+      }
+      let text: string;
+      try {
+        text = fromFrame(data.toString());
+      } catch {
+        text = '<'; // an unparseable <open/>: let the stream parser answer not-well-formed
+      }
+      this.emit('data', Buffer.from(text));
+    });
+    ws.on('close', () => {
+      this.open = false;
+      this.emit('close');
+    });
+    ws.on('error', (e) => this.emit('error', e));
+  }
+
+  get writable(): boolean {
+    return this.open && this.ws.readyState === WebSocket.OPEN;
+  }
+  get writableLength(): number {
+    return this.ws.bufferedAmount;
+  }
+  write(xml: string): boolean {
+    const frame = toFrame(xml);
+    if (frame === undefined) this.ws.ping();
+    else this.ws.send(frame);
+    return true;
+  }
+  end(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+  }
+  destroy(): void {
+    this.open = false;
+    this.ws.terminate();
+  }
+  pause(): void {
+    this.ws.pause();
+  }
+  resume(): void {
+    this.ws.resume();
+  }
+  setNoDelay(): void {}
+  cork(): void {}
+  uncork(): void {}
+}
+
+/** The WebSocket listener. */
+export interface WebSocketListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `wss://host:WS_PORT/xmpp-websocket` with the gateway's certificate, or plain
+ * `ws://` when a TLS-terminating proxy sits in front (WS_BEHIND_TLS_PROXY: then the
+ * connection counts as encrypted).
+ */
+export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener | undefined> {
+  const cfg = gw.config;
+  if (cfg.WS_PORT < 0) return undefined;
+  const server: Server = cfg.WS_BEHIND_TLS_PROXY ? createHttpServer() : createHttpsServer({ cert: gw.tls.cert, key: gw.tls.key, minVersion: 'TLSv1.2' });
+  const wss = new WebSocketServer({
+    server,
+    path: cfg.WS_PATH,
+    maxPayload: cfg.MAX_STANZA_SIZE + 1024,
+    handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
+  });
+  wss.on('connection', (ws, req) => {
+    if (ws.protocol !== 'xmpp') {
+      ws.close(1002, 'the xmpp subprotocol is required (RFC 7395)');
+      return;
+    }
+    if (gw.connections.size >= cfg.MAX_CONNECTIONS) {
+      gw.log.warn({ address: loggableAddress(req.socket.remoteAddress) }, 'connection limit reached; refused');
+      ws.terminate();
+      return;
+    }
+    const stream = new WebSocketStream(ws, req, gw);
+    const c = new C2SConnection(stream as never, gw, true, { startTls: false });
+    gw.connectionOpened(c);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.WS_PORT, cfg.C2S_HOST, () => resolve((server.address() as AddressInfo).port));
+  });
+  gw.log.info({ host: cfg.C2S_HOST, port, path: cfg.WS_PATH, tls: !cfg.WS_BEHIND_TLS_PROXY }, 'XMPP WebSocket listener open');
+  return {
+    port,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
