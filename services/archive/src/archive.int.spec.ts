@@ -377,3 +377,32 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
     expect(Date.parse(reply.cutoff)).toBeLessThanOrEqual(Date.now() - 2000);
   });
 });
+
+describe('archive order under concurrent store commands', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ ARCHIVE_STORE_CONCURRENCY: '8', ARCHIVE_PAGE_MAX: '200' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('keeps each owner’s messages in publication order, even when they share a timestamp', async () => {
+    const owners = ['alice@localhost', 'bob@localhost'];
+    for (const jid of owners) await h.bus.request(ArchiveSubjects.setPrefs, { jid, default: 'always', always: [], never: [] });
+    const ts = new Date();
+    // published back to back (not awaited one by one), as a gateway does
+    const published = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => {
+        const owner = owners[i % 3 === 0 ? 1 : 0];
+        return storeMessage(h.bus, { owner, peer: 'carol@localhost/x', body: `n${i}`, timestamp: ts }).then((id) => ({ owner, id }));
+      }),
+    );
+    await h.drained();
+    for (const owner of owners) {
+      const page = await h.bus.request<ArchiveLookupResult>(ArchiveSubjects.lookup, { owner, rsm: { max: 200 } });
+      expect(page.items.map((i) => i.id)).toEqual(published.filter((p) => p.owner === owner).map((p) => p.id));
+    }
+  });
+});

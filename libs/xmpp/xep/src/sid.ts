@@ -37,6 +37,21 @@ export function stripStanzaIds(message: Element, by: string): Element {
   return message;
 }
 
+/**
+ * A shallow copy of `message` (same attributes, the same child objects) without the
+ * `<stanza-id/>` children assigned by any of `by` (compared case-insensitively): the
+ * message as one party may see it when another party's archive id must not show
+ * (XEP-0313 §3.5). The original is left as it is.
+ */
+export function withoutStanzaIds(message: Element, by: readonly string[]): Element {
+  const drop = new Set(by.map((b) => b.toLowerCase()));
+  const ns = message.attrs.xmlns;
+  const children = message.children.filter(
+    (c) => typeof c === 'string' || c.name !== 'stanza-id' || (c.attrs.xmlns ?? ns) !== NS_SID || !drop.has((c.attrs.by ?? '').toLowerCase()),
+  );
+  return new Element(message.name, { ...message.attrs }, children);
+}
+
 /** The client-assigned `<origin-id/>`, if any. */
 export function originId(message: Element): string | undefined {
   return message.getChild('origin-id', NS_SID)?.attrs.id;

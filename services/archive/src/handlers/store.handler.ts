@@ -19,6 +19,12 @@ export const STORE_DURABLE = 'archive-store';
 export class StoreHandler implements ArchiveHandler {
   private consumer?: ConsumerHandle;
   private readonly outcomes: Counter<'outcome'>;
+  /**
+   * The last command in progress per owner. Commands run concurrently across owners but
+   * one at a time per owner, in stream order: two messages with the same timestamp keep
+   * the order they were routed in (XEP-0313 §3.1), since `seq` breaks timestamp ties.
+   */
+  private readonly perOwner = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bus: Bus,
@@ -59,7 +65,19 @@ export class StoreHandler implements ArchiveHandler {
       this.outcomes.inc({ outcome: 'malformed' });
       throw new TerminalError(`malformed store command: ${problem}`);
     }
-    const outcome = await this.store.storeIfAllowed(foldedBare(cmd.owner), (prefs) =>
+    const owner = foldedBare(cmd.owner);
+    const before = this.perOwner.get(owner);
+    const run = before ? before.then(() => this.apply(owner, cmd)) : this.apply(owner, cmd);
+    const tail = run.catch(() => undefined);
+    this.perOwner.set(owner, tail);
+    void tail.then(() => {
+      if (this.perOwner.get(owner) === tail) this.perOwner.delete(owner);
+    });
+    return run;
+  }
+
+  private async apply(owner: string, cmd: ArchiveStoreV1): Promise<void> {
+    const outcome = await this.store.storeIfAllowed(owner, (prefs) =>
       decideStore(cmd, prefs, {
         now: new Date(),
         retentionMs: this.config.ARCHIVE_RETENTION,

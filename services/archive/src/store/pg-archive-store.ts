@@ -159,7 +159,9 @@ export class PgArchiveStore implements ArchiveStore {
     const forward = plan.direction === 'forward';
     const page = [filter];
     if (plan.cursor !== undefined) page.push(`(ts, seq) ${forward ? '>' : '<'} ${keyOf(plan.cursor)}`);
-    const order = forward ? 'ts ASC, seq ASC' : 'ts DESC, seq DESC';
+    // Qualified: a bare `seq` in ORDER BY would name the text output column below and sort
+    // ties lexicographically ('10' before '9'), out of step with the (ts, seq) key and the index.
+    const order = forward ? 'archive_messages.ts ASC, archive_messages.seq ASC' : 'archive_messages.ts DESC, archive_messages.seq DESC';
     const fetched: MessageRow[] = await this.ds.query(
       `SELECT stanza_id, ts, stanza, with_bare, direction, seq::text AS seq, ${TS_KEY} AS ts_key
        FROM archive_messages WHERE ${page.join(' AND ')}

@@ -8,6 +8,8 @@ import { versionModule } from './xep-0092-version/version.module';
 import { pingModule } from './xep-0199-ping/ping.module';
 import { timeModule } from './xep-0202-time/time.module';
 import { presenceModule } from './rfc6121-presence/presence.module';
+import { mamModule } from './xep-0313-mam/mam.module';
+import { carbonsModule } from './xep-0280-carbons/carbons.module';
 import { csiModule } from './xep-0352-csi/csi.module';
 
 /** A gateway feature module. */
@@ -20,4 +22,14 @@ export interface GatewayModule {
 }
 
 /** Every module, in load order. */
-export const ALL_MODULES: GatewayModule[] = [discoModule, pingModule, versionModule, timeModule, registerModule, presenceModule, csiModule];
+export const ALL_MODULES: GatewayModule[] = [
+  discoModule,
+  pingModule,
+  versionModule,
+  timeModule,
+  registerModule,
+  presenceModule,
+  mamModule,
+  carbonsModule,
+  csiModule,
+];

@@ -1,4 +1,4 @@
-import { MAM_PREFS_OFF, MamPrefs, foldJid, mamOptedIn, mamPrefsAllow, splitJid } from './prefs-rules';
+import { MAM_PREFS_OFF, MamPrefs, compileMamPrefs, foldJid, mamOptedIn, mamPrefsAllow, splitJid } from './prefs-rules';
 
 const prefs = (p: Partial<MamPrefs>): MamPrefs => ({ default: 'never', always: [], never: [], ...p });
 const romeo = 'romeo@montague.lit';
@@ -83,5 +83,33 @@ describe('XEP-0441 archiving preferences', () => {
     expect(mamOptedIn(prefs({ always: [romeo] }))).toBe(true);
     expect(mamOptedIn(prefs({ default: 'roster' }))).toBe(true);
     expect(mamOptedIn(prefs({ default: 'always' }))).toBe(true);
+  });
+
+  describe('compiled preferences', () => {
+    const peers = [romeo, romeoPhone, romeoLaptop, 'ROMEO@Montague.lit/phone', 'juliet@capulet.lit', 'juliet@capulet.lit/balcony', 'tybalt@capulet.lit/x'];
+    const lists = [[], [romeo], [romeoPhone], ['Romeo@montague.lit'], ['juliet@capulet.lit', romeoLaptop]];
+    const cases: MamPrefs[] = [];
+    for (const def of ['always', 'never', 'roster'] as const) for (const always of lists) for (const never of lists) cases.push({ default: def, always, never });
+
+    it('agree with mamPrefsAllow for every default, list and peer', () => {
+      for (const p of cases) {
+        const verdict = compileMamPrefs(p);
+        for (const jid of peers) {
+          const v = verdict(jid);
+          for (const inRoster of [true, false]) {
+            const expected = mamPrefsAllow(p, { jid, inRoster });
+            expect([p, jid, inRoster, v === 'always' || (v === 'roster' && inRoster)]).toEqual([p, jid, inRoster, expected]);
+          }
+        }
+      }
+    });
+
+    it('only asks for the roster when the default decides and the default is roster', () => {
+      expect(compileMamPrefs(prefs({ default: 'roster', always: [romeo] }))(romeoPhone)).toBe('always');
+      expect(compileMamPrefs(prefs({ default: 'roster', never: [romeoPhone] }))(romeoPhone)).toBe('never');
+      expect(compileMamPrefs(prefs({ default: 'roster' }))(romeoPhone)).toBe('roster');
+      expect(compileMamPrefs(prefs({ default: 'always' }))(romeoPhone)).toBe('always');
+      expect(compileMamPrefs(MAM_PREFS_OFF)(romeoPhone)).toBe('never');
+    });
   });
 });

@@ -75,6 +75,45 @@ export function mamPrefsAllow(prefs: MamPrefs, target: MamTarget): boolean {
   }
 }
 
+/**
+ * What compiled preferences say about one peer: archive (`always`), do not (`never`),
+ * or it depends on whether the peer is in the user's roster (`roster`).
+ */
+export type MamVerdict = 'always' | 'never' | 'roster';
+
+/**
+ * Compiles `prefs` into a matcher that gives, for a peer's (bare or full) JID, the same
+ * answer as {@link mamPrefsAllow} without knowing the roster yet: the lists are folded
+ * once into sets, so a lookup costs a few hash probes however long the lists are (for
+ * a router that checks every message of an opted-in user).
+ */
+export function compileMamPrefs(prefs: MamPrefs): (jid: string) => MamVerdict {
+  const neverFull = new Set<string>();
+  const alwaysFull = new Set<string>();
+  const neverBare = new Set<string>();
+  const alwaysBare = new Set<string>();
+  const sort = (list: string[], full: Set<string>, bare: Set<string>) => {
+    for (const entry of list) {
+      const e = foldJid(entry);
+      (splitJid(e).resource !== undefined ? full : bare).add(e);
+    }
+  };
+  sort(prefs.never, neverFull, neverBare);
+  sort(prefs.always, alwaysFull, alwaysBare);
+  const fallback: MamVerdict = prefs.default === 'always' || prefs.default === 'roster' ? prefs.default : 'never';
+  return (jid) => {
+    const t = foldJid(jid);
+    const { bare, resource } = splitJid(t);
+    if (resource !== undefined) {
+      if (neverFull.has(t)) return 'never';
+      if (alwaysFull.has(t)) return 'always';
+    }
+    if (neverBare.has(bare)) return 'never';
+    if (alwaysBare.has(bare)) return 'always';
+    return fallback;
+  };
+}
+
 /** Whether any message may be archived under `prefs` (the user opted in): not plain `never`. */
 export function mamOptedIn(prefs: MamPrefs): boolean {
   return prefs.default !== 'never' || prefs.always.length > 0;
