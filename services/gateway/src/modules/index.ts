@@ -8,6 +8,7 @@ import { versionModule } from './xep-0092-version/version.module';
 import { pingModule } from './xep-0199-ping/ping.module';
 import { timeModule } from './xep-0202-time/time.module';
 import { presenceModule } from './rfc6121-presence/presence.module';
+import { offlineModule } from './xep-0160-offline/offline.module';
 import { mamModule } from './xep-0313-mam/mam.module';
 import { carbonsModule } from './xep-0280-carbons/carbons.module';
 import { csiModule } from './xep-0352-csi/csi.module';
@@ -31,5 +32,6 @@ export const ALL_MODULES: GatewayModule[] = [
   presenceModule,
   mamModule,
   carbonsModule,
+  offlineModule,
   csiModule,
 ];

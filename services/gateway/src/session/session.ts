@@ -131,6 +131,12 @@ export class Session {
    * `cb(false)` if the session ends first (the caller then keeps or re-routes it).
    */
   whenDelivered(cb: (delivered: boolean) => void): void {
+    // stanzas held for an inactive client (XEP-0352) are not delivered yet: send them now
+    if (this.held?.length) {
+      const held = this.held;
+      this.held = [];
+      for (const h of held) this.sendNow(h);
+    }
     if (!this.sm) {
       queueMicrotask(() => cb(!this.closed));
       return;

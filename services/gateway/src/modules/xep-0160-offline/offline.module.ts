@@ -1,0 +1,252 @@
+// XEP-0160: Best Practices for Handling Offline Messages (RFC 6121 §8.5.2.2), with
+// XEP-0203 delay stamps and XEP-0013 flexible retrieval (flexible.ts).
+//
+// The offline service stores; this module decides what to hand it and delivers:
+// - a `normal`/`chat` message for an existing account with no available resource of
+//   non-negative priority (the router asks `hooks.offline`) is published on JetStream
+//   (`offline.cmd.store`, work queue OFFLINE_INBOX) and the publish ack awaited; a failed
+//   publish → the router bounces <service-unavailable/>. Chat states alone are dropped
+//   (XEP-0160 §3, XEP-0085 §5.5); `<no-store/>` (XEP-0334) is bounced <service-unavailable/>,
+//   as RFC 6121 §8.5.2.2.1 asks for a normal/chat message it does not store.
+// - when a session sends initial presence with non-negative priority (or raises a
+//   negative priority to non-negative), the backlog is read page by page
+//   (`offline.qry.fetch`, with `<delay/>`), written in arrival order, and deleted
+//   (`offline.cmd.ack`) once the write is confirmed (delivery-confirmation.ts: on the
+//   socket, or XEP-0198's `<a/>` once it exists). Nothing is deleted before that, so a
+//   crash of the gateway or the service loses nothing; the worst case is a message
+//   shown twice (written, then the gateway died before the ack).
+// - `offline.evt.delivery-failed` (quota, account deleted) is bounced to the sender by
+//   exactly one gateway (shared durable consumer), never for an error message.
+import { randomUUID } from 'node:crypto';
+import {
+  envelope,
+  EventEnvelope,
+  OFFLINE_EVENTS,
+  OFFLINE_INBOX,
+  OfflineDeletedResult,
+  OfflineDeliveryFailedV1,
+  OfflineEvents,
+  OfflineFetchQuery,
+  OfflineFetchResult,
+  OfflineIdsCommand,
+  OfflineStoreV1,
+  OfflineSubjects,
+} from '@parley/contracts';
+import { NS, StanzaError } from '@parley/stanza';
+import { Element, x } from '@parley/xml';
+import type { Logger } from 'pino';
+import type { GatewayCore } from '../../gateway-core';
+import type { Session } from '../../session/session';
+import { presenceExtensions, presencePriority } from '../rfc6121-presence/presence.module';
+import type { GatewayModule } from '..';
+import { confirmerFor } from './delivery-confirmation';
+import { registerFlexibleRetrieval } from './flexible';
+import { FromStorage } from './from-storage';
+import { MODULE_NAME, OfflineSessionState, offlineState } from './session-state';
+import { offlineFacts, storedCopy } from './storable';
+
+/** Messages per `offline.qry.fetch` page when pushing the backlog. */
+const FETCH_PAGE = 100;
+/** Most ids per `offline.cmd.ack`. */
+const ACK_CHUNK = 1000;
+/**
+ * After pushing a backlog, look once more this much later: a message handed off just
+ * before the session became available may not have been committed when the backlog
+ * was read (the hand-off is asynchronous), and would otherwise wait for the next login.
+ */
+const RECHECK_MS = 2000;
+/** The one durable consumer all gateways share, so each delivery failure is bounced once. */
+export const BOUNCE_DURABLE = 'gateway-offline-bounces';
+/** A failure older than this (gateways were all down) is not bounced any more: too late to be useful. */
+const BOUNCE_MAX_AGE_MS = 60 * 60 * 1000;
+
+export const offlineModule: GatewayModule = {
+  name: MODULE_NAME,
+  async init(gw) {
+    const log = gw.log.child({ module: MODULE_NAME });
+    await gw.bus.ensureStreams([OFFLINE_INBOX, OFFLINE_EVENTS]);
+    gw.registry.serverFeatures.add(NS.msgoffline);
+    const fromStorage = new FromStorage(gw.domain);
+    registerFlexibleRetrieval(gw, fromStorage);
+
+    gw.hooks.offline.push((msg, toBare) => handOff(gw, log, fromStorage, msg, toBare));
+
+    const backlog = new Backlog(gw, log, fromStorage);
+    const ext = presenceExtensions.get(gw);
+    if (!ext) throw new Error(`${MODULE_NAME} needs rfc6121-presence loaded before it`);
+    ext.afterInitial.push((session) => backlog.push(session, { recheck: true }));
+    // XEP-0160 §2: "when the recipient next sends non-negative available presence" — also a
+    // negative → non-negative change after initial presence. This must see the presence
+    // before the presence module consumes it, hence first in line; it never consumes it.
+    gw.hooks.outboundPresence.unshift((session, p, to) => {
+      if (!to && p.attrs.type === undefined && session.available && session.priority < 0) {
+        const priority = presencePriority(p);
+        if (priority >= 0) void backlog.push(session, { priority, recheck: true });
+      }
+      return false;
+    });
+    gw.hooks.sessionClosed.push((session) => backlog.forget(session));
+    gw.hooks.sessionEnded.push((session) => fromStorage.sessionEnded(session));
+
+    const bounces = await gw.bus.consume<OfflineDeliveryFailedV1>({
+      stream: OFFLINE_EVENTS,
+      durable: BOUNCE_DURABLE,
+      filterSubjects: [OfflineEvents.deliveryFailed],
+      handler: (e) => bounceFailure(gw, e),
+    });
+    gw.onStop(() => bounces.stop());
+  },
+};
+
+/** `hooks.offline`: true when the message was handed to storage (or dropped / bounced here on purpose). */
+async function handOff(gw: GatewayCore, log: Logger, fromStorage: FromStorage, msg: Element, toBare: string): Promise<boolean> {
+  // XEP-0198 re-routing what an ended session never acknowledged: still stored, keep the one copy.
+  if (fromStorage.isRerouted(msg)) return true;
+  const facts = offlineFacts(msg);
+  // The router asks only for chat/normal; anything else is not ours to store.
+  if (facts.type !== 'normal' && facts.type !== 'chat') return false;
+  if (facts.chatStateOnly) return true;
+  if (facts.noStore) {
+    gw.router.bounce(msg, new StanzaError('service-unavailable', 'the recipient is offline and the message asked not to be stored'));
+    return true;
+  }
+  const id = randomUUID();
+  const data: OfflineStoreV1 = {
+    to: toBare,
+    from: msg.attrs.from ?? gw.domain,
+    type: facts.type,
+    stanzaId: msg.attrs.id,
+    noStore: false,
+    chatStateOnly: false,
+    arrivedAt: new Date().toISOString(),
+    stanza: storedCopy(msg, gw.domain).toString(),
+  };
+  try {
+    await gw.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }));
+    return true;
+  } catch (e) {
+    log.warn({ err: e, handOffId: id }, 'offline hand-off not acknowledged by JetStream; the sender gets service-unavailable');
+    return false;
+  }
+}
+
+/** Pushes stored messages to sessions (XEP-0160 "flood"), one delivery at a time per session. */
+class Backlog {
+  constructor(
+    private readonly gw: GatewayCore,
+    private readonly log: Logger,
+    private readonly fromStorage: FromStorage,
+  ) {}
+
+  /**
+   * Writes the session's backlog, in arrival order, when it should get one. Resolves
+   * once every page is written; confirmation and deletion go on in the background (a
+   * XEP-0198 confirmation needs stanzas that this session's processing may be holding).
+   * `priority` overrides the session's (a presence not yet applied).
+   */
+  push(session: Session, o: { priority?: number; recheck: boolean }): Promise<void> {
+    const st = offlineState(session);
+    st.chain = st.chain.then(() => this.flood(session, st, o.priority)).catch((e) => this.log.error({ err: e }, 'offline backlog delivery failed'));
+    if (o.recheck && this.eligible(session, st, o.priority)) {
+      clearTimeout(st.recheck);
+      st.recheck = setTimeout(() => {
+        st.recheck = undefined;
+        void this.push(session, { recheck: false });
+      }, RECHECK_MS);
+      st.recheck.unref();
+    }
+    return st.chain;
+  }
+
+  forget(session: Session): void {
+    const st = session.state.get(MODULE_NAME) as OfflineSessionState | undefined;
+    if (st?.recheck) clearTimeout(st.recheck);
+  }
+
+  /** RFC 6121 §8.5.2.1.1 / XEP-0160 §2 / XEP-0013 §2.2: who gets the backlog pushed. */
+  private eligible(session: Session, st: OfflineSessionState, priority = session.priority): boolean {
+    if (session.closed || !session.available || priority < 0 || st.flexible) return false;
+    // XEP-0013 §2.2: not while another resource of the user retrieves flexibly (this instance's resources only).
+    for (const r of this.gw.directory.resources(session.bare)) {
+      if (r.session && r.session !== session && (r.session.state.get(MODULE_NAME) as OfflineSessionState | undefined)?.flexible) return false;
+    }
+    return true;
+  }
+
+  private async flood(session: Session, st: OfflineSessionState, priority?: number): Promise<void> {
+    if (!this.eligible(session, st, priority)) return;
+    const written: string[] = [];
+    const keys: Array<string | undefined> = [];
+    let after: string | undefined;
+    try {
+      do {
+        const page = await this.gw.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, {
+          user: session.bare,
+          after,
+          limit: FETCH_PAGE,
+          stampDelay: true,
+        } satisfies OfflineFetchQuery);
+        if (!this.eligible(session, st, priority)) break;
+        for (const m of page.messages) {
+          if (st.pending.has(m.id)) continue;
+          st.pending.add(m.id);
+          session.send(m.stanza);
+          written.push(m.id);
+          keys.push(this.fromStorage.written(session, m));
+        }
+        after = page.next;
+      } while (after);
+    } catch (e) {
+      // Login goes on; the messages stay stored and come at a later login.
+      this.log.warn({ err: e }, 'offline messages could not be read; they stay stored');
+    }
+    if (written.length) void this.confirmAndAck(session, st, written, keys);
+  }
+
+  /** Deletes delivered messages once the client has them; until then they stay stored. */
+  private async confirmAndAck(session: Session, st: OfflineSessionState, ids: string[], keys: Array<string | undefined>): Promise<void> {
+    let confirmed = false;
+    try {
+      confirmed = await confirmerFor(session)(session);
+    } catch (e) {
+      this.log.error({ err: e }, 'delivery confirmation failed');
+    }
+    if (!confirmed) {
+      // Not known to have arrived: they stay stored and come again at the next login.
+      for (const id of ids) st.pending.delete(id);
+      return;
+    }
+    this.fromStorage.confirmed(session, keys);
+    try {
+      for (let i = 0; i < ids.length; i += ACK_CHUNK) {
+        await this.gw.bus.request<OfflineDeletedResult>(OfflineSubjects.ack, { user: session.bare, ids: ids.slice(i, i + ACK_CHUNK) } satisfies OfflineIdsCommand);
+      }
+      for (const id of ids) st.pending.delete(id);
+    } catch (e) {
+      // Kept in `pending`: not written to this session again; a later login gets them again.
+      this.log.warn({ err: e, messages: ids.length }, 'delivered offline messages could not be deleted; they will be delivered again at the next login');
+    }
+  }
+}
+
+/** The error a sender gets for a message the offline service refused. */
+function failureError(reason: OfflineDeliveryFailedV1['reason']): StanzaError {
+  switch (reason) {
+    case 'quota':
+      return new StanzaError('resource-constraint', "the recipient is offline and their offline message storage is full; try again later", 'wait');
+    case 'account-deleted':
+      return new StanzaError('service-unavailable', 'the recipient account no longer exists');
+    default:
+      return new StanzaError('service-unavailable', 'the recipient is offline and the message cannot be stored');
+  }
+}
+
+/** `offline.evt.delivery-failed` → an error message to the sender (RFC 6120 §8.3), never for an error. */
+async function bounceFailure(gw: GatewayCore, e: EventEnvelope<OfflineDeliveryFailedV1>): Promise<void> {
+  const f = e?.data;
+  if (!f || typeof f.from !== 'string' || typeof f.to !== 'string' || f.messageType === 'error') return;
+  const at = Date.parse(f.at ?? e.occurredAt);
+  if (Number.isFinite(at) && Date.now() - at > BOUNCE_MAX_AGE_MS) return;
+  const reply = x('message', { type: 'error', from: f.to, to: f.from, id: f.stanzaId }, failureError(f.reason).toElement());
+  await gw.router.route(reply);
+}
