@@ -18,6 +18,10 @@ export const GatewaySubjects = {
   heartbeat: 'gateway.evt.heartbeat',
   /** Ask every instance for its sessions (directory bootstrap); scatter-gather. */
   sessionsQuery: 'gateway.qry.sessions',
+  /** Presence work (probe answers, current presence) for sessions on one instance: `gateway.cmd.presence-relay.<instanceId>`. */
+  presenceRelay: (instanceId: string) => `gateway.cmd.presence-relay.${instanceId}`,
+  /** A gateway loaded a user's block list at login, so peers can cache it (core NATS). */
+  blocklistLoaded: 'gateway.evt.blocklist-loaded',
   /** Ask whether a local account exists (used by services and other gateways). */
   accountExists: 'gateway.qry.account-exists',
 } as const;

@@ -8,6 +8,8 @@ import { versionModule } from './xep-0092-version/version.module';
 import { pingModule } from './xep-0199-ping/ping.module';
 import { timeModule } from './xep-0202-time/time.module';
 import { presenceModule } from './rfc6121-presence/presence.module';
+import { rosterModule } from './rfc6121-roster/roster.module';
+import { blockingModule } from './xep-0191-blocking/blocking.module';
 import { offlineModule } from './xep-0160-offline/offline.module';
 import { mamModule } from './xep-0313-mam/mam.module';
 import { carbonsModule } from './xep-0280-carbons/carbons.module';
@@ -30,6 +32,8 @@ export const ALL_MODULES: GatewayModule[] = [
   timeModule,
   registerModule,
   presenceModule,
+  blockingModule,
+  rosterModule,
   mamModule,
   carbonsModule,
   offlineModule,

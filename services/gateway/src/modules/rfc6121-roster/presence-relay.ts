@@ -1,0 +1,78 @@
+// Presence held by sessions on other gateways. Only the gateway holding a session
+// knows its last presence (RFC 6121 §4.3.2: a probe is answered from it), so work
+// that needs it goes to the instances holding the user's available resources, one
+// core-NATS message per instance and batch; each answers from its local sessions.
+import { GatewaySubjects } from '@parley/contracts';
+import type { Bus } from '@parley/nats';
+import type { Logger } from 'pino';
+import type { Directory } from '../../session/directory';
+
+/** Core NATS, gateway to gateway: presence work for one instance (`{c: PresenceWork[]}`). */
+export const PRESENCE_RELAY_SUBJECT = GatewaySubjects.presenceRelay;
+
+/** Presence one user's available resources owe someone. */
+export interface PresenceWork {
+  /**
+   * `probe`: answer a presence probe (RFC 6121 §4.3.2), if `t` may see the user's presence;
+   * `send`: send current presence without checks (the roster service decided it, §3.1.5 / XEP-0191 §3.4).
+   */
+  k: 'probe' | 'send';
+  /** Bare JID of the local user whose resources answer. */
+  u: string;
+  /** Who gets the presence (the prober's full or bare JID, or a contact). */
+  t: string;
+  /** Only this resource of the user (a probe to a full JID). */
+  r?: string;
+}
+
+export class PresenceRelay {
+  private sub?: { unsubscribe(): void };
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly directory: Directory,
+    private readonly instanceId: string,
+    /** Answers work from this instance's sessions. */
+    private readonly answerLocal: (w: PresenceWork) => Promise<void>,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.sub = this.bus.subscribe<{ c?: PresenceWork[] }>(PRESENCE_RELAY_SUBJECT(this.instanceId), async (m) => {
+      for (const w of Array.isArray(m.c) ? m.c : []) await this.answer(w);
+    });
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+  }
+
+  /** Does each piece of work where the user's available resources are: here directly, elsewhere by one message per instance. */
+  async dispatch(work: PresenceWork[]): Promise<void> {
+    const remote = new Map<string, PresenceWork[]>();
+    const local: PresenceWork[] = [];
+    for (const w of work) {
+      const instances = new Set<string>();
+      for (const r of this.directory.resources(w.u)) if (r.available && (!w.r || r.resource === w.r)) instances.add(r.instanceId);
+      for (const i of instances) {
+        if (i === this.instanceId) local.push(w);
+        else {
+          const list = remote.get(i);
+          if (list) list.push(w);
+          else remote.set(i, [w]);
+        }
+      }
+    }
+    for (const [instance, c] of remote) this.bus.publish(PRESENCE_RELAY_SUBJECT(instance), { c });
+    for (const w of local) await this.answer(w);
+  }
+
+  private async answer(w: PresenceWork): Promise<void> {
+    if ((w.k !== 'probe' && w.k !== 'send') || typeof w.u !== 'string' || typeof w.t !== 'string') return;
+    try {
+      await this.answerLocal(w);
+    } catch (err) {
+      this.log.warn({ err }, 'presence relay work failed');
+    }
+  }
+}

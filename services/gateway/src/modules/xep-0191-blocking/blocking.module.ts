@@ -1,0 +1,250 @@
+// XEP-0191: Blocking Command. The block list lives in the roster service; this
+// module answers the protocol (block list get, block, unblock, unblock-all, pushes
+// to the resources that asked for the list) and enforces the list in the gateway
+// (§3.3): stanzas from a blocked JID are dropped, or answered service-unavailable
+// (messages, IQ get/set); stanzas to one are refused with not-acceptable and
+// <blocked xmlns='urn:xmpp:blocking:errors'/>. Checks read lists held in memory
+// (see block-lists.ts): no bus round trip per stanza.
+import {
+  BlockCommand,
+  BlocklistChangedV1,
+  BlocklistQuery,
+  BlocklistResult,
+  BlockResult,
+  EventEnvelope,
+  GatewaySubjects,
+  RosterEvents,
+  RosterSubjects,
+  UnblockAllCommand,
+  UnblockCommand,
+  UnblockResult,
+} from '@parley/contracts';
+import { Events } from 'nats';
+import { errorReply, NS, StanzaError } from '@parley/stanza';
+import { Element, x } from '@parley/xml';
+import type { Session } from '../../session/session';
+import { Destination, HANDLED } from '../registry';
+import { serviceError } from '../rfc6121-roster/service-errors';
+import type { GatewayModule } from '..';
+import { BlockingApi, blockingApi, blockedError } from './api';
+import { BlockLists } from './block-lists';
+import { bareOf, isBlocked } from './jid-match';
+
+const NAME = 'xep-0191-blocking';
+
+/**
+ * Core NATS, between gateway instances: a user's block list as loaded at login
+ * (`{i: instanceId, u: user, b: blocked}`), so that peers enforce it without asking.
+ */
+export const BLOCKLIST_LOADED_SUBJECT = GatewaySubjects.blocklistLoaded;
+
+/** Cache bounds for lists of users with no session on this gateway. */
+const CACHE = { maxCached: 10_000, ttlMs: 10 * 60_000, announceQuietMs: 30_000, retryAfterMs: 2_000 };
+
+interface SessionState {
+  /** Asked for the block list: gets pushes (§3.3-3.5). */
+  requested: boolean;
+  /** Pushes held while a block list get is answered. */
+  holding?: BlocklistChangedV1[];
+}
+
+function sessionState(s: Session): SessionState {
+  let st = s.state.get(NAME) as SessionState | undefined;
+  if (!st) s.state.set(NAME, (st = { requested: false }));
+  return st;
+}
+
+let pushIds = 0;
+
+function pushOf(s: Session, c: BlocklistChangedV1): Element {
+  const el = x(c.action === 'block' ? 'block' : 'unblock', { xmlns: NS.blocking });
+  if (c.action !== 'unblock-all') el.append(...c.jids.map((jid) => x('item', { jid })));
+  return x('iq', { type: 'set', id: `blk${++pushIds}`, to: s.full }, el);
+}
+
+function payloadOf(iq: Element): Element {
+  const p = iq.children.find((c): c is Element => typeof c !== 'string');
+  if (!p) throw StanzaError.badRequest();
+  return p;
+}
+
+export const blockingModule: GatewayModule = {
+  name: NAME,
+  init(gw) {
+    const lists = new BlockLists(CACHE);
+    const fetchList = (user: string) => gw.bus.request<BlocklistResult>(RosterSubjects.blocklist, { user } satisfies BlocklistQuery);
+    const api: BlockingApi = {
+      lists,
+      listOf: (user) => lists.get(user, async () => (await fetchList(user)).blocked),
+      trackLogin: async (user, request) => {
+        const answer = await lists.track(user, request, (a) => a.blocked);
+        gw.bus.publish(BLOCKLIST_LOADED_SUBJECT, { i: gw.instanceId, u: user, b: lists.known(user)?.jids ?? answer.blocked });
+        return answer;
+      },
+      presence: {},
+    };
+    blockingApi.set(gw, api);
+    gw.registry.serverFeatures.add(NS.blocking);
+    gw.registry.accountFeatures.add(NS.blocking);
+
+    const localSessions = (bare: string): Session[] => gw.directory.resources(bare).flatMap((r) => (r.session && !r.session.closed ? [r.session] : []));
+    const own = (session: Session, target: { bare: string }) => {
+      if (target.bare !== session.bare) throw StanzaError.forbidden('only your own block list');
+    };
+    const release = (s: Session, st: SessionState) => {
+      const held = st.holding ?? [];
+      st.holding = undefined;
+      for (const c of held) s.send(pushOf(s, c));
+    };
+    // the user's own account and the server itself are never blocked (a domain entry would otherwise cut the user off)
+    const exempt = (session: Session, to: Destination) => to.jid.bareString === session.bare || (to.local && !to.jid.local);
+    const unavailableTo = async (user: string, to: string) => {
+      for (const r of gw.directory.resources(user)) {
+        if (r.available) await gw.router.route(x('presence', { type: 'unavailable', from: `${user}/${r.resource}`, to }));
+      }
+    };
+
+    // §3.2: the block list
+    gw.registry.onIq('get', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
+      own(session, target);
+      if (payloadOf(iq).name !== 'blocklist') throw StanzaError.badRequest('expected <blocklist/>');
+      const st = sessionState(session);
+      st.requested = true;
+      st.holding ??= [];
+      let blocked: string[];
+      try {
+        blocked = (await lists.track(session.bare, () => fetchList(session.bare), (r) => r.blocked)).blocked;
+      } catch (e) {
+        release(session, st);
+        throw serviceError(e);
+      }
+      session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }, x('blocklist', { xmlns: NS.blocking }, ...blocked.map((jid) => x('item', { jid })))));
+      release(session, st);
+      return HANDLED;
+    });
+
+    // §3.3-3.5: block, unblock, unblock all
+    gw.registry.onIq('set', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
+      own(session, target);
+      const payload = payloadOf(iq);
+      const jids = payload.getChildren('item').map((i) => i.attrs.jid);
+      if (jids.some((j) => j === undefined)) throw StanzaError.badRequest('every <item/> needs a jid');
+      const user = session.bare;
+      const result = () => session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }));
+      if (payload.name === 'block') {
+        if (!jids.length) throw StanzaError.badRequest('<block/> needs at least one <item/>');
+        let res: BlockResult;
+        try {
+          res = await gw.bus.request<BlockResult>(RosterSubjects.block, { user, jids } satisfies BlockCommand);
+        } catch (e) {
+          throw serviceError(e);
+        }
+        lists.applyLocal(user, 'block', res.blocked);
+        result();
+        for (const to of res.sendUnavailableTo) await unavailableTo(user, to);
+        return HANDLED;
+      }
+      if (payload.name === 'unblock') {
+        let res: UnblockResult;
+        try {
+          res = jids.length
+            ? await gw.bus.request<UnblockResult>(RosterSubjects.unblock, { user, jids } satisfies UnblockCommand)
+            : await gw.bus.request<UnblockResult>(RosterSubjects.unblockAll, { user } satisfies UnblockAllCommand);
+        } catch (e) {
+          throw serviceError(e);
+        }
+        lists.applyLocal(user, jids.length ? 'unblock' : 'unblock-all', res.unblocked);
+        result();
+        if (res.sendPresenceTo.length) await api.presence.sendCurrent?.(user, res.sendPresenceTo);
+        if (res.probe.length) await api.presence.probe?.(user, res.probe);
+        return HANDLED;
+      }
+      throw StanzaError.badRequest('expected <block/> or <unblock/>');
+    });
+
+    gw.hooks.sessionBound.push((s) => lists.pin(s.bare));
+    gw.hooks.sessionClosed.push((s) => lists.unpin(s.bare));
+
+    // Outbound (§3.3): nothing reaches a JID the user blocks. Presence is looked at
+    // here, before the roster module sends subscriptions and probes on.
+    gw.hooks.outboundPresence.push(async (session, p, to) => {
+      if (!to || exempt(session, to)) return false;
+      const list = lists.known(session.bare) ?? (await api.listOf(session.bare));
+      const dest = to.jid.toString();
+      if (!list?.covers(dest)) return false;
+      session.directedTo.delete(dest);
+      const type = p.attrs.type;
+      if (type !== 'unavailable' && type !== 'error') session.send(errorReply(p, blockedError(), { from: dest }));
+      return true;
+    });
+    gw.hooks.outbound.push(async (session, stanza, to) => {
+      if (stanza.name === 'presence' || exempt(session, to)) return false;
+      const list = lists.known(session.bare) ?? (await api.listOf(session.bare));
+      const dest = to.jid.toString();
+      if (!list?.covers(dest)) return false;
+      const type = stanza.attrs.type;
+      if (type !== 'error' && type !== 'result') session.send(errorReply(stanza, blockedError(), { from: dest }));
+      return true;
+    });
+
+    // Inbound (§3.3): a list not held here is fetched only for stanzas that would
+    // reach the user (an unknown list blocks nothing when the roster service is down).
+    const worthFetching = (stanza: Element, user: string): boolean => {
+      const type = stanza.attrs.type;
+      if (stanza.name === 'message') return type !== 'error';
+      if (stanza.name === 'iq') return type === 'get' || type === 'set';
+      if (type && type !== 'unavailable') return false; // subscriptions: the roster service checks; probes: the answering gateway does
+      return gw.directory.resources(user).some((r) => r.available);
+    };
+    gw.hooks.inbound.push(async (stanza, to) => {
+      const from = stanza.attrs.from;
+      if (!from) return false;
+      const user = to.jid.bareString;
+      const fromBare = bareOf(from);
+      if (fromBare === user || fromBare === gw.domain) return false;
+      let list = lists.known(user);
+      if (list === undefined) {
+        if (!worthFetching(stanza, user)) return false;
+        list = await api.listOf(user);
+        if (!list) return false;
+      }
+      if (!list.covers(from)) return false;
+      const type = stanza.attrs.type;
+      if (stanza.name === 'message' || (stanza.name === 'iq' && (type === 'get' || type === 'set'))) gw.router.bounce(stanza, StanzaError.serviceUnavailable());
+      return true;
+    });
+
+    const subs = [
+      gw.bus.subscribe<EventEnvelope<BlocklistChangedV1>>(RosterEvents.blocklistChanged, (e) => {
+        const c = e.data;
+        if (!c || typeof c.user !== 'string' || !Array.isArray(c.jids)) return;
+        lists.onChange(c);
+        for (const s of localSessions(c.user)) {
+          const st = s.state.get(NAME) as SessionState | undefined;
+          if (st?.requested) {
+            if (st.holding) st.holding.push(c);
+            else s.send(pushOf(s, c));
+          }
+          if (c.action !== 'block') continue;
+          // directed presence (RFC 6121 §4.6) to a newly blocked JID ends with unavailable
+          for (const d of [...s.directedTo]) {
+            if (!isBlocked(c.jids, d)) continue;
+            s.directedTo.delete(d);
+            void gw.router.route(x('presence', { type: 'unavailable', from: s.full, to: d })).catch((err) => gw.log.warn({ err }, 'unavailable to a blocked JID failed'));
+          }
+        }
+      }),
+      gw.bus.subscribe<{ i: string; u: string; b: string[] }>(BLOCKLIST_LOADED_SUBJECT, (m) => {
+        if (m.i !== gw.instanceId && typeof m.u === 'string' && Array.isArray(m.b)) lists.announced(m.u, m.b);
+      }),
+    ];
+    // Changes may have been missed while NATS was unreachable: forget what is not pinned.
+    void (async () => {
+      for await (const s of gw.bus.nc.status()) if (s.type === Events.Reconnect) lists.dropUnpinned();
+    })().catch(() => undefined);
+    gw.onStop(() => {
+      for (const s of subs) s.unsubscribe();
+    });
+  },
+};
+
