@@ -8,3 +8,4 @@ export * from './mam/prefs-rules';
 export * from './mam/prefs';
 export * from './mam/query';
 export * from './mam/results';
+export * from './blocking';

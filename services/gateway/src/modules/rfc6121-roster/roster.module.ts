@@ -33,7 +33,7 @@ import type { Session } from '../../session/session';
 import { Destination, HANDLED, IqHandler } from '../registry';
 import { presenceExtensions } from '../rfc6121-presence/presence.module';
 import { BlockingApi, blockingApi, blockedError } from '../xep-0191-blocking/api';
-import { bareOf } from '../xep-0191-blocking/jid-match';
+import { bareOf } from '@parley/xep';
 import type { GatewayModule } from '..';
 import { PresenceRelay, PresenceWork } from './presence-relay';
 import { UserRoster } from './roster-state';

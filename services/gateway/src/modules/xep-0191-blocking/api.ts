@@ -4,7 +4,7 @@ import { NS, StanzaError } from '@parley/stanza';
 import { x } from '@parley/xml';
 import type { GatewayCore } from '../../gateway-core';
 import type { BlockLists } from './block-lists';
-import type { BlockSet } from './jid-match';
+import type { BlockSet } from '@parley/xep';
 
 /** The blocking module's services, per gateway. */
 export interface BlockingApi {

@@ -10,7 +10,7 @@
 //   on top of the answer (they are idempotent set operations, so a change the
 //   answer already reflects does no harm).
 import type { BlocklistChangedV1 } from '@parley/contracts';
-import { BlockSet } from './jid-match';
+import { BlockSet } from '@parley/xep';
 
 /** Limits of the cache. */
 export interface BlockListsOptions {

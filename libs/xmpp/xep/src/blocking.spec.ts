@@ -1,4 +1,4 @@
-import { blockCovers, BlockSet, isBlocked } from './jid-match';
+import { blockCovers, BlockSet, isBlocked } from './blocking';
 
 describe('XEP-0191 JID matching', () => {
   it.each([

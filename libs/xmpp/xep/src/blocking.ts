@@ -1,10 +1,10 @@
-// XEP-0191 §4 / XEP-0016 §2.1 JID matching on prepared JID strings: which addresses a
-// block-list entry covers. Works on strings (no parsing per stanza): block-list
-// entries come prepared from the roster service, and stanza addresses are stamped
-// by the server. Same rules as the roster service applies to its login lists.
+// XEP-0191 §3.3 (JID matching of XEP-0016 §2.1) on prepared JID strings: which
+// addresses a block-list entry covers. Works on strings (no parsing per stanza):
+// entries are stored prepared, and stanza addresses are stamped by the server. The
+// roster service and the gateway both decide with these functions.
 
 /** The parts of a prepared JID string (RFC 7622 §3.1: split at the first '/', then '@'). */
-function parts(jid: string): { local?: string; domain: string; resource?: string } {
+export function jidParts(jid: string): { local?: string; domain: string; resource?: string } {
   const slash = jid.indexOf('/');
   const head = slash < 0 ? jid : jid.slice(0, slash);
   const resource = slash < 0 ? undefined : jid.slice(slash + 1);
@@ -18,8 +18,8 @@ function parts(jid: string): { local?: string; domain: string; resource?: string
  * everything at that domain.
  */
 export function blockCovers(blocked: string, jid: string): boolean {
-  const b = parts(blocked);
-  const j = parts(jid);
+  const b = jidParts(blocked);
+  const j = jidParts(jid);
   if (b.domain !== j.domain) return false;
   if (b.local === undefined) return b.resource === undefined || (j.local === undefined && j.resource === b.resource);
   if (b.local !== j.local) return false;
@@ -27,8 +27,8 @@ export function blockCovers(blocked: string, jid: string): boolean {
 }
 
 /** Whether any entry of `list` covers `jid`. */
-export function isBlocked(list: readonly string[], jid: string): boolean {
-  for (let i = 0; i < list.length; i++) if (blockCovers(list[i], jid)) return true;
+export function isBlocked(list: Iterable<string>, jid: string): boolean {
+  for (const b of list) if (blockCovers(b, jid)) return true;
   return false;
 }
 
