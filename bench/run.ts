@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { ALL_STREAMS } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace } from '@parley/testing-stack';
-import { registerInBand } from '@parley/testing-xmpp';
+import { registerInBand, ServiceProcess, spawnService } from '@parley/testing-xmpp';
 import { archiveBench, ExtraResult, parserBench } from './src/extras';
 import { askProfiler, BenchGateway, spawnBenchGateway, started } from './src/gateway';
 import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
@@ -21,6 +21,7 @@ import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { CpuGroup, CpuMeter, openFilesLimit, pidsByComm } from './src/proc';
 import { ProfileSummary, summarizeProfile } from './src/profile-summary';
+import { RosterBenchResult, runRosterBench } from './src/roster-bench';
 import { cpuCell, fmt, table } from './src/report';
 import { ScramKeyCache } from './src/scram-client';
 
@@ -53,7 +54,7 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   if (has('help')) {
-    console.log(`usage: npm run bench -- [--quick] [--only=login,messages,same,memory,parser,archive] [--profile]
+    console.log(`usage: npm run bench -- [--quick] [--only=login,messages,same,memory,roster,parser,archive] [--profile]
   [--login-seconds=10] [--concurrency=50] [--pairs=200] [--rates=1000,2000,5000,10000,15000,20000,30000]
   [--step-seconds=5] [--idle=2000]`);
     process.exit(0);
@@ -62,7 +63,7 @@ function parseArgs(argv: string[]): Options {
     ?.split(',')
     .map(Number)
     .filter((n) => Number.isFinite(n) && n > 0 && n <= 1_000_000);
-  const parts = ['login', 'messages', 'same', 'memory', 'parser', 'archive'];
+  const parts = ['login', 'messages', 'same', 'memory', 'roster', 'parser', 'archive'];
   const only = new Set((get('only') ?? parts.join(',')).split(','));
   for (const p of only) if (!parts.includes(p)) throw new Error(`--only: unknown part "${p}" (parts: ${parts.join(', ')})`);
   return {
@@ -84,6 +85,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let db: TestDatabase | undefined;
+let rosterDb: TestDatabase | undefined;
+let rosterService: ServiceProcess | undefined;
 let natsInfo: { url: string; namespace: string } | undefined;
 let cleaning: Promise<void> | undefined;
 let scratchDir: string | undefined;
@@ -92,6 +95,7 @@ let scratchDir: string | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await Promise.all([...started].map((g) => g.stop(5000).catch(() => undefined)));
+    await rosterService?.stop().catch(() => undefined);
     if (natsInfo) {
       try {
         const bus = await Promise.race([
@@ -107,12 +111,13 @@ function cleanup(): Promise<void> {
       }
     }
     if (scratchDir) rmSync(scratchDir, { recursive: true, force: true }); // generated certificates and keys
-    if (db) {
+    for (const d of [db, rosterDb]) {
+      if (!d) continue;
       try {
-        await db.drop();
-        log(`[bench] dropped scratch database ${db.name}`);
+        await d.drop();
+        log(`[bench] dropped scratch database ${d.name}`);
       } catch (e) {
-        log(`[bench] could not drop ${db.name}: ${(e as Error).message}`);
+        log(`[bench] could not drop ${d.name}: ${(e as Error).message}`);
       }
     }
   })();
@@ -138,6 +143,7 @@ interface Results {
   logins?: Array<LoginRunResult & { label: string; gateway: string }>;
   messages?: MessageSweepResult[];
   memory?: Array<MemoryRunResult & { transport: string; connectionsNote: string }>;
+  roster?: RosterBenchResult;
   parser?: ExtraResult<unknown>;
   archive?: ExtraResult<unknown>;
   profiles?: Record<string, ProfileSummary>;
@@ -171,6 +177,13 @@ async function main(): Promise<number> {
   db = await createTestDatabase('bench');
   const namespace = uniqueNamespace('bench');
   natsInfo = { url: infra.natsUrl, namespace };
+  // The roster service runs as in a deployment: every gateway asks it at login and presence.
+  rosterDb = await createTestDatabase('bench_roster');
+  rosterService = await spawnService(
+    'roster',
+    { NATS_URL: infra.natsUrl, NATS_NAMESPACE: namespace, ROSTER_DATABASE_URL: rosterDb.url },
+    (rec) => rec.msg === 'Nest application successfully started',
+  );
   const dataDir = (scratchDir = mkdtempSync(join(tmpdir(), 'parley-bench-')));
   const profileDir = join(resultsDir, 'profiles');
   if (o.profile) {
@@ -226,7 +239,7 @@ async function main(): Promise<number> {
   ];
   const meter = (gws: BenchGateway[]) => new CpuMeter([...gws.map((g) => ({ name: g.name, pids: () => [g.pid] })), ...infraGroups]);
 
-  const needTwo = o.only.has('login') || o.only.has('messages') || o.only.has('same');
+  const needTwo = o.only.has('login') || o.only.has('messages') || o.only.has('same') || o.only.has('roster');
   let gwA: BenchGateway | undefined;
   let gwB: BenchGateway | undefined;
   const accounts = Math.max(2 * o.pairs, o.loginConcurrency, Math.min(500, o.idleConnections));
@@ -398,9 +411,25 @@ async function main(): Promise<number> {
       }
     }
   }
+  // ---- 4. presence fan-out with a large roster ------------------------------
+  if (o.only.has('roster') && gwA) {
+    const contacts = users.slice(1, 1 + Math.min(200, users.length - 1));
+    const online = Math.min(o.quick ? 20 : 100, contacts.length);
+    log(`[bench] roster: ${contacts.length} mutual contacts, ${online} online, on ${gwA.name}`);
+    const bus = await Bus.connect({ url: infra.natsUrl, name: 'bench-roster', namespace });
+    try {
+      results.roster = await runRosterBench({ port: gwA.starttlsPort, domain: DOMAIN, bus, user: users[0], contacts, online, iterations: o.quick ? 5 : 20, starttls: true, cache, timeoutMs: 20_000, log });
+      const r = results.roster;
+      log(`  login until ${r.online} presences: p50 ${r.loginWithPresenceMs.p50.toFixed(1)} ms, p99 ${r.loginWithPresenceMs.p99.toFixed(1)} ms; broadcast to ${r.online}: p50 ${r.broadcastMs.p50.toFixed(1)} ms, p99 ${r.broadcastMs.p99.toFixed(1)} ms`);
+    } catch (e) {
+      results.errors.push(`roster benchmark failed: ${(e as Error).message}`);
+    } finally {
+      await bus.close();
+    }
+  }
   await Promise.all([gwA?.stop(), gwB?.stop()]);
 
-  // ---- 4./5. other engineers' benchmarks -----------------------------------
+  // ---- 5./6. other engineers' benchmarks -----------------------------------
   if (o.only.has('parser')) {
     log('[bench] XML parser: benchParser(200000), best of 3');
     results.parser = await parserBench(ROOT, o.quick ? 50_000 : 200_000);
@@ -482,15 +511,29 @@ function printReport(r: Results): void {
       '',
     );
   }
+  if (r.roster) {
+    const x = r.roster;
+    out.push(`4. Presence with a large roster: ${x.contacts} mutual contacts, ${x.online} online, ${x.iterations} rounds (roster service running; one roster query per login)`);
+    out.push(
+      table(
+        ['measure', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        [
+          [`login (STARTTLS, SCRAM) + initial presence until ${x.online} probe answers`, fmt(x.loginWithPresenceMs.p50, 1), fmt(x.loginWithPresenceMs.p90, 1), fmt(x.loginWithPresenceMs.p99, 1), fmt(x.loginWithPresenceMs.max, 1)],
+          [`presence change until all ${x.online} contacts have it`, fmt(x.broadcastMs.p50, 1), fmt(x.broadcastMs.p90, 1), fmt(x.broadcastMs.p99, 1), fmt(x.broadcastMs.max, 1)],
+        ],
+      ),
+      '',
+    );
+  }
   if (r.parser) {
     if (r.parser.status === 'ok') {
       const p = r.parser.result as { stanzasPerSecond: number; bytesPerSecond: number; stanzas: number; runs: number[] };
-      out.push(`4. XML stream parser (benchParser, ${fmt(p.stanzas)} stanzas in 16 KiB chunks, best of 3): ${fmt(p.stanzasPerSecond)} stanzas/s, ${fmt(p.bytesPerSecond / 2 ** 20, 1)} MiB/s (runs: ${p.runs.map((v) => fmt(v)).join(', ')})`);
-    } else out.push(`4. XML stream parser: ${r.parser.status === 'absent' ? `not run (${r.parser.file} absent)` : `failed: ${r.parser.error}`}`);
+      out.push(`5. XML stream parser (benchParser, ${fmt(p.stanzas)} stanzas in 16 KiB chunks, best of 3): ${fmt(p.stanzasPerSecond)} stanzas/s, ${fmt(p.bytesPerSecond / 2 ** 20, 1)} MiB/s (runs: ${p.runs.map((v) => fmt(v)).join(', ')})`);
+    } else out.push(`5. XML stream parser: ${r.parser.status === 'absent' ? `not run (${r.parser.file} absent)` : `failed: ${r.parser.error}`}`);
   }
   if (r.archive) {
-    if (r.archive.status === 'ok') out.push(`5. Archive query (benchArchiveQuery, ${fmt(r.archive.ms)} ms):`, describe(r.archive.result));
-    else out.push(`5. Archive query: ${r.archive.status === 'absent' ? `not run (${r.archive.file} absent)` : `failed: ${r.archive.error}`}`);
+    if (r.archive.status === 'ok') out.push(`6. Archive query (benchArchiveQuery, ${fmt(r.archive.ms)} ms):`, describe(r.archive.result));
+    else out.push(`6. Archive query: ${r.archive.status === 'absent' ? `not run (${r.archive.file} absent)` : `failed: ${r.archive.error}`}`);
   }
   if (r.profiles && Object.keys(r.profiles).length) {
     out.push(
