@@ -368,7 +368,23 @@ async function main(): Promise<number> {
     (results.messages ??= []).push(r);
   }
 
-  // ---- 3. memory per idle connection (fresh gateway) ---------------------
+  // ---- 3. presence fan-out with a large roster (before the memory part replaces gwA)
+  if (o.only.has('roster') && gwA) {
+    const contacts = users.slice(1, 1 + Math.min(200, users.length - 1));
+    const online = Math.min(o.quick ? 20 : 100, contacts.length);
+    log(`[bench] roster: ${contacts.length} mutual contacts, ${online} online, on ${gwA.name}`);
+    const bus = await Bus.connect({ url: infra.natsUrl, name: 'bench-roster', namespace });
+    try {
+      results.roster = await runRosterBench({ port: gwA.starttlsPort, domain: DOMAIN, bus, user: users[0], contacts, online, iterations: o.quick ? 5 : 20, starttls: true, cache, timeoutMs: 20_000, log });
+      const r = results.roster;
+      log(`  login until ${r.online} presences: p50 ${r.loginWithPresenceMs.p50.toFixed(1)} ms, p99 ${r.loginWithPresenceMs.p99.toFixed(1)} ms; broadcast to ${r.online}: p50 ${r.broadcastMs.p50.toFixed(1)} ms, p99 ${r.broadcastMs.p99.toFixed(1)} ms`);
+    } catch (e) {
+      results.errors.push(`roster benchmark failed: ${(e as Error).message}`);
+    } finally {
+      await bus.close();
+    }
+  }
+  // ---- 4. memory per idle connection (fresh gateway) ---------------------
   if (o.only.has('memory') && gwA) {
     await gwA.stop();
     await gwB?.stop();
@@ -409,22 +425,6 @@ async function main(): Promise<number> {
       } finally {
         await gw.stop();
       }
-    }
-  }
-  // ---- 4. presence fan-out with a large roster ------------------------------
-  if (o.only.has('roster') && gwA) {
-    const contacts = users.slice(1, 1 + Math.min(200, users.length - 1));
-    const online = Math.min(o.quick ? 20 : 100, contacts.length);
-    log(`[bench] roster: ${contacts.length} mutual contacts, ${online} online, on ${gwA.name}`);
-    const bus = await Bus.connect({ url: infra.natsUrl, name: 'bench-roster', namespace });
-    try {
-      results.roster = await runRosterBench({ port: gwA.starttlsPort, domain: DOMAIN, bus, user: users[0], contacts, online, iterations: o.quick ? 5 : 20, starttls: true, cache, timeoutMs: 20_000, log });
-      const r = results.roster;
-      log(`  login until ${r.online} presences: p50 ${r.loginWithPresenceMs.p50.toFixed(1)} ms, p99 ${r.loginWithPresenceMs.p99.toFixed(1)} ms; broadcast to ${r.online}: p50 ${r.broadcastMs.p50.toFixed(1)} ms, p99 ${r.broadcastMs.p99.toFixed(1)} ms`);
-    } catch (e) {
-      results.errors.push(`roster benchmark failed: ${(e as Error).message}`);
-    } finally {
-      await bus.close();
     }
   }
   await Promise.all([gwA?.stop(), gwB?.stop()]);
