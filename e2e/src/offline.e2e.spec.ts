@@ -13,7 +13,7 @@ import {
 } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, RawXmpp, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
+import { connectClient, GatewayProcess, RawXmpp, rawLogin as rawLoginAs, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
 jest.setTimeout(180_000);
@@ -418,22 +418,6 @@ describe('offline messages, end to end', () => {
   });
 });
 
-/** Logs in over a raw socket (STARTTLS, PLAIN inside TLS, bind), without initial presence. */
-async function rawLogin(port: number, username: string, resource: string): Promise<RawXmpp> {
-  const raw = await RawXmpp.connect(port);
-  raw.open();
-  await raw.expect(/<\/stream:features>/);
-  raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-  await raw.expect(/<proceed/);
-  await raw.startTls();
-  raw.open();
-  await raw.expect(/<\/stream:features>/);
-  raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${PASSWORD}`).toString('base64')}</auth>`);
-  await raw.expect(/<success/);
-  raw.received = '';
-  raw.open();
-  await raw.expect(/<\/stream:features>/);
-  raw.send(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
-  await raw.expect(/<jid>[^<]+<\/jid>/);
-  return raw;
+function rawLogin(port: number, username: string, resource: string, keep = false): Promise<RawXmpp> {
+  return rawLoginAs(port, username, PASSWORD, resource, { keep });
 }

@@ -1,7 +1,7 @@
 // End-to-end: rosters, subscriptions and roster-driven presence (RFC 6121) with the
 // real roster service, two real gateways and real clients.
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, RawXmpp, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
+import { connectClient, GatewayProcess, RawXmpp, rawLogin as rawLoginAs, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
@@ -84,7 +84,7 @@ describe('rosters and subscriptions, end to end', () => {
 
   it('advertises roster versioning and pre-approval after authentication', async () => {
     const [alice] = await accounts('alicE');
-    const raw = await rawLogin(gw1.starttlsPort, alice, 'features');
+    const raw = await rawLogin(gw1.starttlsPort, alice, 'features', true);
     const features = raw.received;
     raw.close();
     expect(features).toMatch(/<ver xmlns="urn:xmpp:features:rosterver"\/>/);
@@ -351,22 +351,6 @@ describe('rosters and subscriptions, end to end', () => {
   }, 150_000);
 });
 
-/** Logs in over a raw socket (STARTTLS, PLAIN inside TLS, bind); `received` then holds the post-auth features and bind answer. */
-async function rawLogin(port: number, username: string, resource: string): Promise<RawXmpp> {
-  const raw = await RawXmpp.connect(port);
-  raw.open();
-  await raw.expect(/<\/stream:features>/);
-  raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-  await raw.expect(/<proceed/);
-  await raw.startTls();
-  raw.open();
-  await raw.expect(/<\/stream:features>/);
-  raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${PASSWORD}`).toString('base64')}</auth>`);
-  await raw.expect(/<success/);
-  raw.received = '';
-  raw.open();
-  await raw.expect(/<\/stream:features>/);
-  raw.send(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
-  await raw.expect(/<jid>[^<]+<\/jid>/);
-  return raw;
+function rawLogin(port: number, username: string, resource: string, keep = false): Promise<RawXmpp> {
+  return rawLoginAs(port, username, PASSWORD, resource, { keep });
 }

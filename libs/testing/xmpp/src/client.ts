@@ -48,6 +48,8 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
   }
   const x = xmppClient({
     service: o.webSocketUrl ?? `${o.directTls ? 'xmpps' : 'xmpp'}://127.0.0.1:${o.port}`,
+    // the library waits 2 s for each stream (re)open by default: too short on a loaded 2-core CI machine
+    timeout: 15_000,
     domain,
     resource: o.resource,
     credentials: async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {

@@ -109,10 +109,12 @@ export class RawXmpp {
 }
 
 /**
- * Logs in over a raw socket: STARTTLS, SASL PLAIN inside TLS, bind `resource`.
- * Resolves with the connection, its received text cleared after binding.
+ * Logs in over a raw socket: STARTTLS, SASL PLAIN inside TLS, bind `resource` (none
+ * when empty). Resolves with the connection, its received text cleared after binding
+ * unless `keep` asks to keep the post-authentication features and the bind answer.
  */
-export async function rawLogin(port: number, username: string, password: string, resource: string, domain = 'localhost'): Promise<RawXmpp> {
+export async function rawLogin(port: number, username: string, password: string, resource: string, opts: { domain?: string; keep?: boolean } = {}): Promise<RawXmpp> {
+  const domain = opts.domain ?? 'localhost';
   const raw = await RawXmpp.connect(port);
   raw.open(domain);
   await raw.expect(/<\/stream:features>/);
@@ -129,7 +131,7 @@ export async function rawLogin(port: number, username: string, password: string,
   if (resource) {
     raw.send(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
     await raw.expect(/<jid>[^<]+<\/jid>/);
-    raw.received = '';
+    if (!opts.keep) raw.received = '';
   }
   return raw;
 }
