@@ -1,109 +1,118 @@
 // The gateway's parts, wired once: accounts, sessions, directory, cluster routing,
-// the feature registry with every XEP module, and the client listeners.
+// the router, the module host and the client connections. The module list comes
+// from the composition root (gateway-modules.ts); modules see only their context.
 import { randomBytes } from 'node:crypto';
 import { AccountDeletedV1, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
-import type { Bus } from '@parley/nats';
+import { Bus } from '@parley/nats';
 import { StreamError } from '@parley/stanza';
-import type { Element } from '@parley/xml';
+import { Events } from 'nats';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
 import { AccountsService } from './accounts/accounts.service';
 import type { GatewayConfig } from './config/config';
-import { FeatureRegistry, StanzaHooks } from './modules/registry';
-import { ALL_MODULES, GatewayModule } from './modules';
-import { AccountsStore, TypeOrmAccountsStore } from './persistence/accounts.store';
-import { Cluster } from './routing/cluster';
+import { CoreHooks } from './host/core-hooks';
+import { ModuleHost } from './host/host';
+import { moduleBus } from './host/nats-bus';
+import { Hooks } from './host/hooks';
+import type { GatewayModule, ModuleBus } from './host/module';
+import { FeatureRegistry } from './host/registry';
+import type { AccountsStore } from './persistence/accounts.store';
+import { Cluster, ClusterCallbacks } from './routing/cluster';
 import { Router } from './routing/router';
 import { Directory } from './session/directory';
-import type { Session } from './session/session';
-import { Sessions } from './session/sessions';
+import { ClusterPort, Sessions } from './session/sessions';
 import type { C2SConnection } from './stream/c2s';
 import { WindowCounter } from './stream/sasl/throttle';
 import { StreamManagementService } from './stream/sm/stream-management';
-import { TlsMaterial } from './transport/certs';
+import type { TlsMaterial } from './transport/certs';
+import { GatewayMetrics, StreamHost } from './stream/stream-host';
 
-/** Counters exported as metrics (no JIDs, no addresses). */
-export class GatewayMetrics {
-  connections = 0;
-  logins = 0;
-  authFailures = 0;
-  stanzasIn = 0;
-  streamErrors = 0;
-  bytesIn = 0;
-  bytesOut = 0;
+export { GatewayMetrics };
+
+/** The cluster as the core drives it (routing/cluster.ts; an in-process fake in tests). */
+export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void> };
+
+/** What the core is built from besides its configuration. */
+export interface CoreParts {
+  /** The NATS bus (production), or an in-process fake with the same surface (tests). */
+  bus: Bus | ModuleBus;
+  store: AccountsStore;
+  tls: TlsMaterial;
+  log: Logger;
+  /** The feature modules (the composition root's list). */
+  modules: ReadonlyArray<GatewayModule<any, any>>;
+  /** Builds the cluster link; default: NATS (routing/cluster.ts), which needs a connected `Bus`. */
+  cluster?: (callbacks: ClusterCallbacks, directory: Directory, instanceId: string) => CoreCluster;
 }
 
-/** A handler for top-level elements that are not stanzas (XEP-0198 `<r/>`, XEP-0352 `<active/>`...). */
-export type NonzaHandler = (conn: C2SConnection, el: Element) => boolean;
-
-export class GatewayCore {
+export class GatewayCore implements StreamHost {
   readonly domain: string;
   readonly instanceId: string;
   readonly registry = new FeatureRegistry();
-  readonly hooks = new StanzaHooks();
+  readonly hooks: Hooks;
   readonly directory = new Directory();
   readonly metrics = new GatewayMetrics();
   readonly store: AccountsStore;
   readonly accounts: AccountsService;
-  readonly cluster: Cluster;
+  readonly cluster: CoreCluster;
   readonly sessions: Sessions;
   readonly router: Router;
-  readonly nonzaHandlers: NonzaHandler[] = [];
+  readonly host: ModuleHost;
   readonly authThrottle: { address: WindowCounter; account: WindowCounter };
-  readonly registrationThrottle: WindowCounter;
   readonly connections = new Set<C2SConnection>();
-  readonly modules: GatewayModule[] = [];
   readonly sm: StreamManagementService;
+  readonly bus: ModuleBus;
+  readonly tls: TlsMaterial;
+  readonly log: Logger;
   /** Users whose account removal this instance is answering (their sessions close after the reply). */
-  readonly removing = new Set<string>();
+  private readonly removing = new Set<string>();
+  private readonly modules: ReadonlyArray<GatewayModule<any, any>>;
   private sweepTimer?: NodeJS.Timeout;
   private readonly stops: Array<() => Promise<void> | void> = [];
+  private readonly reconnectListeners: Array<() => void> = [];
+  private readonly nats?: Bus;
 
   constructor(
     readonly config: GatewayConfig,
-    readonly bus: Bus,
-    readonly dataSource: DataSource,
-    readonly tls: TlsMaterial,
-    readonly log: Logger,
+    parts: CoreParts,
   ) {
+    const { log } = parts;
+    this.nats = parts.bus instanceof Bus ? parts.bus : undefined;
+    const bus = parts.bus instanceof Bus ? moduleBus(parts.bus, log) : parts.bus;
+    this.bus = bus;
+    this.tls = parts.tls;
+    this.log = log;
+    this.modules = parts.modules;
+    this.hooks = new Hooks(log);
     this.domain = config.XMPP_DOMAIN.toLowerCase();
     this.instanceId = config.INSTANCE_ID || `gw-${randomBytes(5).toString('hex')}`;
-    this.store = new TypeOrmAccountsStore(dataSource);
+    this.store = parts.store;
     this.accounts = new AccountsService(this.store, bus, { domain: this.domain, iterations: config.SCRAM_ITERATIONS });
     this.authThrottle = {
       address: new WindowCounter(config.AUTH_FAILURES_PER_ADDRESS, config.AUTH_FAILURE_WINDOW),
       account: new WindowCounter(config.AUTH_FAILURES_PER_ACCOUNT, config.AUTH_FAILURE_WINDOW),
     };
-    this.registrationThrottle = new WindowCounter(config.REGISTRATION_LIMIT, config.REGISTRATION_WINDOW);
-    this.cluster = new Cluster(
-      bus,
-      this.directory,
-      this.instanceId,
-      {
-        deliverLocal: (targets, xml) => {
-          for (const full of targets) {
-            const slash = full.indexOf('/');
-            this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session?.send(xml);
-          }
-        },
-        kickLocal: (full, reason) => {
+    const callbacks: ClusterCallbacks = {
+      deliverLocal: (targets, xml) => {
+        for (const full of targets) {
           const slash = full.indexOf('/');
-          const s = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
-          if (!s) return;
-          this.sessions.unbind(s, reason);
-          s.close(new StreamError(reason === 'conflict' ? 'conflict' : 'not-authorized', reason === 'conflict' ? 'replaced by a new connection with the same resource' : 'account removed'));
-        },
-        peerGone: (id, dropped) => {
-          for (const m of this.modules) m.peerGone?.(id, dropped);
-        },
+          this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session?.send(xml);
+        }
       },
-      log,
-      { heartbeatMs: config.ROUTE_HEARTBEAT, peerTimeoutMs: config.ROUTE_PEER_TIMEOUT },
-    );
-    this.sm = new StreamManagementService(this);
-    this.registry.streamFeatures.push(() => this.sm.feature());
-    this.hooks.sessionEnded.push((s) => this.sm.ended(s));
+      kickLocal: (full, reason) => {
+        const slash = full.indexOf('/');
+        const s = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
+        if (!s) return;
+        this.sessions.unbind(s, reason);
+        s.close(new StreamError(reason === 'conflict' ? 'conflict' : 'not-authorized', reason === 'conflict' ? 'replaced by a new connection with the same resource' : 'account removed'));
+      },
+      peerGone: (instanceId, dropped) => this.hooks.each(CoreHooks.peerGone, { instanceId, dropped }),
+    };
+    const natsCluster = (cb: ClusterCallbacks, directory: Directory, instanceId: string): CoreCluster => {
+      if (!this.nats) throw new Error('the NATS cluster link needs a connected Bus');
+      return new Cluster(this.nats, directory, instanceId, cb, log, { heartbeatMs: config.ROUTE_HEARTBEAT, peerTimeoutMs: config.ROUTE_PEER_TIMEOUT });
+    };
+    this.cluster = (parts.cluster ?? natsCluster)(callbacks, this.directory, this.instanceId);
     this.sessions = new Sessions(this.domain, this.directory, this.cluster, this.hooks, bus, log);
     this.router = new Router({
       domain: this.domain,
@@ -114,15 +123,46 @@ export class GatewayCore {
       accountExists: (local) => this.accounts.exists(local),
       log,
     });
+    this.sm = new StreamManagementService(this);
+    this.registry.streamFeatures.push(() => this.sm.feature());
+    this.hooks.add(CoreHooks.sessionEnded, ({ session }) => this.sm.ended(session), 1000, 'xep-0198-sm');
+    this.host = new ModuleHost({
+      domain: this.domain,
+      instanceId: this.instanceId,
+      serverName: config.SERVER_NAME,
+      tlsRequired: config.TLS_REQUIRED,
+      config: config as unknown as Record<string, unknown>,
+      log,
+      bus,
+      router: this.router,
+      directory: this.directory,
+      sessions: this.sessions,
+      accounts: {
+        exists: (local) => this.accounts.exists(local),
+        register: (u, p, via) => this.accounts.register(u, p, via),
+        delete: (u, reason) => this.accounts.delete(u, reason),
+        changePassword: (u, p) => this.accounts.changePassword(u, p),
+        prepareUsername: (u) => this.accounts.prepareUsername(u),
+        removing: async (bare, work) => {
+          this.removing.add(bare);
+          try {
+            return await work();
+          } finally {
+            this.removing.delete(bare);
+          }
+        },
+      },
+      registry: this.registry,
+      hooks: this.hooks,
+      onBusReconnect: (fn) => void this.reconnectListeners.push(fn),
+      onStop: (fn) => this.onStop(fn),
+    });
   }
 
   /** Provisions streams, loads modules, joins the cluster. */
-  async start(modules: GatewayModule[] = ALL_MODULES): Promise<void> {
+  async start(): Promise<void> {
     await this.bus.ensureStreams([GATEWAY_EVENTS]);
-    for (const m of modules) {
-      await m.init(this);
-      this.modules.push(m);
-    }
+    await this.host.load(this.modules);
     // Any instance's account deletion: drop cached existence and end local sessions.
     const sub = this.bus.subscribe<EventEnvelope<AccountDeletedV1>>(GatewayEvents.accountDeleted, (e) => {
       const local = tryParseJid(e.data.jid)?.local;
@@ -132,6 +172,12 @@ export class GatewayCore {
       this.sessions.closeAllLocal(e.data.jid, new StreamError('not-authorized', 'account removed'));
     });
     this.stops.push(() => sub.unsubscribe());
+    if (this.reconnectListeners.length && this.nats) {
+      const nc = this.nats.nc;
+      void (async () => {
+        for await (const s of nc.status()) if (s.type === Events.Reconnect) for (const fn of this.reconnectListeners) fn();
+      })().catch(() => undefined);
+    }
     await this.cluster.start();
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
@@ -142,33 +188,6 @@ export class GatewayCore {
   /** Registers a callback run at shutdown. */
   onStop(fn: () => Promise<void> | void): void {
     this.stops.push(fn);
-  }
-
-  /** Whether `from` (as a client wrote it) names this session. */
-  sameJid(from: string, session: Session): boolean {
-    const j = tryParseJid(from);
-    if (!j) return false;
-    return j.bareString === session.bare && (!j.resource || j.resource === session.jid.resource);
-  }
-
-  /** A stanza from a bound client, stamped and checked: hand it to the modules and the router. */
-  async handleFromSession(session: Session, stanza: Element): Promise<void> {
-    let to;
-    if (stanza.attrs.to !== undefined) {
-      try {
-        to = this.router.destination(stanza.attrs.to);
-      } catch (e) {
-        return this.router.bounce(stanza, e as never);
-      }
-    }
-    if (stanza.name === 'presence') {
-      for (const h of this.hooks.outboundPresence) if (await h(session, stanza, to)) return;
-      if (!to) return; // broadcast presence without a presence module: nothing to do
-    }
-    const dest = to ?? this.router.destination(session.bare);
-    for (const h of this.hooks.outbound) if (await h(session, stanza, dest)) return;
-    await this.router.route(stanza, session);
-    if (stanza.name === 'message') for (const h of this.hooks.messageSent) h(session, stanza, dest);
   }
 
   connectionOpened(c: C2SConnection): void {

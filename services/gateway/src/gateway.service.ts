@@ -10,6 +10,8 @@ import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG } from './tokens';
 import type { GatewayConfig } from './config/config';
 import { GatewayCore } from './gateway-core';
+import { GATEWAY_MODULES } from './gateway-modules';
+import { TypeOrmAccountsStore } from './persistence/accounts.store';
 import { loadTls } from './transport/certs';
 import { Listeners, openListeners } from './transport/listeners';
 
@@ -28,7 +30,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const tls = await loadTls({ domain: this.config.XMPP_DOMAIN, certFile: this.config.TLS_CERT_FILE, keyFile: this.config.TLS_KEY_FILE, dataDir: this.config.DATA_DIR });
-    const core = new GatewayCore(this.config, this.bus, this.ds, tls, this.log);
+    const core = new GatewayCore(this.config, { bus: this.bus, store: new TypeOrmAccountsStore(this.ds), tls, log: this.log, modules: GATEWAY_MODULES });
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);

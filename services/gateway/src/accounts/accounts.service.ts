@@ -33,7 +33,7 @@ export class AccountsService {
 
   constructor(
     private readonly store: AccountsStore,
-    private readonly bus: Bus,
+    private readonly bus: Pick<Bus, 'publishEvent'>,
     private readonly o: { domain: string; iterations: number },
   ) {}
 

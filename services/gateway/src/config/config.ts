@@ -1,9 +1,11 @@
 // Configuration of the gateway: typed, bounded, documented (README lists it).
-import { ConfigOf, loadConfig, opt } from '@parley/config';
+import { ConfigOf, ConfigSpec, loadConfig, opt } from '@parley/config';
 import { commonOptions } from '@parley/runtime';
+import { GATEWAY_MODULES } from '../gateway-modules';
+import { moduleOptions } from '../host/host';
 
-/** Every option the gateway reads. */
-export const gatewayConfigSpec = {
+/** The options of the gateway's core (transport, stream, routing); modules declare their own. */
+export const gatewayCoreOptions = {
   ...commonOptions('gateway'),
   C2S_HOST: opt.str({ doc: 'Address the XMPP listeners bind.', default: '127.0.0.1' }),
   C2S_PORT: opt.int({ doc: 'Client port with STARTTLS (RFC 6120); 0 picks a free port.', default: 5222, min: 0, max: 65535 }),
@@ -15,9 +17,6 @@ export const gatewayConfigSpec = {
   TLS_CERT_FILE: opt.optionalStr({ doc: 'PEM certificate chain. Unset: a self-signed certificate for XMPP_DOMAIN is generated once and kept in DATA_DIR.' }),
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
   DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
-  REGISTRATION_ENABLED: opt.bool({ doc: 'Allow in-band registration (XEP-0077).', default: true }),
-  REGISTRATION_LIMIT: opt.int({ doc: 'In-band registrations allowed per source address per REGISTRATION_WINDOW.', default: 5, min: 1, max: 1_000_000 }),
-  REGISTRATION_WINDOW: opt.duration({ doc: 'Window of REGISTRATION_LIMIT.', default: '1h', min: '1s' }),
   SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
   AUTH_FAILURES_PER_ADDRESS: opt.int({ doc: 'Failed logins allowed per source address per AUTH_FAILURE_WINDOW before further attempts are refused.', default: 10, min: 1, max: 100_000 }),
   AUTH_FAILURES_PER_ACCOUNT: opt.int({ doc: 'Failed logins allowed per account per AUTH_FAILURE_WINDOW before further attempts are refused.', default: 20, min: 1, max: 100_000 }),
@@ -32,17 +31,19 @@ export const gatewayConfigSpec = {
   SM_RESUME_TIMEOUT: opt.duration({ doc: 'How long a dropped stream-management session (XEP-0198) waits to be resumed; 0 disables resumption.', default: '5m', min: '0s', max: '1h' }),
   MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries.', default: 'Parley' }),
-  SERVER_VERSION_HIDDEN: opt.bool({ doc: 'Answer version queries without the version number and OS.', default: false }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
   ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),
 };
 
-/** The gateway's validated configuration. */
-export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
+/** Every option the gateway reads: the core's, then each module's (README's table is checked against this). */
+export const gatewayConfigSpec: ConfigSpec = { ...gatewayCoreOptions, ...moduleOptions(GATEWAY_MODULES) };
+
+/** The gateway core's validated configuration (modules read theirs through their context). */
+export type GatewayConfig = ConfigOf<typeof gatewayCoreOptions>;
 
 /** Reads the gateway configuration, throwing one error naming every bad variable. */
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const c = loadConfig(gatewayConfigSpec, env);
+  const c = loadConfig(gatewayConfigSpec, env) as GatewayConfig;
   if (!!c.TLS_CERT_FILE !== !!c.TLS_KEY_FILE) {
     throw new Error('invalid configuration:\n  - TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }

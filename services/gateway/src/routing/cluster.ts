@@ -77,7 +77,7 @@ export class Cluster {
 
   private snapshot(): SessionsChunk[] {
     const all: SessionsChunk['s'] = [];
-    for (const s of this.directory.localSessions()) all.push([s.bare, s.jid.resource, s.priority, s.available, s.carbons]);
+    for (const s of this.directory.localSessions()) all.push([s.bare, s.jid.resource, s.priority, s.available, this.directory.resource(s.bare, s.jid.resource)?.carbons ?? false]);
     const chunks: SessionsChunk[] = [];
     for (let i = 0; i < all.length; i += 2000) chunks.push({ i: this.instanceId, s: all.slice(i, i + 2000) });
     if (!chunks.length) chunks.push({ i: this.instanceId, s: [] });

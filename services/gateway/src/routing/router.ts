@@ -1,22 +1,28 @@
-// Stanza routing for local accounts (RFC 6120 §10, RFC 6121 §8). Finds targets in
-// the directory (no database or bus round trip for online users), delivers locally
-// or through the cluster, and answers every undeliverable stanza as the RFCs say.
+// Stanza routing (RFC 6120 §10, RFC 6121 §8), all in one place: a client's stanza
+// gets its destination prepared and runs the outbound hooks; every stanza for a local
+// account runs the inbound hooks, then is delivered from the directory (no database
+// or bus round trip for online users), locally or through the cluster, stored
+// offline, or answered as the RFCs say. One `data` map travels with a client's
+// stanza through all of its hooks.
 import { Jid, JidError, parseJid } from '@parley/jid';
 import { Element } from '@parley/xml';
 import { StanzaError, errorReply } from '@parley/stanza';
 import type { Logger } from 'pino';
-import { Directory, ResourceState } from '../session/directory';
+import { CoreHooks } from '../host/core-hooks';
+import type { Hooks } from '../host/hooks';
+import { answerIq, Destination, FeatureRegistry } from '../host/registry';
+import { SlotMap } from '../host/slots';
+import type { Directory, ResourceState } from '../session/directory';
 import type { Session } from '../session/session';
-import { answerIq, Destination, FeatureRegistry, StanzaHooks } from '../modules/registry';
-import type { Cluster } from './cluster';
+import type { ClusterPort } from '../session/sessions';
 
 /** What the router needs. */
 export interface RouterDeps {
   domain: string;
   directory: Directory;
-  cluster: Cluster;
+  cluster: Pick<ClusterPort, 'deliverRemote'>;
   registry: FeatureRegistry;
-  hooks: StanzaHooks;
+  hooks: Hooks;
   /** Whether a local account exists (cached by the caller). */
   accountExists(local: string): Promise<boolean>;
   log: Logger;
@@ -43,6 +49,28 @@ export class Router {
       if (e instanceof JidError) throw StanzaError.jidMalformed();
       throw e;
     }
+  }
+
+  /** A stanza from a bound client, stamped and checked: outbound hooks, then routing, then `messageSent`. */
+  async fromClient(session: Session, stanza: Element): Promise<void> {
+    let to: Destination | undefined;
+    if (stanza.attrs.to !== undefined) {
+      try {
+        to = this.destination(stanza.attrs.to);
+      } catch (e) {
+        return this.bounce(stanza, e as never);
+      }
+    }
+    const data = new SlotMap();
+    const hooks = this.d.hooks;
+    if (stanza.name === 'presence') {
+      if (await hooks.until(CoreHooks.outboundPresence, { session, stanza, to, data })) return;
+      if (!to) return; // broadcast presence without a presence module: nothing to do
+    }
+    const dest = to ?? this.destination(session.bare);
+    if (await hooks.until(CoreHooks.outbound, { session, stanza, to: dest, data })) return;
+    await this.route(stanza, session, data);
+    if (stanza.name === 'message') hooks.each(CoreHooks.messageSent, { session, stanza, to: dest, data });
   }
 
   /** Sends a stanza to one resource wherever it is. */
@@ -84,7 +112,7 @@ export class Router {
    * Routes a stanza whose `from` is already set (by a session, a module or a peer
    * service). `origin` is the sending session when there is one.
    */
-  async route(stanza: Element, origin?: Session): Promise<void> {
+  async route(stanza: Element, origin?: Session, data: SlotMap = new SlotMap()): Promise<void> {
     const toAttr = stanza.attrs.to;
     let to: Destination;
     try {
@@ -95,8 +123,8 @@ export class Router {
     }
     if (!to.local) return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'));
     if (!to.jid.local) return this.toServer(stanza, to, origin);
-    for (const hook of this.d.hooks.inbound) if (await hook(stanza, to)) return;
-    if (stanza.name === 'message') return this.message(stanza, to, origin);
+    if (await this.d.hooks.until(CoreHooks.inbound, { stanza, to, origin, data })) return;
+    if (stanza.name === 'message') return this.message(stanza, to, data);
     if (stanza.name === 'presence') return this.presence(stanza, to);
     return this.iq(stanza, to, origin);
   }
@@ -146,7 +174,7 @@ export class Router {
     return this.d.accountExists(jid.local);
   }
 
-  private async message(msg: Element, to: Destination, origin?: Session): Promise<void> {
+  private async message(msg: Element, to: Destination, data: SlotMap): Promise<void> {
     let type = msg.attrs.type ?? 'normal';
     if (!MESSAGE_TYPES.has(type)) type = 'normal'; // RFC 6121 §5.2.2: unknown types are treated as normal
     const bare = to.jid.bareString;
@@ -154,7 +182,7 @@ export class Router {
       const st = this.d.directory.resource(bare, to.jid.resource);
       if (st) {
         this.deliverTo(bare, st, msg);
-        this.delivered(msg, bare, [st.resource]);
+        this.delivered(msg, bare, [st.resource], data);
         return;
       }
       // RFC 6121 §8.5.3.2.1: only chat falls back to the bare JID.
@@ -176,23 +204,16 @@ export class Router {
     const targets = type === 'headline' ? this.d.directory.resources(bare).filter((r) => r.available && r.priority >= 0) : this.messageTargets(bare);
     if (targets.length) {
       this.deliverToMany(bare, targets, msg);
-      this.delivered(msg, bare, targets.map((t) => t.resource));
+      this.delivered(msg, bare, targets.map((t) => t.resource), data);
       return;
     }
     if (type === 'headline') return; // RFC 6121 §8.5.2.2.1: headline is never stored
-    for (const store of this.d.hooks.offline) if (await store(msg, bare)) return;
+    if (await this.d.hooks.until(CoreHooks.offline, { stanza: msg, toBare: bare, data })) return;
     this.bounce(msg, StanzaError.serviceUnavailable());
-    void origin;
   }
 
-  private delivered(msg: Element, bare: string, resources: string[]): void {
-    for (const h of this.d.hooks.messageDelivered) {
-      try {
-        h(msg, bare, resources);
-      } catch (e) {
-        this.d.log.error({ err: e }, 'messageDelivered hook failed');
-      }
-    }
+  private delivered(msg: Element, bare: string, resources: string[], data: SlotMap): void {
+    this.d.hooks.each(CoreHooks.messageDelivered, { stanza: msg, toBare: bare, delivered: resources, data });
   }
 
   private async presence(p: Element, to: Destination): Promise<void> {

@@ -3,6 +3,7 @@
 import type { Jid } from '@parley/jid';
 import type { Element } from '@parley/xml';
 import type { StreamError } from '@parley/stanza';
+import { SlotMap } from '../host/slots';
 import { CSI_MAX_HELD, isUrgent } from '../modules/xep-0352-csi/urgency';
 
 /** XEP-0198 counters and the queue of stanzas the client has not acknowledged. */
@@ -45,14 +46,8 @@ export class Session {
   priority = 0;
   /** The last available presence broadcast, for probes. */
   presence?: Element;
-  /** JIDs that received directed available presence (RFC 6121 §4.6), to tell them of unavailability. */
-  readonly directedTo = new Set<string>();
-  /** Asked for the roster during this session (RFC 6121 §2.1.6: gets pushes). */
-  rosterRequested = false;
-  /** XEP-0280 carbons enabled. */
-  carbons = false;
-  /** Per-module session state, keyed by module name. */
-  readonly state = new Map<string, unknown>();
+  /** Per-module session state: each module keeps its own typed slot (`defineSlot`). */
+  readonly state = new SlotMap();
   /** Set once the session has ended. */
   closed = false;
   /** XEP-0198 state, once the client enabled stream management. */

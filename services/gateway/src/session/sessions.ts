@@ -3,21 +3,30 @@
 import { randomBytes } from 'node:crypto';
 import { envelope, GatewayEvents, SessionClosedV1, SessionOpenedV1 } from '@parley/contracts';
 import { JidError, makeJid } from '@parley/jid';
-import type { Bus } from '@parley/nats';
 import { StanzaError, StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
-import type { Cluster } from '../routing/cluster';
-import type { StanzaHooks } from '../modules/registry';
+import { CoreHooks } from '../host/core-hooks';
+import type { Hooks } from '../host/hooks';
+import type { ModuleBus } from '../host/module';
 import { Directory, ResourceState } from './directory';
 import { Session, SessionTransport } from './session';
+
+/** What binding needs of the cluster (routing/cluster.ts; a fake in tests). */
+export interface ClusterPort {
+  readonly instanceId: string;
+  announceUp(bare: string, st: ResourceState): void;
+  announceDown(bare: string, resource: string): void;
+  kickRemote(instanceId: string, full: string, reason: 'conflict' | 'removed'): void;
+  deliverRemote(instanceId: string, targets: string[], xml: string): void;
+}
 
 export class Sessions {
   constructor(
     private readonly domain: string,
     private readonly directory: Directory,
-    private readonly cluster: Cluster,
-    private readonly hooks: StanzaHooks,
-    private readonly bus: Bus,
+    private readonly cluster: ClusterPort,
+    private readonly hooks: Hooks,
+    private readonly bus: Pick<ModuleBus, 'publishEvent'>,
     private readonly log: Logger,
   ) {}
 
@@ -47,42 +56,29 @@ export class Sessions {
     this.directory.put(bare, st);
     this.cluster.announceUp(bare, st);
     this.publish(GatewayEvents.sessionOpened, { jid: session.full, instanceId: this.cluster.instanceId, mechanism } satisfies SessionOpenedV1);
-    for (const h of this.hooks.sessionBound) h(session);
+    this.hooks.each(CoreHooks.sessionBound, { session, reason: 'bound' });
     return session;
   }
 
-  /** Updates what peers know of a local session (presence, priority, carbons). */
-  update(session: Session): void {
+  /** Updates what peers know of a local session (presence, priority; carbons when given). */
+  update(session: Session, change: { carbons?: boolean } = {}): void {
     const st = this.directory.resource(session.bare, session.jid.resource);
     if (!st || st.session !== session) return;
     st.available = session.available;
     st.priority = session.priority;
-    st.carbons = session.carbons;
+    if (change.carbons !== undefined) st.carbons = change.carbons;
     this.cluster.announceUp(session.bare, st);
   }
 
   /** Removes a session; runs close hooks (unavailable presence on its behalf) once. */
   unbind(session: Session, reason: string): void {
     if (session.closed) return;
-    for (const h of this.hooks.sessionClosed) {
-      try {
-        const r = h(session, reason);
-        if (r) r.catch((e) => this.log.error({ err: e }, 'sessionClosed hook failed'));
-      } catch (e) {
-        this.log.error({ err: e }, 'sessionClosed hook failed');
-      }
-    }
+    this.hooks.each(CoreHooks.sessionClosed, { session, reason });
     session.closed = true;
     if (this.directory.remove(session.bare, session.jid.resource, this.cluster.instanceId, session)) {
       this.cluster.announceDown(session.bare, session.jid.resource);
     }
-    for (const h of this.hooks.sessionEnded) {
-      try {
-        h(session, reason);
-      } catch (e) {
-        this.log.error({ err: e }, 'sessionEnded hook failed');
-      }
-    }
+    this.hooks.each(CoreHooks.sessionEnded, { session, reason });
     this.publish(GatewayEvents.sessionClosed, { jid: session.full, instanceId: this.cluster.instanceId, reason } satisfies SessionClosedV1);
   }
 

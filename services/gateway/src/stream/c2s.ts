@@ -4,10 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { tryParseJid } from '@parley/jid';
 import { Element, StreamHeader, StreamParser, x, XmlError } from '@parley/xml';
 import { NS, StanzaError, StreamError, StreamErrorCondition, errorReply } from '@parley/stanza';
 import type { Session, SessionTransport } from '../session/session';
-import type { GatewayCore } from '../gateway-core';
+import type { StreamHost } from './stream-host';
 import { SaslNegotiation } from './sasl/sasl';
 
 type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
@@ -38,7 +39,7 @@ export class C2SConnection implements SessionTransport {
 
   constructor(
     socket: Socket,
-    private readonly gw: GatewayCore,
+    private readonly gw: StreamHost,
     directTls: boolean,
     private readonly opts: { startTls: boolean } = { startTls: true },
   ) {
@@ -184,7 +185,7 @@ export class C2SConnection implements SessionTransport {
         if (el.name === 'enable') return this.gw.sm.enable(this.session!, el, w);
         if (this.gw.sm.nonza(this.session!, el, w)) return;
       }
-      for (const h of this.gw.nonzaHandlers) if (h(this, el)) return;
+      for (const h of this.gw.registry.nonzas) if (h(this.session!, el)) return;
       return this.streamError(new StreamError('unsupported-stanza-type'));
     }
     if (this.state === 'negotiating') {
@@ -197,7 +198,6 @@ export class C2SConnection implements SessionTransport {
       if (el.name === 'iq' && ns === undefined) return this.bindIq(el);
       if (ns === NS.sm && el.name === 'resume') return this.resume(el);
       if (ns === NS.sm) return this.write(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
-      for (const h of this.gw.nonzaHandlers) if (h(this, el)) return;
       return this.streamError(new StreamError('not-authorized', 'bind a resource first'));
     }
   }
@@ -311,7 +311,7 @@ export class C2SConnection implements SessionTransport {
     const from = el.attrs.from;
     // RFC 6120 §8.1.2.1: the server stamps the full JID; a different 'from' is an error.
     if (from !== undefined && from !== session.full && from !== session.bare) {
-      const ok = this.gw.sameJid(from, session);
+      const ok = sameJid(from, session);
       if (!ok) return this.streamError(new StreamError('invalid-from'));
     }
     el.attrs.from = session.full;
@@ -326,7 +326,7 @@ export class C2SConnection implements SessionTransport {
         return session.send(errorReply(el, StanzaError.badRequest('a get or set iq has exactly one payload'), { from: this.gw.domain }));
       }
     }
-    await this.gw.handleFromSession(session, el);
+    await this.gw.router.fromClient(session, el);
   }
 
   // ---- output ------------------------------------------------------------
@@ -411,6 +411,13 @@ export class C2SConnection implements SessionTransport {
     if (now - this.lastRead > cfg.IDLE_TIMEOUT) return this.streamError(new StreamError('connection-timeout'));
     if (this.state === 'bound' && now - Math.max(this.lastRead, this.lastWrite) > cfg.KEEPALIVE_INTERVAL) this.write(' ');
   }
+}
+
+/** Whether `from` (as a client wrote it) names this session. */
+function sameJid(from: string, session: Session): boolean {
+  const j = tryParseJid(from);
+  if (!j) return false;
+  return j.bareString === session.bare && (!j.resource || j.resource === session.jid.resource);
 }
 
 function escapeAttr(s: string): string {

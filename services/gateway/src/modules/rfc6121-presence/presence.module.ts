@@ -1,98 +1,99 @@
 // RFC 6121 §4: presence. Initial, subsequent and unavailable presence update the
-// session and are broadcast to the user's own resources and to whatever the
-// roster module contributes (subscribers); directed presence is remembered so
-// its recipients learn of unavailability; a dropped session goes unavailable.
+// session and are broadcast to the user's own resources and to whatever other
+// modules add (the roster's subscribers); directed presence is remembered so its
+// recipients learn of unavailability; a dropped session goes unavailable.
 import { Element } from '@parley/xml';
-import type { GatewayCore } from '../../gateway-core';
-import type { Session } from '../../session/session';
-import type { GatewayModule } from '..';
+import { CoreHooks, defineModule, defineSlot, ModuleContext, Session } from '../../host';
+import { PRESENCE, PresenceApi, PresenceHooks, presencePriority } from './api';
 
-/** Extension points other modules (roster) fill in. */
-export interface PresenceExtensions {
-  /** Extra JIDs (bare or full) that receive a user's broadcast presence (RFC 6121 §4.2.2: subscribers). */
-  broadcastTargets: Array<(session: Session) => Promise<string[]> | string[]>;
-  /** Runs after a session's initial presence (probes, pending subscriptions, offline messages). */
-  afterInitial: Array<(session: Session) => Promise<void> | void>;
-}
+/** Per session: JIDs that received directed available presence (RFC 6121 §4.6). */
+const DIRECTED = defineSlot<Set<string>>('rfc6121-presence/directed');
+const directed = (s: Session) => s.state.ensure(DIRECTED, () => new Set<string>());
 
-/** The presence extension points of a gateway. */
-export const presenceExtensions = new WeakMap<GatewayCore, PresenceExtensions>();
+/** Hook priorities: presence handles broadcast presence after offline looked at it, before blocking and roster see directed presence. */
+export const PRESENCE_PRIORITY = 50;
 
-/** Reads `<priority/>` (RFC 6121 §4.7.2.3): an integer in -128..127, default 0. */
-export function presencePriority(p: Element): number {
-  const raw = p.getChildText('priority');
-  const n = raw === undefined ? 0 : Number.parseInt(raw, 10);
-  return Number.isFinite(n) ? Math.max(-128, Math.min(127, n)) : 0;
-}
-
-async function broadcast(gw: GatewayCore, ext: PresenceExtensions, session: Session, p: Element, includeSelf: boolean): Promise<void> {
+async function broadcast(ctx: ModuleContext, session: Session, p: Element, includeSelf: boolean): Promise<void> {
   // the user's own available resources
-  for (const st of gw.directory.resources(session.bare)) {
+  for (const st of ctx.directory.resources(session.bare)) {
     if (!st.available && st.session !== session) continue;
     if (st.session === session && !includeSelf) continue;
     const copy = p.clone();
     copy.attrs.to = `${session.bare}/${st.resource}`;
-    gw.router.deliverTo(session.bare, st, copy);
+    ctx.router.deliverTo(session.bare, st, copy);
   }
+  const ev = { session, targets: [] as string[] };
+  await ctx.fire.serial(PresenceHooks.broadcastTargets, ev);
   const seen = new Set<string>();
-  for (const t of ext.broadcastTargets) {
-    for (const jid of await t(session)) {
-      if (seen.has(jid)) continue;
-      seen.add(jid);
-      const copy = p.clone();
-      copy.attrs.to = jid;
-      await gw.router.route(copy);
-    }
+  for (const jid of ev.targets) {
+    if (seen.has(jid)) continue;
+    seen.add(jid);
+    const copy = p.clone();
+    copy.attrs.to = jid;
+    await ctx.router.route(copy);
   }
 }
 
-export const presenceModule: GatewayModule = {
-  name: 'rfc6121-presence',
-  init(gw) {
-    const ext: PresenceExtensions = { broadcastTargets: [], afterInitial: [] };
-    presenceExtensions.set(gw, ext);
-
-    gw.hooks.outboundPresence.push(async (session, p, to) => {
-      const type = p.attrs.type;
-      if (to) {
-        // directed presence (RFC 6121 §4.6): remember who saw us available
-        if (!type) session.directedTo.add(to.jid.toString());
-        else if (type === 'unavailable') session.directedTo.delete(to.jid.toString());
-        return false;
-      }
-      if (type && type !== 'unavailable') return true; // probes/subscriptions need a 'to'; errors to nobody are dropped
-      if (!type) {
-        const initial = !session.available;
-        session.available = true;
-        session.priority = presencePriority(p);
-        session.presence = p;
-        gw.sessions.update(session);
-        await broadcast(gw, ext, session, p, true);
-        if (initial) for (const a of ext.afterInitial) await a(session);
-        return true;
-      }
-      await goUnavailable(gw, ext, session, p);
-      return true;
-    });
-
-    gw.hooks.sessionClosed.push(async (session) => {
-      if (!session.available && session.directedTo.size === 0) return;
-      const p = new Element('presence', { type: 'unavailable', from: session.full });
-      await goUnavailable(gw, ext, session, p);
-    });
-  },
-};
-
-async function goUnavailable(gw: GatewayCore, ext: PresenceExtensions, session: Session, p: Element): Promise<void> {
+async function goUnavailable(ctx: ModuleContext, session: Session, p: Element): Promise<void> {
   const wasAvailable = session.available;
   session.available = false;
   session.presence = undefined;
-  if (!session.closed) gw.sessions.update(session);
-  if (wasAvailable) await broadcast(gw, ext, session, p, false);
-  for (const jid of session.directedTo) {
+  if (!session.closed) ctx.sessions.update(session);
+  if (wasAvailable) await broadcast(ctx, session, p, false);
+  const to = session.state.get(DIRECTED);
+  if (!to) return;
+  for (const jid of to) {
     const copy = p.clone();
     copy.attrs.to = jid;
-    await gw.router.route(copy);
+    await ctx.router.route(copy);
   }
-  session.directedTo.clear();
+  to.clear();
 }
+
+export const presenceModule = defineModule<PresenceApi>({
+  name: 'rfc6121-presence',
+  provides: PRESENCE,
+  init(ctx) {
+    ctx.hook(
+      CoreHooks.outboundPresence,
+      async ({ session, stanza: p, to }) => {
+        const type = p.attrs.type;
+        if (to) {
+          // directed presence (RFC 6121 §4.6): remember who saw us available
+          if (!type) directed(session).add(to.jid.toString());
+          else if (type === 'unavailable') session.state.get(DIRECTED)?.delete(to.jid.toString());
+          return false;
+        }
+        if (type && type !== 'unavailable') return true; // probes/subscriptions need a 'to'; errors to nobody are dropped
+        if (!type) {
+          const initial = !session.available;
+          session.available = true;
+          session.priority = presencePriority(p);
+          session.presence = p;
+          ctx.sessions.update(session);
+          await broadcast(ctx, session, p, true);
+          if (initial) await ctx.fire.serial(PresenceHooks.afterInitial, { session });
+          return true;
+        }
+        await goUnavailable(ctx, session, p);
+        return true;
+      },
+      PRESENCE_PRIORITY,
+    );
+
+    ctx.hook(
+      CoreHooks.sessionClosed,
+      async ({ session }) => {
+        if (!session.available && !session.state.get(DIRECTED)?.size) return;
+        const p = new Element('presence', { type: 'unavailable', from: session.full });
+        await goUnavailable(ctx, session, p);
+      },
+      PRESENCE_PRIORITY,
+    );
+
+    return {
+      directedTo: (s) => s.state.get(DIRECTED) ?? new Set<string>(),
+      forgetDirected: (s, jid) => s.state.get(DIRECTED)?.delete(jid) ?? false,
+    };
+  },
+});

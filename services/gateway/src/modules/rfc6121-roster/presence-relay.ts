@@ -3,9 +3,8 @@
 // that needs it goes to the instances holding the user's available resources, one
 // core-NATS message per instance and batch; each answers from its local sessions.
 import { GatewaySubjects } from '@parley/contracts';
-import type { Bus } from '@parley/nats';
 import type { Logger } from 'pino';
-import type { Directory } from '../../session/directory';
+import type { ModuleContext } from '../../host';
 
 /** Core NATS, gateway to gateway: presence work for one instance (`{c: PresenceWork[]}`). */
 export const PRESENCE_RELAY_SUBJECT = GatewaySubjects.presenceRelay;
@@ -29,8 +28,8 @@ export class PresenceRelay {
   private sub?: { unsubscribe(): void };
 
   constructor(
-    private readonly bus: Bus,
-    private readonly directory: Directory,
+    private readonly bus: ModuleContext['bus'],
+    private readonly directory: ModuleContext['directory'],
     private readonly instanceId: string,
     /** Answers work from this instance's sessions. */
     private readonly answerLocal: (w: PresenceWork) => Promise<void>,

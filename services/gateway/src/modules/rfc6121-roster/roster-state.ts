@@ -4,7 +4,7 @@
 // remembers the version that last changed it, so that events reordered by several
 // roster replicas, or already reflected in a snapshot, are not applied (nor pushed) twice.
 import type { RosterItem, RosterItemUpdatedV1 } from '@parley/contracts';
-import type { Session } from '../../session/session';
+import type { Session } from '../../host';
 
 /** Events kept to re-apply on top of a snapshot taken while they were in flight. */
 const RECENT_EVENTS = 64;

@@ -27,24 +27,23 @@ import {
 import { tryParseJid } from '@parley/jid';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import type { GatewayCore } from '../../gateway-core';
-import type { ResourceState } from '../../session/directory';
-import type { Session } from '../../session/session';
-import { Destination, HANDLED, IqHandler } from '../registry';
-import { presenceExtensions } from '../rfc6121-presence/presence.module';
-import { BlockingApi, blockingApi, blockedError } from '../xep-0191-blocking/api';
 import { bareOf } from '@parley/xep';
-import type { GatewayModule } from '..';
+import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, IqHandler, ModuleContext, ResourceState, serviceError, Session } from '../../host';
+import { PRESENCE, PresenceHooks } from '../rfc6121-presence/api';
+import { BLOCKING, BlockingApi, BlockingHooks, blockedError } from '../xep-0191-blocking/api';
 import { PresenceRelay, PresenceWork } from './presence-relay';
 import { UserRoster } from './roster-state';
-import { serviceError } from './service-errors';
 
 const NAME = 'rfc6121-roster';
+/** After presence and blocking have seen a client's presence; before the archive sees inbound stanzas. */
+const ROSTER_PRIORITY = 30;
 const SUBSCRIPTION_TYPES = new Set<string>(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
 
 /** What the module keeps per session. */
 interface RosterSession {
   user: UserRoster;
+  /** Asked for the roster during this session (RFC 6121 §2.1.6: gets pushes). */
+  requested?: boolean;
   /** This session's login answer (RFC 6121 §4.2: probes and pending requests). */
   login?: RosterLoginResult;
   loginInFlight?: Promise<RosterLoginResult | undefined>;
@@ -82,40 +81,46 @@ function resourceOf(jid: string): string | undefined {
   return slash < 0 ? undefined : jid.slice(slash + 1);
 }
 
-let pushIds = 0;
+const STATE = defineSlot<RosterSession>(NAME);
 
 class RosterFeature {
   private readonly users = new Map<string, UserRoster>();
   private readonly relay: PresenceRelay;
-  private blocking?: BlockingApi;
+  private readonly blocking?: BlockingApi;
   private readonly goneHandled = new Map<string, number>();
+  private pushIds = 0;
 
-  constructor(private readonly gw: GatewayCore) {
+  constructor(private readonly gw: ModuleContext) {
+    this.blocking = gw.tryUse(BLOCKING);
     this.relay = new PresenceRelay(gw.bus, gw.directory, gw.instanceId, (w) => this.answerLocal(w), gw.log);
   }
 
   init(): void {
     const gw = this.gw;
-    this.blocking = blockingApi.get(gw);
-    gw.registry.streamFeatures.push(
-      () => x('ver', { xmlns: NS.rosterver }),
-      () => x('sub', { xmlns: NS.preApproval }),
+    gw.streamFeature(() => x('ver', { xmlns: NS.rosterver }));
+    gw.streamFeature(() => x('sub', { xmlns: NS.preApproval }));
+    gw.iq('get', 'account', NS.roster, this.rosterGet);
+    gw.iq('set', 'account', NS.roster, this.rosterSet);
+
+    gw.hook(CoreHooks.sessionBound, ({ session }) => this.bound(session), ROSTER_PRIORITY);
+    gw.hook(CoreHooks.sessionClosed, ({ session }) => this.closed(session), ROSTER_PRIORITY);
+    gw.hook(CoreHooks.outboundPresence, ({ session, stanza, to }) => this.guard(() => this.outboundPresence(session, stanza, to), true), ROSTER_PRIORITY);
+    gw.hook(CoreHooks.inbound, ({ stanza, to }) => this.guard(() => this.inbound(stanza, to), true), ROSTER_PRIORITY);
+    gw.hook(CoreHooks.peerGone, ({ instanceId, dropped }) => this.peerGone(instanceId, dropped));
+
+    gw.hook(
+      PresenceHooks.broadcastTargets,
+      async (e) => {
+        e.targets.push(...(await this.broadcastTargets(e.session)));
+      },
+      ROSTER_PRIORITY,
     );
-    gw.registry.onIq('get', 'account', NS.roster, this.rosterGet);
-    gw.registry.onIq('set', 'account', NS.roster, this.rosterSet);
-
-    gw.hooks.sessionBound.push((s) => this.bound(s));
-    gw.hooks.sessionClosed.push((s) => this.closed(s));
-    gw.hooks.outboundPresence.push((s, p, to) => this.guard(() => this.outboundPresence(s, p, to), true));
-    gw.hooks.inbound.push((stanza, to) => this.guard(() => this.inbound(stanza, to), true));
-
-    const ext = presenceExtensions.get(gw);
-    ext?.broadcastTargets.push((s) => this.broadcastTargets(s));
-    ext?.afterInitial.push((s) => this.guard(() => this.afterInitial(s), undefined));
-    if (this.blocking) {
-      this.blocking.presence.sendCurrent = (user, to) => this.relay.dispatch(to.map((t) => ({ k: 'send', u: user, t })));
-      this.blocking.presence.probe = (user, contacts) => this.probe(user, contacts);
-    }
+    gw.hook(PresenceHooks.afterInitial, ({ session }) => this.guard(() => this.afterInitial(session), undefined), ROSTER_PRIORITY);
+    // XEP-0191 §3.4: the presence contacts are owed after an unblock
+    gw.hook(BlockingHooks.unblocked, async ({ user, sendPresenceTo, probe }) => {
+      if (sendPresenceTo.length) await this.relay.dispatch(sendPresenceTo.map((t) => ({ k: 'send', u: user, t })));
+      if (probe.length) await this.probe(user, probe);
+    });
 
     this.relay.start();
     const subs = [
@@ -140,7 +145,7 @@ class RosterFeature {
   }
 
   private state(s: Session): RosterSession | undefined {
-    return s.state.get(NAME) as RosterSession | undefined;
+    return s.state.get(STATE);
   }
 
   private request<T>(subject: string, data: object): Promise<T> {
@@ -153,7 +158,7 @@ class RosterFeature {
     let u = this.users.get(s.bare);
     if (!u) this.users.set(s.bare, (u = new UserRoster(s.bare)));
     u.sessions.add(s);
-    s.state.set(NAME, { user: u } satisfies RosterSession);
+    s.state.set(STATE, { user: u });
   }
 
   private closed(s: Session): void {
@@ -400,7 +405,7 @@ class RosterFeature {
   }
 
   private push(s: Session, item: RosterPushItem, ver: string): Element {
-    return x('iq', { type: 'set', id: `push${++pushIds}`, to: s.full }, x('query', { xmlns: NS.roster, ver }, itemElement(item)));
+    return x('iq', { type: 'set', id: `push${++this.pushIds}`, to: s.full }, x('query', { xmlns: NS.roster, ver }, itemElement(item)));
   }
 
   /** Sends the pushes held during a roster get that the answer did not already cover. */
@@ -416,7 +421,7 @@ class RosterFeature {
     if (!q) throw StanzaError.badRequest('expected <query/>');
     const rs = this.state(s)!;
     const ver = q.attrs.ver;
-    s.rosterRequested = true; // §2.1.6: an interested resource from now on
+    rs.requested = true; // §2.1.6: an interested resource from now on
     rs.holding ??= [];
     let res: RosterGetResult;
     try {
@@ -479,9 +484,9 @@ class RosterFeature {
     const u = this.users.get(e.user);
     if (!u || !u.apply(e)) return;
     for (const s of u.sessions) {
-      if (!s.rosterRequested || s.closed) continue;
       const rs = this.state(s);
-      if (rs?.holding) rs.holding.push(e);
+      if (!rs?.requested || s.closed) continue;
+      if (rs.holding) rs.holding.push(e);
       else s.send(this.push(s, e.item, e.ver));
     }
   }
@@ -524,18 +529,11 @@ class RosterFeature {
   }
 }
 
-const features = new Set<RosterFeature>();
-
-export const rosterModule: GatewayModule = {
+export const rosterModule = defineModule({
   name: NAME,
-  init(gw) {
-    const f = new RosterFeature(gw);
-    f.init();
-    features.add(f);
-    gw.onStop(() => void features.delete(f));
+  requires: [PRESENCE],
+  uses: [BLOCKING],
+  init(ctx) {
+    new RosterFeature(ctx).init();
   },
-  peerGone(instanceId, dropped) {
-    // (the module object is shared by every gateway core in the process; each feature handles a peer once)
-    for (const f of features) f.peerGone(instanceId, dropped);
-  },
-};
+});

@@ -1,47 +1,49 @@
 // XEP-0030: Service Discovery — info and items for the server and for accounts.
-// Features come from the registry, where every module declared its own.
+// Features come from what every module declared through its context.
 import { NS, StanzaError } from '@parley/stanza';
 import { x } from '@parley/xml';
-import type { Session } from '../../session/session';
-import type { GatewayModule } from '..';
+import { defineModule, Session } from '../../host';
 
-export const discoModule: GatewayModule = {
+export const discoModule = defineModule({
   name: 'xep-0030-disco',
-  init(gw) {
-    const r = gw.registry;
-    r.serverFeatures.add(NS.discoInfo).add(NS.discoItems);
-    r.accountFeatures.add(NS.discoInfo).add(NS.discoItems);
+  init(ctx) {
+    ctx.serverFeature(NS.discoInfo);
+    ctx.serverFeature(NS.discoItems);
+    ctx.accountFeature(NS.discoInfo);
+    ctx.accountFeature(NS.discoItems);
+    const d = ctx.disco;
 
-    const features = (set: Set<string>) => [...set].sort().map((v) => x('feature', { var: v }));
+    const features = (set: ReadonlySet<string>) => [...set].sort().map((v) => x('feature', { var: v }));
 
     const nodeAnswer = async (kind: 'info' | 'items', node: string, session: Session, target: { bare: string; local: string }) => {
-      const n = r.discoNodes.get(node)?.[kind];
+      const answers = d.node(node);
+      const n = answers?.[kind];
       if (!n) throw StanzaError.itemNotFound();
-      return x('query', { xmlns: kind === 'info' ? NS.discoInfo : NS.discoItems, node }, ...(await n.call(r.discoNodes.get(node), session, target)));
+      return x('query', { xmlns: kind === 'info' ? NS.discoInfo : NS.discoItems, node }, ...(await n.call(answers, session, target)));
     };
 
-    r.onIq('get', 'server', NS.discoInfo, (iq, session) => {
+    ctx.iq('get', 'server', NS.discoInfo, (iq, session) => {
       const node = iq.getChild('query')?.attrs.node;
-      if (node) return nodeAnswer('info', node, session, { bare: gw.domain, local: '' });
-      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'server', type: 'im', name: gw.config.SERVER_NAME }), ...features(r.serverFeatures));
+      if (node) return nodeAnswer('info', node, session, { bare: ctx.domain, local: '' });
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'server', type: 'im', name: ctx.serverName }), ...features(d.serverFeatures));
     });
-    r.onIq('get', 'server', NS.discoItems, (iq, session) => {
+    ctx.iq('get', 'server', NS.discoItems, (iq, session) => {
       const node = iq.getChild('query')?.attrs.node;
-      if (node) return nodeAnswer('items', node, session, { bare: gw.domain, local: '' });
-      return x('query', { xmlns: NS.discoItems }, ...r.serverItems.map((i) => x('item', { jid: i.jid, name: i.name })));
+      if (node) return nodeAnswer('items', node, session, { bare: ctx.domain, local: '' });
+      return x('query', { xmlns: NS.discoItems }, ...d.serverItems.map((i) => x('item', { jid: i.jid, name: i.name })));
     });
-    r.onIq('get', 'account', NS.discoInfo, (iq, session, target) => {
+    ctx.iq('get', 'account', NS.discoInfo, (iq, session, target) => {
       const node = iq.getChild('query')?.attrs.node;
       if (node) return nodeAnswer('info', node, session, target);
       const own = session.bare === target.bare;
       // XEP-0030 §3.3 / RFC 6121: only the account itself (or a subscribed contact, once the
       // roster module answers that) learns which features the account has.
-      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...(own ? features(r.accountFeatures) : []));
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...(own ? features(d.accountFeatures) : []));
     });
-    r.onIq('get', 'account', NS.discoItems, (iq, session, target) => {
+    ctx.iq('get', 'account', NS.discoItems, (iq, session, target) => {
       const node = iq.getChild('query')?.attrs.node;
       if (node) return nodeAnswer('items', node, session, target);
       return x('query', { xmlns: NS.discoItems });
     });
   },
-};
+});

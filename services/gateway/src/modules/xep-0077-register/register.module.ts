@@ -4,8 +4,9 @@
 import { NS, StanzaError, StreamError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import { AccountExistsError, InvalidUsernameError, WeakPasswordError } from '../../accounts/accounts.service';
-import { HANDLED, IqHandler } from '../registry';
-import type { GatewayModule } from '..';
+import { opt } from '@parley/config';
+import { defineModule, HANDLED, IqHandler } from '../../host';
+import { WindowCounter } from '../../stream/sasl/throttle';
 
 function fields(iq: Element): { username?: string; password?: string; remove: boolean } {
   const q = iq.getChild('query', NS.register);
@@ -19,67 +20,69 @@ function refuse(e: unknown): never {
   throw e;
 }
 
-export const registerModule: GatewayModule = {
+export const registerModule = defineModule({
   name: 'xep-0077-register',
-  init(gw) {
-    const cfg = gw.config;
-    gw.registry.preAuthFeatures.push((secure) =>
-      cfg.REGISTRATION_ENABLED && (secure || !cfg.TLS_REQUIRED) ? x('register', { xmlns: NS.registerFeature }) : undefined,
-    );
-    gw.registry.accountFeatures.add(NS.register);
+  options: {
+    REGISTRATION_ENABLED: opt.bool({ doc: 'Allow in-band registration (XEP-0077).', default: true }),
+    REGISTRATION_LIMIT: opt.int({ doc: 'In-band registrations allowed per source address per REGISTRATION_WINDOW.', default: 5, min: 1, max: 1_000_000 }),
+    REGISTRATION_WINDOW: opt.duration({ doc: 'Window of REGISTRATION_LIMIT.', default: '1h', min: '1s' }),
+  },
+  init(ctx) {
+    const enabled = ctx.options.REGISTRATION_ENABLED;
+    // per source address, in memory only (the address is never stored)
+    const throttle = new WindowCounter(ctx.options.REGISTRATION_LIMIT, ctx.options.REGISTRATION_WINDOW);
+    ctx.preAuthFeature((secure) => (enabled && (secure || !ctx.tlsRequired) ? x('register', { xmlns: NS.registerFeature }) : undefined));
+    ctx.accountFeature(NS.register);
 
-    gw.registry.preAuthIq.set(NS.register, async (iq, conn) => {
-      if (!cfg.REGISTRATION_ENABLED) throw new StanzaError('service-unavailable', 'registration is disabled on this server');
-      if (cfg.TLS_REQUIRED && !conn.secure) throw new StanzaError('not-allowed', 'start TLS first');
+    ctx.preAuthIq(NS.register, async (iq, conn) => {
+      if (!enabled) throw new StanzaError('service-unavailable', 'registration is disabled on this server');
+      if (ctx.tlsRequired && !conn.secure) throw new StanzaError('not-allowed', 'start TLS first');
       if (iq.attrs.type === 'get') {
-        return x('query', { xmlns: NS.register }, x('instructions', null, `Choose a username and a password (at least 8 characters) for your account on ${gw.domain}.`), x('username'), x('password'));
+        return x('query', { xmlns: NS.register }, x('instructions', null, `Choose a username and a password (at least 8 characters) for your account on ${ctx.domain}.`), x('username'), x('password'));
       }
       const f = fields(iq);
       if (f.remove) throw new StanzaError('not-authorized', 'log in to remove an account');
       if (!f.username || !f.password) throw new StanzaError('not-acceptable', 'username and password are required');
-      if (gw.registrationThrottle.over(conn.address)) throw new StanzaError('resource-constraint', 'too many registrations from your address; try again later', 'wait');
+      if (throttle.over(conn.address)) throw new StanzaError('resource-constraint', 'too many registrations from your address; try again later', 'wait');
       try {
-        await gw.accounts.register(f.username, f.password, 'in-band');
+        await ctx.accounts.register(f.username, f.password, 'in-band');
       } catch (e) {
         refuse(e);
       }
-      gw.registrationThrottle.hit(conn.address);
+      throttle.hit(conn.address);
       return undefined;
     });
 
     const get: IqHandler = (_iq, session, target) => {
-      if (target.bare !== session.bare && target.bare !== gw.domain) throw StanzaError.forbidden();
+      if (target.bare !== session.bare && target.bare !== ctx.domain) throw StanzaError.forbidden();
       return x('query', { xmlns: NS.register }, x('registered'), x('username', null, session.jid.local));
     };
 
     // XEP-0077 §3.2/§3.3: sent to the server (or with no 'to', i.e. the account itself)
     const set: IqHandler = async (iq, session, target) => {
-      if (target.bare !== session.bare && target.bare !== gw.domain) throw StanzaError.forbidden();
+      if (target.bare !== session.bare && target.bare !== ctx.domain) throw StanzaError.forbidden();
       const f = fields(iq);
       if (f.remove) {
-        gw.removing.add(session.bare);
-        try {
-          await gw.accounts.delete(session.jid.local, 'user');
+        return ctx.accounts.removing(session.bare, async (): Promise<typeof HANDLED> => {
+          await ctx.accounts.delete(session.jid.local, 'user');
           // Answer first, then end the streams: the account no longer exists.
           session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full, from: iq.attrs.to }));
-          gw.sessions.closeAllLocal(session.bare, new StreamError('not-authorized', 'account removed'));
-        } finally {
-          gw.removing.delete(session.bare);
-        }
-        return HANDLED;
+          ctx.sessions.closeAllLocal(session.bare, new StreamError('not-authorized', 'account removed'));
+          return HANDLED;
+        });
       }
       if (!f.password) throw new StanzaError('bad-request', 'a new password is required');
-      if (f.username && gw.accounts.prepareUsername(f.username) !== session.jid.local) throw new StanzaError('not-allowed', 'you can only change your own password');
+      if (f.username && ctx.accounts.prepareUsername(f.username) !== session.jid.local) throw new StanzaError('not-allowed', 'you can only change your own password');
       try {
-        await gw.accounts.changePassword(session.jid.local, f.password);
+        await ctx.accounts.changePassword(session.jid.local, f.password);
       } catch (e) {
         refuse(e);
       }
       return undefined;
     };
     for (const target of ['account', 'server'] as const) {
-      gw.registry.onIq('get', target, NS.register, get);
-      gw.registry.onIq('set', target, NS.register, set);
+      ctx.iq('get', target, NS.register, get);
+      ctx.iq('set', target, NS.register, set);
     }
   },
-};
+});

@@ -18,9 +18,7 @@ import {
 import { NS, StanzaError } from '@parley/stanza';
 import { dataForm } from '@parley/xep';
 import { Element, parseXml, x } from '@parley/xml';
-import type { GatewayCore } from '../../gateway-core';
-import type { Session } from '../../session/session';
-import type { IqHandler } from '../registry';
+import type { IqHandler, ModuleContext, Session } from '../../host';
 import type { FromStorage } from './from-storage';
 import { offlineState, stanzaErrorOf } from './session-state';
 
@@ -35,14 +33,13 @@ const HEADERS_PAGE = 1000;
 type Target = { bare: string; local: string };
 
 /** Registers XEP-0013 on the gateway. */
-export function registerFlexibleRetrieval(gw: GatewayCore, fromStorage: FromStorage): void {
-  const r = gw.registry;
-  r.serverFeatures.add(NS.offline);
-  r.accountFeatures.add(NS.offline);
+export function registerFlexibleRetrieval(ctx: ModuleContext<unknown>, fromStorage: FromStorage): void {
+  ctx.serverFeature(NS.offline);
+  ctx.accountFeature(NS.offline);
 
   const ask = async <T>(subject: string, data: object): Promise<T> => {
     try {
-      return await gw.bus.request<T>(subject, data);
+      return await ctx.bus.request<T>(subject, data);
     } catch (e) {
       throw stanzaErrorOf(e);
     }
@@ -64,7 +61,7 @@ export function registerFlexibleRetrieval(gw: GatewayCore, fromStorage: FromStor
     } while (after);
   }
 
-  r.discoNodes.set(NS.offline, {
+  ctx.discoNode(NS.offline, {
     // §2.2: the number of messages.
     async info(session, target) {
       own(session, target);
@@ -139,8 +136,8 @@ export function registerFlexibleRetrieval(gw: GatewayCore, fromStorage: FromStor
     throw StanzaError.badRequest("expected <purge/> or <item action='remove' node='…'/>");
   };
   for (const target of ['account', 'server'] as const) {
-    r.onIq('get', target, NS.offline, handler);
-    r.onIq('set', target, NS.offline, handler);
+    ctx.iq('get', target, NS.offline, handler);
+    ctx.iq('set', target, NS.offline, handler);
   }
 }
 

@@ -1,8 +1,8 @@
 import { parseXml } from '@parley/xml';
-import type { Session } from '../../session/session';
+import { Session, SlotMap } from '../../host';
 import { FromStorage } from './from-storage';
 
-const withSm = () => ({ sm: {} }) as unknown as Session;
+const withSm = () => ({ sm: {}, state: new SlotMap() }) as unknown as Session;
 const stored = { from: 'alice@localhost/a', arrivedAt: '2026-01-02T03:04:05.678Z', stanzaId: 'm1' };
 const rerouted = parseXml(
   `<message from='alice@localhost/a' to='bob@localhost' id='m1'><body>hi</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='2026-01-02T03:04:05.678Z'/></message>`,
@@ -25,7 +25,7 @@ describe('stored messages written to stream-management sessions', () => {
     f.sessionEnded(s);
     expect(f.isRerouted(rerouted)).toBe(false);
 
-    const plain = {} as Session;
+    const plain = { state: new SlotMap() } as unknown as Session;
     expect(f.written(plain, stored)).toBeUndefined();
     f.sessionEnded(plain);
     expect(f.isRerouted(rerouted)).toBe(false);

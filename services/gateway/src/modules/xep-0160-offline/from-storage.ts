@@ -4,7 +4,7 @@
 // XEP-0013 viewing never deletes), so the re-routed copy must not be stored twice.
 import { NS } from '@parley/stanza';
 import type { Element } from '@parley/xml';
-import type { Session } from '../../session/session';
+import { defineSlot, Session } from '../../host';
 
 /** How long after its session ended a written message is still recognised. */
 const REMEMBER_MS = 60_000;
@@ -14,8 +14,10 @@ function key(from: string, stamp: string, stanzaId: string | undefined): string 
   return `${from}\n${stamp}\n${stanzaId ?? ''}`;
 }
 
+/** Per session: keys of stored messages written to it and not yet acknowledged. */
+const WRITTEN = defineSlot<Set<string>>('xep-0160-offline/written');
+
 export class FromStorage {
-  private readonly bySession = new WeakMap<Session, Set<string>>();
   private readonly ended = new Map<string, number>();
 
   constructor(private readonly domain: string) {}
@@ -23,8 +25,7 @@ export class FromStorage {
   /** A stored message (as `offline.qry.fetch` returned it) was written to `session`. */
   written(session: Session, m: { from: string; arrivedAt: string; stanzaId?: string }): string | undefined {
     if (!session.sm) return undefined; // only stream management routes unacknowledged stanzas again
-    let keys = this.bySession.get(session);
-    if (!keys) this.bySession.set(session, (keys = new Set()));
+    const keys = session.state.ensure(WRITTEN, () => new Set<string>());
     const k = key(m.from, m.arrivedAt, m.stanzaId);
     keys.add(k);
     return k;
@@ -32,18 +33,18 @@ export class FromStorage {
 
   /** The client acknowledged these (they were deleted or are known to have arrived). */
   confirmed(session: Session, keys: Array<string | undefined>): void {
-    const set = this.bySession.get(session);
+    const set = session.state.get(WRITTEN);
     if (set) for (const k of keys) if (k) set.delete(k);
   }
 
   /** The session is gone for good: what it did not acknowledge may come back re-routed for a while. */
   sessionEnded(session: Session): void {
-    const set = this.bySession.get(session);
+    const set = session.state.get(WRITTEN);
     this.prune();
     if (!set?.size) return;
     const until = Date.now() + REMEMBER_MS;
     for (const k of set) this.ended.set(k, until);
-    this.bySession.delete(session);
+    session.state.delete(WRITTEN);
   }
 
   /** Whether `msg` is the re-routed copy of a message still in storage. */

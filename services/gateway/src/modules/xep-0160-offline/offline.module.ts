@@ -11,7 +11,7 @@
 // - when a session sends initial presence with non-negative priority (or raises a
 //   negative priority to non-negative), the backlog is read page by page
 //   (`offline.qry.fetch`, with `<delay/>`), written in arrival order, and deleted
-//   (`offline.cmd.ack`) once the write is confirmed (delivery-confirmation.ts: on the
+//   (`offline.cmd.ack`) once the write is confirmed (`Session.whenDelivered`: on the
 //   socket, or XEP-0198's `<a/>` once it exists). Nothing is deleted before that, so a
 //   crash of the gateway or the service loses nothing; the worst case is a message
 //   shown twice (written, then the gateway died before the ack).
@@ -35,14 +35,11 @@ import {
 import { NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import type { Logger } from 'pino';
-import type { GatewayCore } from '../../gateway-core';
-import type { Session } from '../../session/session';
-import { presenceExtensions, presencePriority } from '../rfc6121-presence/presence.module';
-import type { GatewayModule } from '..';
-import { confirmerFor } from './delivery-confirmation';
+import { CoreHooks, defineModule, ModuleContext, Session } from '../../host';
+import { PRESENCE, PresenceHooks, presencePriority } from '../rfc6121-presence/api';
 import { registerFlexibleRetrieval } from './flexible';
 import { FromStorage } from './from-storage';
-import { MODULE_NAME, OfflineSessionState, offlineState } from './session-state';
+import { MODULE_NAME, OFFLINE_STATE, OfflineSessionState, offlineState } from './session-state';
 import { offlineFacts, storedCopy } from './storable';
 
 /** Messages per `offline.qry.fetch` page when pushing the backlog. */
@@ -60,46 +57,53 @@ export const BOUNCE_DURABLE = 'gateway-offline-bounces';
 /** A failure older than this (gateways were all down) is not bounced any more: too late to be useful. */
 const BOUNCE_MAX_AGE_MS = 60 * 60 * 1000;
 
-export const offlineModule: GatewayModule = {
+/** Sees broadcast presence before the presence module consumes it (priority changes). */
+const OFFLINE_PRESENCE_PRIORITY = 100;
+
+export const offlineModule = defineModule({
   name: MODULE_NAME,
-  async init(gw) {
-    const log = gw.log.child({ module: MODULE_NAME });
-    await gw.bus.ensureStreams([OFFLINE_INBOX, OFFLINE_EVENTS]);
-    gw.registry.serverFeatures.add(NS.msgoffline);
-    const fromStorage = new FromStorage(gw.domain);
-    registerFlexibleRetrieval(gw, fromStorage);
+  requires: [PRESENCE],
+  async init(ctx) {
+    const log = ctx.log;
+    await ctx.bus.ensureStreams([OFFLINE_INBOX, OFFLINE_EVENTS]);
+    ctx.serverFeature(NS.msgoffline);
+    const fromStorage = new FromStorage(ctx.domain);
+    registerFlexibleRetrieval(ctx, fromStorage);
 
-    gw.hooks.offline.push((msg, toBare) => handOff(gw, log, fromStorage, msg, toBare));
+    ctx.hook(CoreHooks.offline, ({ stanza, toBare }) => handOff(ctx, log, fromStorage, stanza, toBare));
 
-    const backlog = new Backlog(gw, log, fromStorage);
-    const ext = presenceExtensions.get(gw);
-    if (!ext) throw new Error(`${MODULE_NAME} needs rfc6121-presence loaded before it`);
-    ext.afterInitial.push((session) => backlog.push(session, { recheck: true }));
+    const backlog = new Backlog(ctx, log, fromStorage);
+    // after the roster's probes and pending requests
+    ctx.hook(PresenceHooks.afterInitial, ({ session }) => backlog.push(session, { recheck: true }), 0);
     // XEP-0160 §2: "when the recipient next sends non-negative available presence" — also a
     // negative → non-negative change after initial presence. This must see the presence
     // before the presence module consumes it, hence first in line; it never consumes it.
-    gw.hooks.outboundPresence.unshift((session, p, to) => {
-      if (!to && p.attrs.type === undefined && session.available && session.priority < 0) {
-        const priority = presencePriority(p);
-        if (priority >= 0) void backlog.push(session, { priority, recheck: true });
-      }
-      return false;
-    });
-    gw.hooks.sessionClosed.push((session) => backlog.forget(session));
-    gw.hooks.sessionEnded.push((session) => fromStorage.sessionEnded(session));
+    ctx.hook(
+      CoreHooks.outboundPresence,
+      ({ session, stanza: p, to }) => {
+        if (!to && p.attrs.type === undefined && session.available && session.priority < 0) {
+          const priority = presencePriority(p);
+          if (priority >= 0) void backlog.push(session, { priority, recheck: true });
+        }
+        return false;
+      },
+      OFFLINE_PRESENCE_PRIORITY,
+    );
+    ctx.hook(CoreHooks.sessionClosed, ({ session }) => backlog.forget(session));
+    ctx.hook(CoreHooks.sessionEnded, ({ session }) => fromStorage.sessionEnded(session));
 
-    const bounces = await gw.bus.consume<OfflineDeliveryFailedV1>({
+    const bounces = await ctx.bus.consume<OfflineDeliveryFailedV1>({
       stream: OFFLINE_EVENTS,
       durable: BOUNCE_DURABLE,
       filterSubjects: [OfflineEvents.deliveryFailed],
-      handler: (e) => bounceFailure(gw, e),
+      handler: (e) => bounceFailure(ctx, e),
     });
-    gw.onStop(() => bounces.stop());
+    ctx.onStop(() => bounces.stop());
   },
-};
+});
 
-/** `hooks.offline`: true when the message was handed to storage (or dropped / bounced here on purpose). */
-async function handOff(gw: GatewayCore, log: Logger, fromStorage: FromStorage, msg: Element, toBare: string): Promise<boolean> {
+/** The `offline` hook: true when the message was handed to storage (or dropped / bounced here on purpose). */
+async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: FromStorage, msg: Element, toBare: string): Promise<boolean> {
   // XEP-0198 re-routing what an ended session never acknowledged: still stored, keep the one copy.
   if (fromStorage.isRerouted(msg)) return true;
   const facts = offlineFacts(msg);
@@ -107,22 +111,22 @@ async function handOff(gw: GatewayCore, log: Logger, fromStorage: FromStorage, m
   if (facts.type !== 'normal' && facts.type !== 'chat') return false;
   if (facts.chatStateOnly) return true;
   if (facts.noStore) {
-    gw.router.bounce(msg, new StanzaError('service-unavailable', 'the recipient is offline and the message asked not to be stored'));
+    ctx.router.bounce(msg, new StanzaError('service-unavailable', 'the recipient is offline and the message asked not to be stored'));
     return true;
   }
   const id = randomUUID();
   const data: OfflineStoreV1 = {
     to: toBare,
-    from: msg.attrs.from ?? gw.domain,
+    from: msg.attrs.from ?? ctx.domain,
     type: facts.type,
     stanzaId: msg.attrs.id,
     noStore: false,
     chatStateOnly: false,
     arrivedAt: new Date().toISOString(),
-    stanza: storedCopy(msg, gw.domain).toString(),
+    stanza: storedCopy(msg, ctx.domain).toString(),
   };
   try {
-    await gw.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }));
+    await ctx.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }));
     return true;
   } catch (e) {
     log.warn({ err: e, handOffId: id }, 'offline hand-off not acknowledged by JetStream; the sender gets service-unavailable');
@@ -133,7 +137,7 @@ async function handOff(gw: GatewayCore, log: Logger, fromStorage: FromStorage, m
 /** Pushes stored messages to sessions (XEP-0160 "flood"), one delivery at a time per session. */
 class Backlog {
   constructor(
-    private readonly gw: GatewayCore,
+    private readonly ctx: ModuleContext<unknown>,
     private readonly log: Logger,
     private readonly fromStorage: FromStorage,
   ) {}
@@ -159,7 +163,7 @@ class Backlog {
   }
 
   forget(session: Session): void {
-    const st = session.state.get(MODULE_NAME) as OfflineSessionState | undefined;
+    const st = session.state.get(OFFLINE_STATE);
     if (st?.recheck) clearTimeout(st.recheck);
   }
 
@@ -167,8 +171,8 @@ class Backlog {
   private eligible(session: Session, st: OfflineSessionState, priority = session.priority): boolean {
     if (session.closed || !session.available || priority < 0 || st.flexible) return false;
     // XEP-0013 §2.2: not while another resource of the user retrieves flexibly (this instance's resources only).
-    for (const r of this.gw.directory.resources(session.bare)) {
-      if (r.session && r.session !== session && (r.session.state.get(MODULE_NAME) as OfflineSessionState | undefined)?.flexible) return false;
+    for (const r of this.ctx.directory.resources(session.bare)) {
+      if (r.session && r.session !== session && r.session.state.get(OFFLINE_STATE)?.flexible) return false;
     }
     return true;
   }
@@ -180,7 +184,7 @@ class Backlog {
     let after: string | undefined;
     try {
       do {
-        const page = await this.gw.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, {
+        const page = await this.ctx.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, {
           user: session.bare,
           after,
           limit: FETCH_PAGE,
@@ -207,7 +211,7 @@ class Backlog {
   private async confirmAndAck(session: Session, st: OfflineSessionState, ids: string[], keys: Array<string | undefined>): Promise<void> {
     let confirmed = false;
     try {
-      confirmed = await confirmerFor(session)(session);
+      confirmed = await new Promise<boolean>((resolve) => session.whenDelivered(resolve));
     } catch (e) {
       this.log.error({ err: e }, 'delivery confirmation failed');
     }
@@ -219,7 +223,7 @@ class Backlog {
     this.fromStorage.confirmed(session, keys);
     try {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
-        await this.gw.bus.request<OfflineDeletedResult>(OfflineSubjects.ack, { user: session.bare, ids: ids.slice(i, i + ACK_CHUNK) } satisfies OfflineIdsCommand);
+        await this.ctx.bus.request<OfflineDeletedResult>(OfflineSubjects.ack, { user: session.bare, ids: ids.slice(i, i + ACK_CHUNK) } satisfies OfflineIdsCommand);
       }
       for (const id of ids) st.pending.delete(id);
     } catch (e) {
@@ -242,11 +246,11 @@ function failureError(reason: OfflineDeliveryFailedV1['reason']): StanzaError {
 }
 
 /** `offline.evt.delivery-failed` → an error message to the sender (RFC 6120 §8.3), never for an error. */
-async function bounceFailure(gw: GatewayCore, e: EventEnvelope<OfflineDeliveryFailedV1>): Promise<void> {
+async function bounceFailure(ctx: ModuleContext<unknown>, e: EventEnvelope<OfflineDeliveryFailedV1>): Promise<void> {
   const f = e?.data;
   if (!f || typeof f.from !== 'string' || typeof f.to !== 'string' || f.messageType === 'error') return;
   const at = Date.parse(f.at ?? e.occurredAt);
   if (Number.isFinite(at) && Date.now() - at > BOUNCE_MAX_AGE_MS) return;
   const reply = x('message', { type: 'error', from: f.to, to: f.from, id: f.stanzaId }, failureError(f.reason).toElement());
-  await gw.router.route(reply);
+  await ctx.router.route(reply);
 }

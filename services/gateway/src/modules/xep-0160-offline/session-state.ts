@@ -1,9 +1,8 @@
-// What the offline module remembers about one session (in `session.state`).
+// What the offline module remembers about one session (its slot in `session.state`).
 import { BusReplyError, BusUnavailableError } from '@parley/nats';
 import { StanzaError, StanzaErrorType } from '@parley/stanza';
-import type { Session } from '../../session/session';
+import { defineSlot, Session } from '../../host';
 
-/** Key of this module's entry in `session.state`. */
 export const MODULE_NAME = 'xep-0160-offline';
 
 /** Per-session offline state. */
@@ -21,14 +20,12 @@ export interface OfflineSessionState {
   recheck?: NodeJS.Timeout;
 }
 
+/** This module's slot in `session.state`. */
+export const OFFLINE_STATE = defineSlot<OfflineSessionState>(MODULE_NAME);
+
 /** The session's offline state, created on first use. */
 export function offlineState(session: Session): OfflineSessionState {
-  let st = session.state.get(MODULE_NAME) as OfflineSessionState | undefined;
-  if (!st) {
-    st = { flexible: false, chain: Promise.resolve(), pending: new Set() };
-    session.state.set(MODULE_NAME, st);
-  }
-  return st;
+  return session.state.ensure(OFFLINE_STATE, () => ({ flexible: false, chain: Promise.resolve(), pending: new Set() }));
 }
 
 /** Maps a failed offline-service request to the stanza error the client sees. */

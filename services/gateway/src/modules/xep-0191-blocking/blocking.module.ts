@@ -19,16 +19,13 @@ import {
   UnblockCommand,
   UnblockResult,
 } from '@parley/contracts';
-import { Events } from 'nats';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import type { Session } from '../../session/session';
-import { Destination, HANDLED } from '../registry';
-import { serviceError } from '../rfc6121-roster/service-errors';
-import type { GatewayModule } from '..';
-import { BlockingApi, blockingApi, blockedError } from './api';
-import { BlockLists } from './block-lists';
 import { bareOf, isBlocked } from '@parley/xep';
+import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, serviceError, Session } from '../../host';
+import { PRESENCE } from '../rfc6121-presence/api';
+import { BLOCKING, BlockingApi, BlockingHooks, blockedError } from './api';
+import { BlockLists } from './block-lists';
 
 const NAME = 'xep-0191-blocking';
 
@@ -41,6 +38,9 @@ export const BLOCKLIST_LOADED_SUBJECT = GatewaySubjects.blocklistLoaded;
 /** Cache bounds for lists of users with no session on this gateway. */
 const CACHE = { maxCached: 10_000, ttlMs: 10 * 60_000, announceQuietMs: 30_000, retryAfterMs: 2_000 };
 
+/** Hook priority: before the roster module, so a blocked contact's presence never reaches it. */
+export const BLOCKING_PRIORITY = 40;
+
 interface SessionState {
   /** Asked for the block list: gets pushes (§3.3-3.5). */
   requested: boolean;
@@ -48,19 +48,8 @@ interface SessionState {
   holding?: BlocklistChangedV1[];
 }
 
-function sessionState(s: Session): SessionState {
-  let st = s.state.get(NAME) as SessionState | undefined;
-  if (!st) s.state.set(NAME, (st = { requested: false }));
-  return st;
-}
-
-let pushIds = 0;
-
-function pushOf(s: Session, c: BlocklistChangedV1): Element {
-  const el = x(c.action === 'block' ? 'block' : 'unblock', { xmlns: NS.blocking });
-  if (c.action !== 'unblock-all') el.append(...c.jids.map((jid) => x('item', { jid })));
-  return x('iq', { type: 'set', id: `blk${++pushIds}`, to: s.full }, el);
-}
+const STATE = defineSlot<SessionState>(NAME);
+const sessionState = (s: Session): SessionState => s.state.ensure(STATE, () => ({ requested: false }));
 
 function payloadOf(iq: Element): Element {
   const p = iq.children.find((c): c is Element => typeof c !== 'string');
@@ -68,26 +57,33 @@ function payloadOf(iq: Element): Element {
   return p;
 }
 
-export const blockingModule: GatewayModule = {
+export const blockingModule = defineModule<BlockingApi>({
   name: NAME,
-  init(gw) {
+  provides: BLOCKING,
+  uses: [PRESENCE],
+  init(ctx) {
+    const presence = ctx.tryUse(PRESENCE);
     const lists = new BlockLists(CACHE);
-    const fetchList = (user: string) => gw.bus.request<BlocklistResult>(RosterSubjects.blocklist, { user } satisfies BlocklistQuery);
+    let pushIds = 0;
+    const pushOf = (s: Session, c: BlocklistChangedV1): Element => {
+      const el = x(c.action === 'block' ? 'block' : 'unblock', { xmlns: NS.blocking });
+      if (c.action !== 'unblock-all') el.append(...c.jids.map((jid) => x('item', { jid })));
+      return x('iq', { type: 'set', id: `blk${++pushIds}`, to: s.full }, el);
+    };
+    const fetchList = (user: string) => ctx.bus.request<BlocklistResult>(RosterSubjects.blocklist, { user } satisfies BlocklistQuery);
     const api: BlockingApi = {
       lists,
       listOf: (user) => lists.get(user, async () => (await fetchList(user)).blocked),
       trackLogin: async (user, request) => {
         const answer = await lists.track(user, request, (a) => a.blocked);
-        gw.bus.publish(BLOCKLIST_LOADED_SUBJECT, { i: gw.instanceId, u: user, b: lists.known(user)?.jids ?? answer.blocked });
+        ctx.bus.publish(BLOCKLIST_LOADED_SUBJECT, { i: ctx.instanceId, u: user, b: lists.known(user)?.jids ?? answer.blocked });
         return answer;
       },
-      presence: {},
     };
-    blockingApi.set(gw, api);
-    gw.registry.serverFeatures.add(NS.blocking);
-    gw.registry.accountFeatures.add(NS.blocking);
+    ctx.serverFeature(NS.blocking);
+    ctx.accountFeature(NS.blocking);
 
-    const localSessions = (bare: string): Session[] => gw.directory.resources(bare).flatMap((r) => (r.session && !r.session.closed ? [r.session] : []));
+    const localSessions = (bare: string): Session[] => ctx.directory.resources(bare).flatMap((r) => (r.session && !r.session.closed ? [r.session] : []));
     const own = (session: Session, target: { bare: string }) => {
       if (target.bare !== session.bare) throw StanzaError.forbidden('only your own block list');
     };
@@ -99,13 +95,13 @@ export const blockingModule: GatewayModule = {
     // the user's own account and the server itself are never blocked (a domain entry would otherwise cut the user off)
     const exempt = (session: Session, to: Destination) => to.jid.bareString === session.bare || (to.local && !to.jid.local);
     const unavailableTo = async (user: string, to: string) => {
-      for (const r of gw.directory.resources(user)) {
-        if (r.available) await gw.router.route(x('presence', { type: 'unavailable', from: `${user}/${r.resource}`, to }));
+      for (const r of ctx.directory.resources(user)) {
+        if (r.available) await ctx.router.route(x('presence', { type: 'unavailable', from: `${user}/${r.resource}`, to }));
       }
     };
 
     // §3.2: the block list
-    gw.registry.onIq('get', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
+    ctx.iq('get', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
       own(session, target);
       if (payloadOf(iq).name !== 'blocklist') throw StanzaError.badRequest('expected <blocklist/>');
       const st = sessionState(session);
@@ -124,7 +120,7 @@ export const blockingModule: GatewayModule = {
     });
 
     // §3.3-3.5: block, unblock, unblock all
-    gw.registry.onIq('set', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
+    ctx.iq('set', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
       own(session, target);
       const payload = payloadOf(iq);
       const jids = payload.getChildren('item').map((i) => i.attrs.jid);
@@ -135,7 +131,7 @@ export const blockingModule: GatewayModule = {
         if (!jids.length) throw StanzaError.badRequest('<block/> needs at least one <item/>');
         let res: BlockResult;
         try {
-          res = await gw.bus.request<BlockResult>(RosterSubjects.block, { user, jids } satisfies BlockCommand);
+          res = await ctx.bus.request<BlockResult>(RosterSubjects.block, { user, jids } satisfies BlockCommand);
         } catch (e) {
           throw serviceError(e);
         }
@@ -148,36 +144,39 @@ export const blockingModule: GatewayModule = {
         let res: UnblockResult;
         try {
           res = jids.length
-            ? await gw.bus.request<UnblockResult>(RosterSubjects.unblock, { user, jids } satisfies UnblockCommand)
-            : await gw.bus.request<UnblockResult>(RosterSubjects.unblockAll, { user } satisfies UnblockAllCommand);
+            ? await ctx.bus.request<UnblockResult>(RosterSubjects.unblock, { user, jids } satisfies UnblockCommand)
+            : await ctx.bus.request<UnblockResult>(RosterSubjects.unblockAll, { user } satisfies UnblockAllCommand);
         } catch (e) {
           throw serviceError(e);
         }
         lists.applyLocal(user, jids.length ? 'unblock' : 'unblock-all', res.unblocked);
         result();
-        if (res.sendPresenceTo.length) await api.presence.sendCurrent?.(user, res.sendPresenceTo);
-        if (res.probe.length) await api.presence.probe?.(user, res.probe);
+        if (res.sendPresenceTo.length || res.probe.length) await ctx.fire.serial(BlockingHooks.unblocked, { user, sendPresenceTo: res.sendPresenceTo, probe: res.probe });
         return HANDLED;
       }
       throw StanzaError.badRequest('expected <block/> or <unblock/>');
     });
 
-    gw.hooks.sessionBound.push((s) => lists.pin(s.bare));
-    gw.hooks.sessionClosed.push((s) => lists.unpin(s.bare));
+    ctx.hook(CoreHooks.sessionBound, ({ session }) => lists.pin(session.bare), BLOCKING_PRIORITY);
+    ctx.hook(CoreHooks.sessionClosed, ({ session }) => lists.unpin(session.bare), BLOCKING_PRIORITY);
 
     // Outbound (§3.3): nothing reaches a JID the user blocks. Presence is looked at
     // here, before the roster module sends subscriptions and probes on.
-    gw.hooks.outboundPresence.push(async (session, p, to) => {
-      if (!to || exempt(session, to)) return false;
-      const list = lists.known(session.bare) ?? (await api.listOf(session.bare));
-      const dest = to.jid.toString();
-      if (!list?.covers(dest)) return false;
-      session.directedTo.delete(dest);
-      const type = p.attrs.type;
-      if (type !== 'unavailable' && type !== 'error') session.send(errorReply(p, blockedError(), { from: dest }));
-      return true;
-    });
-    gw.hooks.outbound.push(async (session, stanza, to) => {
+    ctx.hook(
+      CoreHooks.outboundPresence,
+      async ({ session, stanza: p, to }) => {
+        if (!to || exempt(session, to)) return false;
+        const list = lists.known(session.bare) ?? (await api.listOf(session.bare));
+        const dest = to.jid.toString();
+        if (!list?.covers(dest)) return false;
+        presence?.forgetDirected(session, dest);
+        const type = p.attrs.type;
+        if (type !== 'unavailable' && type !== 'error') session.send(errorReply(p, blockedError(), { from: dest }));
+        return true;
+      },
+      BLOCKING_PRIORITY,
+    );
+    ctx.hook(CoreHooks.outbound, async ({ session, stanza, to }) => {
       if (stanza.name === 'presence' || exempt(session, to)) return false;
       const list = lists.known(session.bare) ?? (await api.listOf(session.bare));
       const dest = to.jid.toString();
@@ -185,7 +184,7 @@ export const blockingModule: GatewayModule = {
       const type = stanza.attrs.type;
       if (type !== 'error' && type !== 'result') session.send(errorReply(stanza, blockedError(), { from: dest }));
       return true;
-    });
+    }, BLOCKING_PRIORITY);
 
     // Inbound (§3.3): a list not held here is fetched only for stanzas that would
     // reach the user (an unknown list blocks nothing when the roster service is down).
@@ -194,14 +193,14 @@ export const blockingModule: GatewayModule = {
       if (stanza.name === 'message') return type !== 'error';
       if (stanza.name === 'iq') return type === 'get' || type === 'set';
       if (type && type !== 'unavailable') return false; // subscriptions: the roster service checks; probes: the answering gateway does
-      return gw.directory.resources(user).some((r) => r.available);
+      return ctx.directory.resources(user).some((r) => r.available);
     };
-    gw.hooks.inbound.push(async (stanza, to) => {
+    ctx.hook(CoreHooks.inbound, async ({ stanza, to }) => {
       const from = stanza.attrs.from;
       if (!from) return false;
       const user = to.jid.bareString;
       const fromBare = bareOf(from);
-      if (fromBare === user || fromBare === gw.domain) return false;
+      if (fromBare === user || fromBare === ctx.domain) return false;
       let list = lists.known(user);
       if (list === undefined) {
         if (!worthFetching(stanza, user)) return false;
@@ -210,41 +209,40 @@ export const blockingModule: GatewayModule = {
       }
       if (!list.covers(from)) return false;
       const type = stanza.attrs.type;
-      if (stanza.name === 'message' || (stanza.name === 'iq' && (type === 'get' || type === 'set'))) gw.router.bounce(stanza, StanzaError.serviceUnavailable());
+      if (stanza.name === 'message' || (stanza.name === 'iq' && (type === 'get' || type === 'set'))) ctx.router.bounce(stanza, StanzaError.serviceUnavailable());
       return true;
-    });
+    }, BLOCKING_PRIORITY);
 
     const subs = [
-      gw.bus.subscribe<EventEnvelope<BlocklistChangedV1>>(RosterEvents.blocklistChanged, (e) => {
+      ctx.bus.subscribe<EventEnvelope<BlocklistChangedV1>>(RosterEvents.blocklistChanged, (e) => {
         const c = e.data;
         if (!c || typeof c.user !== 'string' || !Array.isArray(c.jids)) return;
         lists.onChange(c);
         for (const s of localSessions(c.user)) {
-          const st = s.state.get(NAME) as SessionState | undefined;
+          const st = s.state.get(STATE);
           if (st?.requested) {
             if (st.holding) st.holding.push(c);
             else s.send(pushOf(s, c));
           }
           if (c.action !== 'block') continue;
           // directed presence (RFC 6121 §4.6) to a newly blocked JID ends with unavailable
-          for (const d of [...s.directedTo]) {
+          for (const d of [...(presence?.directedTo(s) ?? [])]) {
             if (!isBlocked(c.jids, d)) continue;
-            s.directedTo.delete(d);
-            void gw.router.route(x('presence', { type: 'unavailable', from: s.full, to: d })).catch((err) => gw.log.warn({ err }, 'unavailable to a blocked JID failed'));
+            presence?.forgetDirected(s, d);
+            void ctx.router.route(x('presence', { type: 'unavailable', from: s.full, to: d })).catch((err) => ctx.log.warn({ err }, 'unavailable to a blocked JID failed'));
           }
         }
       }),
-      gw.bus.subscribe<{ i: string; u: string; b: string[] }>(BLOCKLIST_LOADED_SUBJECT, (m) => {
-        if (m.i !== gw.instanceId && typeof m.u === 'string' && Array.isArray(m.b)) lists.announced(m.u, m.b);
+      ctx.bus.subscribe<{ i: string; u: string; b: string[] }>(BLOCKLIST_LOADED_SUBJECT, (m) => {
+        if (m.i !== ctx.instanceId && typeof m.u === 'string' && Array.isArray(m.b)) lists.announced(m.u, m.b);
       }),
     ];
     // Changes may have been missed while NATS was unreachable: forget what is not pinned.
-    void (async () => {
-      for await (const s of gw.bus.nc.status()) if (s.type === Events.Reconnect) lists.dropUnpinned();
-    })().catch(() => undefined);
-    gw.onStop(() => {
+    ctx.onBusReconnect(() => lists.dropUnpinned());
+    ctx.onStop(() => {
       for (const s of subs) s.unsubscribe();
     });
+    return api;
   },
-};
+});
 

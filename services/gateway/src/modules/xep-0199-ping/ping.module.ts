@@ -1,12 +1,12 @@
 // XEP-0199: XMPP Ping — the server and accounts answer pings.
 import { NS } from '@parley/stanza';
-import type { GatewayModule } from '..';
+import { defineModule } from '../../host';
 
-export const pingModule: GatewayModule = {
+export const pingModule = defineModule({
   name: 'xep-0199-ping',
-  init(gw) {
-    gw.registry.serverFeatures.add(NS.ping);
-    gw.registry.onIq('get', 'server', NS.ping, () => undefined);
-    gw.registry.onIq('get', 'account', NS.ping, () => undefined);
+  init(ctx) {
+    ctx.serverFeature(NS.ping);
+    ctx.iq('get', 'server', NS.ping, () => undefined);
+    ctx.iq('get', 'account', NS.ping, () => undefined);
   },
-};
+});

@@ -4,85 +4,92 @@
 // knows every resource's carbons flag across gateways).
 import { NS, StanzaError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
-import type { Session } from '../../session/session';
-import type { IqHandler } from '../registry';
-import { senderArchiveId } from '../xep-0313-mam/sender-ids';
-import type { GatewayModule } from '..';
+import { CoreHooks, defineModule, defineSlot, IqHandler, Session, SlotMap } from '../../host';
+import { MAM_PRIORITY, SENDER_ARCHIVE_ID } from '../xep-0313-mam/api';
 import { carbonEligible, carbonXml, forwardedXml, privateMarker } from './carbons';
 
-export const carbonsModule: GatewayModule = {
+/** In a routed message's data: this server removed its <private/> before delivery (§9): never copied. */
+const PRIVATE = defineSlot<true>('xep-0280-carbons/private');
+/** In a routed message's data: the resources that got a message a user sent to their own account (no carbon for those). */
+const DELIVERED_TO_SELF = defineSlot<string[]>('xep-0280-carbons/delivered-to-self');
+/** Below the archive: inbound, the archive stores the message as received (with <private/>); sent, it sets the id carbons carry. */
+const CARBONS_PRIORITY = MAM_PRIORITY - 10;
+
+export const carbonsModule = defineModule({
   name: 'xep-0280-carbons',
-  init(gw) {
-    const log = gw.log.child({ module: 'xep-0280-carbons' });
-    // Messages whose <private/> this server removed before delivery (§9): never copied.
-    const privateMessages = new WeakSet<Element>();
-    // Which resources got a message a user sent to their own account (no carbon for those).
-    const deliveredToSelf = new WeakMap<Element, string[]>();
+  init(ctx) {
+    const log = ctx.log;
+    const enabled = (session: Session) => ctx.directory.resource(session.bare, session.jid.resource)?.carbons ?? false;
 
     // §3: the server supports carbons.
-    gw.registry.serverFeatures.add(NS.carbons);
+    ctx.serverFeature(NS.carbons);
 
     // §4/§5: <enable/> and <disable/>, addressed to the account (or the server). Repeating either is fine (§11.1).
     const toggle: IqHandler = (iq, session, target) => {
-      if (target.bare !== session.bare && target.bare !== gw.domain) throw StanzaError.notAllowed("only a resource's own session can change its carbons");
+      if (target.bare !== session.bare && target.bare !== ctx.domain) throw StanzaError.notAllowed("only a resource's own session can change its carbons");
       const payload = iq.children.find((c): c is Element => typeof c !== 'string');
       if (payload?.name !== 'enable' && payload?.name !== 'disable') throw StanzaError.badRequest('expected <enable/> or <disable/>');
       const on = payload.name === 'enable';
-      if (session.carbons !== on) {
-        session.carbons = on;
-        gw.sessions.update(session); // other gateways see the flag in their directory
-      }
+      if (enabled(session) !== on) ctx.sessions.update(session, { carbons: on }); // other gateways see the flag in their directory
       return undefined;
     };
-    gw.registry.onIq('set', 'account', NS.carbons, toggle);
-    gw.registry.onIq('set', 'server', NS.carbons, toggle);
+    ctx.iq('set', 'account', NS.carbons, toggle);
+    ctx.iq('set', 'server', NS.carbons, toggle);
 
     // §9: the receiving server removes <private/> before delivery, and copies nothing of it.
-    gw.hooks.inbound.push((stanza) => {
-      if (stanza.name !== 'message') return false;
-      const marker = privateMarker(stanza);
-      if (marker) {
-        stanza.remove(marker);
-        privateMessages.add(stanza);
-      }
-      return false;
-    });
+    ctx.hook(
+      CoreHooks.inbound,
+      ({ stanza, data }) => {
+        if (stanza.name !== 'message') return false;
+        const marker = privateMarker(stanza);
+        if (marker) {
+          stanza.remove(marker);
+          data.set(PRIVATE, true);
+        }
+        return false;
+      },
+      CARBONS_PRIORITY,
+    );
 
     // §7: received carbons, to the user's carbon-enabled resources that did not get the message.
-    gw.hooks.messageDelivered.push((stanza, toBare, delivered) => {
-      if (privateMessages.has(stanza) || !carbonEligible(stanza)) return;
+    ctx.hook(CoreHooks.messageDelivered, ({ stanza, toBare, delivered, data }) => {
+      if (data.has(PRIVATE) || !carbonEligible(stanza)) return;
       const from = stanza.attrs.from ?? '';
       const slash = from.indexOf('/');
       if ((slash < 0 ? from : from.slice(0, slash)) === toBare) {
-        deliveredToSelf.set(stanza, delivered); // a message to oneself: copied as <sent/> only
+        data.set(DELIVERED_TO_SELF, delivered); // a message to oneself: copied as <sent/> only
         return;
       }
-      const targets = gw.directory.resources(toBare).filter((r) => r.carbons && !delivered.includes(r.resource));
+      const targets = ctx.directory.resources(toBare).filter((r) => r.carbons && !delivered.includes(r.resource));
       if (!targets.length) return;
       const inner = forwardedXml(stanza);
-      for (const t of targets) gw.router.deliverTo(toBare, t, carbonXml('received', toBare, `${toBare}/${t.resource}`, stanza.attrs.type, inner));
+      for (const t of targets) ctx.router.deliverTo(toBare, t, carbonXml('received', toBare, `${toBare}/${t.resource}`, stanza.attrs.type, inner));
     });
 
     // §8: sent carbons, to the sender's other carbon-enabled resources, with the sender's archive id.
-    const sendCopies = (session: Session, stanza: Element, peerBare: string, archiveId: string | undefined) => {
-      const skip = deliveredToSelf.get(stanza) ?? [];
-      const targets = gw.directory.resources(session.bare).filter((r) => r.carbons && r.resource !== session.jid.resource && !skip.includes(r.resource));
+    const sendCopies = (session: Session, stanza: Element, data: SlotMap, peerBare: string, archiveId: string | undefined) => {
+      const skip = data.get(DELIVERED_TO_SELF) ?? [];
+      const targets = ctx.directory.resources(session.bare).filter((r) => r.carbons && r.resource !== session.jid.resource && !skip.includes(r.resource));
       if (!targets.length) return;
       const drop = peerBare === session.bare ? [session.bare] : [session.bare, peerBare];
       const inner = forwardedXml(stanza, drop, archiveId ? { id: archiveId, by: session.bare } : undefined);
-      for (const t of targets) gw.router.deliverTo(session.bare, t, carbonXml('sent', session.bare, `${session.bare}/${t.resource}`, stanza.attrs.type, inner));
+      for (const t of targets) ctx.router.deliverTo(session.bare, t, carbonXml('sent', session.bare, `${session.bare}/${t.resource}`, stanza.attrs.type, inner));
     };
-    gw.hooks.messageSent.push((session, stanza, dest) => {
-      if (!dest.local || !dest.jid.local || privateMessages.has(stanza) || !carbonEligible(stanza)) return;
-      if (!gw.directory.resources(session.bare).some((r) => r.carbons && r.resource !== session.jid.resource)) return;
-      const id = senderArchiveId(stanza);
-      const peerBare = dest.jid.bareString;
-      if (typeof id === 'object') {
-        id.then(
-          (resolved) => sendCopies(session, stanza, peerBare, resolved),
-          (e) => log.error({ err: e }, 'sent carbons failed'),
-        );
-      } else sendCopies(session, stanza, peerBare, id);
-    });
+    ctx.hook(
+      CoreHooks.messageSent,
+      ({ session, stanza, to: dest, data }) => {
+        if (!dest.local || !dest.jid.local || data.has(PRIVATE) || !carbonEligible(stanza)) return;
+        if (!ctx.directory.resources(session.bare).some((r) => r.carbons && r.resource !== session.jid.resource)) return;
+        const id = data.get(SENDER_ARCHIVE_ID);
+        const peerBare = dest.jid.bareString;
+        if (typeof id === 'object') {
+          id.then(
+            (resolved) => sendCopies(session, stanza, data, peerBare, resolved),
+            (e) => log.error({ err: e }, 'sent carbons failed'),
+          );
+        } else sendCopies(session, stanza, data, peerBare, id);
+      },
+      CARBONS_PRIORITY,
+    );
   },
-};
+});

@@ -2,10 +2,10 @@ import type { ArchiveStoreV1 } from '@parley/contracts';
 import { parseJid } from '@parley/jid';
 import { parseXml } from '@parley/xml';
 import { stanzaId } from '@parley/xep';
-import type { Session } from '../../session/session';
+import { Session, SlotMap } from '../../host';
+import { SENDER_ARCHIVE_ID } from './api';
 import { Archiver } from './archiver';
 import { ArchivePrefsProjection } from './prefs-projection';
-import { senderArchiveId } from './sender-ids';
 
 const alice = 'alice@localhost';
 const bob = 'bob@localhost';
@@ -24,12 +24,12 @@ function setup(opts: { roster?: (user: string, peer: string) => boolean | Promis
     now: () => new Date('2026-11-23T10:00:00.000Z'),
     newId: () => `id-${++n}`,
   });
-  /** Routes a message as the gateway does: outbound (from a client), inbound (local recipient), sent. */
+  /** Routes a message as the router does: inbound (local recipient), then sent (from a client), one data map for both. */
   const route = async (from: string, to: string, msg = chat(from, to), fromClient = true) => {
-    if (fromClient) archiver.outbound(msg);
-    await archiver.inbound(msg, dest(to));
-    if (fromClient) archiver.sent(session(from), msg, dest(to));
-    return msg;
+    const data = new SlotMap();
+    await archiver.inbound(msg, dest(to), fromClient, data);
+    if (fromClient) archiver.sent(session(from), msg, dest(to), data);
+    return { msg, data };
   };
   return { projection, published, archiver, route };
 }
@@ -37,19 +37,19 @@ function setup(opts: { roster?: (user: string, peer: string) => boolean | Promis
 describe('Archiver (XEP-0313 §3.5 on the routing path)', () => {
   it('does nothing for users who never opted in, but still drops ids forged in the recipient name', async () => {
     const { published, route } = setup();
-    const msg = await route(`${alice}/a`, `${bob}/b`, chat(`${alice}/a`, `${bob}/b`, `<stanza-id xmlns='urn:xmpp:sid:0' by='${bob}' id='forged'/><stanza-id xmlns='urn:xmpp:sid:0' by='room@muc' id='kept'/>`));
+    const { msg, data } = await route(`${alice}/a`, `${bob}/b`, chat(`${alice}/a`, `${bob}/b`, `<stanza-id xmlns='urn:xmpp:sid:0' by='${bob}' id='forged'/><stanza-id xmlns='urn:xmpp:sid:0' by='room@muc' id='kept'/>`));
     expect(published).toEqual([]);
     expect(stanzaId.allFrom(msg)).toEqual([{ by: 'room@muc', id: 'kept' }]);
-    expect(senderArchiveId(msg)).toBeUndefined();
+    expect(data.get(SENDER_ARCHIVE_ID)).toBeUndefined();
   });
 
   it('archives both sides per their own preferences, the recipient id on the delivered stanza only', async () => {
     const { projection, published, route } = setup();
     projection.apply({ jid: alice, default: 'always', always: [], never: [], version: 1 });
     projection.apply({ jid: bob, default: 'always', always: [], never: [], version: 1 });
-    const msg = await route(`${alice}/a`, `${bob}/b`);
+    const { msg, data } = await route(`${alice}/a`, `${bob}/b`);
     expect(stanzaId.allFrom(msg)).toEqual([{ by: bob, id: 'id-1' }]);
-    expect(senderArchiveId(msg)).toBe('id-2');
+    expect(data.get(SENDER_ARCHIVE_ID)).toBe('id-2');
     expect(published).toEqual([
       expect.objectContaining({ owner: bob, with: alice, direction: 'in', stanzaId: 'id-1', type: 'chat', hasBody: true, fromFullJid: `${alice}/a`, toJid: `${bob}/b` }),
       expect.objectContaining({ owner: alice, with: bob, direction: 'out', stanzaId: 'id-2', fromFullJid: `${alice}/a`, toJid: `${bob}/b` }),
@@ -61,15 +61,15 @@ describe('Archiver (XEP-0313 §3.5 on the routing path)', () => {
   it('archives a message to oneself once, as outgoing, sharing the id with the sent carbons', async () => {
     const { projection, published, route } = setup();
     projection.apply({ jid: alice, default: 'always', always: [], never: [], version: 1 });
-    const msg = await route(`${alice}/a`, alice);
+    const { data } = await route(`${alice}/a`, alice);
     expect(published).toEqual([expect.objectContaining({ owner: alice, with: alice, direction: 'out', stanzaId: 'id-1' })]);
-    expect(senderArchiveId(msg)).toBe('id-1');
+    expect(data.get(SENDER_ARCHIVE_ID)).toBe('id-1');
   });
 
   it('keeps the id of a message the server routes again, without archiving it twice', async () => {
     const { projection, published, route } = setup();
     projection.apply({ jid: bob, default: 'always', always: [], never: [], version: 1 });
-    const first = await route(`${alice}/a`, `${bob}/b`);
+    const { msg: first } = await route(`${alice}/a`, `${bob}/b`);
     const again = parseXml(first.toString());
     again.attrs.to = bob;
     await route(`${alice}/a`, bob, again, false);
@@ -109,8 +109,8 @@ describe('Archiver (XEP-0313 §3.5 on the routing path)', () => {
   it('gives sent carbons a promised id while the sender roster is asked', async () => {
     const { projection, published, route } = setup({ roster: () => Promise.resolve(true) });
     projection.apply({ jid: alice, default: 'roster', always: [], never: [], version: 1 });
-    const msg = await route(`${alice}/a`, bob);
-    await expect(senderArchiveId(msg)).resolves.toBe('id-1');
+    const { data } = await route(`${alice}/a`, bob);
+    await expect(data.get(SENDER_ARCHIVE_ID)).resolves.toBe('id-1');
     expect(published).toEqual([expect.objectContaining({ owner: alice, direction: 'out', inRoster: true })]);
   });
 
@@ -118,7 +118,7 @@ describe('Archiver (XEP-0313 §3.5 on the routing path)', () => {
     const { projection, published, route } = setup();
     projection.apply({ jid: bob, default: 'always', always: [], never: [], version: 1 });
     projection.applyLocal(bob, { default: 'never', always: [], never: [] });
-    const msg = await route(`${alice}/a`, bob);
+    const { msg } = await route(`${alice}/a`, bob);
     expect(published).toEqual([]);
     expect(stanzaId.allFrom(msg)).toEqual([]);
   });

@@ -5,15 +5,13 @@
 // cost a map lookup and nothing on the bus.
 import { randomUUID } from 'node:crypto';
 import { ArchiveStoreV1, ArchiveSubjects, envelope, jidToken } from '@parley/contracts';
-import type { Bus } from '@parley/nats';
 import type { Element } from '@parley/xml';
 import { stanzaId, stripStanzaIds, withoutStanzaIds } from '@parley/xep';
 import type { Logger } from 'pino';
-import type { Destination } from '../registry';
-import type { Session } from '../../session/session';
+import { defineSlot, Destination, ModuleBus, Session, SlotMap } from '../../host';
+import { SENDER_ARCHIVE_ID } from './api';
 import { archivableType, bareOf, hasStanzaIdBy } from './messages';
 import type { ArchivePrefsProjection } from './prefs-projection';
-import { setSenderArchiveId } from './sender-ids';
 
 /** What the archiver needs. */
 export interface ArchiverDeps {
@@ -33,10 +31,10 @@ interface RecipientMark {
   toSelf: boolean;
 }
 
+/** In a routed stanza's data: the inbound side archived it for this recipient. */
+const RECIPIENT_MARK = defineSlot<RecipientMark>('xep-0313-mam/recipient-mark');
+
 export class Archiver {
-  /** Message elements that came from a client session (set by the outbound hook). */
-  private readonly fromClient = new WeakSet<Element>();
-  private readonly marks = new WeakMap<Element, RecipientMark>();
   private readonly now: () => Date;
   private readonly newId: () => string;
 
@@ -45,24 +43,19 @@ export class Archiver {
     this.newId = d.newId ?? randomUUID;
   }
 
-  /** Outbound hook: remembers that a message came from a client (so its stanza-ids are not trusted). */
-  outbound(stanza: Element): false {
-    if (stanza.name === 'message') this.fromClient.add(stanza);
-    return false;
-  }
-
   /**
    * Inbound hook, before delivery to a local account: drops stanza-ids forged in the
    * recipient's name, then archives for the recipient when it opted in (adding its
    * stanza-id). A message routed by the server itself (re-routed after a lost stream,
    * redelivered from offline storage) that already carries the recipient's id was
    * archived when it first arrived: it keeps that id and is not archived again.
+   * `fromClient`: a client session sent it (its stanza-ids are not trusted).
    */
-  inbound(stanza: Element, to: Destination): boolean | Promise<boolean> {
+  inbound(stanza: Element, to: Destination, fromClient: boolean, data: SlotMap): boolean | Promise<boolean> {
     if (stanza.name !== 'message') return false;
     const owner = to.jid.bareString;
     if (hasStanzaIdBy(stanza, owner)) {
-      if (!this.fromClient.has(stanza)) return false;
+      if (!fromClient) return false;
       stripStanzaIds(stanza, owner); // XEP-0359 business rules: ids "by" the owner are ours to assign
     }
     const match = this.d.projection.matcher(owner);
@@ -77,20 +70,20 @@ export class Archiver {
     // Notes to oneself count as in the roster: the user is their own contact.
     const inRoster = verdict === 'always' ? false : toSelf ? true : this.d.inRoster(owner, fromBare);
     if (typeof inRoster === 'boolean') {
-      if (verdict === 'always' || inRoster) this.archiveInbound(stanza, owner, type, toSelf, from, fromBare, inRoster);
+      if (verdict === 'always' || inRoster) this.archiveInbound(stanza, data, owner, type, toSelf, from, fromBare, inRoster);
       return false;
     }
     return inRoster.then((yes) => {
-      if (yes) this.archiveInbound(stanza, owner, type, toSelf, from, fromBare, true);
+      if (yes) this.archiveInbound(stanza, data, owner, type, toSelf, from, fromBare, true);
       return false;
     });
   }
 
-  private archiveInbound(stanza: Element, owner: string, type: 'chat' | 'normal', toSelf: boolean, from: string, fromBare: string, inRoster: boolean): void {
+  private archiveInbound(stanza: Element, data: SlotMap, owner: string, type: 'chat' | 'normal', toSelf: boolean, from: string, fromBare: string, inRoster: boolean): void {
     const sid = this.newId();
     const xml = stanza.toString(); // as received, before the id is added
     stanza.append(stanzaId.toElement({ id: sid, by: owner }));
-    this.marks.set(stanza, { owner, sid, toSelf });
+    data.set(RECIPIENT_MARK, { owner, sid, toSelf });
     this.d.publish({
       owner,
       with: toSelf ? owner : fromBare,
@@ -111,11 +104,11 @@ export class Archiver {
    * the sender opted in, and records its id for sent carbons. A message to oneself was
    * archived once, on the inbound side, and shares that id.
    */
-  sent(session: Session, stanza: Element, dest: Destination): void {
+  sent(session: Session, stanza: Element, dest: Destination, data: SlotMap): void {
     const owner = session.bare;
-    const mark = this.marks.get(stanza);
+    const mark = data.get(RECIPIENT_MARK);
     if (mark?.owner === owner) {
-      if (mark.toSelf) setSenderArchiveId(stanza, mark.sid);
+      if (mark.toSelf) data.set(SENDER_ARCHIVE_ID, mark.sid);
       return;
     }
     if (!dest.local || !dest.jid.local) return; // to a server or (no federation yet) a remote domain
@@ -147,16 +140,16 @@ export class Archiver {
       return sid;
     };
     if (verdict === 'always') {
-      setSenderArchiveId(stanza, archive(false));
+      data.set(SENDER_ARCHIVE_ID, archive(false));
       return;
     }
     const inRoster = this.d.inRoster(owner, peerBare);
     if (typeof inRoster === 'boolean') {
-      if (inRoster) setSenderArchiveId(stanza, archive(true));
+      if (inRoster) data.set(SENDER_ARCHIVE_ID, archive(true));
       return;
     }
-    setSenderArchiveId(
-      stanza,
+    data.set(
+      SENDER_ARCHIVE_ID,
       inRoster.then((yes) => (yes ? archive(true) : undefined)),
     );
   }
@@ -174,7 +167,7 @@ export class StorePublisher {
   private drained: Array<() => void> = [];
 
   constructor(
-    private readonly bus: Bus,
+    private readonly bus: ModuleBus,
     private readonly log: Logger,
     private readonly reportEveryMs = 10_000,
   ) {}

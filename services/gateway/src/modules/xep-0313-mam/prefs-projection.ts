@@ -4,10 +4,10 @@
 // decides whether message content goes onto the bus at all; the archive re-checks its
 // own copy of the preferences on every store command.
 import { ARCHIVE_INBOX, ARCHIVE_PREFS, ArchiveEvents, ArchiveOptedInQuery, ArchiveOptedInResult, ArchivePrefsV1, ArchiveSubjects, EventEnvelope } from '@parley/contracts';
-import { Bus, BusUnavailableError, decodeJson } from '@parley/nats';
+import { BusUnavailableError, decodeJson } from '@parley/nats';
 import { MamVerdict, compileMamPrefs, foldJid, mamOptedIn } from '@parley/xep';
-import type { ConsumerMessages } from 'nats';
 import type { Logger } from 'pino';
+import type { ModuleBus, StreamReplay } from '../../host';
 
 /** One user's preferences as the projection knows them. */
 interface Known {
@@ -95,11 +95,10 @@ function isPrefs(d: unknown): d is VersionedPrefs {
  * (nats-server 2.9 takes one filter subject per consumer; the stream holds nothing else.)
  */
 export class PrefsFeed {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
+  private replay?: StreamReplay;
 
   constructor(
-    private readonly bus: Bus,
+    private readonly bus: ModuleBus,
     private readonly projection: ArchivePrefsProjection,
     private readonly log: Logger,
     private readonly opts: { catchUpTimeoutMs: number } = { catchUpTimeoutMs: 15_000 },
@@ -109,27 +108,11 @@ export class PrefsFeed {
   async start(): Promise<void> {
     // The gateway publishes to ARCHIVE_INBOX: it must exist (and hold commands) even while the archive is down.
     await this.bus.ensureStreams([ARCHIVE_PREFS, ARCHIVE_INBOX]);
-    const stream = this.bus.streamName(ARCHIVE_PREFS);
-    const jsm = await this.bus.nc.jetstreamManager();
-    const info = await jsm.streams.info(stream);
-    // An ordered consumer starts at the first sequence by default. (Not `deliver_policy: All`:
-    // nats.js 2.29 then still sends opt_start_seq, which the server refuses, and retries forever.)
-    const consumer = await this.bus.js.consumers.get(stream, {});
-    const messages = await consumer.consume();
-    this.messages = messages;
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (info.state.messages === 0) caughtUp();
-    this.loop = (async () => {
-      for await (const m of messages) {
-        this.onEvent(m.data);
-        if (m.info.pending === 0) caughtUp();
-      }
-    })().catch((e) => this.log.error({ err: e }, 'archive preferences feed ended'));
+    this.replay = await this.bus.replay(ARCHIVE_PREFS, (data) => this.onEvent(data));
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      ready.then(() => false),
+      this.replay.caughtUp.then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), this.opts.catchUpTimeoutMs);
         timer.unref();
@@ -173,7 +156,6 @@ export class PrefsFeed {
   }
 
   async stop(): Promise<void> {
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
+    await this.replay?.stop();
   }
 }

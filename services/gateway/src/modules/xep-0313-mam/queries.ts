@@ -13,15 +13,16 @@ import {
   ArchiveSubjects,
 } from '@parley/contracts';
 import { JidError, parseJid } from '@parley/jid';
-import { Bus, BusReplyError, BusUnavailableError } from '@parley/nats';
+import { BusReplyError, BusUnavailableError } from '@parley/nats';
+import type { ModuleBus } from '../../host';
 import { StanzaError, StanzaErrorType } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { MamPrefs, MamQuery, mamFin, mamMetadata, mamPrefs, mamQuery, mamQueryForm, mamResultMessage, NS_MAM } from '@parley/xep';
 import type { Logger } from 'pino';
-import type { Session } from '../../session/session';
+import type { Session } from '../../host';
 
 /** Asks the archive; its refusals become the stanza errors they name, its absence a temporary one. */
-export async function askArchive<T>(bus: Bus, subject: string, data: unknown, timeoutMs?: number): Promise<T> {
+export async function askArchive<T>(bus: ModuleBus, subject: string, data: unknown, timeoutMs?: number): Promise<T> {
   try {
     return await bus.request<T>(subject, data, { timeoutMs });
   } catch (e) {
@@ -84,7 +85,7 @@ export function lookupRequest(owner: string, q: MamQuery): ArchiveLookupQuery {
 /** The handlers, bound to a bus. */
 export class MamQueries {
   constructor(
-    private readonly bus: Bus,
+    private readonly bus: ModuleBus,
     private readonly log: Logger,
     /** Called with the preferences the archive applied for `jid` (the projection takes them at once). */
     private readonly prefsApplied: (jid: string, prefs: ArchivePrefsV1) => void,

@@ -3,18 +3,18 @@
 // next urgent stanza or when it becomes active again — fewer wake-ups on mobiles.
 import { NS } from '@parley/stanza';
 import { x } from '@parley/xml';
-import type { GatewayModule } from '..';
+import { defineModule } from '../../host';
 
-export const csiModule: GatewayModule = {
+export const csiModule = defineModule({
   name: 'xep-0352-csi',
-  init(gw) {
-    gw.registry.streamFeatures.push(() => x('csi', { xmlns: NS.csi }));
-    gw.nonzaHandlers.push((conn, el) => {
-      if (el.attrs.xmlns !== NS.csi || !conn.session) return false;
-      if (el.name === 'inactive') conn.session.setInactive(true);
-      else if (el.name === 'active') conn.session.setInactive(false);
+  init(ctx) {
+    ctx.streamFeature(() => x('csi', { xmlns: NS.csi }));
+    ctx.nonza((session, el) => {
+      if (el.attrs.xmlns !== NS.csi) return false;
+      if (el.name === 'inactive') session.setInactive(true);
+      else if (el.name === 'active') session.setInactive(false);
       else return false;
       return true;
     });
   },
-};
+});

@@ -2,7 +2,7 @@
 // exchange, and failed-login throttling per account and per source address (in
 // memory only). Every failure answers <not-authorized/>, whatever went wrong.
 import { JidError, makeJid } from '@parley/jid';
-import type { GatewayCore } from '../../gateway-core';
+import type { StreamHost } from '../stream-host';
 import { credentialsFor } from '../../persistence/accounts.store';
 import { parsePlain, verifyPlain } from './plain';
 import { ScramHash, ScramServer } from './scram';
@@ -33,7 +33,7 @@ export class SaslNegotiation {
   private mechanism = '';
 
   constructor(
-    private readonly gw: GatewayCore,
+    private readonly gw: StreamHost,
     private readonly conn: SaslConnection,
   ) {}
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, parseXml, x } from '@parley/xml';
-import type { GatewayCore } from '../../gateway-core';
+import type { Logger } from 'pino';
 import type { Session, SessionTransport, StreamManagement } from '../../session/session';
 
 /** Unacknowledged stanzas one session may hold before its stream is ended. */
@@ -43,7 +43,14 @@ export class StreamManagementService {
   private readonly resumable = new Map<string, Session>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly gw: GatewayCore) {}
+  constructor(
+    private readonly gw: {
+      config: { SM_RESUME_TIMEOUT: number };
+      sessions: { unbind(session: Session, reason: string): void };
+      router: { route(stanza: Element): Promise<void> };
+      log: Logger;
+    },
+  ) {}
 
   /** The post-authentication stream feature. */
   feature(): Element {

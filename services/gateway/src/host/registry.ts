@@ -1,6 +1,7 @@
-// The feature registry: each XEP module registers its disco features, stream
-// features, IQ handlers and stanza hooks here, so there is no central list to forget
-// (as Prosody's module:add_feature / module:hook).
+// The feature registry: what modules declared through their context — disco
+// features, items and nodes, stream features, IQ handlers, nonzas — read by the
+// stream, the router and the disco module (as Prosody's module:add_feature).
+import type { Jid } from '@parley/jid';
 import { Element } from '@parley/xml';
 import { StanzaError } from '@parley/stanza';
 import type { Session } from '../session/session';
@@ -40,6 +41,9 @@ export type FeatureProvider = (session: Session | undefined) => Element | undefi
 /** Hook results for stanza hooks: true means "handled, stop". */
 export type StanzaHook = (session: Session, stanza: Element) => Promise<boolean> | boolean;
 
+/** Handles a top-level element of a bound stream that is not a stanza (XEP-0352 `<active/>`); true when handled. */
+export type NonzaHandler = (session: Session, el: Element) => boolean;
+
 /** Registry of everything modules contribute. */
 export class FeatureRegistry {
   private readonly iqHandlers = new Map<string, IqHandler>();
@@ -60,6 +64,8 @@ export class FeatureRegistry {
   readonly preAuthFeatures: Array<(secure: boolean) => Element | undefined> = [];
   /** IQ handlers usable before authentication, by payload namespace (XEP-0077 registration). */
   readonly preAuthIq = new Map<string, PreAuthIqHandler>();
+  /** Nonza handlers of bound streams, in registration order. */
+  readonly nonzas: NonzaHandler[] = [];
 
   /** Registers the handler for `type`/`target`/payload namespace. */
   onIq(type: 'get' | 'set', target: IqTarget, xmlns: string, handler: IqHandler): void {
@@ -90,31 +96,7 @@ export async function answerIq(handler: IqHandler, iq: Element, session: Session
 
 /** Where a stanza is going, already prepared. */
 export interface Destination {
-  jid: import('@parley/jid').Jid;
+  jid: Jid;
   /** True when the domain is ours. */
   local: boolean;
-}
-
-/**
- * Stanza hooks modules add. Each returns true when it consumed the stanza (stop),
- * false to let routing go on. They run in registration order.
- */
-export class StanzaHooks {
-  /** A client's presence without `to` (broadcast) or subscription/probe presence. */
-  readonly outboundPresence: Array<(session: Session, stanza: Element, to: Destination | undefined) => Promise<boolean> | boolean> = [];
-  /** Any stanza from a client before it is routed (e.g. blocking: refuse to send to a blocked JID). */
-  readonly outbound: Array<(session: Session, stanza: Element, to: Destination) => Promise<boolean> | boolean> = [];
-  /** Any stanza for a local account before it is delivered (e.g. blocking drops, subscription presence). */
-  readonly inbound: Array<(stanza: Element, to: Destination) => Promise<boolean> | boolean> = [];
-  /** A chat/normal message for an existing account with no available resource: store it (true) or not. */
-  readonly offline: Array<(stanza: Element, toBare: string) => Promise<boolean> | boolean> = [];
-  /** A message was delivered to these local-account resources (carbons, archive). */
-  readonly messageDelivered: Array<(stanza: Element, toBare: string, delivered: string[]) => void> = [];
-  /** A client's message was routed (sent carbons, archive of outgoing). */
-  readonly messageSent: Array<(session: Session, stanza: Element, to: Destination) => void> = [];
-  /** Sessions coming and going. */
-  readonly sessionBound: Array<(session: Session) => void> = [];
-  readonly sessionClosed: Array<(session: Session, reason: string) => void | Promise<void>> = [];
-  /** After a session left the directory (nothing can route to it any more). */
-  readonly sessionEnded: Array<(session: Session, reason: string) => void> = [];
 }

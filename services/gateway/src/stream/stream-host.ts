@@ -1,0 +1,41 @@
+// What a client stream (c2s.ts, SASL) needs of the gateway: a narrow port, so that
+// the stream layer does not depend on the core that owns it, and a test can drive a
+// stream over a fake socket with fakes behind this interface.
+import type { GatewayConfig } from '../config/config';
+import type { FeatureRegistry } from '../host/registry';
+import type { AccountsStore } from '../persistence/accounts.store';
+import type { Session, SessionTransport } from '../session/session';
+import type { TlsMaterial } from '../transport/certs';
+import type { WindowCounter } from './sasl/throttle';
+import type { StreamManagementService } from './sm/stream-management';
+
+/** Counters exported as metrics (no JIDs, no addresses). */
+export class GatewayMetrics {
+  connections = 0;
+  logins = 0;
+  authFailures = 0;
+  stanzasIn = 0;
+  streamErrors = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+}
+
+export interface StreamHost {
+  readonly config: GatewayConfig;
+  readonly domain: string;
+  readonly log: import('pino').Logger;
+  readonly metrics: GatewayMetrics;
+  /** Features, pre-auth IQs and nonzas the modules declared. */
+  readonly registry: FeatureRegistry;
+  readonly tls: Pick<TlsMaterial, 'serverEndPoint' | 'context'>;
+  readonly sm: StreamManagementService;
+  readonly store: Pick<AccountsStore, 'find'>;
+  readonly authThrottle: { address: WindowCounter; account: WindowCounter };
+  readonly sessions: {
+    bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session;
+    unbind(session: Session, reason: string): void;
+  };
+  readonly router: { fromClient(session: Session, stanza: import('@parley/xml').Element): Promise<void> };
+  /** The connection is gone (metrics, the sweep). */
+  connectionClosed(c: object): void;
+}
