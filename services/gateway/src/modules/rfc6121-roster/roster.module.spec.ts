@@ -1,0 +1,80 @@
+import { envelope, RosterEvents, RosterGetResult, RosterItemUpdatedV1, RosterLoginResult, RosterPresenceCommand, RosterPresenceResult, RosterSubjects } from '@parley/contracts';
+import { NS } from '@parley/stanza';
+import { settle, TestGateway } from '../../testing/test-gateway';
+import { presenceModule } from '../rfc6121-presence/presence.module';
+import { blockingModule } from '../xep-0191-blocking/blocking.module';
+import { rosterModule } from './roster.module';
+
+const bobItem = { jid: 'bob@localhost', groups: ['Friends'], subscription: 'both' as const, name: 'Bob' };
+const login = (user: string, over: Partial<RosterLoginResult> = {}): RosterLoginResult => ({
+  ver: '1',
+  items: user === 'alice@localhost' ? [bobItem] : [{ jid: 'alice@localhost', groups: [], subscription: 'both' }],
+  probe: [user === 'alice@localhost' ? 'bob@localhost' : 'alice@localhost'],
+  broadcast: [],
+  pendingIn: [],
+  blocked: [],
+  ...over,
+});
+
+describe('RFC 6121 roster (in process, roster service faked on the bus)', () => {
+  let gw: TestGateway;
+  beforeEach(async () => {
+    gw = await TestGateway.start({ modules: [presenceModule, blockingModule, rosterModule] });
+    gw.bus.answer(RosterSubjects.login, ({ user }: { user: string }) => login(user));
+  });
+  afterEach(() => gw.stop());
+
+  it('answers a roster get from the roster service, and pushes later changes to resources that asked', async () => {
+    gw.bus.answer<unknown, RosterGetResult>(RosterSubjects.get, () => ({ kind: 'full', ver: '3', items: [bobItem] }));
+    const asked = await gw.login('alicE', 'desk');
+    const quiet = await gw.login('alice', 'phone');
+    const res = await asked.iq(`<iq type='get'><query xmlns='${NS.roster}'/></iq>`);
+    const q = res.getChild('query', NS.roster)!;
+    expect(q.attrs.ver).toBe('3');
+    expect(q.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name, i.attrs.subscription, i.getChildText('group')])).toEqual([['bob@localhost', 'Bob', 'both', 'Friends']]);
+    const change: RosterItemUpdatedV1 = { user: 'alice@localhost', item: { jid: 'carol@localhost', groups: [], subscription: 'none' }, ver: '4', cause: 'set' };
+    await gw.bus.publishEvent(envelope(RosterEvents.itemUpdated, change));
+    const push = await asked.next((s) => s.attrs.type === 'set');
+    expect(push.getChild('query', NS.roster)!.attrs.ver).toBe('4');
+    expect(push.getChild('query', NS.roster)!.getChild('item')!.attrs.jid).toBe('carol@localhost');
+    expect(await quiet.drain()).toEqual([]); // never asked for the roster (§2.1.6)
+  });
+
+  it('probes contacts at initial presence and sends presence to subscribers', async () => {
+    const bob = await gw.online('bob', 'phone', `<presence><status>here</status></presence>`);
+    await bob.drain();
+    const a = await gw.online('alice', 'desk');
+    // bob (a subscriber) gets alice's presence; alice's probe of bob is answered with bob's presence
+    expect((await bob.drain((s) => s.name === 'presence')).map((p) => p.attrs.from)).toEqual(['alice@localhost/desk']);
+    const fromBob = await a.next((s) => s.name === 'presence' && s.attrs.from === 'bob@localhost/phone');
+    expect(fromBob.getChildText('status')).toBe('here');
+  });
+
+  it('routes an outbound subscription request as the roster service decides, stamped with the bare JID', async () => {
+    const asked: RosterPresenceCommand[] = [];
+    gw.bus.answer<RosterPresenceCommand, RosterPresenceResult>(RosterSubjects.presence, (c) => {
+      asked.push(c);
+      return { deliver: true, contact: c.contact, changed: true, ver: '2' };
+    });
+    const carol = await gw.online('carol', 'pad');
+    await carol.drain();
+    const a = await gw.online('alice', 'desk');
+    await a.send(`<presence type='subscribe' to='Carol@localhost'/>`);
+    await settle();
+    expect(asked.map((c) => [c.user, c.contact, c.type, c.direction])).toEqual([
+      ['alice@localhost', 'carol@localhost', 'subscribe', 'outbound'],
+      ['carol@localhost', 'alice@localhost', 'subscribe', 'inbound'],
+    ]);
+    const req = await carol.next((s) => s.attrs.type === 'subscribe');
+    expect(req.attrs).toMatchObject({ from: 'alice@localhost', to: 'carol@localhost' });
+  });
+
+  it('answers a subscription request with an error while the roster service is down', async () => {
+    gw.bus.down(RosterSubjects.login);
+    const a = await gw.online('alice', 'desk');
+    await a.send(`<presence type='subscribe' to='carol@localhost' id='s1'/>`);
+    const err = await a.next((s) => s.attrs.id === 's1');
+    expect(err.attrs.type).toBe('error');
+    expect(err.getChild('error')!.getChild('internal-server-error', NS.stanzas)).toBeDefined();
+  });
+});

@@ -1,0 +1,50 @@
+import { envelope, EventEnvelope, OfflineEvents, OfflineFetchQuery, OfflineFetchResult, OfflineIdsCommand, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { NS } from '@parley/stanza';
+import { settle, TestGateway } from '../../testing/test-gateway';
+import { presenceModule } from '../rfc6121-presence/presence.module';
+import { offlineModule } from './offline.module';
+
+describe('XEP-0160 offline messages (in process, offline service faked on the bus)', () => {
+  let gw: TestGateway;
+  beforeEach(async () => (gw = await TestGateway.start({ modules: [presenceModule, offlineModule] })));
+  afterEach(() => gw.stop());
+
+  it('hands a message for an offline account to storage; chat states alone are dropped; no-store bounces', async () => {
+    await gw.accounts('bob');
+    const a = await gw.login('alice', 'desk');
+    await a.send(`<message to='bob@localhost' type='chat' id='m1'><body>while you were out</body></message>`);
+    await a.send(`<message to='bob@localhost' type='chat' id='m2'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`);
+    await a.send(`<message to='bob@localhost' type='chat' id='m3'><body>x</body><no-store xmlns='urn:xmpp:hints'/></message>`);
+    await settle();
+    const stored = gw.bus.sent<EventEnvelope<OfflineStoreV1>>(OfflineSubjects.store).map((e) => e.data);
+    expect(stored.map((s) => [s.to, s.from, s.type, s.stanzaId])).toEqual([['bob@localhost', 'alice@localhost/desk', 'chat', 'm1']]);
+    expect(stored[0].stanza).toContain('while you were out');
+    const bounced = await a.next((s) => s.attrs.id === 'm3');
+    expect(bounced.getChild('error')!.getChild('service-unavailable', NS.stanzas)).toBeDefined();
+    expect(a.received).toEqual([]);
+  });
+
+  it('pushes the backlog at initial presence, then deletes what was written', async () => {
+    const stanza = `<message from='alice@localhost/desk' to='bob@localhost' type='chat' id='m1'><body>hello</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='2026-12-01T10:00:00Z'/></message>`;
+    gw.bus.answer<OfflineFetchQuery, OfflineFetchResult>(OfflineSubjects.fetch, () => ({
+      messages: [{ id: 'n1', from: 'alice@localhost/desk', type: 'chat', stanzaId: 'm1', arrivedAt: '2026-12-01T10:00:00Z', stanza }],
+    }));
+    const acked: OfflineIdsCommand[] = [];
+    gw.bus.answer<OfflineIdsCommand>(OfflineSubjects.ack, (c) => (acked.push(c), { deleted: c.ids.length }));
+    const b = await gw.online('bob', 'phone');
+    const m = await b.next((s) => s.name === 'message');
+    expect(m.getChildText('body')).toBe('hello');
+    await settle();
+    expect(acked).toEqual([{ user: 'bob@localhost', ids: ['n1'] }]);
+  });
+
+  it('bounces a delivery failure the offline service reports, never for an error message', async () => {
+    const a = await gw.login('alice', 'desk');
+    const failed = { from: 'alice@localhost/desk', to: 'bob@localhost', stanzaId: 'm9', messageType: 'chat', reason: 'quota', at: new Date().toISOString() };
+    await gw.bus.publishEvent(envelope(OfflineEvents.deliveryFailed, failed));
+    const err = await a.next((s) => s.attrs.id === 'm9');
+    expect(err.getChild('error')!.getChild('resource-constraint', NS.stanzas)).toBeDefined();
+    await gw.bus.publishEvent(envelope(OfflineEvents.deliveryFailed, { ...failed, stanzaId: 'm10', messageType: 'error' }));
+    expect(await a.drain()).toEqual([]);
+  });
+});

@@ -1,0 +1,75 @@
+import { NS } from '@parley/stanza';
+import { CoreHooks } from '../host/core-hooks';
+import { defineModule } from '../host/module';
+import { defineSlot } from '../host/slots';
+import { settle, TestGateway } from '../testing/test-gateway';
+
+describe('router (in process)', () => {
+  let gw: TestGateway;
+  afterEach(() => gw?.stop());
+
+  it('delivers a message to a full JID and to every available non-negative resource of a bare JID', async () => {
+    gw = await TestGateway.start({ modules: [] });
+    const a = await gw.login('alicE', 'desk');
+    const b1 = await gw.login('bOb', 'one');
+    const b2 = await gw.login('bob', 'two');
+    for (const b of [b1, b2]) {
+      b.session.available = true;
+      gw.core.sessions.update(b.session);
+    }
+    await a.send(`<message to='bob@localhost/one' type='chat' id='m1'><body>hi one</body></message>`);
+    expect((await b1.next((s) => s.name === 'message')).attrs).toMatchObject({ from: 'alice@localhost/desk', to: 'bob@localhost/one' });
+    await a.send(`<message to='bob@localhost' type='chat' id='m2'><body>hi both</body></message>`);
+    await b1.next((s) => s.attrs.id === 'm2');
+    await b2.next((s) => s.attrs.id === 'm2');
+  });
+
+  it('answers what cannot be delivered as RFC 6121 §8 says', async () => {
+    gw = await TestGateway.start({ modules: [] });
+    await gw.accounts('carol');
+    const a = await gw.login('alice', 'desk');
+    // an existing account with no resource and no offline storage: service-unavailable
+    await a.send(`<message to='carol@localhost' type='chat' id='m1'><body>x</body></message>`);
+    const err = await a.next((s) => s.attrs.id === 'm1');
+    expect(err.attrs.type).toBe('error');
+    expect(err.getChild('error')!.getChild('service-unavailable', NS.stanzas)).toBeDefined();
+    // an IQ nobody handles, and a malformed JID
+    const iq = await a.iq(`<iq type='get' to='localhost'><query xmlns='urn:example:none'/></iq>`);
+    expect(iq.getChild('error')!.getChild('service-unavailable', NS.stanzas)).toBeDefined();
+    await a.send(`<message to='@@' id='m2'><body>x</body></message>`);
+    expect((await a.next((s) => s.attrs.id === 'm2')).getChild('error')!.getChild('jid-malformed', NS.stanzas)).toBeDefined();
+    // a remote domain: no federation yet
+    await a.send(`<message to='x@example.org' id='m3'><body>x</body></message>`);
+    expect((await a.next((s) => s.attrs.id === 'm3')).getChild('error')!.getChild('remote-server-not-found', NS.stanzas)).toBeDefined();
+  });
+
+  it('hands one data map through outbound, inbound, delivery and sent hooks of a client message', async () => {
+    const SEEN = defineSlot<string[]>('test/seen');
+    const trail: string[][] = [];
+    const probe = defineModule({
+      name: 'probe',
+      init(ctx) {
+        ctx.hook(CoreHooks.outbound, ({ data }) => (data.set(SEEN, ['outbound']), false));
+        ctx.hook(CoreHooks.inbound, ({ data, origin }) => (data.get(SEEN)?.push(origin ? 'inbound from a client' : 'inbound'), false));
+        ctx.hook(CoreHooks.messageDelivered, ({ data }) => void data.get(SEEN)?.push('delivered'));
+        ctx.hook(CoreHooks.messageSent, ({ data }) => void trail.push([...(data.get(SEEN) ?? []), 'sent']));
+      },
+    });
+    gw = await TestGateway.start({ modules: [probe] });
+    const a = await gw.login('alice', 'desk');
+    await gw.login('bob', 'one');
+    await a.send(`<message to='bob@localhost/one' type='chat'><body>x</body></message>`);
+    await settle();
+    expect(trail).toEqual([['outbound', 'inbound from a client', 'delivered', 'sent']]);
+  });
+
+  it('lets an outbound hook consume a stanza before it is routed', async () => {
+    const stop = defineModule({ name: 'stop', init: (ctx) => ctx.hook(CoreHooks.outbound, ({ stanza }) => stanza.attrs.id === 'held') });
+    gw = await TestGateway.start({ modules: [stop] });
+    const a = await gw.login('alice', 'desk');
+    const b = await gw.login('bob', 'one');
+    await a.send(`<message to='bob@localhost/one' type='chat' id='held'><body>x</body></message>`);
+    await a.send(`<message to='bob@localhost/one' type='chat' id='passes'><body>x</body></message>`);
+    expect((await b.drain()).map((s) => s.attrs.id)).toEqual(['passes']);
+  });
+});

@@ -1,0 +1,95 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { NS } from '@parley/stanza';
+import { registerModule } from '../modules/xep-0077-register/register.module';
+import { pingModule } from '../modules/xep-0199-ping/ping.module';
+import { FakeSocket } from '../testing/fake-socket';
+import { TestGateway } from '../testing/test-gateway';
+import { C2SConnection } from './c2s';
+
+const open = (to = 'localhost') => `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${to}' version='1.0'>`;
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+
+/** The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677), enough to log in. */
+function scramClient(user: string, password: string) {
+  const nonce = randomBytes(18).toString('base64');
+  const first = `n=${user},r=${nonce}`;
+  return {
+    first: `n,,${first}`,
+    final(serverFirst: string): string {
+      const attrs = Object.fromEntries(serverFirst.split(',').map((kv) => [kv[0], kv.slice(2)]));
+      const salted = pbkdf2Sync(password, Buffer.from(attrs.s, 'base64'), Number(attrs.i), 32, 'sha256');
+      const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+      const storedKey = createHash('sha256').update(clientKey).digest();
+      const withoutProof = `c=biws,r=${attrs.r}`;
+      const signature = createHmac('sha256', storedKey).update(`${first},${serverFirst},${withoutProof}`).digest();
+      const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+      return `${withoutProof},p=${proof.toString('base64')}`;
+    },
+  };
+}
+
+describe('client stream negotiation (RFC 6120, in process over a fake socket)', () => {
+  let gw: TestGateway;
+  beforeEach(async () => (gw = await TestGateway.start({ modules: [registerModule, pingModule] })));
+  afterEach(() => gw.stop());
+
+  const connect = () => {
+    const socket = new FakeSocket();
+    const conn = new C2SConnection(socket as unknown as Socket, gw.core, false, { startTls: false });
+    gw.core.connectionOpened(conn);
+    return socket;
+  };
+
+  it('ends a stream to another domain with host-unknown', async () => {
+    const s = connect();
+    s.send(open('example.org'));
+    await s.until(/<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
+  });
+
+  it('refuses stanzas before authentication', async () => {
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    s.send(`<message to='bob@localhost'><body>x</body></message>`);
+    await s.until(/<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
+  });
+
+  it('registers in band, authenticates with SCRAM-SHA-256, binds and answers a ping', async () => {
+    const s = connect();
+    s.send(open());
+    const features = (await s.until(/<stream:features>.*<\/stream:features>/))[0];
+    expect(features).toContain('<mechanism>SCRAM-SHA-256</mechanism>');
+    expect(features).not.toContain('PLAIN'); // never without TLS
+    expect(features).toContain(`<register xmlns="${NS.registerFeature}"/>`);
+
+    let mark = s.output.length;
+    s.send(`<iq type='set' id='reg'><query xmlns='${NS.register}'><username>alicE</username><password>correct horse battery</password></query></iq>`);
+    await s.until(/<iq type="result" id="reg"\/>/, mark);
+    expect(await gw.store.exists('alice')).toBe(true);
+
+    const scram = scramClient('alice', 'correct horse battery');
+    mark = s.output.length;
+    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
+    const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
+    mark = s.output.length;
+    s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
+    await s.until(/<success /, mark);
+
+    mark = s.output.length;
+    s.send(open());
+    const bound = (await s.until(/<stream:features>.*<\/stream:features>/, mark))[0];
+    expect(bound).toContain(`<bind xmlns="${NS.bind}"/>`);
+    mark = s.output.length;
+    s.send(`<iq type='set' id='b'><bind xmlns='${NS.bind}'><resource>desk</resource></bind></iq>`);
+    await s.until(/<jid>alice@localhost\/desk<\/jid>/, mark);
+    expect(gw.core.directory.resource('alice@localhost', 'desk')?.session).toBeDefined();
+
+    mark = s.output.length;
+    s.send(`<iq type='get' id='p' to='localhost'><ping xmlns='${NS.ping}'/></iq>`);
+    await s.until(/<iq type="result" id="p" to="alice@localhost\/desk" from="localhost"\/>/, mark);
+    s.send(`</stream:stream>`);
+    await s.until(/<\/stream:stream>$/, mark);
+    expect(gw.core.directory.resources('alice@localhost')).toEqual([]);
+  });
+});
