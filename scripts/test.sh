@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, ensures NATS and Postgres, builds,
-# type-checks, lints, then runs unit, integration and end-to-end suites with Nx.
+# type-checks, lints (module boundaries, import cycles), then runs unit, integration and end-to-end suites with Nx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -11,6 +11,8 @@ npx tsc -p tsconfig.json --noEmit
 echo "[test] lint (module boundaries need the project graph)" >&2
 NX_DAEMON=false npx nx show projects >/dev/null
 npx eslint .
+echo "[test] import cycles (dependency-cruiser, type-only imports included)" >&2
+npm run --silent lint:cycles
 echo "[test] jest, every project" >&2
 export PARLEY_TEST_SUMMARY_DIR="$PWD/tmp/test-summary"
 rm -rf "$PARLEY_TEST_SUMMARY_DIR"
