@@ -1,13 +1,14 @@
 // Configuration of the gateway: typed, bounded, documented (README lists it).
-import { ConfigOf, ConfigSpec, loadConfig, opt } from '@parley/config';
+import { ConfigOf, ConfigSpec, describeConfig, loadConfig, opt } from '@parley/config';
 import { commonOptions } from '@parley/runtime';
 import { GATEWAY_MODULES } from '../gateway-modules';
 import { moduleOptions } from '../host/host';
+import type { GatewayModule } from '../host/module';
 
 /** The options of the gateway's core (transport, stream, routing); modules declare their own. */
 export const gatewayCoreOptions = {
   ...commonOptions('gateway'),
-  C2S_HOST: opt.str({ doc: 'Address the XMPP listeners bind.', default: '127.0.0.1' }),
+  C2S_HOST: opt.str({ doc: 'Address the XMPP listeners bind (`0.0.0.0` in containers).', default: '127.0.0.1' }),
   C2S_PORT: opt.int({ doc: 'Client port with STARTTLS (RFC 6120); 0 picks a free port.', default: 5222, min: 0, max: 65535 }),
   C2S_DIRECT_TLS_PORT: opt.int({ doc: 'Client port with direct TLS (XEP-0368); -1 disables it.', default: 5223, min: -1, max: 65535 }),
   WS_PORT: opt.int({ doc: 'XMPP over WebSocket (RFC 7395) port, TLS with the gateway certificate; -1 disables it.', default: 5281, min: -1, max: 65535 }),
@@ -28,9 +29,9 @@ export const gatewayCoreOptions = {
   AUTH_TIMEOUT: opt.duration({ doc: 'Time a new connection has to authenticate and bind.', default: '60s', min: '1s' }),
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),
   KEEPALIVE_INTERVAL: opt.duration({ doc: 'Interval of server whitespace keepalives.', default: '60s', min: '1s' }),
-  SM_RESUME_TIMEOUT: opt.duration({ doc: 'How long a dropped stream-management session (XEP-0198) waits to be resumed; 0 disables resumption.', default: '5m', min: '0s', max: '1h' }),
+  SM_RESUME_TIMEOUT: opt.duration({ doc: 'How long a dropped stream-management session (XEP-0198) waits to be resumed (`0s`: no resumption). Unacknowledged messages are then delivered to the user\'s other resources or stored offline.', default: '5m', min: '0s', max: '1h' }),
   MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
-  SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries.', default: 'Parley' }),
+  SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries and shown as the server identity (XEP-0030).', default: 'Parley' }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
   ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),
 };
@@ -48,4 +49,16 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     throw new Error('invalid configuration:\n  - TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
   return c;
+}
+
+/**
+ * The README's gateway configuration section: the core's options (those shared by
+ * every service are documented above it), then each module's, as declared.
+ */
+export function gatewayConfigDoc(modules: ReadonlyArray<GatewayModule<any, any>> = GATEWAY_MODULES): string {
+  const shared = new Set(Object.keys(commonOptions('gateway')));
+  const core = Object.fromEntries(Object.entries(gatewayCoreOptions).filter(([k]) => !shared.has(k)));
+  const parts = [describeConfig(core)];
+  for (const m of modules) if (m.options && Object.keys(m.options).length) parts.push(`Module \`${m.name}\`:\n\n${describeConfig(m.options)}`);
+  return parts.join('\n\n');
 }
