@@ -11,7 +11,7 @@ import { GATEWAY_CONFIG } from './tokens';
 import type { GatewayConfig } from './config/config';
 import { GatewayCore } from './gateway-core';
 import { GATEWAY_MODULES } from './gateway-modules';
-import { TypeOrmAccountsStore } from './persistence/accounts.store';
+import { TypeOrmAccountsStore } from './auth/accounts.store';
 import { loadTls } from './transport/certs';
 import { Listeners, openListeners } from './transport/listeners';
 

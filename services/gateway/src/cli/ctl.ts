@@ -8,10 +8,10 @@ import { Bus } from '@parley/nats';
 import { migrateDatabase, openDataSource, redactUrl } from '@parley/persistence';
 import { GATEWAY_EVENTS } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
-import { AccountExistsError, AccountsService, InvalidUsernameError, WeakPasswordError } from '../accounts/accounts.service';
+import { AccountExistsError, AccountsService, InvalidUsernameError, WeakPasswordError } from '../auth/accounts.service';
 import { loadGatewayConfig } from '../config/config';
 import { gatewayDataSource } from '../persistence/data-source';
-import { TypeOrmAccountsStore } from '../persistence/accounts.store';
+import { TypeOrmAccountsStore } from '../auth/accounts.store';
 
 const USAGE = `usage: npm run ctl -- <command>
 

@@ -8,7 +8,7 @@ import type { Bus } from '@parley/nats';
 import type { StanzaError, StreamError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Logger } from 'pino';
-import type { AccountsService } from '../accounts/accounts.service';
+import type { AccountsService } from '../auth/accounts.service';
 import type { Directory, ResourceState } from '../session/directory';
 import type { Session } from '../session/session';
 import type { Hook, HookHandler, HookKind } from './hooks';

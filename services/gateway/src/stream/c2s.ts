@@ -9,7 +9,7 @@ import { Element, StreamHeader, StreamParser, x, XmlError } from '@parley/xml';
 import { NS, StanzaError, StreamError, StreamErrorCondition, errorReply } from '@parley/stanza';
 import type { Session, SessionTransport } from '../session/session';
 import type { StreamHost } from './stream-host';
-import { SaslNegotiation } from './sasl/sasl';
+import { SaslNegotiation } from '../auth/sasl/sasl';
 
 type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
 

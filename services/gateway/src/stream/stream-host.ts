@@ -3,10 +3,10 @@
 // stream over a fake socket with fakes behind this interface.
 import type { GatewayConfig } from '../config/config';
 import type { FeatureRegistry } from '../host/registry';
-import type { AccountsStore } from '../persistence/accounts.store';
+import type { AccountsStore } from '../auth/accounts.store';
 import type { Session, SessionTransport } from '../session/session';
 import type { TlsMaterial } from '../transport/certs';
-import type { WindowCounter } from './sasl/throttle';
+import type { WindowCounter } from '../auth/throttle';
 import type { StreamManagementService } from './sm/stream-management';
 
 /** Counters exported as metrics (no JIDs, no addresses). */

@@ -1,6 +1,6 @@
-// Accounts kept in memory, for in-process tests (the port of persistence/accounts.store.ts).
-import { AccountCredentials, AccountExistsError, AccountsStore } from '../persistence/accounts.store';
-import type { ScramCredentials } from '../stream/sasl/scram';
+// Accounts kept in memory, for in-process tests (the port of auth/accounts.store.ts).
+import { AccountCredentials, AccountExistsError, AccountsStore } from '../auth/accounts.store';
+import type { ScramCredentials } from '../auth/sasl/scram';
 
 export class MemoryAccountsStore implements AccountsStore {
   private readonly accounts = new Map<string, AccountCredentials>();

@@ -3,10 +3,10 @@
 // password, and remove the account (which erases the user everywhere).
 import { NS, StanzaError, StreamError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import { AccountExistsError, InvalidUsernameError, WeakPasswordError } from '../../accounts/accounts.service';
+import { AccountExistsError, InvalidUsernameError, WeakPasswordError } from '../../auth/accounts.service';
 import { opt } from '@parley/config';
 import { defineModule, HANDLED, IqHandler } from '../../host';
-import { WindowCounter } from '../../stream/sasl/throttle';
+import { WindowCounter } from '../../auth/throttle';
 
 function fields(iq: Element): { username?: string; password?: string; remove: boolean } {
   const q = iq.getChild('query', NS.register);

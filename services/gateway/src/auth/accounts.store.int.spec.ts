@@ -1,10 +1,10 @@
 import { openDataSource } from '@parley/persistence';
 import { createTestDatabase, TestDatabase } from '@parley/testing-stack';
 import type { DataSource } from 'typeorm';
-import { deriveScramCredentials } from '../stream/sasl/scram';
+import { deriveScramCredentials } from './sasl/scram';
 import { AccountExistsError, TypeOrmAccountsStore } from './accounts.store';
-import { entities } from './entities';
-import { migrations } from './migrations';
+import { entities } from '../persistence/entities';
+import { migrations } from '../persistence/migrations';
 
 describe('the accounts store on a real Postgres', () => {
   let db: TestDatabase;

@@ -4,8 +4,8 @@
 import { AccountDeletedV1, AccountRegisteredV1, envelope, GatewayEvents } from '@parley/contracts';
 import { JidError, makeJid } from '@parley/jid';
 import type { Bus } from '@parley/nats';
-import { AccountExistsError, AccountsStore } from '../persistence/accounts.store';
-import { deriveScramCredentials, SaslPrepError } from '../stream/sasl/scram';
+import { AccountExistsError, AccountsStore } from './accounts.store';
+import { deriveScramCredentials, SaslPrepError } from './sasl/scram';
 
 /** A username that fails RFC 7622 preparation or policy. */
 export class InvalidUsernameError extends Error {

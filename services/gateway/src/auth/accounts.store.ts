@@ -1,7 +1,7 @@
 // Accounts: a port and its TypeORM implementation. Only SCRAM keys are stored.
 import { DataSource, Repository } from 'typeorm';
-import type { ScramCredentials, ScramHash } from '../stream/sasl/scram';
-import { AccountEntity } from './entities/account.entity';
+import type { ScramCredentials, ScramHash } from './sasl/scram';
+import { AccountEntity } from '../persistence/entities/account.entity';
 
 /** Stored credentials of one account, per hash. */
 export interface AccountCredentials {

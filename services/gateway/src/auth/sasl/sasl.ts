@@ -2,8 +2,8 @@
 // exchange, and failed-login throttling per account and per source address (in
 // memory only). Every failure answers <not-authorized/>, whatever went wrong.
 import { JidError, makeJid } from '@parley/jid';
-import type { StreamHost } from '../stream-host';
-import { credentialsFor } from '../../persistence/accounts.store';
+import { AccountsStore, credentialsFor } from '../accounts.store';
+import type { WindowCounter } from '../throttle';
 import { parsePlain, verifyPlain } from './plain';
 import { ScramHash, ScramServer } from './scram';
 
@@ -28,12 +28,21 @@ const SCRAM: Record<string, { hash: ScramHash; plus: boolean }> = {
   'SCRAM-SHA-1': { hash: 'sha1', plus: false },
 };
 
+/** What SASL needs of the gateway. */
+export interface SaslHost {
+  readonly domain: string;
+  readonly store: Pick<AccountsStore, 'find'>;
+  /** Failed logins per source address and per account (in memory only). */
+  readonly authThrottle: { address: WindowCounter; account: WindowCounter };
+  readonly metrics: { authFailures: number };
+}
+
 export class SaslNegotiation {
   private scram?: ScramServer;
   private mechanism = '';
 
   constructor(
-    private readonly gw: StreamHost,
+    private readonly gw: SaslHost,
     private readonly conn: SaslConnection,
   ) {}
 
