@@ -23,7 +23,6 @@ import { Directory } from './session/directory';
 import { ClusterPort, Sessions } from './session/sessions';
 import type { C2SConnection } from './stream/c2s';
 import { WindowCounter } from './auth/throttle';
-import { StreamManagementService } from './stream/sm/stream-management';
 import type { TlsMaterial } from './transport/certs';
 import { GatewayMetrics, StreamHost } from './stream/stream-host';
 
@@ -60,7 +59,6 @@ export class GatewayCore implements StreamHost {
   readonly host: ModuleHost;
   readonly authThrottle: { address: WindowCounter; account: WindowCounter };
   readonly connections = new Set<C2SConnection>();
-  readonly sm: StreamManagementService;
   readonly bus: ModuleBus;
   readonly tls: TlsMaterial;
   readonly log: Logger;
@@ -123,9 +121,6 @@ export class GatewayCore implements StreamHost {
       accountExists: (local) => this.accounts.exists(local),
       log,
     });
-    this.sm = new StreamManagementService(this);
-    this.registry.streamFeatures.push(() => this.sm.feature());
-    this.hooks.add(CoreHooks.sessionEnded, ({ session }) => this.sm.ended(session), 1000, 'xep-0198-sm');
     this.host = new ModuleHost({
       domain: this.domain,
       instanceId: this.instanceId,
@@ -136,7 +131,11 @@ export class GatewayCore implements StreamHost {
       bus,
       router: this.router,
       directory: this.directory,
-      sessions: this.sessions,
+      sessions: {
+        update: (session, change) => this.sessions.update(session, change),
+        closeAllLocal: (bare, error) => this.sessions.closeAllLocal(bare, error),
+        unbind: (session, reason) => this.sessions.unbind(session, reason),
+      },
       accounts: {
         exists: (local) => this.accounts.exists(local),
         register: (u, p, via) => this.accounts.register(u, p, via),

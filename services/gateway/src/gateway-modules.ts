@@ -9,6 +9,7 @@ import { registerModule } from './modules/xep-0077-register/register.module';
 import { versionModule } from './modules/xep-0092-version/version.module';
 import { offlineModule } from './modules/xep-0160-offline/offline.module';
 import { blockingModule } from './modules/xep-0191-blocking/blocking.module';
+import { smModule } from './modules/xep-0198-sm/sm.module';
 import { pingModule } from './modules/xep-0199-ping/ping.module';
 import { timeModule } from './modules/xep-0202-time/time.module';
 import { carbonsModule } from './modules/xep-0280-carbons/carbons.module';
@@ -17,6 +18,7 @@ import { csiModule } from './modules/xep-0352-csi/csi.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
+  smModule,
   discoModule,
   pingModule,
   versionModule,

@@ -29,7 +29,6 @@ export const gatewayCoreOptions = {
   AUTH_TIMEOUT: opt.duration({ doc: 'Time a new connection has to authenticate and bind.', default: '60s', min: '1s' }),
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),
   KEEPALIVE_INTERVAL: opt.duration({ doc: 'Interval of server whitespace keepalives.', default: '60s', min: '1s' }),
-  SM_RESUME_TIMEOUT: opt.duration({ doc: 'How long a dropped stream-management session (XEP-0198) waits to be resumed (`0s`: no resumption). Unacknowledged messages are then delivered to the user\'s other resources or stored offline.', default: '5m', min: '0s', max: '1h' }),
   MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries and shown as the server identity (XEP-0030).', default: 'Parley' }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),

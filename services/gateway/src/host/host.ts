@@ -140,6 +140,9 @@ export class ModuleHost {
         r.preAuthIq.set(xmlns, handler);
       },
       nonza: (h) => void r.nonzas.push(h),
+      preBindNonza: (h) => void r.preBindNonzas.push(h),
+      onStanzaReceived: (fn) => void r.stanzaReceived.push(fn),
+      onConnectionLost: (fn) => void r.connectionLost.push(fn),
       hook: (hook, handler, priority = 0) => void e.hooks.add(hook, handler, priority, m.name),
       fire: {
         until: (hook, event) => e.hooks.until(hook, event),

@@ -12,7 +12,7 @@ import type { AccountsService } from '../auth/accounts.service';
 import type { Directory, ResourceState } from '../session/directory';
 import type { Session } from '../session/session';
 import type { Hook, HookHandler, HookKind } from './hooks';
-import type { Destination, DiscoNode, FeatureProvider, IqHandler, IqTarget, NonzaHandler, PreAuthIqHandler } from './registry';
+import type { Destination, DiscoNode, FeatureProvider, IqHandler, IqTarget, NonzaHandler, PreAuthIqHandler, PreBindNonzaHandler } from './registry';
 
 /** The typed API a module offers others; declared in the offering module's `api.ts`. */
 export interface ApiRef<T> {
@@ -64,6 +64,8 @@ export interface SessionsPort {
   update(session: Session, change?: { carbons?: boolean }): void;
   /** Ends every local session of a user. */
   closeAllLocal(bare: string, error: StreamError): void;
+  /** Removes a session (close hooks, directory, `sessionEnded`); its stream is not touched. */
+  unbind(session: Session, reason: string): void;
 }
 
 /** Accounts, as modules see them. */
@@ -135,6 +137,12 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   preAuthIq(xmlns: string, handler: PreAuthIqHandler): void;
   /** Non-stanza elements on a bound stream. */
   nonza(handler: NonzaHandler): void;
+  /** Non-stanza elements after authentication, before binding (XEP-0198 `<resume/>`). */
+  preBindNonza(handler: PreBindNonzaHandler): void;
+  /** Sees each stanza a bound client sends, before it is checked. Keep it cheap: it runs per stanza. */
+  onStanzaReceived(fn: (session: Session) => void): void;
+  /** A connection dropped without a closing handshake; return true to keep its session bound. */
+  onConnectionLost(fn: (session: Session) => boolean): void;
   /** Adds a hook handler; higher priorities run first. */
   hook<E, K extends HookKind>(hook: Hook<E, K>, handler: HookHandler<E, K>, priority?: number): void;
   /** Fires hooks this module declared. */

@@ -4,7 +4,7 @@
 import type { Jid } from '@parley/jid';
 import { Element } from '@parley/xml';
 import { StanzaError } from '@parley/stanza';
-import type { Session } from '../session/session';
+import type { Session, SessionTransport } from '../session/session';
 
 /** Who an IQ is addressed to, as far as handler lookup is concerned. */
 export type IqTarget =
@@ -44,6 +44,21 @@ export type StanzaHook = (session: Session, stanza: Element) => Promise<boolean>
 /** Handles a top-level element of a bound stream that is not a stanza (XEP-0352 `<active/>`); true when handled. */
 export type NonzaHandler = (session: Session, el: Element) => boolean;
 
+/** An authenticated stream before binding, as a pre-bind nonza handler sees it (XEP-0198 `<resume/>`). */
+export interface PreBindStream {
+  /** The authenticated username (local part). */
+  readonly username: string;
+  /** The connection, to move a session onto (`Session.reattach`). */
+  readonly transport: SessionTransport;
+  /** Writes to this connection. */
+  write(xml: string): void;
+  /** Makes `session` this stream's bound session (a resumed one). */
+  adopt(session: Session): void;
+}
+
+/** Handles a top-level non-stanza element after authentication and before binding; true when handled. */
+export type PreBindNonzaHandler = (stream: PreBindStream, el: Element) => boolean;
+
 /** Registry of everything modules contribute. */
 export class FeatureRegistry {
   private readonly iqHandlers = new Map<string, IqHandler>();
@@ -66,6 +81,12 @@ export class FeatureRegistry {
   readonly preAuthIq = new Map<string, PreAuthIqHandler>();
   /** Nonza handlers of bound streams, in registration order. */
   readonly nonzas: NonzaHandler[] = [];
+  /** Nonza handlers of authenticated, not yet bound streams. */
+  readonly preBindNonzas: PreBindNonzaHandler[] = [];
+  /** Called for each stanza a bound client sends, before it is checked (XEP-0198 counts them). */
+  readonly stanzaReceived: Array<(session: Session) => void> = [];
+  /** A session's connection dropped without a closing handshake: true keeps the session bound (it waits for resumption). */
+  readonly connectionLost: Array<(session: Session) => boolean> = [];
 
   /** Registers the handler for `type`/`target`/payload namespace. */
   onIq(type: 'get' | 'set', target: IqTarget, xmlns: string, handler: IqHandler): void {

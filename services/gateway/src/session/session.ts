@@ -1,27 +1,26 @@
-// A bound client session (RFC 6120 §7): its full JID, presence state and what
-// the session-level XEPs remember about it. The connection behind it is a port.
+// A bound client session (RFC 6120 §7): its full JID and presence state; modules
+// keep their own state in typed slots and may add output stages (XEP-0352,
+// XEP-0198). The connection behind it is a port.
 import type { Jid } from '@parley/jid';
 import type { Element } from '@parley/xml';
 import type { StreamError } from '@parley/stanza';
 import { SlotMap } from '../host/slots';
-import { CSI_MAX_HELD, isUrgent } from '../modules/xep-0352-csi/urgency';
 
-/** XEP-0198 counters and the queue of stanzas the client has not acknowledged. */
-export interface StreamManagement {
-  id: string;
-  resumable: boolean;
-  /** Seconds a detached session waits for resumption. */
-  max: number;
-  /** Stanzas received from the client since enabling (the server's h). */
-  inbound: number;
-  /** Stanzas sent to the client since enabling. */
-  outbound: number;
-  /** Last h the client acknowledged. */
-  acked: number;
-  /** Serialized stanzas sent and not yet acknowledged, oldest first. */
-  unacked: string[];
-  /** Asks the client for an acknowledgement when stanzas are pending. */
-  requestAckSoon(session: Session): void;
+/**
+ * A stage of a session's output, installed by a module: XEP-0352 holds stanzas of an
+ * inactive client, XEP-0198 counts and keeps what was sent until acknowledged.
+ * Stages run from the highest priority (outermost) to the transport.
+ */
+export interface OutputStage {
+  /** Passes `xml` on with `next`, now or later (or keeps it, like a hibernating stream). */
+  send(xml: string, next: (xml: string) => void): void;
+  /** Passes on everything held (delivery confirmation and `flushOutput` ask). */
+  flush?(next: (xml: string) => void): void;
+  /**
+   * Takes over delivery confirmation (see `Session.whenDelivered`): returns true when
+   * this stage will call `cb`; false to leave it to the next stage or the default.
+   */
+  whenDelivered?(cb: (delivered: boolean) => void): boolean;
 }
 
 /** What a session needs from its connection. */
@@ -50,9 +49,9 @@ export class Session {
   readonly state = new SlotMap();
   /** Set once the session has ended. */
   closed = false;
-  /** XEP-0198 state, once the client enabled stream management. */
-  sm?: StreamManagement;
-  private confirmations: Array<{ upTo: number; cb: (delivered: boolean) => void }> = [];
+  private stages: Array<{ stage: OutputStage; priority: number }> = [];
+  /** The output chain: stages (outermost first), then the transport. */
+  private out: (xml: string) => void = (xml) => this.transport.write(xml);
 
   constructor(
     readonly jid: Jid,
@@ -67,52 +66,30 @@ export class Session {
     return this.transport.secure;
   }
 
-  /** XEP-0352: stanzas held while the client is inactive, oldest first. */
-  private held?: string[];
-
-  /** XEP-0352 client state: inactive holds non-urgent stanzas; active sends what was held. */
-  setInactive(inactive: boolean): void {
-    if (inactive) this.held ??= [];
-    else this.flushHeld();
+  /** Adds an output stage (a module's, for this session). */
+  addOutputStage(stage: OutputStage, priority: number): void {
+    this.stages.push({ stage, priority });
+    this.stages.sort((a, b) => b.priority - a.priority);
+    this.out = this.chain(0);
   }
 
-  get inactive(): boolean {
-    return this.held !== undefined;
-  }
-
-  private flushHeld(): void {
-    const held = this.held;
-    this.held = undefined;
-    if (held) for (const xml of held) this.sendNow(xml);
+  /** The output from stage `i` on. */
+  private chain(i: number): (xml: string) => void {
+    if (i >= this.stages.length) return (xml) => this.transport.write(xml);
+    const { stage } = this.stages[i];
+    const next = this.chain(i + 1);
+    return (xml) => stage.send(xml, next);
   }
 
   /** Sends a stanza (element or already serialized XML) to the client. */
   send(stanza: Element | string): void {
     if (this.closed) return;
-    const xml = typeof stanza === 'string' ? stanza : stanza.toString();
-    if (this.held) {
-      if (!isUrgent(xml) && this.held.length < CSI_MAX_HELD) {
-        this.held.push(xml);
-        return;
-      }
-      const held = this.held;
-      this.held = [];
-      for (const h of held) this.sendNow(h);
-    }
-    this.sendNow(xml);
+    this.out(typeof stanza === 'string' ? stanza : stanza.toString());
   }
 
-  private sendNow(xml: string): void {
-    if (this.sm) {
-      this.sm.outbound += 1;
-      this.sm.unacked.push(xml);
-      if (!this.transport.hibernating) {
-        this.transport.write(xml);
-        this.sm.requestAckSoon(this);
-      }
-      return;
-    }
-    this.transport.write(xml);
+  /** Asks every output stage to pass on what it holds (e.g. the client became active). */
+  flushOutput(): void {
+    for (let i = 0; i < this.stages.length; i++) this.stages[i].stage.flush?.(this.chain(i + 1));
   }
 
   /** Writes a non-stanza (XEP-0198 `<r/>`, `<a/>`) to the client, if connected. */
@@ -124,46 +101,12 @@ export class Session {
    * Calls `cb(true)` once everything sent so far reached the client: at once when
    * written without stream management, on the client's covering `<a h/>` with it;
    * `cb(false)` if the session ends first (the caller then keeps or re-routes it).
+   * Held stanzas (XEP-0352) are sent first: they are not delivered yet.
    */
   whenDelivered(cb: (delivered: boolean) => void): void {
-    // stanzas held for an inactive client (XEP-0352) are not delivered yet: send them now
-    if (this.held?.length) {
-      const held = this.held;
-      this.held = [];
-      for (const h of held) this.sendNow(h);
-    }
-    if (!this.sm) {
-      queueMicrotask(() => cb(!this.closed));
-      return;
-    }
-    if (this.sm.acked >= this.sm.outbound) {
-      queueMicrotask(() => cb(true));
-      return;
-    }
-    this.confirmations.push({ upTo: this.sm.outbound, cb });
-  }
-
-  /** Applies the client's `<a h/>` (XEP-0198 §4): drops acknowledged stanzas, runs confirmations. */
-  acknowledge(h: number): boolean {
-    const sm = this.sm;
-    if (!sm) return true;
-    const newly = (h - sm.acked) >>> 0;
-    if (newly > sm.unacked.length) return false; // acknowledges stanzas never sent
-    sm.unacked.splice(0, newly);
-    sm.acked = h >>> 0;
-    if (this.confirmations.length) {
-      const due = this.confirmations.filter((c) => c.upTo <= sm.acked);
-      this.confirmations = this.confirmations.filter((c) => c.upTo > sm.acked);
-      for (const c of due) c.cb(true);
-    }
-    return true;
-  }
-
-  /** Fails pending confirmations (the session ended without an acknowledgement). */
-  failConfirmations(): void {
-    const pending = this.confirmations;
-    this.confirmations = [];
-    for (const c of pending) c.cb(false);
+    this.flushOutput();
+    for (const { stage } of this.stages) if (stage.whenDelivered?.(cb)) return;
+    queueMicrotask(() => cb(!this.closed));
   }
 
   /** Moves the session to a new connection (XEP-0198 resumption); returns the previous one. */

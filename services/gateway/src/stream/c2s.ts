@@ -7,6 +7,7 @@ import { TLSSocket } from 'node:tls';
 import { tryParseJid } from '@parley/jid';
 import { Element, StreamHeader, StreamParser, x, XmlError } from '@parley/xml';
 import { NS, StanzaError, StreamError, StreamErrorCondition, errorReply } from '@parley/stanza';
+import type { PreBindStream } from '../host/registry';
 import type { Session, SessionTransport } from '../session/session';
 import type { StreamHost } from './stream-host';
 import { SaslNegotiation } from '../auth/sasl/sasl';
@@ -180,11 +181,6 @@ export class C2SConnection implements SessionTransport {
     const ns = el.attrs.xmlns;
     if (this.state === 'bound') {
       if (ns === undefined || ns === NS.client) return this.stanza(el);
-      if (ns === NS.sm) {
-        const w = (xml: string) => this.write(xml);
-        if (el.name === 'enable') return this.gw.sm.enable(this.session!, el, w);
-        if (this.gw.sm.nonza(this.session!, el, w)) return;
-      }
       for (const h of this.gw.registry.nonzas) if (h(this.session!, el)) return;
       return this.streamError(new StreamError('unsupported-stanza-type'));
     }
@@ -196,8 +192,7 @@ export class C2SConnection implements SessionTransport {
     }
     if (this.state === 'authenticated') {
       if (el.name === 'iq' && ns === undefined) return this.bindIq(el);
-      if (ns === NS.sm && el.name === 'resume') return this.resume(el);
-      if (ns === NS.sm) return this.write(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
+      for (const h of this.gw.registry.preBindNonzas) if (h(this.preBind, el)) return;
       return this.streamError(new StreamError('not-authorized', 'bind a resource first'));
     }
   }
@@ -292,19 +287,24 @@ export class C2SConnection implements SessionTransport {
     this.write(errorReply(iq, new StanzaError('not-authorized', 'bind a resource first'), { from: this.gw.domain }).toString());
   }
 
-  /** XEP-0198 §5: take over a detached session instead of binding a new one. */
-  private resume(el: Element): void {
-    const s = this.gw.sm.resume(this.username!, el, this, (xml) => this.write(xml));
-    if (!s) return;
-    this.session = s;
-    this.state = 'bound';
-  }
+  /** This stream, authenticated and not bound, for pre-bind nonza handlers (XEP-0198 resumption adopts a session). */
+  private readonly preBind: PreBindStream = ((conn: C2SConnection): PreBindStream => ({
+    get username() {
+      return conn.username!;
+    },
+    transport: conn,
+    write: (xml) => conn.write(xml),
+    adopt: (s) => {
+      conn.session = s;
+      conn.state = 'bound';
+    },
+  }))(this);
 
   // ---- stanzas (RFC 6120 §8) ---------------------------------------------
 
   private async stanza(el: Element): Promise<void> {
     const session = this.session!;
-    this.gw.sm.countInbound(session);
+    for (const f of this.gw.registry.stanzaReceived) f(session);
     const name = el.name;
     if (name !== 'message' && name !== 'presence' && name !== 'iq') return this.streamError(new StreamError('unsupported-stanza-type'));
     this.gw.metrics.stanzasIn += 1;
@@ -394,7 +394,7 @@ export class C2SConnection implements SessionTransport {
   private onClose(): void {
     // A dropped stream-management session waits for resumption instead of ending.
     const s = this.session;
-    if (s && !s.closed && this.state !== 'closing' && this.gw.sm.hibernate(s)) this.session = undefined;
+    if (s && !s.closed && this.state !== 'closing' && this.gw.registry.connectionLost.some((keep) => keep(s))) this.session = undefined;
     this.unbind('disconnected');
     this.state = 'closed';
     this.parser.end?.();

@@ -7,7 +7,6 @@ import type { AccountsStore } from '../auth/accounts.store';
 import type { Session, SessionTransport } from '../session/session';
 import type { TlsMaterial } from '../transport/certs';
 import type { WindowCounter } from '../auth/throttle';
-import type { StreamManagementService } from './sm/stream-management';
 
 /** Counters exported as metrics (no JIDs, no addresses). */
 export class GatewayMetrics {
@@ -28,7 +27,6 @@ export interface StreamHost {
   /** Features, pre-auth IQs and nonzas the modules declared. */
   readonly registry: FeatureRegistry;
   readonly tls: Pick<TlsMaterial, 'serverEndPoint' | 'context'>;
-  readonly sm: StreamManagementService;
   readonly store: Pick<AccountsStore, 'find'>;
   readonly authThrottle: { address: WindowCounter; account: WindowCounter };
   readonly sessions: {

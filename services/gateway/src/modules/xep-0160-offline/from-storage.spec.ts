@@ -2,7 +2,12 @@ import { parseXml } from '@parley/xml';
 import { Session, SlotMap } from '../../host';
 import { FromStorage } from './from-storage';
 
-const withSm = () => ({ sm: {}, state: new SlotMap() }) as unknown as Session;
+const managed = new WeakSet<Session>();
+const withSm = () => {
+  const s = { state: new SlotMap() } as unknown as Session;
+  managed.add(s);
+  return s;
+};
 const stored = { from: 'alice@localhost/a', arrivedAt: '2026-01-02T03:04:05.678Z', stanzaId: 'm1' };
 const rerouted = parseXml(
   `<message from='alice@localhost/a' to='bob@localhost' id='m1'><body>hi</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='2026-01-02T03:04:05.678Z'/></message>`,
@@ -10,7 +15,7 @@ const rerouted = parseXml(
 
 describe('stored messages written to stream-management sessions', () => {
   it('recognises the re-routed copy of an unacknowledged one after its session ended', () => {
-    const f = new FromStorage('localhost');
+    const f = new FromStorage('localhost', (s) => managed.has(s));
     const s = withSm();
     f.written(s, stored);
     expect(f.isRerouted(rerouted)).toBe(false); // the session still lives
@@ -19,7 +24,7 @@ describe('stored messages written to stream-management sessions', () => {
   });
 
   it('forgets acknowledged ones, and never tracks sessions without stream management', () => {
-    const f = new FromStorage('localhost');
+    const f = new FromStorage('localhost', (s) => managed.has(s));
     const s = withSm();
     f.confirmed(s, [f.written(s, stored)]);
     f.sessionEnded(s);
@@ -32,7 +37,7 @@ describe('stored messages written to stream-management sessions', () => {
   });
 
   it('does not mistake a delay stamped by someone else', () => {
-    const f = new FromStorage('localhost');
+    const f = new FromStorage('localhost', (s) => managed.has(s));
     const s = withSm();
     f.written(s, stored);
     f.sessionEnded(s);

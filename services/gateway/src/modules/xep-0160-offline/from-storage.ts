@@ -20,11 +20,15 @@ const WRITTEN = defineSlot<Set<string>>('xep-0160-offline/written');
 export class FromStorage {
   private readonly ended = new Map<string, number>();
 
-  constructor(private readonly domain: string) {}
+  constructor(
+    private readonly domain: string,
+    /** Whether a session has XEP-0198 (only then are unacknowledged stanzas routed again). */
+    private readonly managed: (session: Session) => boolean,
+  ) {}
 
   /** A stored message (as `offline.qry.fetch` returned it) was written to `session`. */
   written(session: Session, m: { from: string; arrivedAt: string; stanzaId?: string }): string | undefined {
-    if (!session.sm) return undefined; // only stream management routes unacknowledged stanzas again
+    if (!this.managed(session)) return undefined; // only stream management routes unacknowledged stanzas again
     const keys = session.state.ensure(WRITTEN, () => new Set<string>());
     const k = key(m.from, m.arrivedAt, m.stanzaId);
     keys.add(k);

@@ -37,6 +37,7 @@ import { Element, x } from '@parley/xml';
 import type { Logger } from 'pino';
 import { CoreHooks, defineModule, ModuleContext, Session } from '../../host';
 import { PRESENCE, PresenceHooks, presencePriority } from '../rfc6121-presence/api';
+import { STREAM_MANAGEMENT } from '../xep-0198-sm/api';
 import { registerFlexibleRetrieval } from './flexible';
 import { FromStorage } from './from-storage';
 import { MODULE_NAME, OFFLINE_STATE, OfflineSessionState, offlineState } from './session-state';
@@ -63,11 +64,13 @@ const OFFLINE_PRESENCE_PRIORITY = 100;
 export const offlineModule = defineModule({
   name: MODULE_NAME,
   requires: [PRESENCE],
+  uses: [STREAM_MANAGEMENT],
   async init(ctx) {
+    const sm = ctx.tryUse(STREAM_MANAGEMENT);
     const log = ctx.log;
     await ctx.bus.ensureStreams([OFFLINE_INBOX, OFFLINE_EVENTS]);
     ctx.serverFeature(NS.msgoffline);
-    const fromStorage = new FromStorage(ctx.domain);
+    const fromStorage = new FromStorage(ctx.domain, (session) => sm?.enabled(session) ?? false);
     registerFlexibleRetrieval(ctx, fromStorage);
 
     ctx.hook(CoreHooks.offline, ({ stanza, toBare }) => handOff(ctx, log, fromStorage, stanza, toBare));

@@ -1,0 +1,277 @@
+// XEP-0198: Stream Management — acknowledgements (<r/>, <a/>) and resumption.
+// A session whose connection drops without a closing handshake stays bound, its
+// stanzas queued, for up to SM_RESUME_TIMEOUT; a new connection of the same user
+// may take it over with <resume/>. Stanzas never acknowledged when a session ends
+// are routed again (other resources, or offline storage), so nothing is lost.
+import { randomBytes } from 'node:crypto';
+import { opt } from '@parley/config';
+import { NS, StreamError } from '@parley/stanza';
+import { Element, parseXml, x } from '@parley/xml';
+import { CoreHooks, defineModule, defineSlot, ModuleContext, OutputStage, PreBindStream, Session, SessionTransport } from '../../host';
+import { STREAM_MANAGEMENT } from './api';
+
+/** Unacknowledged stanzas one session may hold before its stream is ended. */
+const MAX_UNACKED = 5000;
+/** Ask for an acknowledgement once this many stanzas are pending. */
+const REQUEST_EVERY = 10;
+/** ... or after this long with any pending. */
+const REQUEST_AFTER_MS = 2000;
+/** Innermost output stage: it counts what actually goes to the client. */
+const SM_OUTPUT_PRIORITY = 10;
+/** Before other modules' `sessionEnded` work (offline storage recognises the re-routed copies). */
+const SM_ENDED_PRIORITY = 1000;
+
+const hibernating: SessionTransport = { hibernating: true, secure: true, write() {}, close() {} };
+
+/** One session's XEP-0198 state, and its output stage. */
+class Managed implements OutputStage {
+  /** Stanzas received from the client since enabling (the server's h). */
+  inbound = 0;
+  /** Stanzas sent to the client since enabling. */
+  outbound = 0;
+  /** Last h the client acknowledged. */
+  acked = 0;
+  /** Serialized stanzas sent and not yet acknowledged, oldest first. */
+  unacked: string[] = [];
+  /** An <r/> is out and not answered. */
+  requested = false;
+  /** Waiting for resumption: nothing is written. */
+  away = false;
+  private timer?: NodeJS.Timeout;
+  private confirmations: Array<{ upTo: number; cb: (delivered: boolean) => void }> = [];
+
+  constructor(
+    readonly session: Session,
+    readonly id: string,
+    readonly resumable: boolean,
+    /** Seconds a detached session waits for resumption. */
+    readonly max: number,
+  ) {}
+
+  send(xml: string, next: (xml: string) => void): void {
+    this.outbound += 1;
+    this.unacked.push(xml);
+    if (this.away) return;
+    next(xml);
+    this.requestAckSoon();
+  }
+
+  whenDelivered(cb: (delivered: boolean) => void): boolean {
+    if (this.acked >= this.outbound) queueMicrotask(() => cb(true));
+    else this.confirmations.push({ upTo: this.outbound, cb });
+    return true;
+  }
+
+  /** Asks the client for an acknowledgement when stanzas are pending. */
+  requestAckSoon(): void {
+    const session = this.session;
+    if (this.requested) return;
+    if (this.unacked.length >= MAX_UNACKED) {
+      session.close(new StreamError('resource-constraint', 'too many unacknowledged stanzas'));
+      return;
+    }
+    const ask = () => {
+      this.timer = undefined;
+      if (this.requested || this.unacked.length === 0 || session.closed) return;
+      this.requested = true;
+      session.writeNonza(`<r xmlns='${NS.sm}'/>`);
+    };
+    if (this.unacked.length >= REQUEST_EVERY) {
+      if (this.timer) clearTimeout(this.timer);
+      ask();
+    } else if (!this.timer) {
+      this.timer = setTimeout(ask, REQUEST_AFTER_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Applies the client's `<a h/>` (XEP-0198 §4): drops acknowledged stanzas, runs confirmations. */
+  acknowledge(h: number): boolean {
+    const newly = (h - this.acked) >>> 0;
+    if (newly > this.unacked.length) return false; // acknowledges stanzas never sent
+    this.unacked.splice(0, newly);
+    this.acked = h >>> 0;
+    if (this.confirmations.length) {
+      const due = this.confirmations.filter((c) => c.upTo <= this.acked);
+      this.confirmations = this.confirmations.filter((c) => c.upTo > this.acked);
+      for (const c of due) c.cb(true);
+    }
+    return true;
+  }
+
+  /** Fails pending confirmations (the session ended without an acknowledgement). */
+  failConfirmations(): void {
+    const pending = this.confirmations;
+    this.confirmations = [];
+    for (const c of pending) c.cb(false);
+  }
+}
+
+const STATE = defineSlot<Managed>('xep-0198-sm');
+
+class StreamManagement {
+  private readonly resumable = new Map<string, Managed>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly ctx: ModuleContext,
+    private readonly resumeTimeoutMs: number,
+  ) {}
+
+  /** `<enable/>` after binding. */
+  enable(session: Session, el: Element): void {
+    if (session.state.get(STATE)) {
+      session.writeNonza(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
+      return;
+    }
+    const wantsResume = el.attrs.resume === 'true' || el.attrs.resume === '1';
+    const limit = Math.round(this.resumeTimeoutMs / 1000);
+    const asked = Number.parseInt(el.attrs.max ?? '', 10);
+    const max = Number.isFinite(asked) && asked > 0 ? Math.min(asked, limit) : limit;
+    const id = randomBytes(15).toString('base64url');
+    const sm = new Managed(session, id, wantsResume && max > 0, max);
+    session.state.set(STATE, sm);
+    session.addOutputStage(sm, SM_OUTPUT_PRIORITY);
+    if (sm.resumable) this.resumable.set(id, sm);
+    session.writeNonza(x('enabled', { xmlns: NS.sm, id, resume: sm.resumable ? 'true' : undefined, max: sm.resumable ? max : undefined }).toString());
+  }
+
+  /** `<enable/>`, `<r/>` and `<a/>` on a bound stream; false when the element is not ours. */
+  nonza(session: Session, el: Element): boolean {
+    if (el.attrs.xmlns !== NS.sm) return false;
+    if (el.name === 'enable') {
+      this.enable(session, el);
+      return true;
+    }
+    const sm = session.state.get(STATE);
+    if (!sm) return false;
+    if (el.name === 'r') {
+      session.writeNonza(`<a xmlns='${NS.sm}' h='${sm.inbound >>> 0}'/>`);
+      return true;
+    }
+    if (el.name === 'a') {
+      const h = Number.parseInt(el.attrs.h ?? '', 10);
+      sm.requested = false;
+      if (!Number.isFinite(h) || !sm.acknowledge(h)) {
+        // XEP-0198 §4: an h above what was sent ends the stream
+        session.close(new StreamError('undefined-condition', 'acknowledgement for stanzas never sent', x('handled-count-too-high', { xmlns: NS.sm, h: el.attrs.h, 'send-count': sm.outbound >>> 0 })));
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The connection dropped: keep a resumable session bound and waiting. Returns false
+   * when the session cannot wait (not resumable), so the caller ends it.
+   */
+  hibernate(session: Session): boolean {
+    const sm = session.state.get(STATE);
+    if (!sm?.resumable || session.closed) return false;
+    sm.away = true;
+    session.reattach(hibernating);
+    const t = setTimeout(() => {
+      this.timers.delete(sm.id);
+      this.ctx.sessions.unbind(session, 'resume-timeout');
+    }, sm.max * 1000);
+    t.unref();
+    this.timers.set(sm.id, t);
+    return true;
+  }
+
+  /**
+   * `<resume previd h/>` (XEP-0198 §5) on an authenticated stream: takes the session
+   * over (answering `<resumed/>` and re-sending what was not acknowledged), or answers
+   * `<failed/>`. Any other element of the namespace before binding is unexpected.
+   */
+  preBind(stream: PreBindStream, el: Element): boolean {
+    if (el.attrs.xmlns !== NS.sm) return false;
+    if (el.name !== 'resume') {
+      stream.write(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
+      return true;
+    }
+    const previd = el.attrs.previd ?? '';
+    const sm = this.resumable.get(previd);
+    const session = sm?.session;
+    if (!sm || !session || session.closed || session.jid.local !== stream.username) {
+      stream.write(x('failed', { xmlns: NS.sm }, x('item-not-found', { xmlns: NS.stanzas })).toString());
+      return true;
+    }
+    const h = Number.parseInt(el.attrs.h ?? '', 10);
+    if (!Number.isFinite(h) || !sm.acknowledge(h)) {
+      stream.write(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
+      return true;
+    }
+    const t = this.timers.get(previd);
+    if (t) clearTimeout(t);
+    this.timers.delete(previd);
+    const previous = session.reattach(stream.transport);
+    sm.away = false;
+    if (!previous.hibernating) {
+      // the old connection is still open (the client noticed the drop first): it gives way
+      previous.detach?.();
+      previous.close(new StreamError('conflict', 'the session was resumed on another connection'));
+    }
+    stream.write(x('resumed', { xmlns: NS.sm, previd, h: sm.inbound >>> 0 }).toString());
+    for (const xml of sm.unacked) stream.transport.write(xml);
+    sm.requested = false;
+    if (sm.unacked.length) sm.requestAckSoon();
+    stream.adopt(session);
+    return true;
+  }
+
+  /**
+   * A session ended for good: forget it, fail its confirmations, and route again the
+   * messages the client never acknowledged (XEP-0198 §5).
+   */
+  ended(session: Session): void {
+    const sm = session.state.get(STATE);
+    if (!sm) return;
+    sm.failConfirmations();
+    this.resumable.delete(sm.id);
+    const t = this.timers.get(sm.id);
+    if (t) clearTimeout(t);
+    this.timers.delete(sm.id);
+    const pending = sm.unacked.splice(0);
+    for (const xml of pending) {
+      if (!xml.startsWith('<message')) continue;
+      let msg: Element;
+      try {
+        msg = parseXml(xml);
+      } catch {
+        continue;
+      }
+      const type = msg.attrs.type ?? 'normal';
+      if (type === 'error' || type === 'groupchat' || type === 'headline') continue;
+      if (msg.getChild('received', NS.carbons) || msg.getChild('sent', NS.carbons) || msg.getChild('result', NS.mam)) continue;
+      msg.attrs.to = session.bare; // to the user's other resources, or offline storage
+      void this.ctx.router.route(msg).catch((e) => this.ctx.log.error({ err: e }, 're-routing an unacknowledged message failed'));
+    }
+  }
+}
+
+export const smModule = defineModule({
+  name: 'xep-0198-sm',
+  provides: STREAM_MANAGEMENT,
+  options: {
+    SM_RESUME_TIMEOUT: opt.duration({
+      doc: "How long a dropped stream-management session (XEP-0198) waits to be resumed (`0s`: no resumption). Unacknowledged messages are then delivered to the user's other resources or stored offline.",
+      default: '5m',
+      min: '0s',
+      max: '1h',
+    }),
+  },
+  init(ctx) {
+    const sm = new StreamManagement(ctx, ctx.options.SM_RESUME_TIMEOUT);
+    ctx.streamFeature(() => x('sm', { xmlns: NS.sm }));
+    ctx.nonza((session, el) => sm.nonza(session, el));
+    ctx.preBindNonza((stream, el) => sm.preBind(stream, el));
+    ctx.onStanzaReceived((session) => {
+      const st = session.state.get(STATE);
+      if (st) st.inbound = (st.inbound + 1) >>> 0;
+    });
+    ctx.onConnectionLost((session) => sm.hibernate(session));
+    ctx.hook(CoreHooks.sessionEnded, ({ session }) => sm.ended(session), SM_ENDED_PRIORITY);
+    return { enabled: (session) => session.state.get(STATE) !== undefined };
+  },
+});
