@@ -9,3 +9,6 @@ export * from './mam/prefs';
 export * from './mam/query';
 export * from './mam/results';
 export * from './blocking';
+export * from './roster';
+export * from './blocking-command';
+export * from './register';

@@ -10,7 +10,6 @@ import {
   RosterEvents,
   RosterGetQuery,
   RosterGetResult,
-  RosterItem,
   RosterItemUpdatedV1,
   RosterLoginQuery,
   RosterLoginResult,
@@ -27,7 +26,7 @@ import {
 import { tryParseJid } from '@parley/jid';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import { bareOf } from '@parley/xep';
+import { bareOf, rosterQuery } from '@parley/xep';
 import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, IqHandler, ModuleContext, ResourceState, serviceError, Session } from '../../host';
 import { PRESENCE, PresenceHooks } from '../rfc6121-presence/api';
 import { BLOCKING, BlockingApi, BlockingHooks, blockedError } from '../xep-0191-blocking/api';
@@ -59,17 +58,6 @@ interface RosterSession {
 /** Login retries after a roster service outage: first delay and cap (doubling, with jitter). */
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 30_000;
-
-/** `<item/>` of a roster result or push (RFC 6121 §2.1.2). */
-export function itemElement(item: RosterPushItem): Element {
-  if (item.subscription === 'remove') return x('item', { jid: item.jid, subscription: 'remove' });
-  const i = item as RosterItem;
-  return x(
-    'item',
-    { jid: i.jid, name: i.name || undefined, subscription: i.subscription, ask: i.ask, approved: i.approved ? 'true' : undefined },
-    ...(i.groups ?? []).map((g) => x('group', null, g)),
-  );
-}
 
 function domainOf(jid: string): string {
   const bare = bareOf(jid);
@@ -405,7 +393,7 @@ class RosterFeature {
   }
 
   private push(s: Session, item: RosterPushItem, ver: string): Element {
-    return x('iq', { type: 'set', id: `push${++this.pushIds}`, to: s.full }, x('query', { xmlns: NS.roster, ver }, itemElement(item)));
+    return x('iq', { type: 'set', id: `push${++this.pushIds}`, to: s.full }, rosterQuery.toElement({ ver, items: [item] }));
   }
 
   /** Sends the pushes held during a roster get that the answer did not already cover. */
@@ -420,7 +408,7 @@ class RosterFeature {
     const q = iq.getChild('query', NS.roster);
     if (!q) throw StanzaError.badRequest('expected <query/>');
     const rs = this.state(s)!;
-    const ver = q.attrs.ver;
+    const { ver } = rosterQuery.getFromElement(q);
     rs.requested = true; // §2.1.6: an interested resource from now on
     rs.holding ??= [];
     let res: RosterGetResult;
@@ -433,7 +421,7 @@ class RosterFeature {
     const reply = x('iq', { type: 'result', id: iq.attrs.id, to: s.full });
     if (res.kind === 'full') {
       rs.user.snapshot(res.ver, res.items);
-      reply.append(x('query', { xmlns: NS.roster, ver: res.ver }, ...res.items.map(itemElement)));
+      reply.append(rosterQuery.toElement({ ver: res.ver, items: res.items }));
     }
     s.send(reply); // §2.6.3: `unchanged` and `pushes` answer with an empty result
     if (res.kind === 'pushes') for (const p of res.pushes) s.send(this.push(s, p.item, p.ver));
@@ -443,16 +431,10 @@ class RosterFeature {
 
   private readonly rosterSet: IqHandler = async (iq, s, target) => {
     this.own(s, target);
-    const q = iq.getChild('query', NS.roster);
-    const items = q?.getChildren('item') ?? [];
-    if (items.length !== 1) throw StanzaError.badRequest('a roster set carries exactly one <item/>');
-    const item = items[0];
-    const jid = item.attrs.jid;
-    if (!jid) throw StanzaError.badRequest('the <item/> needs a jid');
-    if (item.attrs.subscription === 'remove') return this.removeItem(iq, s, jid);
+    const req = rosterQuery.setFromElement(iq.getChild('query', NS.roster));
+    if (req.kind === 'remove') return this.removeItem(iq, s, req.jid);
     // §2.1.2: 'subscription' (other than remove), 'ask' and 'approved' from a client are ignored
-    const name = item.attrs.name;
-    const groups = item.getChildren('group').map((g) => g.text());
+    const { jid, name, groups } = req;
     try {
       await this.request(RosterSubjects.setItem, { user: s.bare, item: { jid, ...(name ? { name } : {}), groups } } satisfies RosterSetItemCommand);
     } catch (e) {

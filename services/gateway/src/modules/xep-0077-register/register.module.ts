@@ -2,16 +2,12 @@
 // enabled, inside TLS, rate-limited per source address in memory), change the
 // password, and remove the account (which erases the user everywhere).
 import { NS, StanzaError, StreamError } from '@parley/stanza';
-import { Element, x } from '@parley/xml';
+import { x } from '@parley/xml';
+import { registerQuery } from '@parley/xep';
 import { AccountExistsError, InvalidUsernameError, WeakPasswordError } from '../../auth/accounts.service';
 import { opt } from '@parley/config';
 import { defineModule, HANDLED, IqHandler } from '../../host';
 import { WindowCounter } from '../../auth/throttle';
-
-function fields(iq: Element): { username?: string; password?: string; remove: boolean } {
-  const q = iq.getChild('query', NS.register);
-  return { username: q?.getChildText('username'), password: q?.getChildText('password'), remove: !!q?.getChild('remove') };
-}
 
 function refuse(e: unknown): never {
   if (e instanceof AccountExistsError) throw new StanzaError('conflict', 'that username is taken');
@@ -38,9 +34,9 @@ export const registerModule = defineModule({
       if (!enabled) throw new StanzaError('service-unavailable', 'registration is disabled on this server');
       if (ctx.tlsRequired && !conn.secure) throw new StanzaError('not-allowed', 'start TLS first');
       if (iq.attrs.type === 'get') {
-        return x('query', { xmlns: NS.register }, x('instructions', null, `Choose a username and a password (at least 8 characters) for your account on ${ctx.domain}.`), x('username'), x('password'));
+        return registerQuery.formToElement(`Choose a username and a password (at least 8 characters) for your account on ${ctx.domain}.`);
       }
-      const f = fields(iq);
+      const f = registerQuery.fromIq(iq);
       if (f.remove) throw new StanzaError('not-authorized', 'log in to remove an account');
       if (!f.username || !f.password) throw new StanzaError('not-acceptable', 'username and password are required');
       if (throttle.over(conn.address)) throw new StanzaError('resource-constraint', 'too many registrations from your address; try again later', 'wait');
@@ -55,13 +51,13 @@ export const registerModule = defineModule({
 
     const get: IqHandler = (_iq, session, target) => {
       if (target.bare !== session.bare && target.bare !== ctx.domain) throw StanzaError.forbidden();
-      return x('query', { xmlns: NS.register }, x('registered'), x('username', null, session.jid.local));
+      return registerQuery.registeredToElement(session.jid.local);
     };
 
     // XEP-0077 §3.2/§3.3: sent to the server (or with no 'to', i.e. the account itself)
     const set: IqHandler = async (iq, session, target) => {
       if (target.bare !== session.bare && target.bare !== ctx.domain) throw StanzaError.forbidden();
-      const f = fields(iq);
+      const f = registerQuery.fromIq(iq);
       if (f.remove) {
         return ctx.accounts.removing(session.bare, async (): Promise<typeof HANDLED> => {
           await ctx.accounts.delete(session.jid.local, 'user');

@@ -21,7 +21,7 @@ import {
 } from '@parley/contracts';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import { bareOf, isBlocked } from '@parley/xep';
+import { bareOf, blockingCommand, isBlocked } from '@parley/xep';
 import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, serviceError, Session } from '../../host';
 import { PRESENCE } from '../rfc6121-presence/api';
 import { BLOCKING, BlockingApi, BlockingHooks, blockedError } from './api';
@@ -65,11 +65,7 @@ export const blockingModule = defineModule<BlockingApi>({
     const presence = ctx.tryUse(PRESENCE);
     const lists = new BlockLists(CACHE);
     let pushIds = 0;
-    const pushOf = (s: Session, c: BlocklistChangedV1): Element => {
-      const el = x(c.action === 'block' ? 'block' : 'unblock', { xmlns: NS.blocking });
-      if (c.action !== 'unblock-all') el.append(...c.jids.map((jid) => x('item', { jid })));
-      return x('iq', { type: 'set', id: `blk${++pushIds}`, to: s.full }, el);
-    };
+    const pushOf = (s: Session, c: BlocklistChangedV1): Element => x('iq', { type: 'set', id: `blk${++pushIds}`, to: s.full }, blockingCommand.pushToElement(c.action, c.jids));
     const fetchList = (user: string) => ctx.bus.request<BlocklistResult>(RosterSubjects.blocklist, { user } satisfies BlocklistQuery);
     const api: BlockingApi = {
       lists,
@@ -103,7 +99,7 @@ export const blockingModule = defineModule<BlockingApi>({
     // §3.2: the block list
     ctx.iq('get', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
       own(session, target);
-      if (payloadOf(iq).name !== 'blocklist') throw StanzaError.badRequest('expected <blocklist/>');
+      blockingCommand.fromElement('get', payloadOf(iq));
       const st = sessionState(session);
       st.requested = true;
       st.holding ??= [];
@@ -114,7 +110,7 @@ export const blockingModule = defineModule<BlockingApi>({
         release(session, st);
         throw serviceError(e);
       }
-      session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }, x('blocklist', { xmlns: NS.blocking }, ...blocked.map((jid) => x('item', { jid })))));
+      session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }, blockingCommand.blocklistToElement(blocked)));
       release(session, st);
       return HANDLED;
     });
@@ -122,13 +118,11 @@ export const blockingModule = defineModule<BlockingApi>({
     // §3.3-3.5: block, unblock, unblock all
     ctx.iq('set', 'account', NS.blocking, async (iq, session, target): Promise<typeof HANDLED> => {
       own(session, target);
-      const payload = payloadOf(iq);
-      const jids = payload.getChildren('item').map((i) => i.attrs.jid);
-      if (jids.some((j) => j === undefined)) throw StanzaError.badRequest('every <item/> needs a jid');
+      const req = blockingCommand.fromElement('set', payloadOf(iq));
       const user = session.bare;
       const result = () => session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }));
-      if (payload.name === 'block') {
-        if (!jids.length) throw StanzaError.badRequest('<block/> needs at least one <item/>');
+      if (req.kind === 'block') {
+        const jids = req.jids;
         let res: BlockResult;
         try {
           res = await ctx.bus.request<BlockResult>(RosterSubjects.block, { user, jids } satisfies BlockCommand);
@@ -140,7 +134,8 @@ export const blockingModule = defineModule<BlockingApi>({
         for (const to of res.sendUnavailableTo) await unavailableTo(user, to);
         return HANDLED;
       }
-      if (payload.name === 'unblock') {
+      if (req.kind === 'unblock') {
+        const jids = req.jids;
         let res: UnblockResult;
         try {
           res = jids.length
