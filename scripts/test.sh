@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, ensures NATS and Postgres, builds,
-# type-checks, lints (module boundaries, import cycles), then runs unit, integration and end-to-end suites with Nx.
+# type-checks, lints (module boundaries, import rules), then runs unit, integration and end-to-end suites with Nx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -11,7 +11,7 @@ npx tsc -p tsconfig.json --noEmit
 echo "[test] lint (module boundaries need the project graph)" >&2
 NX_DAEMON=false npx nx show projects >/dev/null
 npx eslint .
-echo "[test] import cycles (dependency-cruiser, type-only imports included)" >&2
+echo "[test] import rules: no cycles (type-only imports included), gateway modules only through host/ and api.ts" >&2
 npm run --silent lint:cycles
 echo "[test] jest, every project" >&2
 export PARLEY_TEST_SUMMARY_DIR="$PWD/tmp/test-summary"
