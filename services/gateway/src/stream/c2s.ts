@@ -325,6 +325,15 @@ export class C2SConnection implements SessionTransport {
       if ((t === 'get' || t === 'set') && payloads.length !== 1) {
         return session.send(errorReply(el, StanzaError.badRequest('a get or set iq has exactly one payload'), { from: this.gw.domain }));
       }
+      // RFC 3921 §3 session establishment, advertised as <optional/> (RFC 6121 Appendix E):
+      // older clients (Strophe.js, hence Converse.js) send it after binding; it is a no-op
+      // that must succeed whenever it comes, addressed to the server, the account or nobody.
+      if (t === 'set' && payloads[0].name === 'session' && payloads[0].attrs.xmlns === NS.session) {
+        const to = el.attrs.to;
+        if (to === undefined || to.toLowerCase() === this.gw.domain || this.gw.sameJid(to, session)) {
+          return session.send(x('iq', { type: 'result', id: el.attrs.id, to: session.full, ...(to !== undefined ? { from: to } : {}) }));
+        }
+      }
     }
     await this.gw.handleFromSession(session, el);
   }
