@@ -91,6 +91,13 @@ export interface PendingSubscriptionRequest {
   jid: string;
   /** The `<status/>` text of the original request, when it had one. */
   status?: string;
+  /**
+   * The complete request as it arrived (serialized `<presence type='subscribe'/>`, from
+   * the requester's bare JID to the user's), extensions included (RFC 6121 §3.1.3: a
+   * request kept for later delivery is kept whole). Absent for a request larger than
+   * the service keeps whole; then `status` is all that is left of it.
+   */
+  stanza?: string;
 }
 
 // ---- roster get / login ------------------------------------------------------
@@ -218,6 +225,13 @@ export interface RosterPresenceCommand {
   direction: 'outbound' | 'inbound';
   /** `<status/>` text of an inbound `subscribe`, kept with the pending request. */
   status?: string;
+  /**
+   * Inbound: the complete stanza (serialized, `from` the contact's bare JID, `to` the
+   * user's bare JID). A pending `subscribe` is kept with it (RFC 6121 §3.1.3); an
+   * approval or cancellation that changes the roster travels with the roster push
+   * (see {@link RosterItemUpdatedV1.presence}).
+   */
+  stanza?: string;
 }
 
 /**
@@ -234,6 +248,13 @@ export interface RosterPresenceResult {
    * request is kept and comes back in `roster.qry.login` `pendingIn`).
    */
   deliver: boolean;
+  /**
+   * Inbound `subscribed`, `unsubscribe` or `unsubscribed` that changed the roster: the
+   * stanza is delivered by every gateway to the user's interested resources right
+   * before the roster push (RFC 6121 §3.1.6, §3.2.3, §3.3.3), from
+   * `roster.evt.item-updated`; the caller must not deliver it again.
+   */
+  deliveredWithPush?: boolean;
   /**
    * Send this presence from the user's bare JID to `contact` on the user's behalf
    * (`subscribed` for an already subscribed or pre-approved contact, RFC 6121
@@ -331,6 +352,12 @@ export interface RosterItemUpdatedV1 {
   ver: string;
   /** Why: `set`, `remove`, `subscription` (a presence stanza), `contact-deleted` (the contact's account was deleted). */
   cause: 'set' | 'remove' | 'subscription' | 'contact-deleted';
+  /**
+   * The inbound subscription presence that caused this change (serialized, `from` the
+   * contact's bare JID, `to` the user's bare JID): each gateway delivers it to the
+   * user's interested resources before the push (RFC 6121 §3.1.6, §3.2.3, §3.3.3).
+   */
+  presence?: string;
 }
 
 /**

@@ -13,6 +13,8 @@ import { SaslNegotiation } from './sasl/sasl';
 type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
 
 const STREAM_NS = NS.stream;
+/** A BCP 47 language tag's shape (RFC 5646 §2.1), bounded: enough to refuse markup and junk. */
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,7}$/;
 
 export class C2SConnection implements SessionTransport {
   private state: State = 'header';
@@ -22,6 +24,8 @@ export class C2SConnection implements SessionTransport {
   private streamId = '';
   private username?: string;
   private mechanism = '';
+  /** The default language the client declared for its stanzas on this stream (RFC 6120 §4.7.4). */
+  private lang?: string;
   /** The bound session, once there is one. */
   session?: Session;
   private sasl?: SaslNegotiation;
@@ -108,8 +112,12 @@ export class C2SConnection implements SessionTransport {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.streamId = randomBytes(12).toString('base64url');
     const domain = this.gw.domain;
+    // RFC 6120 §4.7.4: the client's xml:lang is the default for everything it sends on
+    // this stream, and the server answers with it (a malformed tag falls back to `en`).
+    const lang = h.attrs['xml:lang'];
+    this.lang = lang !== undefined && LANGUAGE_TAG.test(lang) ? lang : undefined;
     const open = (to: string | undefined) =>
-      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='en'>`;
+      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='${this.lang ?? 'en'}'>`;
     const from = this.username ? undefined : h.attrs.from;
     this.write(open(from));
     if (h.name !== 'stream' || h.ns !== STREAM_NS) return this.streamError(new StreamError('invalid-namespace'));
@@ -315,6 +323,8 @@ export class C2SConnection implements SessionTransport {
       if (!ok) return this.streamError(new StreamError('invalid-from'));
     }
     el.attrs.from = session.full;
+    // RFC 6120 §8.1.5: a stanza without xml:lang carries the stream's default language.
+    if (this.lang !== undefined && el.attrs['xml:lang'] === undefined) el.attrs['xml:lang'] = this.lang;
     if (name === 'iq') {
       const t = el.attrs.type;
       const payloads = el.children.filter((c): c is Element => typeof c !== 'string');

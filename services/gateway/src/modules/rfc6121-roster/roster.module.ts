@@ -26,7 +26,7 @@ import {
 } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
-import { Element, x } from '@parley/xml';
+import { Element, parseXml, x } from '@parley/xml';
 import type { GatewayCore } from '../../gateway-core';
 import type { ResourceState } from '../../session/directory';
 import type { Session } from '../../session/session';
@@ -256,7 +256,26 @@ class RosterFeature {
     await this.probe(s.full, [s.bare, ...login.probe]);
     for (const p of login.pendingIn) {
       if (s.closed) break;
-      s.send(x('presence', { type: 'subscribe', from: p.jid, to: s.bare }, p.status ? x('status', null, p.status) : undefined));
+      s.send(this.pendingRequest(p, s.bare));
+    }
+  }
+
+  /** A kept subscription request as it arrived (RFC 6121 §3.1.3), or rebuilt from its status when only that was kept. */
+  private pendingRequest(p: RosterLoginResult['pendingIn'][number], user: string): Element {
+    const whole = p.stanza ? this.storedPresence(p.stanza, ['subscribe'], p.jid, user) : undefined;
+    return whole ?? x('presence', { type: 'subscribe', from: p.jid, to: user }, p.status ? x('status', null, p.status) : undefined);
+  }
+
+  /** Parses a presence the roster service kept or carried, checking it is what it claims to be. */
+  private storedPresence(xml: string, types: string[], from: string, to: string): Element | undefined {
+    try {
+      const el = parseXml(xml);
+      if (el.name !== 'presence' || !types.includes(el.attrs.type ?? '')) return undefined;
+      el.attrs.from = from;
+      el.attrs.to = to;
+      return el;
+    } catch {
+      return undefined;
     }
   }
 
@@ -307,12 +326,19 @@ class RosterFeature {
     const type = p.attrs.type;
     if (type === 'probe') {
       // a client's probe (RFC 6121 §4.3 discourages them) is answered like the server's own
+      if (await this.probedAccountGone(s.bare, to, s)) return true;
       await this.probe(s.full, [to.jid.toString()]);
       return true;
     }
     if (!type || !SUBSCRIPTION_TYPES.has(type)) return false;
     const contact = to.jid.bareString;
     if (contact === s.bare || !to.jid.local) return true; // subscriptions are between accounts; to oneself they mean nothing
+    if (!to.local && (type === 'subscribe' || type === 'subscribed')) {
+      // RFC 6120 §8.3.3.19: no route to another domain (no federation yet). The request is
+      // answered with an error instead of vanishing, and the roster is left as it was.
+      s.send(errorReply(p, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), { from: p.attrs.to ?? contact }));
+      return true;
+    }
     let res: RosterPresenceResult;
     try {
       res = await this.request<RosterPresenceResult>(RosterSubjects.presence, {
@@ -345,7 +371,10 @@ class RosterFeature {
     const type = stanza.attrs.type;
     const from = stanza.attrs.from;
     if (type === 'probe') {
-      if (from) await this.relay.dispatch([{ k: 'probe', u: to.jid.bareString, t: from, ...(to.jid.resource ? { r: to.jid.resource } : {}) }]);
+      if (!from) return true;
+      const prober = tryParseJid(from)?.bareString;
+      if (prober && (await this.probedAccountGone(prober, to))) return true;
+      await this.relay.dispatch([{ k: 'probe', u: to.jid.bareString, t: from, ...(to.jid.resource ? { r: to.jid.resource } : {}) }]);
       return true;
     }
     if (!type || !SUBSCRIPTION_TYPES.has(type)) return false;
@@ -353,16 +382,40 @@ class RosterFeature {
     return true;
   }
 
-  /** A subscription presence for a local user (RFC 6121 §3, Appendix A.3). */
-  private async inboundSubscription(stanza: Element, to: Destination, type: SubscriptionPresenceType, from: string): Promise<void> {
+  /**
+   * RFC 6121 §4.3.2: a probe of an account that does not exist is answered with
+   * `unsubscribed`, processed for the prober like any inbound cancellation so that a
+   * stale roster item is corrected. A client that probed itself also learns the answer
+   * when its roster had nothing to correct. Returns whether the probed account is gone.
+   */
+  private async probedAccountGone(prober: string, to: Destination, session?: Session): Promise<boolean> {
+    const contact = to.jid.bareString;
+    if (!to.local || !to.jid.local || contact === prober) return false;
+    if (this.gw.directory.resources(contact).length || (await this.gw.accounts.exists(to.jid.local))) return false;
+    const answer = x('presence', { type: 'unsubscribed', from: contact, to: prober });
+    const proberDest = this.gw.router.destination(prober);
+    const delivered = proberDest.local ? await this.inboundSubscription(answer, proberDest, 'unsubscribed', contact) : false;
+    if (!delivered && session && !session.closed) session.send(x('presence', { type: 'unsubscribed', from: contact, to: session.full }));
+    return true;
+  }
+
+  /**
+   * A subscription presence for a local user (RFC 6121 §3, Appendix A.3). Returns
+   * whether it was delivered to (or with the roster push of) the user's resources.
+   */
+  private async inboundSubscription(stanza: Element, to: Destination, type: SubscriptionPresenceType, from: string): Promise<boolean> {
     const user = to.jid.bareString;
     const contact = bareOf(from);
-    if (contact === user) return;
+    if (contact === user) return false;
     if (!this.gw.directory.resources(user).length && !(await this.gw.accounts.exists(to.jid.local))) {
       // §3.1.3 / §8.5.1: no such user — a request is declined on its behalf
       if (type === 'subscribe') await this.gw.router.route(x('presence', { type: 'unsubscribed', from: user, to: contact }));
-      return;
+      return false;
     }
+    // the stanza as the user receives it: from the contact's bare JID, to the user's (§3.1.3: kept whole)
+    const copy = stanza.clone();
+    copy.attrs.from = contact;
+    copy.attrs.to = user;
     const status = type === 'subscribe' ? stanza.getChildText('status') : undefined;
     let res: RosterPresenceResult;
     try {
@@ -372,24 +425,25 @@ class RosterFeature {
         type,
         direction: 'inbound',
         ...(status ? { status } : {}),
+        stanza: copy.toString(),
       } satisfies RosterPresenceCommand);
     } catch (err) {
       this.gw.log.warn({ err: (err as Error).message, type }, 'inbound subscription presence not applied');
-      return;
+      return false;
     }
-    if (res.blocked) return;
-    if (res.deliver) {
+    if (res.blocked) return false;
+    let delivered = res.deliver && res.deliveredWithPush === true; // every gateway delivers it before the push
+    if (res.deliver && !res.deliveredWithPush) {
       // to every available resource; a user with none gets a request at next login (login.pendingIn)
       const targets = this.gw.directory.resources(user).filter((r: ResourceState) => r.available);
       if (targets.length) {
-        const copy = stanza.clone();
-        copy.attrs.from = contact;
-        copy.attrs.to = user;
         this.gw.router.deliverToMany(user, targets, copy);
+        delivered = true;
       }
     }
     if (res.autoReply) await this.gw.router.route(x('presence', { type: res.autoReply, from: user, to: contact }));
     if (res.sendPresence) await this.sendPresence(user, contact, res.sendPresence);
+    return delivered;
   }
 
   // ---- roster IQs (§2) -------------------------------------------------------
@@ -478,12 +532,20 @@ class RosterFeature {
     if (!e || typeof e.user !== 'string') return;
     const u = this.users.get(e.user);
     if (!u || !u.apply(e)) return;
+    // RFC 6121 §3.1.6, §3.2.3, §3.3.3: the inbound approval or cancellation first, then the push
+    const presence = typeof e.presence === 'string' ? this.carriedPresence(e) : undefined;
     for (const s of u.sessions) {
       if (!s.rosterRequested || s.closed) continue;
+      if (presence) s.send(presence);
       const rs = this.state(s);
       if (rs?.holding) rs.holding.push(e);
       else s.send(this.push(s, e.item, e.ver));
     }
+  }
+
+  /** The subscription presence an item-updated event carries, checked against the item it changed. */
+  private carriedPresence(e: RosterItemUpdatedV1): Element | undefined {
+    return this.storedPresence(e.presence!, ['subscribed', 'unsubscribe', 'unsubscribed'], bareOf(e.item.jid), e.user);
   }
 
   /** A deleted user's contacts on other domains are owed unsubscribe/unsubscribed; local ones are already updated. */

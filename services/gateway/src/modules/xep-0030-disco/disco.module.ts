@@ -11,6 +11,7 @@ export const discoModule: GatewayModule = {
     const r = gw.registry;
     r.serverFeatures.add(NS.discoInfo).add(NS.discoItems);
     r.accountFeatures.add(NS.discoInfo).add(NS.discoItems);
+    r.publicAccountFeatures.add(NS.discoInfo).add(NS.discoItems);
 
     const features = (set: Set<string>) => [...set].sort().map((v) => x('feature', { var: v }));
 
@@ -34,9 +35,10 @@ export const discoModule: GatewayModule = {
       const node = iq.getChild('query')?.attrs.node;
       if (node) return nodeAnswer('info', node, session, target);
       const own = session.bare === target.bare;
-      // XEP-0030 §3.3 / RFC 6121: only the account itself (or a subscribed contact, once the
-      // roster module answers that) learns which features the account has.
-      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...(own ? features(r.accountFeatures) : []));
+      // XEP-0030 §3.3: every entity lists what it answers. The owner gets everything the
+      // account answers for it; anyone else only what is answered to anyone (disco, ping),
+      // so nothing is advertised to a requester that would not be answered.
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...features(own ? r.accountFeatures : r.publicAccountFeatures));
     });
     r.onIq('get', 'account', NS.discoItems, (iq, session, target) => {
       const node = iq.getChild('query')?.attrs.node;

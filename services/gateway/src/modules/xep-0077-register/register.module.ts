@@ -26,7 +26,9 @@ export const registerModule: GatewayModule = {
     gw.registry.preAuthFeatures.push((secure) =>
       cfg.REGISTRATION_ENABLED && (secure || !cfg.TLS_REQUIRED) ? x('register', { xmlns: NS.registerFeature }) : undefined,
     );
+    // answered on both (password change and removal, XEP-0077 §3.2-3.3), so listed on both
     gw.registry.accountFeatures.add(NS.register);
+    gw.registry.serverFeatures.add(NS.register);
 
     gw.registry.preAuthIq.set(NS.register, async (iq, conn) => {
       if (!cfg.REGISTRATION_ENABLED) throw new StanzaError('service-unavailable', 'registration is disabled on this server');
