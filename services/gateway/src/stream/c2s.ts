@@ -30,6 +30,8 @@ export class C2SConnection implements SessionTransport {
   session?: Session;
   private sasl?: SaslNegotiation;
   private queue: Promise<void> = Promise.resolve();
+  /** Bumped when the stream's security changes: elements parsed before are dropped. */
+  private epoch = 0;
   private tokens: number;
   private lastRefill = Date.now();
   private paused = false;
@@ -176,7 +178,8 @@ export class C2SConnection implements SessionTransport {
 
   private onElement(el: Element): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    this.queue = this.queue.then(() => this.handle(el)).catch((e) => {
+    const epoch = this.epoch;
+    this.queue = this.queue.then(() => (epoch === this.epoch ? this.handle(el) : undefined)).catch((e) => {
       this.gw.log.error({ err: e }, 'stanza handling failed');
       this.streamError(new StreamError('internal-server-error'));
     });
@@ -215,6 +218,10 @@ export class C2SConnection implements SessionTransport {
   private startTls(): void {
     if (this.tlsActive || !this.opts.startTls) return this.streamError(new StreamError('policy-violation', this.tlsActive ? 'TLS is already active' : 'STARTTLS is not available on this transport'));
     this.write(`<proceed xmlns='${NS.tls}'/>`);
+    // Whatever came in plaintext after <starttls/> (already parsed, or still buffered) is
+    // discarded: an attacker on the path could otherwise inject commands that the server
+    // would then treat as sent inside TLS (RFC 6120 §5.4.3.3; the STARTTLS injection class).
+    this.epoch += 1;
     const raw = this.socket;
     raw.removeListener('data', this.onData);
     raw.removeAllListeners('close');
