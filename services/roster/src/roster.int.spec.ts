@@ -22,6 +22,7 @@ import {
 } from '@parley/contracts';
 import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
+import { migrations } from './persistence/migrations';
 import { RosterHarness } from './testing/harness';
 
 jest.setTimeout(60_000);
@@ -431,7 +432,8 @@ describe('limits and malformed input', () => {
 
 describe('schema', () => {
   it('migrates an empty database, with the indexes login and account deletion use', async () => {
-    expect(await h.sql('SELECT count(*)::int AS n FROM migrations')).toEqual([{ n: 1 }]);
+    expect(await h.sql('SELECT count(*)::int AS n FROM migrations')).toEqual([{ n: migrations.length }]);
+    expect(await h.sql(`SELECT column_name FROM information_schema.columns WHERE table_name = 'roster_item' AND column_name = 'pending_in_stanza'`)).toHaveLength(1);
     const indexes = await h.sql<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`);
     expect(indexes.map((i) => i.indexname)).toEqual(
       expect.arrayContaining(['roster_item_pkey', 'roster_item_contact_bare_idx', 'roster_change_pkey', 'blocked_jid_pkey', 'roster_version_pkey']),
