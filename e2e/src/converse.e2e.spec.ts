@@ -7,7 +7,7 @@
 // contact request (subscriptions with TCP users), chats with a TCP user both ways, and
 // that a fresh browser gets the roster from the server. Artifacts (screenshots, the
 // browser console with every stanza, the gateway log) land in tmp/converse/.
-import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -98,6 +98,8 @@ describe('Converse.js in chromium, end to end', () => {
   const consoleLines: string[] = [];
   let converse: Page;
   let bob: TestClient;
+  /** Where Converse.js connects: the gateway's default WS_PATH, as `npm start` serves it. */
+  const webSocketUrl = () => `wss://localhost:${gw.webSocketPort}/xmpp-websocket`;
 
   const openConverse = async (user: string, label: string): Promise<Page> => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1200, height: 800 } });
@@ -146,7 +148,7 @@ describe('Converse.js in chromium, end to end', () => {
     await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive')]);
     for (const u of ['alice', 'bob', 'carol']) expect(await registerInBand(gw.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
     http = await serve((user) => ({
-      websocket_url: `wss://localhost:${gw.webSocketPort}/xmpp-websocket`,
+      websocket_url: webSocketUrl(),
       authentication: 'login',
       auto_login: true,
       jid: `${user}@localhost`,
@@ -180,6 +182,17 @@ describe('Converse.js in chromium, end to end', () => {
     await new Promise((r) => (http ? http.server.close(r) : r(undefined)));
     await stack?.stop();
   }, 60_000);
+
+  it('runs the gateway as `npm start` does, at the web-client address the README documents', () => {
+    // the README's address for web clients, with the port this gateway got
+    const documented = readFileSync(join(ROOT, 'README.md'), 'utf8').match(/wss:\/\/localhost:(\d+)(\/[\w\-./]*)/);
+    expect(documented?.slice(1)).toEqual(['5281', '/xmpp-websocket']);
+    expect(new URL(webSocketUrl()).pathname).toBe(documented![2]);
+    // `npm start` (scripts/start.sh, scripts/run-all.mjs) sets no gateway option but its
+    // health port, and nothing this test process passes on changes the WebSocket or TLS defaults
+    for (const f of ['scripts/start.sh', 'scripts/run-all.mjs']) expect(readFileSync(join(ROOT, f), 'utf8')).not.toMatch(/\b(WS_|TLS_|C2S_HOST)/);
+    for (const k of ['WS_PATH', 'WS_BEHIND_TLS_PROXY', 'TLS_REQUIRED', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'XMPP_DOMAIN']) expect(process.env[k]).toBeUndefined();
+  });
 
   it('logs in over wss with the development certificate', async () => {
     converse = await openConverse('alice', 'alice');
