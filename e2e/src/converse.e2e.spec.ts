@@ -206,6 +206,8 @@ describe('Converse.js in chromium, end to end', () => {
   it('adds a contact in the UI; the TCP user approves and asks back: mutual subscription, contact online', async () => {
     bob = await connectClient({ port: gw.starttlsPort, username: 'bob', password: PASSWORD, resource: 'desk' });
     clients.push(bob);
+    // as real clients do: approvals and pushes go to resources that asked for the roster (RFC 6121 §2.2, §3.1.6)
+    await bob.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })), WAIT);
     await converse.locator('converse-dropdown', { has: converse.locator('a.add-contact') }).locator('.dropdown-toggle').click();
     await converse.locator('a.add-contact').click();
     const modal = converse.locator('converse-add-contact-modal');
@@ -233,6 +235,7 @@ describe('Converse.js in chromium, end to end', () => {
   it('shows a contact request from a TCP user and accepts it in the UI', async () => {
     const carol = await connectClient({ port: gw.starttlsPort, username: 'carol', password: PASSWORD, resource: 'desk' });
     clients.push(carol);
+    await carol.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })), WAIT);
     await carol.send(xml('presence', { to: 'alice@localhost', type: 'subscribe' }));
 
     const request = converse.locator('li.requesting-xmpp-contact', { has: converse.locator('[data-jid="carol@localhost"]') });

@@ -74,15 +74,20 @@ describe('interop with real clients, end to end', () => {
     await interested1.send(xml('presence', { to: jid(bob), type: 'subscribe' }));
     await b.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe', 'request', WAIT);
     await b.send(xml('presence', { to: jid(alice), type: 'subscribed' }));
+    await b.send(xml('presence', { to: jid(alice), type: 'subscribe' })); // right behind: must not overtake the approval
 
     for (const c of [interested1, interested2]) {
       const push = await c.waitFor((s) => isPushFor(s, jid(bob)) && s.getChild('query')?.getChild('item')?.attrs.subscription === 'to', 'push with subscription to', WAIT);
       const approval = c.received.findIndex((s) => s.is('presence') && s.attrs.type === 'subscribed' && s.attrs.from === jid(bob));
       expect(approval).toBeGreaterThanOrEqual(0);
       expect(approval).toBeLessThan(c.received.indexOf(push));
+      const request = await c.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === jid(bob), 'request back', WAIT);
+      expect(c.received.indexOf(request)).toBeGreaterThan(approval); // RFC 6120 §10.1: in the order sent
     }
     // bob's presence follows the approval to every available resource, the quiet one included...
     await notInterested.waitFor((s) => s.is('presence') && s.attrs.from === `${jid(bob)}/b` && !s.attrs.type, "bob's presence", WAIT);
+    // ...and the request to every available one, the quiet one included...
+    await notInterested.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === jid(bob), 'request back', WAIT);
     // ...but the approval and the pushes went to interested resources only
     expect(notInterested.received.some((s) => s.is('presence') && s.attrs.type === 'subscribed')).toBe(false);
     expect(notInterested.received.some((s) => s.is('iq') && s.attrs.type === 'set')).toBe(false);

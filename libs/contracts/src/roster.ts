@@ -50,6 +50,12 @@ export const RosterEvents = {
   blocklistChanged: 'roster.evt.blocklist-changed',
   /** {@link RosterUserErasedV1}: a deleted account's roster data is gone. */
   userErased: 'roster.evt.user-erased',
+  /**
+   * {@link SubscriptionPresenceV1}: an inbound subscription presence to deliver to the
+   * user's resources, in order with the roster pushes and with the other subscription
+   * presences from the same contact.
+   */
+  subscriptionPresence: 'roster.evt.subscription-presence',
 } as const;
 
 // ---- shared shapes ---------------------------------------------------------
@@ -249,12 +255,14 @@ export interface RosterPresenceResult {
    */
   deliver: boolean;
   /**
-   * Inbound `subscribed`, `unsubscribe` or `unsubscribed` that changed the roster: the
-   * stanza is delivered by every gateway to the user's interested resources right
-   * before the roster push (RFC 6121 §3.1.6, §3.2.3, §3.3.3), from
-   * `roster.evt.item-updated`; the caller must not deliver it again.
+   * Inbound, when `deliver`: the stanza travels on the roster event stream and every
+   * gateway delivers it to its sessions of the user — with the roster push it causes
+   * (`roster.evt.item-updated` `presence`, right before the push: RFC 6121 §3.1.6,
+   * §3.2.3, §3.3.3) or alone (`roster.evt.subscription-presence`). Both travel in commit
+   * order, so a contact's subscription presences arrive in the order it sent them. The
+   * caller must not deliver the stanza again.
    */
-  deliveredWithPush?: boolean;
+  deliveredByEvent?: boolean;
   /**
    * Send this presence from the user's bare JID to `contact` on the user's behalf
    * (`subscribed` for an already subscribed or pre-approved contact, RFC 6121
@@ -358,6 +366,19 @@ export interface RosterItemUpdatedV1 {
    * user's interested resources before the push (RFC 6121 §3.1.6, §3.2.3, §3.3.3).
    */
   presence?: string;
+}
+
+/**
+ * `roster.evt.subscription-presence` v1: an inbound subscription presence that changed
+ * no roster item (a request, RFC 6121 §3.1.3, or a cancellation of a pending state),
+ * for each gateway to deliver to its sessions of `user`: `available` resources (a
+ * request) or `interested` ones (anything else, as a push would go).
+ */
+export interface SubscriptionPresenceV1 {
+  user: string;
+  /** Serialized `<presence/>`, `from` the contact's bare JID, `to` the user's bare JID. */
+  presence: string;
+  to: 'available' | 'interested';
 }
 
 /**

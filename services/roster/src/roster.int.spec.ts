@@ -18,6 +18,7 @@ import {
   RosterSubjects,
   RosterUserErasedV1,
   SubscriptionPresenceType,
+  SubscriptionPresenceV1,
   UnblockResult,
 } from '@parley/contracts';
 import { BusReplyError } from '@parley/nats';
@@ -168,14 +169,18 @@ describe('subscriptions between two local users (RFC 6121 §3)', () => {
     const { alice, bob, a, b } = users();
     const request = `<presence from='${a}' to='${b}' type='subscribe' id='s1'><nick xmlns='http://jabber.org/protocol/nick'>Alice</nick><preauth xmlns='urn:xmpp:pars:0' token='t0k3n'/></presence>`;
     await presence(alice, bob, 'subscribe', 'outbound');
-    await h.request<RosterPresenceResult>(RosterSubjects.presence, { user: bob, contact: alice, type: 'subscribe', direction: 'inbound', stanza: request });
+    const delivered = await h.request<RosterPresenceResult>(RosterSubjects.presence, { user: bob, contact: alice, type: 'subscribe', direction: 'inbound', stanza: request });
+    expect(delivered).toMatchObject({ deliver: true, deliveredByEvent: true, changed: false });
+    // the request goes to bob's available resources through the event stream, whole
+    const [sent] = await h.waitForEvents<SubscriptionPresenceV1>(RosterEvents.subscriptionPresence, (d) => d.user === b);
+    expect(sent.data).toEqual({ user: b, presence: request, to: 'available' });
     expect((await login(bob)).pendingIn).toEqual([{ jid: a, stanza: request }]);
 
     // bob approves: alice's side keeps the approval for the push, and says so
     await presence(bob, alice, 'subscribed', 'outbound');
     const approval = `<presence from='${b}' to='${a}' type='subscribed' id='ok1'/>`;
     const res = await h.request<RosterPresenceResult>(RosterSubjects.presence, { user: alice, contact: bob, type: 'subscribed', direction: 'inbound', stanza: approval });
-    expect(res).toMatchObject({ deliver: true, deliveredWithPush: true, changed: true, item: { jid: b, subscription: 'to' } });
+    expect(res).toMatchObject({ deliver: true, deliveredByEvent: true, changed: true, item: { jid: b, subscription: 'to' } });
     const [push] = await h.waitForEvents<RosterItemUpdatedV1>(RosterEvents.itemUpdated, (d) => d.user === a && d.ver === res.ver);
     expect(push.data).toEqual({ user: a, item: res.item, ver: res.ver, cause: 'subscription', presence: approval });
     // the request is answered: nothing of it is kept
@@ -191,7 +196,7 @@ describe('subscriptions between two local users (RFC 6121 §3)', () => {
     expect((await login(bob)).pendingIn).toEqual([{ jid: a, status: 'hi' }]);
     await presence(bob, alice, 'subscribed', 'outbound');
     const res = await presence(alice, bob, 'subscribed', 'inbound');
-    expect(res.deliveredWithPush).toBe(true);
+    expect(res.deliveredByEvent).toBe(true);
     const [push] = await h.waitForEvents<RosterItemUpdatedV1>(RosterEvents.itemUpdated, (d) => d.user === a && d.ver === res.ver);
     expect(push.data.presence).toMatch(/^<presence from='bob\d+@localhost' to='alice\d+@localhost' type='subscribed'\/>$/);
   });

@@ -2,7 +2,7 @@
 // subscribed, unsubscribe, unsubscribed), outbound from or inbound to a local user,
 // applied atomically to that user's roster (Appendix A, with pre-approval §3.4).
 import { Inject, Injectable } from '@nestjs/common';
-import { RosterPresenceCommand, RosterPresenceResult, RosterSubjects, SubscriptionPresenceType } from '@parley/contracts';
+import { envelope, RosterEvents, RosterPresenceCommand, RosterPresenceResult, RosterSubjects, SubscriptionPresenceType, SubscriptionPresenceV1 } from '@parley/contracts';
 import { Bus, ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { isBlocked } from '../domain/blocking';
@@ -97,14 +97,21 @@ export class PresenceHandler extends ServedHandler<RosterPresenceCommand, Roster
 
       const item = after?.inRoster ? toRosterItem(after) : undefined;
       let ver = tx.startVer;
-      // RFC 6121 §3.1.6, §3.2.3, §3.3.3: an inbound approval or cancellation reaches the
-      // user's interested resources before the roster push it causes; the push event
-      // carries it so that every gateway keeps that order for its own sessions.
-      const withPush = d.push && d.deliver && cmd.direction === 'inbound' && cmd.type !== 'subscribe';
-      const presence = withPush ? (stanza ?? minimalPresence(cmd.type, contact, user)) : undefined;
-      if (d.push) ver = await tx.recordPush(item ?? { jid: contact, subscription: 'remove' }, 'subscription', presence);
+      // An inbound stanza to deliver travels on the event stream, in commit order: with the
+      // push it causes (RFC 6121 §3.1.6, §3.2.3, §3.3.3: delivered to interested resources
+      // right before that push) or alone; so every gateway keeps both that order and the
+      // order in which the contact sent its subscription presences.
+      const inboundDelivery = d.deliver && cmd.direction === 'inbound';
+      const presence = inboundDelivery ? (stanza ?? minimalPresence(cmd.type, contact, user)) : undefined;
+      const withPush = inboundDelivery && d.push && cmd.type !== 'subscribe';
+      if (d.push) ver = await tx.recordPush(item ?? { jid: contact, subscription: 'remove' }, 'subscription', withPush ? presence : undefined);
+      if (inboundDelivery && !withPush) {
+        await tx.emit(
+          envelope<SubscriptionPresenceV1>(RosterEvents.subscriptionPresence, { user, presence: presence!, to: cmd.type === 'subscribe' ? 'available' : 'interested' }),
+        );
+      }
       const result: RosterPresenceResult = { deliver: d.deliver, contact, changed: d.push, ver: String(ver) };
-      if (withPush) result.deliveredWithPush = true;
+      if (inboundDelivery) result.deliveredByEvent = true;
       if (d.autoReply) result.autoReply = d.autoReply;
       if (d.sendPresence) result.sendPresence = d.sendPresence;
       if (item) result.item = item;

@@ -23,6 +23,7 @@ import {
   RosterSubjects,
   RosterUserErasedV1,
   SubscriptionPresenceType,
+  SubscriptionPresenceV1,
 } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
@@ -120,6 +121,7 @@ class RosterFeature {
     this.relay.start();
     const subs = [
       gw.bus.subscribe<EventEnvelope<RosterItemUpdatedV1>>(RosterEvents.itemUpdated, (e) => this.itemUpdated(e.data)),
+      gw.bus.subscribe<EventEnvelope<SubscriptionPresenceV1>>(RosterEvents.subscriptionPresence, (e) => this.subscriptionPresence(e.data)),
       // one gateway (queue group) routes what a deleted user owes contacts elsewhere
       gw.bus.subscribe<EventEnvelope<RosterUserErasedV1>>(RosterEvents.userErased, (e) => this.userErased(e.data), { queue: 'gateway-roster' }),
     ];
@@ -432,8 +434,8 @@ class RosterFeature {
       return false;
     }
     if (res.blocked) return false;
-    let delivered = res.deliver && res.deliveredWithPush === true; // every gateway delivers it before the push
-    if (res.deliver && !res.deliveredWithPush) {
+    let delivered = res.deliver && res.deliveredByEvent === true; // every gateway delivers it from the event stream
+    if (res.deliver && !res.deliveredByEvent) {
       // to every available resource; a user with none gets a request at next login (login.pendingIn)
       const targets = this.gw.directory.resources(user).filter((r: ResourceState) => r.available);
       if (targets.length) {
@@ -541,6 +543,25 @@ class RosterFeature {
       if (rs?.holding) rs.holding.push(e);
       else s.send(this.push(s, e.item, e.ver));
     }
+  }
+
+  /** An inbound subscription presence that changed no roster item, for this gateway's sessions of the user. */
+  private subscriptionPresence(e: SubscriptionPresenceV1 | undefined): void {
+    if (!e || typeof e.user !== 'string' || typeof e.presence !== 'string') return;
+    const targets = this.gw.directory.resources(e.user).filter((r) => r.session && !r.session.closed && (e.to === 'available' ? r.available : r.session.rosterRequested));
+    if (!targets.length) return;
+    let el: Element;
+    try {
+      el = parseXml(e.presence);
+    } catch {
+      return;
+    }
+    const from = tryParseJid(el.attrs.from ?? '')?.bareString;
+    if (el.name !== 'presence' || !from || !SUBSCRIPTION_TYPES.has(el.attrs.type ?? '')) return;
+    el.attrs.from = from;
+    el.attrs.to = e.user;
+    const xml = el.toString();
+    for (const r of targets) r.session!.send(xml);
   }
 
   /** The subscription presence an item-updated event carries, checked against the item it changed. */
