@@ -7,13 +7,18 @@
 // `jid-malformed` when that fails. `user` is always the local user's bare JID.
 import type { StreamSpec } from './streams';
 
-/** Roster and block-list changes, for gateways (pushes) and other projections. */
+/**
+ * Roster and block-list changes and the inbound subscription presences to deliver, for
+ * gateways (which read them live) and other projections. The bus is not a store: they
+ * carry JIDs and a contact's request text, so the stream keeps them one hour, enough for
+ * a consumer to catch up after an outage, never a history of whom a user knew.
+ */
 export const ROSTER_EVENTS: StreamSpec = {
   name: 'ROSTER_EVENTS',
   subjects: ['roster.evt.>'],
   retention: 'limits',
-  maxAgeMs: 7 * 24 * 3600 * 1000,
-  description: 'roster item and block-list changes (JIDs and subscription states, no content)',
+  maxAgeMs: 3600 * 1000,
+  description: 'roster item and block-list changes, inbound subscription presences to deliver (kept one hour)',
 };
 
 /**
