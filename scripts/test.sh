@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: installs dependencies, ensures NATS and Postgres, builds,
-# type-checks, lints (module boundaries, import rules), then runs unit, integration and end-to-end suites with Nx.
+# Runs every test: installs dependencies, ensures NATS and Postgres and Debian's
+# chromium (for the browser test), builds, type-checks, lints (module boundaries,
+# import rules), then runs unit, integration and end-to-end suites with Nx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/services.sh
+bash scripts/ensure-chromium.sh
 node scripts/build.mjs
 echo "[test] typecheck" >&2
 npx tsc -p tsconfig.json --noEmit

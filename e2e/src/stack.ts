@@ -17,6 +17,8 @@ export interface E2EStack {
   /** Starts a service process (roster, offline, archive) on its own test database; restarts reuse it. */
   startService(name: 'roster' | 'offline' | 'archive', env?: Record<string, string>): Promise<ServiceProcess>;
   services: Map<string, ServiceProcess>;
+  /** The database URL of a service started with startService. */
+  serviceDbUrl(name: 'roster' | 'offline' | 'archive'): string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,11 @@ export async function startStack(label: string): Promise<E2EStack> {
   const serviceDbs = new Map<string, TestDatabase>();
   const stack: E2EStack = {
     services,
+    serviceDbUrl: (name) => {
+      const db = serviceDbs.get(name);
+      if (!db) throw new Error(`${name} has no database: start it first`);
+      return db.url;
+    },
     startService: async (name, env = {}) => {
       let db = serviceDbs.get(name);
       if (!db) {

@@ -7,13 +7,18 @@
 // `jid-malformed` when that fails. `user` is always the local user's bare JID.
 import type { StreamSpec } from './streams';
 
-/** Roster and block-list changes, for gateways (pushes) and other projections. */
+/**
+ * Roster and block-list changes and the inbound subscription presences to deliver, for
+ * gateways (which read them live) and other projections. The bus is not a store: they
+ * carry JIDs and a contact's request text, so the stream keeps them one hour, enough for
+ * a consumer to catch up after an outage, never a history of whom a user knew.
+ */
 export const ROSTER_EVENTS: StreamSpec = {
   name: 'ROSTER_EVENTS',
   subjects: ['roster.evt.>'],
   retention: 'limits',
-  maxAgeMs: 7 * 24 * 3600 * 1000,
-  description: 'roster item and block-list changes (JIDs and subscription states, no content)',
+  maxAgeMs: 3600 * 1000,
+  description: 'roster item and block-list changes, inbound subscription presences to deliver (kept one hour)',
 };
 
 /**
@@ -50,6 +55,12 @@ export const RosterEvents = {
   blocklistChanged: 'roster.evt.blocklist-changed',
   /** {@link RosterUserErasedV1}: a deleted account's roster data is gone. */
   userErased: 'roster.evt.user-erased',
+  /**
+   * {@link SubscriptionPresenceV1}: an inbound subscription presence to deliver to the
+   * user's resources, in order with the roster pushes and with the other subscription
+   * presences from the same contact.
+   */
+  subscriptionPresence: 'roster.evt.subscription-presence',
 } as const;
 
 // ---- shared shapes ---------------------------------------------------------
@@ -91,6 +102,13 @@ export interface PendingSubscriptionRequest {
   jid: string;
   /** The `<status/>` text of the original request, when it had one. */
   status?: string;
+  /**
+   * The complete request as it arrived (serialized `<presence type='subscribe'/>`, from
+   * the requester's bare JID to the user's), extensions included (RFC 6121 §3.1.3: a
+   * request kept for later delivery is kept whole). Absent for a request larger than
+   * the service keeps whole; then `status` is all that is left of it.
+   */
+  stanza?: string;
 }
 
 // ---- roster get / login ------------------------------------------------------
@@ -218,6 +236,13 @@ export interface RosterPresenceCommand {
   direction: 'outbound' | 'inbound';
   /** `<status/>` text of an inbound `subscribe`, kept with the pending request. */
   status?: string;
+  /**
+   * Inbound: the complete stanza (serialized, `from` the contact's bare JID, `to` the
+   * user's bare JID). A pending `subscribe` is kept with it (RFC 6121 §3.1.3); an
+   * approval or cancellation that changes the roster travels with the roster push
+   * (see {@link RosterItemUpdatedV1.presence}).
+   */
+  stanza?: string;
 }
 
 /**
@@ -234,6 +259,15 @@ export interface RosterPresenceResult {
    * request is kept and comes back in `roster.qry.login` `pendingIn`).
    */
   deliver: boolean;
+  /**
+   * Inbound, when `deliver`: the stanza travels on the roster event stream and every
+   * gateway delivers it to its sessions of the user — with the roster push it causes
+   * (`roster.evt.item-updated` `presence`, right before the push: RFC 6121 §3.1.6,
+   * §3.2.3, §3.3.3) or alone (`roster.evt.subscription-presence`). Both travel in commit
+   * order, so a contact's subscription presences arrive in the order it sent them. The
+   * caller must not deliver the stanza again.
+   */
+  deliveredByEvent?: boolean;
   /**
    * Send this presence from the user's bare JID to `contact` on the user's behalf
    * (`subscribed` for an already subscribed or pre-approved contact, RFC 6121
@@ -331,6 +365,25 @@ export interface RosterItemUpdatedV1 {
   ver: string;
   /** Why: `set`, `remove`, `subscription` (a presence stanza), `contact-deleted` (the contact's account was deleted). */
   cause: 'set' | 'remove' | 'subscription' | 'contact-deleted';
+  /**
+   * The inbound subscription presence that caused this change (serialized, `from` the
+   * contact's bare JID, `to` the user's bare JID): each gateway delivers it to the
+   * user's interested resources before the push (RFC 6121 §3.1.6, §3.2.3, §3.3.3).
+   */
+  presence?: string;
+}
+
+/**
+ * `roster.evt.subscription-presence` v1: an inbound subscription presence that changed
+ * no roster item (a request, RFC 6121 §3.1.3, or a cancellation of a pending state),
+ * for each gateway to deliver to its sessions of `user`: `available` resources (a
+ * request) or `interested` ones (anything else, as a push would go).
+ */
+export interface SubscriptionPresenceV1 {
+  user: string;
+  /** Serialized `<presence/>`, `from` the contact's bare JID, `to` the user's bare JID. */
+  presence: string;
+  to: 'available' | 'interested';
 }
 
 /**

@@ -19,6 +19,9 @@ import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { Harness, startHarness, storeMessage } from './testing/harness';
 
+// Hooks and tests share a loaded CI machine with other suites: generous limits, no timing assertions.
+jest.setTimeout(60_000);
+
 const MIN = 60_000;
 
 describe('archive service (real NATS + Postgres, through the bus)', () => {

@@ -18,10 +18,12 @@ import {
   RosterSubjects,
   RosterUserErasedV1,
   SubscriptionPresenceType,
+  SubscriptionPresenceV1,
   UnblockResult,
 } from '@parley/contracts';
 import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
+import { migrations } from './persistence/migrations';
 import { RosterHarness } from './testing/harness';
 
 jest.setTimeout(60_000);
@@ -163,6 +165,42 @@ describe('roster versioning (RFC 6121 §2.6)', () => {
 });
 
 describe('subscriptions between two local users (RFC 6121 §3)', () => {
+  it('keeps a pending request whole and sends an approval with its roster push (RFC 6121 §3.1.3, §3.1.6)', async () => {
+    const { alice, bob, a, b } = users();
+    const request = `<presence from='${a}' to='${b}' type='subscribe' id='s1'><nick xmlns='http://jabber.org/protocol/nick'>Alice</nick><preauth xmlns='urn:xmpp:pars:0' token='t0k3n'/></presence>`;
+    await presence(alice, bob, 'subscribe', 'outbound');
+    const delivered = await h.request<RosterPresenceResult>(RosterSubjects.presence, { user: bob, contact: alice, type: 'subscribe', direction: 'inbound', stanza: request });
+    expect(delivered).toMatchObject({ deliver: true, deliveredByEvent: true, changed: false });
+    // the request goes to bob's available resources through the event stream, whole
+    const [sent] = await h.waitForEvents<SubscriptionPresenceV1>(RosterEvents.subscriptionPresence, (d) => d.user === b);
+    expect(sent.data).toEqual({ user: b, presence: request, to: 'available' });
+    expect((await login(bob)).pendingIn).toEqual([{ jid: a, stanza: request }]);
+
+    // bob approves: alice's side keeps the approval for the push, and says so
+    await presence(bob, alice, 'subscribed', 'outbound');
+    const approval = `<presence from='${b}' to='${a}' type='subscribed' id='ok1'/>`;
+    const res = await h.request<RosterPresenceResult>(RosterSubjects.presence, { user: alice, contact: bob, type: 'subscribed', direction: 'inbound', stanza: approval });
+    expect(res).toMatchObject({ deliver: true, deliveredByEvent: true, changed: true, item: { jid: b, subscription: 'to' } });
+    const [push] = await h.waitForEvents<RosterItemUpdatedV1>(RosterEvents.itemUpdated, (d) => d.user === a && d.ver === res.ver);
+    expect(push.data).toEqual({ user: a, item: res.item, ver: res.ver, cause: 'subscription', presence: approval });
+    // the request is answered: nothing of it is kept
+    expect((await login(bob)).pendingIn).toEqual([]);
+    expect(await h.sql(`SELECT pending_in_stanza FROM roster_item WHERE pending_in_stanza IS NOT NULL AND owner = $1`, [b])).toEqual([]);
+  });
+
+  it('keeps only the status of a request too large to keep whole, and pushes a bare approval', async () => {
+    const { alice, bob, a } = users();
+    const big = `<presence type='subscribe'><status>hi</status><x xmlns='urn:example:big'>${'y'.repeat(20_000)}</x></presence>`;
+    await presence(alice, bob, 'subscribe', 'outbound');
+    await h.request<RosterPresenceResult>(RosterSubjects.presence, { user: bob, contact: alice, type: 'subscribe', direction: 'inbound', status: 'hi', stanza: big });
+    expect((await login(bob)).pendingIn).toEqual([{ jid: a, status: 'hi' }]);
+    await presence(bob, alice, 'subscribed', 'outbound');
+    const res = await presence(alice, bob, 'subscribed', 'inbound');
+    expect(res.deliveredByEvent).toBe(true);
+    const [push] = await h.waitForEvents<RosterItemUpdatedV1>(RosterEvents.itemUpdated, (d) => d.user === a && d.ver === res.ver);
+    expect(push.data.presence).toMatch(/^<presence from='bob\d+@localhost' to='alice\d+@localhost' type='subscribed'\/>$/);
+  });
+
   it('runs request, approval and mutual subscription through both calls', async () => {
     const { alice, bob, a, b } = users();
 
@@ -399,7 +437,8 @@ describe('limits and malformed input', () => {
 
 describe('schema', () => {
   it('migrates an empty database, with the indexes login and account deletion use', async () => {
-    expect(await h.sql('SELECT count(*)::int AS n FROM migrations')).toEqual([{ n: 1 }]);
+    expect(await h.sql('SELECT count(*)::int AS n FROM migrations')).toEqual([{ n: migrations.length }]);
+    expect(await h.sql(`SELECT column_name FROM information_schema.columns WHERE table_name = 'roster_item' AND column_name = 'pending_in_stanza'`)).toHaveLength(1);
     const indexes = await h.sql<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`);
     expect(indexes.map((i) => i.indexname)).toEqual(
       expect.arrayContaining(['roster_item_pkey', 'roster_item_contact_bare_idx', 'roster_change_pkey', 'blocked_jid_pkey', 'roster_version_pkey']),

@@ -76,7 +76,9 @@ export function dataSourceOptions(o: ServiceDataSourceOptions): DataSourceOption
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // TypeORM's own logger prints a failed query with its parameters (message bodies,
+    // SCRAM keys): off. Errors reach the caller, which logs them without payloads.
+    logging: false,
     extra: { max: o.poolSize ?? 10 },
   };
 }

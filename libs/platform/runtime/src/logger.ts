@@ -18,12 +18,44 @@ export function loggableAddress(address: string | undefined, env: Record<string,
   return logIpsEnabled(env) ? address : 'hidden';
 }
 
+/** Error fields a log may show: what went wrong and where, never the data involved. */
+const SAFE_ERROR_FIELDS = ['code', 'constraint', 'table', 'column', 'routine', 'condition', 'status'] as const;
+
+/**
+ * Serializes an error for the logs without its payload: database errors carry the
+ * query's parameters (message bodies, SCRAM keys) and Postgres' `detail` quotes the
+ * offending values; bus errors can carry the message. Only the type, the message,
+ * the stack, a few naming fields and the cause chain are kept.
+ */
+export function safeError(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) {
+    if (err === null || typeof err !== 'object') return err;
+    return { type: 'non-error', message: String((err as { message?: unknown }).message ?? '[object]') };
+  }
+  const out: Record<string, unknown> = { type: err.name, message: err.message, stack: err.stack };
+  const fields = err as unknown as Record<string, unknown>;
+  for (const k of SAFE_ERROR_FIELDS) {
+    const v = fields[k];
+    if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+  }
+  if (err.cause !== undefined && depth < 3) out.cause = safeError(err.cause, depth + 1);
+  return out;
+}
+
+/** pino options shared by every process logger: redaction and payload-free error serializers. */
+export function loggerOptions(): Pick<pino.LoggerOptions, 'redact' | 'serializers'> {
+  return {
+    redact: { paths: REDACTED_KEYS, censor: '[redacted]' },
+    serializers: { err: (e: unknown) => safeError(e), error: (e: unknown) => safeError(e) },
+  };
+}
+
 /** The process logger of a service. */
 export function createLogger(service: string, env: Record<string, string | undefined> = process.env): Logger {
   return pino({
     name: service,
     level: env.LOG_LEVEL || 'info',
-    redact: { paths: REDACTED_KEYS, censor: '[redacted]' },
+    ...loggerOptions(),
     base: { service },
   });
 }

@@ -122,11 +122,15 @@ export class ModuleHost {
       disco: {
         serverFeatures: r.serverFeatures,
         accountFeatures: r.accountFeatures,
+        publicAccountFeatures: r.publicAccountFeatures,
         serverItems: r.serverItems,
         node: (node) => r.discoNodes.get(node),
       },
       serverFeature: (ns) => void r.serverFeatures.add(ns),
-      accountFeature: (ns) => void r.accountFeatures.add(ns),
+      accountFeature: (ns, opts) => {
+        r.accountFeatures.add(ns);
+        if (opts?.public) r.publicAccountFeatures.add(ns);
+      },
       serverItem: (item) => void r.serverItems.push(item),
       discoNode: (node, answers) => {
         if (r.discoNodes.has(node)) throw new Error(`disco node ${node} registered twice`);

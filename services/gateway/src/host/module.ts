@@ -56,6 +56,8 @@ export interface RouterPort {
   deliverTo(bare: string, st: ResourceState, stanza: Element | string): void;
   /** Sends one stanza to several resources, one bus message per remote instance. */
   deliverToMany(bare: string, states: ResourceState[], stanza: Element): void;
+  /** Prepares a `to` address; throws StanzaError jid-malformed. */
+  destination(to: string): Destination;
 }
 
 /** Local sessions, as modules see them. */
@@ -92,6 +94,8 @@ export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'ensureS
 export interface DiscoView {
   readonly serverFeatures: ReadonlySet<string>;
   readonly accountFeatures: ReadonlySet<string>;
+  /** The account features answered to anyone, not only the owner. */
+  readonly publicAccountFeatures: ReadonlySet<string>;
   readonly serverItems: ReadonlyArray<{ jid: string; name?: string }>;
   node(node: string): DiscoNode | undefined;
 }
@@ -121,8 +125,11 @@ export interface ModuleContext<Options = Record<string, unknown>> {
 
   /** disco#info feature of the server. */
   serverFeature(ns: string): void;
-  /** disco#info feature of every account (bare JID). */
-  accountFeature(ns: string): void;
+  /**
+   * disco#info feature of every account (bare JID), listed to the owner; with
+   * `{ public: true }` also to anyone else, for what is answered to anyone.
+   */
+  accountFeature(ns: string, opts?: { public?: boolean }): void;
   /** disco#items entry of the server. */
   serverItem(item: { jid: string; name?: string }): void;
   /** Answers disco queries carrying `node`. */

@@ -64,8 +64,10 @@ export class FeatureRegistry {
   private readonly iqHandlers = new Map<string, IqHandler>();
   /** disco#info features of the server. */
   readonly serverFeatures = new Set<string>();
-  /** disco#info features of every account (bare JID). */
+  /** disco#info features of every account (bare JID), as the account's owner sees them. */
   readonly accountFeatures = new Set<string>();
+  /** The account features answered to anyone, not only the owner (also listed to others). */
+  readonly publicAccountFeatures = new Set<string>();
   /** disco#items of the server (components such as upload). */
   readonly serverItems: Array<{ jid: string; name?: string }> = [];
   /**

@@ -28,6 +28,24 @@ interface SessionsChunk {
   s: Array<[bare: string, resource: string, priority: number, available: boolean, carbons: boolean]>;
 }
 
+/** Room kept in a deliver message for its JSON framing. */
+const BATCH_OVERHEAD = 1024;
+/** Pending cross-gateway bytes after which the outbox is flushed at once rather than at the end of the turn. */
+const FLUSH_AT_BYTES = 256 * 1024;
+
+/**
+ * Bytes one `[targets, xml]` entry takes in a deliver message. JSON keeps non-ASCII as
+ * UTF-8 (at most 3 bytes per UTF-16 unit) and escapes only quotes, backslashes and
+ * controls (XML text holds no controls but tab, CR and LF: 2 bytes each), so 3 bytes
+ * per unit bounds it; only a stanza near the limit is measured exactly.
+ */
+function entrySize(targets: string[], xml: string, limit: number): number {
+  let bound = 3 * xml.length + 16;
+  for (const t of targets) bound += 3 * t.length + 3;
+  if (bound < limit / 4) return bound;
+  return Buffer.byteLength(JSON.stringify([targets, xml])) + 1;
+}
+
 /** What the cluster calls back into. */
 export interface ClusterCallbacks {
   /** Deliver serialized XML to local full JIDs. */
@@ -145,35 +163,65 @@ export class Cluster {
   /**
    * Sends serialized XML to full JIDs held by another instance. Stanzas for one
    * instance within one event-loop turn travel as one NATS message (in order), which
-   * cuts per-message overhead on both gateways and on NATS under load.
+   * cuts per-message overhead on both gateways and on NATS under load; a batch never
+   * grows past what one NATS message may carry. Returns false, sending nothing, for a
+   * stanza that alone is too large for the bus (escaping can make a stanza that was
+   * within MAX_STANZA_SIZE as received several times larger): the caller bounces it.
    */
-  deliverRemote(instanceId: string, fullJids: string[], xml: string): void {
+  deliverRemote(instanceId: string, fullJids: string[], xml: string): boolean {
+    const size = entrySize(fullJids, xml, this.maxPayload());
+    if (size > this.maxPayload() - BATCH_OVERHEAD) return false;
     let batch = this.outbox.get(instanceId);
-    if (!batch) this.outbox.set(instanceId, (batch = []));
-    batch.push([fullJids, xml]);
-    this.outboxBytes += xml.length;
-    if (this.outboxBytes > 256 * 1024) this.flush();
+    if (batch && batch.bytes + size > this.maxPayload() - BATCH_OVERHEAD) {
+      this.send(instanceId, batch.entries);
+      batch = undefined;
+    }
+    if (!batch) this.outbox.set(instanceId, (batch = { entries: [], bytes: 0 }));
+    batch.entries.push([fullJids, xml]);
+    batch.bytes += size;
+    this.outboxBytes += size;
+    if (this.outboxBytes > FLUSH_AT_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
+    return true;
   }
 
-  private readonly outbox = new Map<string, Array<[string[], string]>>();
+  private readonly outbox = new Map<string, { entries: Array<[string[], string]>; bytes: number }>();
   private outboxBytes = 0;
   private flushScheduled = false;
+
+  /** The largest NATS message the server accepts (its INFO), 1 MiB until known. */
+  private maxPayload(): number {
+    return this.bus.nc.info?.max_payload ?? 1024 * 1024;
+  }
 
   private flush(): void {
     this.flushScheduled = false;
     this.outboxBytes = 0;
-    for (const [instance, b] of this.outbox) this.bus.publishRaw(GatewaySubjects.deliver(instance), encodeJson({ b } satisfies DeliverCommand));
+    const batches = [...this.outbox];
     this.outbox.clear();
+    for (const [instance, b] of batches) this.send(instance, b.entries);
+  }
+
+  /** Publishes one batch; a failure is logged and loses only that batch, never later ones. */
+  private send(instance: string, entries: Array<[string[], string]>): void {
+    try {
+      this.bus.publishRaw(GatewaySubjects.deliver(instance), encodeJson({ b: entries } satisfies DeliverCommand));
+    } catch (err) {
+      this.log.error({ err, instance, stanzas: entries.length }, 'cross-gateway delivery batch not published');
+    }
   }
 
   /** Asks another instance to end one of its sessions (after any stanzas queued for it). */
   kickRemote(instanceId: string, fullJid: string, reason: 'conflict' | 'removed'): void {
     this.flush();
-    this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ kick: fullJid, reason } satisfies DeliverCommand));
+    try {
+      this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ kick: fullJid, reason } satisfies DeliverCommand));
+    } catch (err) {
+      this.log.error({ err, instance: instanceId }, 'cross-gateway kick not published');
+    }
   }
 
   async stop(): Promise<void> {

@@ -73,10 +73,17 @@ export class Router {
     if (stanza.name === 'message') hooks.each(CoreHooks.messageSent, { session, stanza, to: dest, data });
   }
 
-  /** Sends a stanza to one resource wherever it is. */
+  /** Sends a stanza to one resource wherever it is; one too large for the bus bounces (an element) or is dropped (XML). */
   deliverTo(bare: string, st: ResourceState, stanza: Element | string): void {
-    if (st.session) st.session.send(stanza);
-    else this.d.cluster.deliverRemote(st.instanceId, [`${bare}/${st.resource}`], typeof stanza === 'string' ? stanza : stanza.toString());
+    if (st.session) return st.session.send(stanza);
+    if (this.d.cluster.deliverRemote(st.instanceId, [`${bare}/${st.resource}`], typeof stanza === 'string' ? stanza : stanza.toString())) return;
+    this.tooLarge(stanza);
+  }
+
+  /** A stanza that cannot cross to another gateway: its sender learns why (RFC 6120 §8.3.3.12). */
+  private tooLarge(stanza: Element | string): void {
+    this.d.log.warn({ name: typeof stanza === 'string' ? undefined : stanza.name }, 'stanza too large for the bus; not delivered across gateways');
+    if (typeof stanza !== 'string') this.bounce(stanza, new StanzaError('policy-violation', 'this stanza is too large to be delivered', 'modify'));
   }
 
   /** Sends one stanza to several resources of a user, one bus message per remote instance. */
@@ -93,7 +100,15 @@ export class Router {
         else remote.set(st.instanceId, [`${bare}/${st.resource}`]);
       }
     }
-    if (remote) for (const [instance, targets] of remote) this.d.cluster.deliverRemote(instance, targets, xml!);
+    let bounced = false;
+    if (remote) {
+      for (const [instance, targets] of remote) {
+        if (!this.d.cluster.deliverRemote(instance, targets, xml!) && !bounced) {
+          bounced = true;
+          this.tooLarge(stanza);
+        }
+      }
+    }
   }
 
   /** Resources that receive a message to the bare JID (RFC 6121 §8.5.2.1.1: every available, non-negative). */

@@ -17,7 +17,8 @@ export interface ClusterPort {
   announceUp(bare: string, st: ResourceState): void;
   announceDown(bare: string, resource: string): void;
   kickRemote(instanceId: string, full: string, reason: 'conflict' | 'removed'): void;
-  deliverRemote(instanceId: string, targets: string[], xml: string): void;
+  /** False when the stanza is too large for the bus (nothing was sent). */
+  deliverRemote(instanceId: string, targets: string[], xml: string): boolean;
 }
 
 export class Sessions {

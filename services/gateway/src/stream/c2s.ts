@@ -15,6 +15,8 @@ import { SaslNegotiation } from '../auth/sasl/sasl';
 type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
 
 const STREAM_NS = NS.stream;
+/** A BCP 47 language tag's shape (RFC 5646 §2.1), bounded: enough to refuse markup and junk. */
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,7}$/;
 
 export class C2SConnection implements SessionTransport {
   private state: State = 'header';
@@ -24,10 +26,14 @@ export class C2SConnection implements SessionTransport {
   private streamId = '';
   private username?: string;
   private mechanism = '';
+  /** The default language the client declared for its stanzas on this stream (RFC 6120 §4.7.4). */
+  private lang?: string;
   /** The bound session, once there is one. */
   session?: Session;
   private sasl?: SaslNegotiation;
   private queue: Promise<void> = Promise.resolve();
+  /** Bumped when the stream's security changes: elements parsed before are dropped. */
+  private epoch = 0;
   private tokens: number;
   private lastRefill = Date.now();
   private paused = false;
@@ -110,8 +116,12 @@ export class C2SConnection implements SessionTransport {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.streamId = randomBytes(12).toString('base64url');
     const domain = this.gw.domain;
+    // RFC 6120 §4.7.4: the client's xml:lang is the default for everything it sends on
+    // this stream, and the server answers with it (a malformed tag falls back to `en`).
+    const lang = h.attrs['xml:lang'];
+    this.lang = lang !== undefined && LANGUAGE_TAG.test(lang) ? lang : undefined;
     const open = (to: string | undefined) =>
-      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='en'>`;
+      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='${this.lang ?? 'en'}'>`;
     const from = this.username ? undefined : h.attrs.from;
     this.write(open(from));
     if (h.name !== 'stream' || h.ns !== STREAM_NS) return this.streamError(new StreamError('invalid-namespace'));
@@ -170,7 +180,8 @@ export class C2SConnection implements SessionTransport {
 
   private onElement(el: Element): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    this.queue = this.queue.then(() => this.handle(el)).catch((e) => {
+    const epoch = this.epoch;
+    this.queue = this.queue.then(() => (epoch === this.epoch ? this.handle(el) : undefined)).catch((e) => {
       this.gw.log.error({ err: e }, 'stanza handling failed');
       this.streamError(new StreamError('internal-server-error'));
     });
@@ -202,6 +213,10 @@ export class C2SConnection implements SessionTransport {
   private startTls(): void {
     if (this.tlsActive || !this.opts.startTls) return this.streamError(new StreamError('policy-violation', this.tlsActive ? 'TLS is already active' : 'STARTTLS is not available on this transport'));
     this.write(`<proceed xmlns='${NS.tls}'/>`);
+    // Whatever came in plaintext after <starttls/> (already parsed, or still buffered) is
+    // discarded: an attacker on the path could otherwise inject commands that the server
+    // would then treat as sent inside TLS (RFC 6120 §5.4.3.3; the STARTTLS injection class).
+    this.epoch += 1;
     const raw = this.socket;
     raw.removeListener('data', this.onData);
     raw.removeAllListeners('close');
@@ -315,6 +330,8 @@ export class C2SConnection implements SessionTransport {
       if (!ok) return this.streamError(new StreamError('invalid-from'));
     }
     el.attrs.from = session.full;
+    // RFC 6120 §8.1.5: a stanza without xml:lang carries the stream's default language.
+    if (this.lang !== undefined && el.attrs['xml:lang'] === undefined) el.attrs['xml:lang'] = this.lang;
     if (name === 'iq') {
       const t = el.attrs.type;
       const payloads = el.children.filter((c): c is Element => typeof c !== 'string');
@@ -324,6 +341,15 @@ export class C2SConnection implements SessionTransport {
       }
       if ((t === 'get' || t === 'set') && payloads.length !== 1) {
         return session.send(errorReply(el, StanzaError.badRequest('a get or set iq has exactly one payload'), { from: this.gw.domain }));
+      }
+      // RFC 3921 §3 session establishment, advertised as <optional/> (RFC 6121 Appendix E):
+      // older clients (Strophe.js, hence Converse.js) send it after binding; it is a no-op
+      // that must succeed whenever it comes, addressed to the server, the account or nobody.
+      if (t === 'set' && payloads[0].name === 'session' && payloads[0].attrs.xmlns === NS.session) {
+        const to = el.attrs.to;
+        if (to === undefined || to.toLowerCase() === this.gw.domain || sameJid(to, session)) {
+          return session.send(x('iq', { type: 'result', id: el.attrs.id, to: session.full, ...(to !== undefined ? { from: to } : {}) }));
+        }
       }
     }
     await this.gw.router.fromClient(session, el);

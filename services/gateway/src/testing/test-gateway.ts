@@ -27,8 +27,9 @@ export class FakeCluster implements CoreCluster {
     this.announced.push({ op: 'down', bare, resource });
   }
   kickRemote(): void {}
-  deliverRemote(instanceId: string, targets: string[], xml: string): void {
+  deliverRemote(instanceId: string, targets: string[], xml: string): boolean {
     this.remote.push({ instanceId, targets, xml });
+    return true;
   }
 }
 

@@ -23,6 +23,12 @@ export const rosterConfigSpec = {
   ROSTER_MAX_GROUP_LENGTH: opt.int({ doc: 'Longest roster group name, in characters; longer answers `not-acceptable`.', default: 1023, min: 1, max: 10_000 }),
   ROSTER_MAX_GROUPS: opt.int({ doc: 'Most groups on one roster item; more answers `not-acceptable`.', default: 100, min: 1, max: 10_000 }),
   ROSTER_MAX_STATUS_LENGTH: opt.int({ doc: 'Longest status text kept with a pending subscription request, in characters (longer is cut).', default: 1024, min: 0, max: 10_000 }),
+  ROSTER_MAX_REQUEST_SIZE: opt.int({
+    doc: 'Largest inbound subscription presence kept whole with a pending request or carried with a roster push, in bytes of XML; a larger one is kept as its status text only.',
+    default: 16_384,
+    min: 256,
+    max: 262_144,
+  }),
   ROSTER_CHANGE_LOG_SIZE: opt.int({
     doc: 'Changes remembered per user for roster versioning (RFC 6121 §2.6); a client further behind gets the full roster.',
     default: 100,

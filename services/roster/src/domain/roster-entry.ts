@@ -10,6 +10,8 @@ export interface RosterEntry extends SubscriptionState {
   groups: string[];
   /** `<status/>` of the pending inbound request, when there is one and it had text. */
   pendingInStatus?: string;
+  /** The pending inbound request as it arrived (serialized), when it was small enough to keep whole. */
+  pendingInStanza?: string;
 }
 
 /** A fresh entry for a contact the store does not know yet. */
@@ -29,7 +31,10 @@ export function toRosterItem(e: RosterEntry): RosterItem {
 /** The pending inbound request of an entry, if any. */
 export function toPendingRequest(e: RosterEntry): PendingSubscriptionRequest | undefined {
   if (!e.pendingIn) return undefined;
-  return e.pendingInStatus === undefined ? { jid: e.contact } : { jid: e.contact, status: e.pendingInStatus };
+  const p: PendingSubscriptionRequest = { jid: e.contact };
+  if (e.pendingInStatus !== undefined) p.status = e.pendingInStatus;
+  if (e.pendingInStanza !== undefined) p.stanza = e.pendingInStanza;
+  return p;
 }
 
 /** Whether a contact can receive the user's presence / the user the contact's (RFC 6121 §4). */

@@ -26,9 +26,10 @@ export interface UserTransaction {
   remove(contact: string): Promise<void>;
   /**
    * Records a roster change: bumps the version, logs the push for versioning and
-   * queues `roster.evt.item-updated` (published after commit). Returns the new version.
+   * queues `roster.evt.item-updated` (published after commit), with the inbound
+   * subscription presence to deliver before the push when there is one. Returns the new version.
    */
-  recordPush(item: RosterPushItem, cause: RosterItemUpdatedV1['cause']): Promise<number>;
+  recordPush(item: RosterPushItem, cause: RosterItemUpdatedV1['cause'], presence?: string): Promise<number>;
   /** Replaces the logged pushes about `contact` by its removal (the contact's account is gone). */
   redactChanges(contact: string): Promise<void>;
   blocked(): Promise<string[]>;

@@ -15,10 +15,11 @@ interface ItemRow {
   pending_out: boolean;
   pending_in: boolean;
   pending_in_status: string | null;
+  pending_in_stanza: string | null;
   approved: boolean;
 }
 
-const ITEM_COLUMNS = 'contact, in_roster, name, groups, subscription, pending_out, pending_in, pending_in_status, approved';
+const ITEM_COLUMNS = 'contact, in_roster, name, groups, subscription, pending_out, pending_in, pending_in_status, approved, pending_in_stanza';
 
 function toEntry(r: ItemRow): RosterEntry {
   const e: RosterEntry = {
@@ -32,6 +33,7 @@ function toEntry(r: ItemRow): RosterEntry {
   };
   if (r.name !== null) e.name = r.name;
   if (r.pending_in_status !== null) e.pendingInStatus = r.pending_in_status;
+  if (r.pending_in_stanza !== null) e.pendingInStanza = r.pending_in_stanza;
   return e;
 }
 
@@ -74,12 +76,12 @@ class PgUserTransaction implements UserTransaction {
   async save(e: RosterEntry): Promise<void> {
     await this.m.query(
       `INSERT INTO roster_item (owner, ${ITEM_COLUMNS}, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())
        ON CONFLICT (owner, contact) DO UPDATE SET
          in_roster = EXCLUDED.in_roster, name = EXCLUDED.name, groups = EXCLUDED.groups,
          subscription = EXCLUDED.subscription, pending_out = EXCLUDED.pending_out,
          pending_in = EXCLUDED.pending_in, pending_in_status = EXCLUDED.pending_in_status,
-         approved = EXCLUDED.approved, updated_at = now()`,
+         approved = EXCLUDED.approved, pending_in_stanza = EXCLUDED.pending_in_stanza, updated_at = now()`,
       [
         this.owner,
         e.contact,
@@ -91,6 +93,7 @@ class PgUserTransaction implements UserTransaction {
         e.pendingIn,
         e.pendingIn ? (e.pendingInStatus ?? null) : null,
         e.approved,
+        e.pendingIn ? (e.pendingInStanza ?? null) : null,
       ],
     );
   }
@@ -99,13 +102,13 @@ class PgUserTransaction implements UserTransaction {
     await this.m.query('DELETE FROM roster_item WHERE owner = $1 AND contact = $2', [this.owner, contact]);
   }
 
-  async recordPush(item: RosterPushItem, cause: RosterItemUpdatedV1['cause']): Promise<number> {
+  async recordPush(item: RosterPushItem, cause: RosterItemUpdatedV1['cause'], presence?: string): Promise<number> {
     this.ver += 1;
     const ver = this.ver;
     await this.m.query('UPDATE roster_version SET ver = $2 WHERE owner = $1', [this.owner, ver]);
     await this.m.query('INSERT INTO roster_change (owner, ver, contact, item) VALUES ($1, $2, $3, $4)', [this.owner, ver, item.jid, JSON.stringify(item)]);
     await this.m.query('DELETE FROM roster_change WHERE owner = $1 AND ver <= $2', [this.owner, ver - this.changeLogSize]);
-    await this.emit(envelope<RosterItemUpdatedV1>(RosterEvents.itemUpdated, { user: this.owner, item, ver: String(ver), cause }));
+    await this.emit(envelope<RosterItemUpdatedV1>(RosterEvents.itemUpdated, { user: this.owner, item, ver: String(ver), cause, ...(presence !== undefined ? { presence } : {}) }));
     return ver;
   }
 

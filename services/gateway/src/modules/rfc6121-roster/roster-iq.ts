@@ -6,9 +6,9 @@ import { RosterGetQuery, RosterGetResult, RosterItemUpdatedV1, RosterPushItem, R
 import { tryParseJid } from '@parley/jid';
 import { NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import { rosterQuery } from '@parley/xep';
+import { bareOf, rosterQuery } from '@parley/xep';
 import { HANDLED, IqHandler, serviceError, Session } from '../../host';
-import type { RosterPresence } from './roster-presence';
+import { storedPresence, type RosterPresence } from './roster-presence';
 import type { Rosters, RosterSession } from './rosters';
 
 export class RosterIq {
@@ -95,9 +95,12 @@ export class RosterIq {
     if (!e || typeof e.user !== 'string') return;
     const u = this.r.users.get(e.user);
     if (!u || !u.apply(e)) return;
+    // RFC 6121 §3.1.6, §3.2.3, §3.3.3: the inbound approval or cancellation first, then the push
+    const presence = typeof e.presence === 'string' ? storedPresence(e.presence, ['subscribed', 'unsubscribe', 'unsubscribed'], bareOf(e.item.jid), e.user) : undefined;
     for (const s of u.sessions) {
       const rs = this.r.state(s);
       if (!rs?.requested || s.closed) continue;
+      if (presence) s.send(presence);
       if (rs.holding) rs.holding.push(e);
       else s.send(this.push(s, e.item, e.ver));
     }

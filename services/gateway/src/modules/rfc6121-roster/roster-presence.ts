@@ -2,7 +2,8 @@
 // (subscribers, not blocked), probes and pending subscription requests after initial
 // presence, probe answers from the sessions on this gateway (presence-relay.ts for
 // the others), and what a vanished peer gateway's contacts owe local sessions.
-import { x } from '@parley/xml';
+import type { RosterLoginResult } from '@parley/contracts';
+import { Element, parseXml, x } from '@parley/xml';
 import { bareOf } from '@parley/xep';
 import type { ResourceState, Session } from '../../host';
 import { PresenceRelay, PresenceWork } from './presence-relay';
@@ -11,6 +12,28 @@ import type { Rosters, RosterSession } from './rosters';
 /** Login retries after a roster service outage: first delay and cap (doubling, with jitter). */
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 30_000;
+
+/**
+ * Parses a presence the roster service kept or carried (serialized), checking it is a
+ * presence of one of `types`, and addresses it `from` → `to`; undefined otherwise.
+ */
+export function storedPresence(xml: string, types: readonly string[], from: string, to: string): Element | undefined {
+  try {
+    const el = parseXml(xml);
+    if (el.name !== 'presence' || !types.includes(el.attrs.type ?? '')) return undefined;
+    el.attrs.from = from;
+    el.attrs.to = to;
+    return el;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A kept subscription request as it arrived (RFC 6121 §3.1.3), or rebuilt from its status when only that was kept. */
+export function pendingRequest(p: RosterLoginResult['pendingIn'][number], user: string): Element {
+  const whole = p.stanza ? storedPresence(p.stanza, ['subscribe'], p.jid, user) : undefined;
+  return whole ?? x('presence', { type: 'subscribe', from: p.jid, to: user }, p.status ? x('status', null, p.status) : undefined);
+}
 
 export function domainOf(jid: string): string {
   const bare = bareOf(jid);
@@ -93,7 +116,7 @@ export class RosterPresence {
     await this.probe(s.full, [s.bare, ...login.probe]);
     for (const p of login.pendingIn) {
       if (s.closed) break;
-      s.send(x('presence', { type: 'subscribe', from: p.jid, to: s.bare }, p.status ? x('status', null, p.status) : undefined));
+      s.send(pendingRequest(p, s.bare));
     }
   }
 

@@ -4,7 +4,7 @@
 // at login, pending requests; roster-presence.ts), over what this gateway keeps of
 // its users' rosters (rosters.ts). The roster service keeps the state and decides
 // (Appendix A); this module turns its answers and events into stanzas.
-import { EventEnvelope, RosterEvents, RosterItemUpdatedV1, RosterUserErasedV1 } from '@parley/contracts';
+import { EventEnvelope, RosterEvents, RosterItemUpdatedV1, RosterUserErasedV1, SubscriptionPresenceV1 } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { x } from '@parley/xml';
 import { CoreHooks, defineModule } from '../../host';
@@ -56,6 +56,7 @@ export const rosterModule = defineModule({
     presence.relay.start();
     const subs = [
       gw.bus.subscribe<EventEnvelope<RosterItemUpdatedV1>>(RosterEvents.itemUpdated, (e) => iq.itemUpdated(e.data)),
+      gw.bus.subscribe<EventEnvelope<SubscriptionPresenceV1>>(RosterEvents.subscriptionPresence, (e) => subscriptions.subscriptionPresence(e.data)),
       // one gateway (queue group) routes what a deleted user owes contacts elsewhere
       gw.bus.subscribe<EventEnvelope<RosterUserErasedV1>>(RosterEvents.userErased, (e) => subscriptions.userErased(e.data), { queue: 'gateway-roster' }),
     ];

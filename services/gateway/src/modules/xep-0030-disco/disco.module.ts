@@ -9,8 +9,8 @@ export const discoModule = defineModule({
   init(ctx) {
     ctx.serverFeature(NS.discoInfo);
     ctx.serverFeature(NS.discoItems);
-    ctx.accountFeature(NS.discoInfo);
-    ctx.accountFeature(NS.discoItems);
+    ctx.accountFeature(NS.discoInfo, { public: true });
+    ctx.accountFeature(NS.discoItems, { public: true });
     const d = ctx.disco;
 
     const features = (set: ReadonlySet<string>) => [...set].sort().map((v) => x('feature', { var: v }));
@@ -36,9 +36,10 @@ export const discoModule = defineModule({
       const node = iq.getChild('query')?.attrs.node;
       if (node) return nodeAnswer('info', node, session, target);
       const own = session.bare === target.bare;
-      // XEP-0030 §3.3 / RFC 6121: only the account itself (or a subscribed contact, once the
-      // roster module answers that) learns which features the account has.
-      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...(own ? features(d.accountFeatures) : []));
+      // XEP-0030 §3.3: every entity lists what it answers. The owner gets everything the
+      // account answers for it; anyone else only what is answered to anyone (disco, ping),
+      // so nothing is advertised to a requester that would not be answered.
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...features(own ? d.accountFeatures : d.publicAccountFeatures));
     });
     ctx.iq('get', 'account', NS.discoItems, (iq, session, target) => {
       const node = iq.getChild('query')?.attrs.node;

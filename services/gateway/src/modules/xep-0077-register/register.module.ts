@@ -28,7 +28,9 @@ export const registerModule = defineModule({
     // per source address, in memory only (the address is never stored)
     const throttle = new WindowCounter(ctx.options.REGISTRATION_LIMIT, ctx.options.REGISTRATION_WINDOW);
     ctx.preAuthFeature((secure) => (enabled && (secure || !ctx.tlsRequired) ? x('register', { xmlns: NS.registerFeature }) : undefined));
+    // answered on both (password change and removal, XEP-0077 §3.2-3.3), so listed on both
     ctx.accountFeature(NS.register);
+    ctx.serverFeature(NS.register);
 
     ctx.preAuthIq(NS.register, async (iq, conn) => {
       if (!enabled) throw new StanzaError('service-unavailable', 'registration is disabled on this server');

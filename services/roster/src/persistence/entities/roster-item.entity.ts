@@ -16,5 +16,7 @@ export class RosterItemEntity {
   @Column({ name: 'pending_in', type: 'boolean' }) pendingIn: boolean;
   @Column({ name: 'pending_in_status', type: 'text', nullable: true }) pendingInStatus: string | null;
   @Column({ type: 'boolean' }) approved: boolean;
+  /** The pending inbound request as it arrived, extensions included (RFC 6121 §3.1.3). */
+  @Column({ name: 'pending_in_stanza', type: 'text', nullable: true }) pendingInStanza: string | null;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
 }

@@ -1,0 +1,107 @@
+// End-to-end: hostile clients and attackers on the path (issue "Security").
+import { GatewayProcess, RawXmpp, rawLogin, registerInBand } from '@parley/testing-xmpp';
+import { E2EStack, startStack } from './stack';
+
+describe('security, end to end', () => {
+  let stack: E2EStack;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    stack = await startStack('security');
+    // TLS optional: the attacker's injected registration would otherwise be refused for lack of TLS anyway
+    gw = await stack.startGateway({ TLS_REQUIRED: 'false' });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('discards what arrives in plaintext after <starttls/>: an injected registration never happens (RFC 6120 §5.4.3.3)', async () => {
+    const raw = await RawXmpp.connect(gw.starttlsPort);
+    raw.open();
+    await raw.expect(/<\/stream:features>/);
+    // one TCP write: the STARTTLS request and, behind it, what a man in the middle appended
+    raw.send(
+      `<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>` +
+        `<iq type='set' id='evil'><query xmlns='jabber:iq:register'><username>mallory</username><password>injected password</password></query></iq>`,
+    );
+    await raw.expect(/<proceed/);
+    await raw.startTls();
+    raw.open();
+    await raw.expect(/<\/stream:features>/);
+    expect(raw.received).not.toMatch(/id=["']evil["']/);
+    raw.close();
+    // the name is still free: the injected request was never processed
+    expect(await registerInBand(gw.starttlsPort, 'mallory', 'a proper password')).toMatch(/type=.result./);
+  });
+});
+
+describe('stanzas that grow when escaped, across gateways', () => {
+  let stack: E2EStack;
+  let gw1: GatewayProcess;
+  let gw2: GatewayProcess;
+  const PASSWORD = 'correct horse battery';
+  const open: RawXmpp[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack('bigstanza');
+    await stack.startService('offline');
+    gw1 = await stack.startGateway();
+    gw2 = await stack.startGateway();
+    for (const u of ['alice', 'bob', 'carol', 'dave']) expect(await registerInBand(gw1.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
+  });
+
+  afterAll(async () => {
+    for (const r of open) r.close();
+    await stack?.stop();
+  });
+
+  let logins = 0;
+  const login = async (gw: GatewayProcess, user: string) => {
+    const raw = await rawLogin(gw.starttlsPort, user, PASSWORD, `r${++logins}`);
+    raw.send('<presence/>');
+    open.push(raw);
+    return raw;
+  };
+  const chat = (to: string, id: string, body = 'hello') => `<message to='${to}@localhost' type='chat' id='${id}'><body>${body}</body></message>`;
+
+  it('bounces what is too large for the bus to its sender, and both gateways keep routing', async () => {
+    const alice = await login(gw1, 'alice');
+    const bob = await login(gw2, 'bob');
+    const carol = await login(gw1, 'carol');
+    // within MAX_STANZA_SIZE as sent (256 KiB), far larger once escaped: '"' in an attribute becomes &quot;, '>' in text &gt;
+    const quotes = `<message to='bob@localhost' type='chat' id='quotes' data='${'"'.repeat(200_000)}'><body>q</body></message>`;
+    const angles = `<message to='bob@localhost' type='chat' id='angles'><body>${'>'.repeat(250_000)}</body></message>`;
+    expect(Buffer.byteLength(quotes)).toBeLessThan(256 * 1024);
+    alice.send(quotes); // 1.2 MB once escaped: more than one NATS message may carry
+    await alice.expect(/<message[^>]*(id=["']quotes["'][^>]*type=["']error["']|type=["']error["'][^>]*id=["']quotes["'])[\s\S]*?policy-violation/);
+    expect(bob.received).not.toMatch(/id=["']quotes["']/);
+    // 1 MB once escaped, and it still fits: delivered whole, in order with what follows
+    expect(Buffer.byteLength(angles)).toBeLessThan(256 * 1024);
+    alice.send(angles);
+    alice.send(chat('bob', 'behind'));
+    const got = await bob.expect(/<message[^>]*id=["']angles["'][^>]*>[\s\S]*?<\/message>[\s\S]*?id=["']behind["']/);
+    expect(got[0].split('&gt;').length - 1).toBe(250_000);
+    // the same stanza to a user on the same gateway is delivered: nothing crosses the bus
+    carol.received = '';
+    alice.send(quotes.replace("to='bob@localhost'", "to='carol@localhost'").replace("id='quotes'", "id='local'"));
+    await carol.expect(/id=["']local["']/);
+    // and ordinary traffic still flows both ways between the gateways
+    alice.send(chat('bob', 'after1'));
+    await bob.expect(/id=["']after1["']/);
+    bob.send(chat('alice', 'after2'));
+    await alice.expect(/id=["']after2["']/);
+    expect(alice.closed || bob.closed).toBe(false);
+  });
+
+  it('refuses to store offline what the bus cannot carry, and keeps storing the rest', async () => {
+    const alice = await login(gw2, 'alice');
+    const big = `<message to='dave@localhost' type='chat' id='bigoff' data='${'"'.repeat(200_000)}'><body>x</body></message>`;
+    alice.send(big);
+    await alice.expect(/<message[^>]*(id=["']bigoff["'][^>]*type=["']error["']|type=["']error["'][^>]*id=["']bigoff["'])/);
+    alice.send(chat('dave', 'smalloff', 'are you there'));
+    const dave = await login(gw1, 'dave');
+    await dave.expect(/id=["']smalloff["']/);
+    expect(dave.received).not.toMatch(/bigoff/);
+  });
+});
