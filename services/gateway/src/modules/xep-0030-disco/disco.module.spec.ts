@@ -30,14 +30,14 @@ describe('XEP-0030 service discovery (in process)', () => {
     expect(items.getChildren('item').map((i) => i.attrs)).toEqual([{ jid: 'upload.localhost', name: 'Uploads' }]);
   });
 
-  it('shows account features to the account itself only', async () => {
+  it('lists every account feature to the account itself, and to others only what is answered to anyone', async () => {
     await gw.accounts('bob');
     const a = await gw.login('alice', 'desk');
     const own = (await a.iq(`<iq type='get' to='alice@localhost'><query xmlns='${NS.discoInfo}'/></iq>`)).getChild('query', NS.discoInfo)!;
-    expect(features(own)).toEqual([NS.discoInfo, NS.discoItems, 'urn:example:account'].sort());
+    expect(features(own)).toEqual([NS.discoInfo, NS.discoItems, NS.ping, 'urn:example:account'].sort());
     const other = (await a.iq(`<iq type='get' to='bob@localhost'><query xmlns='${NS.discoInfo}'/></iq>`)).getChild('query', NS.discoInfo)!;
     expect(other.getChild('identity')!.attrs).toMatchObject({ category: 'account', type: 'registered' });
-    expect(features(other)).toEqual([]);
+    expect(features(other)).toEqual([NS.discoInfo, NS.discoItems, NS.ping].sort());
   });
 
   it('answers a declared node, and item-not-found for an unknown one', async () => {
