@@ -191,7 +191,7 @@ describe('message archive (XEP-0313), end to end', () => {
     bus.subscribe<EventEnvelope<ArchiveStoreV1>>(ArchiveSubjects.store, (e) => {
       stores.push(e.data);
     });
-    await bus.nc.flush();
+    await bus.flush();
     for (const u of ['alicE', 'bOb', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi']) {
       expect(await registerInBand(gw1.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
     }

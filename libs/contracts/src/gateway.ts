@@ -66,3 +66,27 @@ export interface AccountExistsQuery {
 export interface AccountExistsResult {
   exists: boolean;
 }
+
+/**
+ * Gateway-to-gateway, version 1: one instance's local sessions, the answer (in chunks)
+ * to `GatewaySubjects.sessionsQuery` when a gateway starts.
+ */
+export interface SessionsChunkV1 {
+  /** The answering instance. */
+  i: string;
+  s: Array<[bare: string, resource: string, priority: number, available: boolean, carbons: boolean]>;
+}
+
+/** Validates a {@link SessionsChunkV1} read from the bus. */
+export function isSessionsChunkV1(v: unknown): v is SessionsChunkV1 {
+  const c = v as SessionsChunkV1;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.i === 'string' &&
+    Array.isArray(c.s) &&
+    c.s.every(
+      (x) => Array.isArray(x) && x.length === 5 && typeof x[0] === 'string' && typeof x[1] === 'string' && typeof x[2] === 'number' && typeof x[3] === 'boolean' && typeof x[4] === 'boolean',
+    )
+  );
+}

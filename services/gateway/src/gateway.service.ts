@@ -32,7 +32,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);
-    this.health.addCheck('nats', () => !this.bus.nc.isClosed());
+    this.health.addCheck('nats', () => this.bus.isConnected());
     this.health.addCheck('postgres', () => this.ds.isInitialized);
     this.registerMetrics(core);
   }

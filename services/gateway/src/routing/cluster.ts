@@ -3,8 +3,7 @@
 // - a starting instance asks its peers for their sessions (scatter-gather);
 // - heartbeats let peers forget an instance that died without saying goodbye;
 // - stanzas for a session on another instance go to that instance's deliver subject.
-import { RequestStrategy } from 'nats';
-import { GatewaySubjects } from '@parley/contracts';
+import { GatewaySubjects, SessionsChunkV1 as SessionsChunk, isSessionsChunkV1 } from '@parley/contracts';
 import { Bus, decodeJson, encodeJson } from '@parley/nats';
 import type { Logger } from 'pino';
 import { Directory, ResourceState } from '../session/directory';
@@ -22,11 +21,6 @@ interface RouteChange {
 
 /** Work sent to one instance: stanzas (batched per event-loop turn) or a kick. */
 type DeliverCommand = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: 'conflict' | 'removed' };
-
-interface SessionsChunk {
-  i: string;
-  s: Array<[bare: string, resource: string, priority: number, available: boolean, carbons: boolean]>;
-}
 
 /** What the cluster calls back into. */
 export interface ClusterCallbacks {
@@ -65,7 +59,7 @@ export class Cluster {
         for (const c of chunks) m.respond(encodeJson(c));
       }),
     );
-    await this.bus.nc.flush();
+    await this.bus.flush();
     await this.bootstrap();
     this.heartbeat();
     this.timer = setInterval(() => {
@@ -86,13 +80,8 @@ export class Cluster {
 
   private async bootstrap(): Promise<void> {
     try {
-      const replies = await this.bus.nc.requestMany(this.bus.subject(GatewaySubjects.sessionsQuery), encodeJson({ i: this.instanceId }), {
-        strategy: RequestStrategy.Timer,
-        maxWait: 400,
-      });
-      for await (const m of replies) {
-        if (m.data.length === 0) continue; // no-responders status message
-        const chunk = decodeJson<SessionsChunk>(m.data);
+      const replies = await this.bus.requestMany(GatewaySubjects.sessionsQuery, { i: this.instanceId }, { maxWaitMs: 400, accept: isSessionsChunkV1 });
+      for (const chunk of replies) {
         if (chunk.i === this.instanceId) continue;
         this.peers.set(chunk.i, Date.now());
         for (const [b, r, p, a, c] of chunk.s) this.directory.put(b, { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c });

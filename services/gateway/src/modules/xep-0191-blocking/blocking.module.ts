@@ -19,7 +19,6 @@ import {
   UnblockCommand,
   UnblockResult,
 } from '@parley/contracts';
-import { Events } from 'nats';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import type { Session } from '../../session/session';
@@ -239,9 +238,7 @@ export const blockingModule: GatewayModule = {
       }),
     ];
     // Changes may have been missed while NATS was unreachable: forget what is not pinned.
-    void (async () => {
-      for await (const s of gw.bus.nc.status()) if (s.type === Events.Reconnect) lists.dropUnpinned();
-    })().catch(() => undefined);
+    gw.bus.onReconnect(() => lists.dropUnpinned());
     gw.onStop(() => {
       for (const s of subs) s.unsubscribe();
     });

@@ -6,7 +6,6 @@
 import { ARCHIVE_INBOX, ARCHIVE_PREFS, ArchiveEvents, ArchiveOptedInQuery, ArchiveOptedInResult, ArchivePrefsV1, ArchiveSubjects, EventEnvelope } from '@parley/contracts';
 import { Bus, BusUnavailableError, decodeJson } from '@parley/nats';
 import { MamVerdict, compileMamPrefs, foldJid, mamOptedIn } from '@parley/xep';
-import type { ConsumerMessages } from 'nats';
 import type { Logger } from 'pino';
 
 /** One user's preferences as the projection knows them. */
@@ -95,8 +94,7 @@ function isPrefs(d: unknown): d is VersionedPrefs {
  * (nats-server 2.9 takes one filter subject per consumer; the stream holds nothing else.)
  */
 export class PrefsFeed {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
+  private replay?: { stop(): Promise<void> };
 
   constructor(
     private readonly bus: Bus,
@@ -109,23 +107,9 @@ export class PrefsFeed {
   async start(): Promise<void> {
     // The gateway publishes to ARCHIVE_INBOX: it must exist (and hold commands) even while the archive is down.
     await this.bus.ensureStreams([ARCHIVE_PREFS, ARCHIVE_INBOX]);
-    const stream = this.bus.streamName(ARCHIVE_PREFS);
-    const jsm = await this.bus.nc.jetstreamManager();
-    const info = await jsm.streams.info(stream);
-    // An ordered consumer starts at the first sequence by default. (Not `deliver_policy: All`:
-    // nats.js 2.29 then still sends opt_start_seq, which the server refuses, and retries forever.)
-    const consumer = await this.bus.js.consumers.get(stream, {});
-    const messages = await consumer.consume();
-    this.messages = messages;
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (info.state.messages === 0) caughtUp();
-    this.loop = (async () => {
-      for await (const m of messages) {
-        this.onEvent(m.data);
-        if (m.info.pending === 0) caughtUp();
-      }
-    })().catch((e) => this.log.error({ err: e }, 'archive preferences feed ended'));
+    const replay = await this.bus.replay(ARCHIVE_PREFS, (_subject, data) => this.onEvent(data));
+    this.replay = replay;
+    const ready = replay.caughtUp;
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -173,7 +157,6 @@ export class PrefsFeed {
   }
 
   async stop(): Promise<void> {
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
+    await this.replay?.stop();
   }
 }
