@@ -1,8 +1,9 @@
 // The offline service: wiring only.
-import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import { Bus, NatsModule } from '@parley/nats';
+import { DynamicModule, Module } from '@nestjs/common';
+import { GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
+import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
-import { createLogger, Health, RuntimeModule } from '@parley/runtime';
+import { createLogger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { OfflineConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
@@ -14,8 +15,7 @@ import { PurgeHandler } from './handlers/purge.handler';
 import { RemoveHandler } from './handlers/remove.handler';
 import { StoreHandler } from './handlers/store.handler';
 import { SweepHandler } from './handlers/sweep.handler';
-import { OFFLINE_CONFIG } from './handlers/tokens';
-import { BusWiring, EVENT_HANDLERS, REQUEST_HANDLERS } from './handlers/wiring';
+import { OFFLINE_CONFIG } from './handlers/params';
 import { offlineDataSource } from './persistence/data-source';
 import { Sweeper } from './retention/sweeper';
 import { OFFLINE_STORE } from './store/offline-store';
@@ -24,18 +24,8 @@ import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
 const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler];
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
-@Injectable()
-class ReadinessChecks implements OnModuleInit {
-  constructor(
-    @Inject(Health) private readonly health: Health,
-    @Inject(DataSource) private readonly ds: DataSource,
-    @Inject(Bus) private readonly bus: Bus,
-  ) {}
-  onModuleInit(): void {
-    this.health.addCheck('database', async () => (await this.ds.query('SELECT 1 AS ok')).length === 1);
-    this.health.addCheck('nats', () => !this.bus.nc.isClosed());
-  }
-}
+/** How the offline service sits on the bus: its queue group and the streams it publishes to or consumes. */
+export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS] };
 
 @Module({})
 export class AppModule {
@@ -55,14 +45,9 @@ export class AppModule {
       providers: [
         { provide: OFFLINE_CONFIG, useValue: config },
         { provide: OFFLINE_STORE, useFactory: (ds: DataSource) => new TypeOrmOfflineStore(ds), inject: [DataSource] },
-        ...requestHandlers,
-        ...eventHandlers,
         Sweeper,
-        { provide: REQUEST_HANDLERS, useFactory: (...hs: unknown[]) => hs, inject: requestHandlers },
-        { provide: EVENT_HANDLERS, useFactory: (...hs: unknown[]) => hs, inject: eventHandlers },
-        BusWiring,
-        ReadinessChecks,
       ],
+      controllers: [...requestHandlers, ...eventHandlers],
     };
   }
 }

@@ -1,7 +1,9 @@
 // offline.cmd.store (JetStream, durable `offline-store`): commit a handed-off message, or
 // refuse it and publish offline.evt.delivery-failed. Acked (removed from the work queue)
 // only after the commit, so a crash before it means a redelivery, never a loss.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { LOGGER, Logger } from '@parley/runtime';
 import {
   EventEnvelope,
   OFFLINE_INBOX,
@@ -10,34 +12,31 @@ import {
   OfflineStoreV1,
   OfflineSubjects,
   envelope,
+  Durables,
 } from '@parley/contracts';
-import { Bus, TerminalError } from '@parley/nats';
+import { BusEventOptions, Bus, TerminalError } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
 import { deliveryFailedEventId } from '../domain/event-id';
 import { HandOff, readHandOff } from '../domain/hand-off';
 import { messageType } from '../domain/storable';
 import { AcceptOutcome, OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { EventHandler, Logger, OFFLINE_CONFIG, PINO } from './tokens';
+import { OFFLINE_CONFIG } from './params';
 
 /** Durable consumer name of the store command. */
-export const STORE_DURABLE = 'offline-store';
+export const STORE_DURABLE = Durables.offlineStore;
 
-@Injectable()
-export class StoreHandler implements EventHandler<OfflineStoreV1> {
-  readonly stream = OFFLINE_INBOX;
-  readonly durable = STORE_DURABLE;
-  readonly filterSubjects = [OfflineSubjects.store];
-  // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
-  readonly maxDeliver = -1;
-
+@Controller()
+export class StoreHandler {
   constructor(
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
     @Inject(Bus) private readonly bus: Bus,
-    @Inject(PINO) private readonly log: Logger,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async handle(e: EventEnvelope<OfflineStoreV1>): Promise<void> {
+  // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
+  @EventPattern(OfflineSubjects.store, { stream: OFFLINE_INBOX, durable: STORE_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
+  async handle(@Payload() e: EventEnvelope<OfflineStoreV1>): Promise<void> {
     const read = readHandOff(e, new Date());
     if (!read.ok) throw new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${read.problem}`);
     const h = read.handOff;

@@ -1,14 +1,14 @@
 // offline.cmd.sweep: run the retention sweep now.
-import { Inject, Injectable } from '@nestjs/common';
-import { OfflineSubjects, OfflineSweepCommand, OfflineSweepResult } from '@parley/contracts';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
+import { OfflineSubjects, OfflineSweepResult } from '@parley/contracts';
 import { Sweeper } from '../retention/sweeper';
-import { RequestHandler } from './tokens';
 
-@Injectable()
-export class SweepHandler implements RequestHandler<OfflineSweepCommand, OfflineSweepResult> {
-  readonly subject = OfflineSubjects.sweep;
+@Controller()
+export class SweepHandler {
   constructor(@Inject(Sweeper) private readonly sweeper: Sweeper) {}
 
+  @MessagePattern(OfflineSubjects.sweep)
   handle(): Promise<OfflineSweepResult> {
     return this.sweeper.sweep('command');
   }

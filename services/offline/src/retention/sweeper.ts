@@ -6,30 +6,27 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { OfflineEvents, OfflineSweepResult, OfflineSweptV1, envelope } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
-import { Logger, OFFLINE_CONFIG, PINO } from '../handlers/tokens';
+import { OFFLINE_CONFIG } from '../handlers/params';
+import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
 
 @Injectable()
 export class Sweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
     @Inject(Bus) private readonly bus: Bus,
-    @Inject(PINO) private readonly log: Logger,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(SCHEDULER) private readonly scheduler: Scheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweep('timer').catch((err) => this.log.error({ err }, 'offline retention sweep failed'));
-    }, this.config.OFFLINE_SWEEP_INTERVAL);
-    this.timer.unref();
+    this.scheduler.every('offline-retention', this.config.OFFLINE_SWEEP_INTERVAL, () => this.sweep('timer'));
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
     await this.running.catch(() => undefined);
   }
 

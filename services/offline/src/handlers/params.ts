@@ -1,30 +1,10 @@
-// Injection tokens and the small shapes every handler shares.
-import type { EventEnvelope, StreamSpec } from '@parley/contracts';
+// The configuration token and the request parameters every handler validates.
+import { parseJid } from '@parley/jid';
 import { ReplyException } from '@parley/nats';
-import type { Logger } from 'pino';
 import { userKey } from '../domain/user-key';
 
 /** The validated {@link OfflineConfig}. */
 export const OFFLINE_CONFIG = Symbol('OFFLINE_CONFIG');
-/** The process logger provided by RuntimeModule. */
-export const PINO = 'PINO';
-export type { Logger };
-
-/** Answers one request/reply subject. Throw ReplyException for an XMPP error condition. */
-export interface RequestHandler<Q = unknown, R = unknown> {
-  readonly subject: string;
-  handle(query: Q): Promise<R>;
-}
-
-/** Handles one durable JetStream consumer. Resolve to ack, throw to retry, TerminalError to drop. */
-export interface EventHandler<T = unknown> {
-  readonly stream: StreamSpec;
-  readonly durable: string;
-  readonly filterSubjects: string[];
-  /** Redeliveries before JetStream gives up; -1 = never (for what must not be lost). */
-  readonly maxDeliver?: number;
-  handle(event: EventEnvelope<T>): Promise<void>;
-}
 
 /** Most ids accepted in one request. */
 export const MAX_IDS = 1000;
@@ -32,7 +12,14 @@ export const MAX_IDS = 1000;
 /** The user key of a request, or `bad-request`. */
 export function requireUser(q: unknown): string {
   const user = (q as { user?: unknown } | null)?.user;
-  if (typeof user !== 'string' || !user.includes('@') || user.length > 3071) throw ReplyException.of('bad-request', 'user must be a bare JID');
+  if (typeof user !== 'string' || user.length > 3071) throw ReplyException.of('bad-request', 'user must be a bare JID');
+  let local: string | undefined;
+  try {
+    local = parseJid(user).local;
+  } catch {
+    local = undefined;
+  }
+  if (!local) throw ReplyException.of('bad-request', 'user must be a bare JID');
   return userKey(user);
 }
 
