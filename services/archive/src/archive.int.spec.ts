@@ -312,21 +312,19 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       await storeMessage(h.bus, { owner: 'kate@localhost', peer: 'bob@localhost/phone', direction: 'out' });
       await h.drained();
       expect(await rows('kate@localhost')).toBe(2);
-      const jsm = await h.bus.nc.jetstreamManager();
-      const stream = h.bus.streamName(ARCHIVE_PREFS);
-      const kateSubject = h.bus.subject(ArchiveEvents.prefsChangedFor('kate@localhost'));
-      await waitFor(async () => (await jsm.streams.getMessage(stream, { last_by_subj: kateSubject })).subject === kateSubject, { what: 'kate prefs in stream' });
+      const kateSubject = ArchiveEvents.prefsChangedFor('kate@localhost');
+      await waitFor(async () => (await h.bus.lastOnSubject(ARCHIVE_PREFS, kateSubject))?.subject === kateSubject, { what: 'kate prefs in stream' });
       const aliceRows = await rows('alice@localhost');
 
       const deleted = envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'Kate@localhost', reason: 'user' });
       await h.bus.publishEvent(deleted);
       await waitFor(async () => (await rows('kate@localhost')) === 0, { what: 'kate archive erased' });
       await waitFor(async () => (await h.sql(`SELECT 1 FROM archive_prefs WHERE jid = 'kate@localhost'`)).length === 0, { what: 'kate prefs erased' });
-      await waitFor(async () => (await jsm.streams.getMessage(stream, { last_by_subj: kateSubject }).then(() => false, () => true)), { what: 'kate subject purged' });
+      await waitFor(async () => (await h.bus.lastOnSubject(ARCHIVE_PREFS, kateSubject)) === undefined, { what: 'kate subject purged' });
       await expect(getPrefs('kate@localhost')).resolves.toEqual({ default: 'never', always: [], never: [] });
       // other users untouched
       expect(await rows('alice@localhost')).toBe(aliceRows);
-      await expect(jsm.streams.getMessage(stream, { last_by_subj: h.bus.subject(ArchiveEvents.prefsChangedFor('alice@localhost')) })).resolves.toBeTruthy();
+      await expect(h.bus.lastOnSubject(ARCHIVE_PREFS, ArchiveEvents.prefsChangedFor('alice@localhost'))).resolves.toBeTruthy();
       // and nothing is archived for the deleted user afterwards
       await storeMessage(h.bus, { owner: 'kate@localhost', peer: 'bob@localhost/phone' });
       await h.drained();
@@ -334,8 +332,8 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       // a replayed deletion changes nothing
       await h.bus.publishEvent(envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'kate@localhost', reason: 'admin' }));
       await waitFor(async () => {
-        const c = await jsm.consumers.info(h.bus.streamName(GATEWAY_EVENTS), 'archive-account-deleted');
-        return c.num_pending === 0 && c.num_ack_pending === 0;
+        const c = await h.bus.consumerBacklog(GATEWAY_EVENTS, 'archive-account-deleted');
+        return c.pending === 0 && c.ackPending === 0;
       }, { what: 'replayed deletion handled' });
       await storeMessage(h.bus, { owner: 'alice@localhost', peer: 'bob@localhost/phone' });
       await h.drained();

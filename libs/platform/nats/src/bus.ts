@@ -364,6 +364,17 @@ export class Bus {
     }
   }
 
+  /** Messages a durable consumer has not yet been given, and given but not acked. */
+  async consumerBacklog(spec: StreamSpec, durable: string): Promise<{ pending: number; ackPending: number }> {
+    const c = await (await this.jsm()).consumers.info(this.streamName(spec), durable);
+    return { pending: c.num_pending, ackPending: c.num_ack_pending };
+  }
+
+  /** Deletes a durable consumer (tests and uninstall only). */
+  async deleteConsumer(spec: StreamSpec, durable: string): Promise<void> {
+    await (await this.jsm()).consumers.delete(this.streamName(spec), durable);
+  }
+
   /** Removes every message on `subject` from a stream. */
   async purgeSubject(spec: StreamSpec, subject: string): Promise<void> {
     await (await this.jsm()).streams.purge(this.streamName(spec), { filter: this.subject(subject) });

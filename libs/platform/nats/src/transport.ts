@@ -59,6 +59,8 @@ export interface BusTransportOptions {
   queue: string;
   /** Streams provisioned before any consumer starts (published to or consumed from). */
   streams: StreamSpec[];
+  /** Concurrency per durable, overriding the handlers' own (for values from the service's configuration). */
+  concurrency?: Record<string, number>;
   logger?: BusLogger;
 }
 
@@ -119,7 +121,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
           filterSubjects: [...handlers.keys()],
           maxDeliver: options.maxDeliver,
           ackWaitMs: options.ackWaitMs,
-          concurrency: options.concurrency,
+          concurrency: this.options.concurrency?.[durable] ?? options.concurrency,
           deliver: options.deliver,
           orderingKey: options.orderingKey,
           handler: (event, m) => this.track(this.dispatch(handlers, event, m)),
