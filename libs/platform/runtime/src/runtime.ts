@@ -1,6 +1,6 @@
 // Bootstrap for every Parley service: one Nest HTTP app serving /healthz,
 // /readyz and /metrics (Prometheus), pino logs, graceful shutdown on SIGTERM.
-import { Controller, Get, HttpCode, Injectable, Module, Type, DynamicModule, Global, INestApplication, INestMicroservice } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, Type, DynamicModule, Global, INestApplication, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Bus, BusExceptionFilter, BusTransport, BusTransportOptions, ObjectPayloadPipe } from '@parley/nats';

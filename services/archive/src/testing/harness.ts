@@ -11,11 +11,11 @@ import {
   ArchiveStoreV1,
   ArchiveSubjects,
   EventEnvelope,
-  GATEWAY_EVENTS,
   envelope,
 } from '@parley/contracts';
 import { Bus, ConsumerHandle } from '@parley/nats';
-import { ServiceHarness, TestDatabase, waitFor } from '@parley/testing-stack';
+import { ServiceHarness } from '@parley/testing-service';
+import { TestDatabase, waitFor } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
 import { AppModule, ARCHIVE_STREAMS, archiveBus } from '../app.module';
 import { loadArchiveConfig } from '../config/config';

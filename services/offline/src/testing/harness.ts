@@ -4,15 +4,14 @@ import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 import {
   EventEnvelope,
-  GATEWAY_EVENTS,
   OFFLINE_EVENTS,
-  OFFLINE_INBOX,
   OfflineStoreV1,
   OfflineSubjects,
   envelope,
 } from '@parley/contracts';
 import { Bus, ConsumerHandle } from '@parley/nats';
-import { ServiceHarness, TestDatabase } from '@parley/testing-stack';
+import { ServiceHarness } from '@parley/testing-service';
+import type { TestDatabase } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
 import { AppModule, OFFLINE_BUS } from '../app.module';
 import { loadOfflineConfig } from '../config/config';

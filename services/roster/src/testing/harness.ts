@@ -3,7 +3,8 @@
 // would, recording every roster event.
 import { EventEnvelope } from '@parley/contracts';
 import type { Bus } from '@parley/nats';
-import { ServiceHarness, waitFor } from '@parley/testing-stack';
+import { ServiceHarness } from '@parley/testing-service';
+import { waitFor } from '@parley/testing-stack';
 import type { Subscription } from 'nats';
 import { AppModule, ROSTER_BUS } from '../app.module';
 import { loadRosterConfig } from '../config/config';

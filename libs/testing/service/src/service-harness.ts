@@ -7,7 +7,7 @@ import type { StreamSpec } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { RunServiceOptions, startServiceApp } from '@parley/runtime';
 import { Client } from 'pg';
-import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from './infra';
+import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
 
 /** What a service's harness needs to know about it. */
 export interface ServiceUnderTest {
