@@ -32,8 +32,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);
-    this.health.addCheck('nats', () => this.bus.isConnected());
-    this.health.addCheck('postgres', () => this.ds.isInitialized);
+    // Readiness (NATS connected, database answering) is runService's standard checks.
     this.registerMetrics(core);
   }
 

@@ -12,10 +12,11 @@ import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
 import { PrefsEvents } from './prefs-events';
 
+/** The scheduler's name of the retention job. */
+export const ARCHIVE_RETENTION_JOB = 'archive-retention';
+
 @Controller()
 export class SweepHandler implements OnApplicationBootstrap {
-  private running?: Promise<ArchiveSweptV1>;
-
   constructor(
     private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
@@ -26,18 +27,15 @@ export class SweepHandler implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.scheduler.every('archive-retention', this.config.ARCHIVE_SWEEP_INTERVAL, () => this.sweep());
+    this.scheduler.every(ARCHIVE_RETENTION_JOB, this.config.ARCHIVE_SWEEP_INTERVAL, () => this.run());
     this.scheduler.every('archive-prefs-republish', this.config.ARCHIVE_PREFS_REPUBLISH_INTERVAL, () => this.prefsEvents.flushPending());
     await this.prefsEvents.flushPending();
   }
 
-  /** Runs one sweep (joining one already running in this process). */
+  /** Runs one sweep now, through the scheduler (joining one already running in this process). */
   @MessagePattern(ArchiveSubjects.sweep)
   sweep(): Promise<ArchiveSweptV1> {
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.scheduler.run<ArchiveSweptV1>(ARCHIVE_RETENTION_JOB);
   }
 
   private async run(): Promise<ArchiveSweptV1> {

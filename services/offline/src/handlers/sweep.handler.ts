@@ -1,15 +1,16 @@
-// offline.cmd.sweep: run the retention sweep now.
+// offline.cmd.sweep: run the retention sweep now (joining a run in progress).
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { OfflineSubjects, OfflineSweepResult } from '@parley/contracts';
-import { Sweeper } from '../retention/sweeper';
+import { SCHEDULER, Scheduler } from '@parley/runtime';
+import { OFFLINE_RETENTION_JOB } from '../retention/sweeper';
 
 @Controller()
 export class SweepHandler {
-  constructor(@Inject(Sweeper) private readonly sweeper: Sweeper) {}
+  constructor(@Inject(SCHEDULER) private readonly scheduler: Scheduler) {}
 
   @MessagePattern(OfflineSubjects.sweep)
   handle(): Promise<OfflineSweepResult> {
-    return this.sweeper.sweep('command');
+    return this.scheduler.run<OfflineSweepResult>(OFFLINE_RETENTION_JOB);
   }
 }
