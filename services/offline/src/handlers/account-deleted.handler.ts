@@ -21,11 +21,11 @@ export class AccountDeletedHandler {
   // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
   @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
   async handle(@Payload() e: EventEnvelope<AccountDeletedV1>): Promise<void> {
-    const jid = e?.data?.jid;
-    if (typeof jid !== 'string' || !jid.includes('@')) throw new TerminalError(`account-deleted ${String(e?.id).slice(0, 200)} without a JID`);
+    const user = typeof e?.data?.jid === 'string' ? userKey(e.data.jid) : undefined;
+    if (!user) throw new TerminalError(`account-deleted ${String(e?.id).slice(0, 200)} without an account JID`);
     const at = new Date(e.occurredAt);
     // Messages that arrived up to the deletion and are still in flight get refused later.
-    const deleted = await this.store.eraseAccount(userKey(jid), Number.isNaN(at.getTime()) ? new Date() : at);
+    const deleted = await this.store.eraseAccount(user, Number.isNaN(at.getTime()) ? new Date() : at);
     this.log.info({ eventId: e.id, deleted }, 'offline messages of a deleted account erased');
   }
 }

@@ -5,7 +5,7 @@ import { OfflineFetchQuery, OfflineFetchResult, OfflineMessageV1, OfflineSubject
 import { ReplyException } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
 import { stampDelay } from '../domain/delay';
-import { domainOf } from '../domain/user-key';
+import { domainOf } from '@parley/jid';
 import { encodeCursor } from '../store/cursor';
 import { OFFLINE_STORE, OfflineStore, StoredMessage } from '../store/offline-store';
 import { optionalCursor } from './cursor-param';

@@ -1,7 +1,6 @@
 // The configuration token and the request parameters every handler validates.
-import { parseJid } from '@parley/jid';
-import { ReplyException } from '@parley/nats';
 import { userKey } from '../domain/user-key';
+import { ReplyException } from '@parley/nats';
 
 /** The validated {@link OfflineConfig}. */
 export const OFFLINE_CONFIG = Symbol('OFFLINE_CONFIG');
@@ -13,14 +12,9 @@ export const MAX_IDS = 1000;
 export function requireUser(q: unknown): string {
   const user = (q as { user?: unknown } | null)?.user;
   if (typeof user !== 'string' || user.length > 3071) throw ReplyException.of('bad-request', 'user must be a bare JID');
-  let local: string | undefined;
-  try {
-    local = parseJid(user).local;
-  } catch {
-    local = undefined;
-  }
-  if (!local) throw ReplyException.of('bad-request', 'user must be a bare JID');
-  return userKey(user);
+  const key = userKey(user);
+  if (!key) throw ReplyException.of('bad-request', 'user must be a bare JID');
+  return key;
 }
 
 /** The `ids` of a request (non-empty strings, at most `max`), or `bad-request`. */

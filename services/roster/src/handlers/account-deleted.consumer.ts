@@ -18,7 +18,8 @@ import { BusEventOptions, TerminalError } from '@parley/nats';
 import { LOGGER, Logger } from '@parley/runtime';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { bareOf, prepareUser } from './jids';
+import { bareOf } from '@parley/jid';
+import { prepareUser } from './jids';
 
 /** Durable consumer name shared by every roster replica. */
 export const ACCOUNT_DELETED_DURABLE = Durables.rosterAccountDeleted;

@@ -8,7 +8,8 @@ import { PendingSubscriptionRequest, RosterLoginQuery, RosterLoginResult, Roster
 import { isBlocked } from '../domain/blocking';
 import { receivesUserPresence, sendsPresenceToUser, toPendingRequest, toRosterItem } from '../domain/roster-entry';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { bareOf, prepareUser } from './jids';
+import { bareOf } from '@parley/jid';
+import { prepareUser } from './jids';
 
 @Controller()
 export class LoginHandler {

@@ -6,7 +6,8 @@ import { RosterRemoveItemCommand, RosterRemoveItemResult, RosterSubjects } from 
 import { ReplyException } from '@parley/nats';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { bareOf, prepareJid, prepareUser } from './jids';
+import { bareOf } from '@parley/jid';
+import { prepareJid, prepareUser } from './jids';
 
 @Controller()
 export class RemoveItemHandler {

@@ -24,7 +24,7 @@ import {
   RosterUserErasedV1,
   SubscriptionPresenceType,
 } from '@parley/contracts';
-import { tryParseJid } from '@parley/jid';
+import { bareOf, domainOf, resourceOf, tryParseJid } from '@parley/jid';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import type { GatewayCore } from '../../gateway-core';
@@ -33,7 +33,6 @@ import type { Session } from '../../session/session';
 import { Destination, HANDLED, IqHandler } from '../registry';
 import { presenceExtensions } from '../rfc6121-presence/presence.module';
 import { BlockingApi, blockingApi, blockedError } from '../xep-0191-blocking/api';
-import { bareOf } from '@parley/xep';
 import type { GatewayModule } from '..';
 import { PresenceRelay, PresenceWork } from './presence-relay';
 import { UserRoster } from './roster-state';
@@ -70,16 +69,6 @@ export function itemElement(item: RosterPushItem): Element {
     { jid: i.jid, name: i.name || undefined, subscription: i.subscription, ask: i.ask, approved: i.approved ? 'true' : undefined },
     ...(i.groups ?? []).map((g) => x('group', null, g)),
   );
-}
-
-function domainOf(jid: string): string {
-  const bare = bareOf(jid);
-  return bare.slice(bare.indexOf('@') + 1);
-}
-
-function resourceOf(jid: string): string | undefined {
-  const slash = jid.indexOf('/');
-  return slash < 0 ? undefined : jid.slice(slash + 1);
 }
 
 let pushIds = 0;

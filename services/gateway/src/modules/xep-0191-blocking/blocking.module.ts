@@ -27,7 +27,8 @@ import { serviceError } from '../rfc6121-roster/service-errors';
 import type { GatewayModule } from '..';
 import { BlockingApi, blockingApi, blockedError } from './api';
 import { BlockLists } from './block-lists';
-import { bareOf, isBlocked } from '@parley/xep';
+import { bareOf } from '@parley/jid';
+import { isBlocked } from '@parley/xep';
 
 const NAME = 'xep-0191-blocking';
 

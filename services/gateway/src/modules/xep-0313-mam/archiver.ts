@@ -11,7 +11,8 @@ import { stanzaId, stripStanzaIds, withoutStanzaIds } from '@parley/xep';
 import type { Logger } from 'pino';
 import type { Destination } from '../registry';
 import type { Session } from '../../session/session';
-import { archivableType, bareOf, hasStanzaIdBy } from './messages';
+import { bareOf } from '@parley/jid';
+import { archivableType, hasStanzaIdBy } from './messages';
 import type { ArchivePrefsProjection } from './prefs-projection';
 import { setSenderArchiveId } from './sender-ids';
 

@@ -58,8 +58,3 @@ export function hasStanzaIdBy(msg: Element, by: string): boolean {
   return false;
 }
 
-/** The bare part of a JID string that is already prepared (as every routed `from` is). */
-export function bareOf(jid: string): string {
-  const i = jid.indexOf('/');
-  return i < 0 ? jid : jid.slice(0, i);
-}
