@@ -19,6 +19,9 @@ import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { Harness, startHarness, storeMessage } from './testing/harness';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 const MIN = 60_000;
 
 describe('archive service (real NATS + Postgres, through the bus)', () => {
@@ -27,10 +30,10 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
   beforeAll(async () => {
     // One store command at a time: messages sharing a timestamp keep their publication order.
     h = await startHarness({ ARCHIVE_PAGE_MAX: '100', ARCHIVE_PAGE_DEFAULT: '20', ARCHIVE_STORE_CONCURRENCY: '1', ARCHIVE_PREFS_REPUBLISH_INTERVAL: '200ms' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   const setPrefs = (jid: string, p: ArchivePrefsV1) => h.bus.request<ArchivePrefsV1>(ArchiveSubjects.setPrefs, { jid, ...p });
   const getPrefs = (jid: string) => h.bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid });
@@ -142,7 +145,7 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
         ids.push(await storeMessage(h.bus, { owner: OWNER, peer, timestamp: ts, direction: i % 3 === 0 ? 'out' : 'in', body: `m${i}` }));
       }
       await h.drained();
-    });
+    }, HOOK_TIMEOUT);
 
     it('pages forward through 250 messages with no gaps or duplicates', async () => {
       const seen: string[] = [];
@@ -347,10 +350,10 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
 
   beforeAll(async () => {
     h = await startHarness({ ARCHIVE_RETENTION: '2s', ARCHIVE_SWEEP_INTERVAL: '300ms' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('sweeps messages older than the retention on its own timer and publishes counts only', async () => {
     await h.bus.request(ArchiveSubjects.setPrefs, { jid: 'alice@localhost', default: 'always', always: [], never: [] });
@@ -381,10 +384,10 @@ describe('archive order under concurrent store commands', () => {
 
   beforeAll(async () => {
     h = await startHarness({ ARCHIVE_STORE_CONCURRENCY: '8', ARCHIVE_PAGE_MAX: '200' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('keeps each owner’s messages in publication order, even when they share a timestamp', async () => {
     const owners = ['alice@localhost', 'bob@localhost'];

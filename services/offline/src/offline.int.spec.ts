@@ -20,6 +20,9 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Harness, handOff, startHarness } from './testing/harness';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 const DAY = 24 * 3600 * 1000;
 const BOB = 'bOb@localhost/phone';
 
@@ -28,10 +31,10 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
 
   beforeAll(async () => {
     h = await startHarness({ OFFLINE_QUOTA: '3', OFFLINE_FETCH_MAX_BYTES: '16KiB' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   const count = async (user: string) => (await h.bus.request<OfflineCountResult>(OfflineSubjects.count, { user })).count;
   const fetch = (q: object) => h.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, q);
@@ -205,7 +208,7 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
       for (const [i, from] of ['bOb@localhost/phone', 'carol@localhost/desk', 'bOb@localhost/laptop'].entries())
         ids.push(await handOff(h.bus, { from, to: user, body: `m${i}`, arrivedAt: new Date(Date.now() - 10_000 + i) }));
       await waitFor(async () => (await count(user)) === 3, { what: 'three stored' });
-    });
+    }, HOOK_TIMEOUT);
 
     it('counts and lists headers with node = id and the sender as name, in arrival order', async () => {
       expect(await count(user)).toBe(3);

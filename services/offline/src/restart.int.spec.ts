@@ -5,15 +5,18 @@ import { BusUnavailableError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { Harness, handOff, startHarness } from './testing/harness';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 describe('offline service stopped while a message is sent', () => {
   let h: Harness;
 
   beforeAll(async () => {
     h = await startHarness();
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('stores the message once it comes back, and the content then leaves NATS', async () => {
     const user = 'alice@localhost';

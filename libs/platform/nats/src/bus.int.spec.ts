@@ -4,6 +4,9 @@ import { testInfra, uniqueNamespace, waitFor } from '@parley/testing-stack';
 import { Bus } from './bus';
 import { BusReplyError, BusUnavailableError, ReplyException, TerminalError } from './errors';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 const EVENTS: StreamSpec = {
   name: 'TEST_EVENTS',
   subjects: ['test.evt.>'],
@@ -22,13 +25,13 @@ describe('Bus against a real NATS server', () => {
     bus = await Bus.connect({ url: natsUrl, name: 'bus-spec', namespace });
     other = await Bus.connect({ url: natsUrl, name: 'bus-spec-2', namespace });
     await bus.ensureStreams([EVENTS]);
-  });
+  }, HOOK_TIMEOUT);
 
   afterAll(async () => {
     await bus.deleteStreams([EVENTS]);
     await bus.close();
     await other.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('answers a request with the responder value', async () => {
     const sub = other.serve<{ n: number }, { double: number }>('test.qry.double', (q) => ({ double: q.n * 2 }), { queue: 'q' });
