@@ -18,7 +18,7 @@ import { BusEventOptions, Bus, TerminalError } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
 import { deliveryFailedEventId } from '../domain/event-id';
 import { HandOff, readHandOff } from '../domain/hand-off';
-import { messageType } from '../domain/storable';
+import { messageType } from '@parley/stanza';
 import { AcceptOutcome, OFFLINE_STORE, OfflineStore } from '../store/offline-store';
 import { OFFLINE_CONFIG } from './params';
 
@@ -54,7 +54,7 @@ export class StoreHandler {
       to: h.user,
       reason: o.reason,
       detail: o.detail,
-      messageType: messageType(h.type) ?? 'normal',
+      messageType: messageType(h.type),
       stanzaId: h.stanzaId,
       at: o.at.toISOString(),
     };
