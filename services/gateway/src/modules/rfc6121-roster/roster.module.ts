@@ -36,7 +36,9 @@ import { BlockingApi, blockingApi, blockedError } from '../xep-0191-blocking/api
 import type { GatewayModule } from '..';
 import { PresenceRelay, PresenceWork } from './presence-relay';
 import { UserRoster } from './roster-state';
-import { serviceError } from './service-errors';
+import { serviceError } from '../service-errors';
+
+const ROSTER_SERVICE = 'roster service';
 
 const NAME = 'rfc6121-roster';
 const SUBSCRIPTION_TYPES = new Set<string>(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -311,7 +313,7 @@ class RosterFeature {
         direction: 'outbound',
       } satisfies RosterPresenceCommand);
     } catch (e) {
-      s.send(errorReply(p, serviceError(e), { from: contact }));
+      s.send(errorReply(p, serviceError(e, ROSTER_SERVICE), { from: contact }));
       return true;
     }
     if (res.blocked) {
@@ -412,7 +414,7 @@ class RosterFeature {
       res = await this.request<RosterGetResult>(RosterSubjects.get, { user: s.bare, ...(ver !== undefined ? { ver } : {}) } satisfies RosterGetQuery);
     } catch (e) {
       this.release(s, rs);
-      throw serviceError(e);
+      throw serviceError(e, ROSTER_SERVICE);
     }
     const reply = x('iq', { type: 'result', id: iq.attrs.id, to: s.full });
     if (res.kind === 'full') {
@@ -440,7 +442,7 @@ class RosterFeature {
     try {
       await this.request(RosterSubjects.setItem, { user: s.bare, item: { jid, ...(name ? { name } : {}), groups } } satisfies RosterSetItemCommand);
     } catch (e) {
-      throw serviceError(e);
+      throw serviceError(e, ROSTER_SERVICE);
     }
     return undefined; // the push follows from roster.evt.item-updated
   };
@@ -451,7 +453,7 @@ class RosterFeature {
     try {
       res = await this.request<RosterRemoveItemResult>(RosterSubjects.removeItem, { user: s.bare, jid } satisfies RosterRemoveItemCommand);
     } catch (e) {
-      throw serviceError(e);
+      throw serviceError(e, ROSTER_SERVICE);
     }
     s.send(x('iq', { type: 'result', id: iq.attrs.id, to: s.full }));
     const contact = tryParseJid(jid)?.bareString;

@@ -1,7 +1,7 @@
 // What the offline module remembers about one session (in `session.state`).
-import { BusReplyError, BusUnavailableError } from '@parley/nats';
-import { StanzaError, StanzaErrorType } from '@parley/stanza';
+import type { StanzaError } from '@parley/stanza';
 import type { Session } from '../../session/session';
+import { serviceError } from '../service-errors';
 
 /** Key of this module's entry in `session.state`. */
 export const MODULE_NAME = 'xep-0160-offline';
@@ -33,7 +33,5 @@ export function offlineState(session: Session): OfflineSessionState {
 
 /** Maps a failed offline-service request to the stanza error the client sees. */
 export function stanzaErrorOf(e: unknown): StanzaError {
-  if (e instanceof BusReplyError) return new StanzaError(e.error.condition, e.error.text, e.error.type as StanzaErrorType | undefined);
-  if (e instanceof BusUnavailableError) return new StanzaError('service-unavailable', 'offline message storage is unavailable; try again later', 'wait');
-  throw e;
+  return serviceError(e, 'offline message storage');
 }

@@ -23,7 +23,7 @@ import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import type { Session } from '../../session/session';
 import { Destination, HANDLED } from '../registry';
-import { serviceError } from '../rfc6121-roster/service-errors';
+import { serviceError } from '../service-errors';
 import type { GatewayModule } from '..';
 import { BlockingApi, blockingApi, blockedError } from './api';
 import { BlockLists } from './block-lists';
@@ -116,7 +116,7 @@ export const blockingModule: GatewayModule = {
         blocked = (await lists.track(session.bare, () => fetchList(session.bare), (r) => r.blocked)).blocked;
       } catch (e) {
         release(session, st);
-        throw serviceError(e);
+        throw serviceError(e, 'roster service');
       }
       session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }, x('blocklist', { xmlns: NS.blocking }, ...blocked.map((jid) => x('item', { jid })))));
       release(session, st);
@@ -137,7 +137,7 @@ export const blockingModule: GatewayModule = {
         try {
           res = await gw.bus.request<BlockResult>(RosterSubjects.block, { user, jids } satisfies BlockCommand);
         } catch (e) {
-          throw serviceError(e);
+          throw serviceError(e, 'roster service');
         }
         lists.applyLocal(user, 'block', res.blocked);
         result();
@@ -151,7 +151,7 @@ export const blockingModule: GatewayModule = {
             ? await gw.bus.request<UnblockResult>(RosterSubjects.unblock, { user, jids } satisfies UnblockCommand)
             : await gw.bus.request<UnblockResult>(RosterSubjects.unblockAll, { user } satisfies UnblockAllCommand);
         } catch (e) {
-          throw serviceError(e);
+          throw serviceError(e, 'roster service');
         }
         lists.applyLocal(user, jids.length ? 'unblock' : 'unblock-all', res.unblocked);
         result();

@@ -13,21 +13,20 @@ import {
   ArchiveSubjects,
 } from '@parley/contracts';
 import { JidError, parseJid } from '@parley/jid';
-import { Bus, BusReplyError, BusUnavailableError } from '@parley/nats';
-import { StanzaError, StanzaErrorType } from '@parley/stanza';
+import { Bus } from '@parley/nats';
+import { StanzaError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { MamPrefs, MamQuery, mamFin, mamMetadata, mamPrefs, mamQuery, mamQueryForm, mamResultMessage, NS_MAM } from '@parley/xep';
 import type { Logger } from 'pino';
 import type { Session } from '../../session/session';
+import { serviceError } from '../service-errors';
 
 /** Asks the archive; its refusals become the stanza errors they name, its absence a temporary one. */
 export async function askArchive<T>(bus: Bus, subject: string, data: unknown, timeoutMs?: number): Promise<T> {
   try {
     return await bus.request<T>(subject, data, { timeoutMs });
   } catch (e) {
-    if (e instanceof BusReplyError) throw new StanzaError(e.error.condition, e.error.text, e.error.type as StanzaErrorType | undefined);
-    if (e instanceof BusUnavailableError) throw new StanzaError('service-unavailable', 'the message archive is not available right now; try again later', 'wait');
-    throw e;
+    throw serviceError(e, 'message archive');
   }
 }
 
