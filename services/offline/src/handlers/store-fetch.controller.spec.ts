@@ -1,8 +1,8 @@
 // The offline store and fetch controllers through Nest's testing module, on the
 // in-memory store: a hand-off is stored or refused, and fetched back in arrival order.
 import { Test } from '@nestjs/testing';
-import { envelope, EventEnvelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
-import { Bus, TerminalError } from '@parley/nats';
+import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { TerminalError } from '@parley/nats';
 import { LOGGER } from '@parley/runtime';
 import { loadOfflineConfig } from '../config/config';
 import { InMemoryOfflineStore } from '../store/in-memory-offline-store';
@@ -16,17 +16,15 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} };
 describe('offline store and fetch controllers (in-memory store)', () => {
   let store: StoreHandler;
   let fetch: FetchHandler;
-  let published: EventEnvelope[];
+  let memory: InMemoryOfflineStore;
 
   beforeEach(async () => {
-    published = [];
+    memory = new InMemoryOfflineStore();
     const module = await Test.createTestingModule({
       controllers: [StoreHandler, FetchHandler],
       providers: [
-        { provide: OFFLINE_STORE, useValue: new InMemoryOfflineStore() },
+        { provide: OFFLINE_STORE, useValue: memory },
         { provide: OFFLINE_CONFIG, useValue: loadOfflineConfig({ OFFLINE_QUOTA: '2' }) },
-        // The bus as the handlers use it: what they publish is recorded.
-        { provide: Bus, useValue: { publishEvent: async (e: EventEnvelope) => void published.push(e) } },
         { provide: LOGGER, useValue: silent },
       ],
     }).compile();
@@ -60,7 +58,7 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     expect(next).toBeUndefined();
     expect(messages[0]).toMatchObject({ from: 'bob@localhost/phone', type: 'chat', stanzaId: expect.stringMatching(/^m\d+$/), delayStamped: true });
     expect(messages[0].stanza).toContain(`<delay xmlns='urn:xmpp:delay' from='localhost' stamp='${first.data.arrivedAt}'/>`);
-    expect(published).toEqual([]);
+    expect(memory.outbox).toEqual([]);
   });
 
   it('stores a redelivered hand-off once', async () => {
@@ -70,16 +68,17 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(1);
   });
 
-  it('refuses a hand-off beyond OFFLINE_QUOTA and publishes delivery-failed (ids and reason, no content)', async () => {
+  it('refuses a hand-off beyond OFFLINE_QUOTA and commits delivery-failed with the refusal, once (ids and reason, no content)', async () => {
     await store.handle(handOff('alice@localhost', 'one'));
     await store.handle(handOff('alice@localhost', 'two'));
     const third = handOff('alice@localhost', 'secret third');
     await store.handle(third);
+    await store.handle(third); // a redelivery finds the recorded refusal
     expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(2);
-    expect(published.map((e) => e.type)).toEqual([OfflineEvents.deliveryFailed]);
-    const failed = published[0].data as OfflineDeliveryFailedV1;
+    expect(memory.outbox.map((e) => [e.type, e.causationId])).toEqual([[OfflineEvents.deliveryFailed, third.id]]);
+    const failed = memory.outbox[0].data as OfflineDeliveryFailedV1;
     expect(failed).toMatchObject({ from: 'bob@localhost/phone', to: 'alice@localhost', reason: 'quota', messageType: 'chat', stanzaId: third.data.stanzaId });
-    expect(JSON.stringify(published[0])).not.toContain('secret');
+    expect(JSON.stringify(memory.outbox[0])).not.toContain('secret');
   });
 
   it('terminates a hand-off whose recipient is not an account JID', async () => {

@@ -1,13 +1,14 @@
 // The offline store in memory, for unit tests of handlers: the same port and the same
 // rules as the Postgres store (decideStore per hand-off, receipts for redeliveries,
-// erasure markers, pages by arrival order within a byte budget, all-or-nothing removal).
-import type { OfflineFailureReason } from '@parley/contracts';
+// erasure markers, refusal events committed with the refusal, pages by arrival order
+// within a byte budget, all-or-nothing removal).
+import type { EventEnvelope, OfflineFailureReason } from '@parley/contracts';
 import { decideStore } from '../domain/decide';
 import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import type { AcceptOutcome, OfflineStore, Page, StoredMessage, SweepCounts } from './offline-store';
+import type { AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
 
 /** JSON overhead budgeted per message besides its stanza, as in the Postgres store. */
 const PER_MESSAGE_OVERHEAD = 512;
@@ -31,6 +32,8 @@ export class InMemoryOfflineStore implements OfflineStore {
   private readonly receipts = new Map<string, Receipt>();
   private readonly erased = new Map<string, Date>();
   private seq = 0n;
+  /** Events committed with refusals, in commit order (what the outbox relay would publish). */
+  readonly outbox: EventEnvelope[] = [];
 
   private of(user: string): Row[] {
     return this.messages.filter((m) => m.user === user).sort(byArrival);
@@ -46,7 +49,7 @@ export class InMemoryOfflineStore implements OfflineStore {
     return n;
   }
 
-  async accept(h: HandOff, o: { quota: number; now: Date }): Promise<AcceptOutcome> {
+  async accept(h: HandOff, o: { quota: number; now: Date; refusalEvent: (refused: Refusal) => EventEnvelope }): Promise<AcceptOutcome> {
     const seen = this.receipts.get(h.id);
     if (seen) return seen.outcome === 'stored' ? { kind: 'stored', duplicate: true } : { kind: 'refused', reason: seen.reason!, detail: seen.detail, at: seen.decidedAt, duplicate: true };
     const decision = decideStore({
@@ -63,7 +66,9 @@ export class InMemoryOfflineStore implements OfflineStore {
       return { kind: 'stored', duplicate: false };
     }
     this.receipts.set(h.id, { outcome: 'refused', reason: decision.reason, detail: decision.detail, decidedAt: o.now });
-    return { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now, duplicate: false };
+    const refusal: Refusal = { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now };
+    this.outbox.push(o.refusalEvent(refusal));
+    return { ...refusal, duplicate: false };
   }
 
   async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {
