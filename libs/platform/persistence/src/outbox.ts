@@ -2,7 +2,7 @@
 // a handler inserts its events into the service's `outbox` table in the same
 // transaction as the change they describe (`enqueueOutbox`), and this relay publishes
 // them right after each commit, and on the scheduler for what a failed publish left
-// behind. The table is created by `createOutboxTable` in the service's migration. JetStream drops duplicates by
+// behind. The table is created by `OUTBOX_TABLE_SQL` in the service's migration. JetStream drops duplicates by
 // event id, so publishing twice (a crash between publish and delete) is harmless.
 import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@parley/contracts';
