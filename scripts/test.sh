@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, ensures NATS and Postgres and Debian's
 # chromium (for the browser test), builds, type-checks, lints (module boundaries,
-# import rules), then runs unit, integration and end-to-end suites with Nx.
+# import rules), then runs the unit, integration and end-to-end tiers with Nx
+# (targets test-unit, test-int, e2e: tools/nx/test-tiers.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -15,11 +16,15 @@ NX_DAEMON=false npx nx show projects >/dev/null
 npx eslint .
 echo "[test] import rules: no cycles (type-only imports included), gateway modules only through host/ and api.ts" >&2
 npm run --silent lint:cycles
-echo "[test] jest, every project" >&2
 export PARLEY_TEST_SUMMARY_DIR="$PWD/tmp/test-summary"
 rm -rf "$PARLEY_TEST_SUMMARY_DIR"
 status=0
-NX_DAEMON=false NX_NO_CLOUD=true npx nx run-many -t test --parallel=2 --outputStyle=static -- --ci "$@" || status=$?
+# The tiers in order (unit, integration, end-to-end), each for every project; a failing
+# tier does not stop the next, so one run reports every failure.
+for target in test-unit test-int e2e; do
+  echo "[test] jest: $target" >&2
+  NX_DAEMON=false NX_NO_CLOUD=true npx nx run-many -t "$target" --parallel=2 --outputStyle=static -- --ci "$@" || status=$?
+done
 node -e '
   const fs = require("fs"), dir = process.env.PARLEY_TEST_SUMMARY_DIR;
   let p = 0, f = 0, s = 0;

@@ -165,8 +165,7 @@ describe('message archive (XEP-0313), end to end', () => {
     return c;
   };
   const inbox = async () => {
-    const jsm = await bus.nc.jetstreamManager();
-    return (await jsm.streams.info(bus.streamName(ARCHIVE_INBOX))).state;
+    return bus.streamState(ARCHIVE_INBOX);
   };
   /**
    * Sends probes until one arrives carrying the recipient's archive id: from then on
@@ -191,7 +190,7 @@ describe('message archive (XEP-0313), end to end', () => {
     bus.subscribe<EventEnvelope<ArchiveStoreV1>>(ArchiveSubjects.store, (e) => {
       stores.push(e.data);
     });
-    await bus.nc.flush();
+    await bus.flush();
     for (const u of ['alicE', 'bOb', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi']) {
       expect(await registerInBand(gw1.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
     }
@@ -239,7 +238,7 @@ describe('message archive (XEP-0313), end to end', () => {
     for (const m of [m1, back]) expect(m.getChildren('stanza-id', NS_SID)).toHaveLength(0);
     for (const c of [a, b]) expect(await mam(c)).toMatchObject({ items: [], complete: true });
     expect(stores).toEqual([]);
-    expect((await inbox()).last_seq).toBe(0);
+    expect((await inbox()).lastSeq).toBe(0);
   });
 
   it('after opting in, archives both directions, each side by its own preferences', async () => {
@@ -438,15 +437,8 @@ describe('message archive (XEP-0313), end to end', () => {
     await t.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: 'jabber:iq:register' }, xml('remove'))));
     await waitFor(async () => (await bus.request<ArchiveLookupResult>(ArchiveSubjects.lookup, { owner: 'temp@localhost' })).items.length === 0, { what: 'the archive to be erased' });
     expect(await bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid: 'temp@localhost' })).toEqual({ default: 'never', always: [], never: [] });
-    const jsm = await bus.nc.jetstreamManager();
-    await waitFor(async () => {
-      try {
-        await jsm.streams.getMessage(bus.streamName(ARCHIVE_PREFS), { last_by_subj: bus.subject(ArchiveEvents.prefsChangedFor('temp@localhost')) });
-        return false;
-      } catch {
-        return true; // the JID left NATS too
-      }
-    });
+    // the JID left NATS too
+    await waitFor(async () => (await bus.lastOnSubject(ARCHIVE_PREFS, ArchiveEvents.prefsChangedFor('temp@localhost'))) === undefined);
     // a new account of that name starts with the archive off, on every gateway
     expect(await registerInBand(gw2.starttlsPort, 'temp', PASSWORD)).toMatch(/type=.result./);
     const t2 = await login(gw2, 'temp', 'again');

@@ -307,7 +307,7 @@ describe('offline messages, end to end', () => {
     const watch = bus.subscribe<OfflineFetchQuery>(OfflineSubjects.fetch, (q) => {
       if (q.user === 'heidi@localhost') fetching = true;
     });
-    await bus.nc.flush();
+    await bus.flush();
     // Hold the offline service so gw3's read of the backlog is in flight when gw3 dies.
     const offline = stack.services.get('offline')!.proc;
     offline.kill('SIGSTOP');

@@ -66,3 +66,95 @@ export interface AccountExistsQuery {
 export interface AccountExistsResult {
   exists: boolean;
 }
+
+/**
+ * Gateway-to-gateway, version 1: one instance's local sessions, the answer (in chunks)
+ * to `GatewaySubjects.sessionsQuery` when a gateway starts.
+ */
+export interface SessionsChunkV1 {
+  /** The answering instance. */
+  i: string;
+  s: Array<[bare: string, resource: string, priority: number, available: boolean, carbons: boolean]>;
+}
+
+/** Validates a {@link SessionsChunkV1} read from the bus. */
+export function isSessionsChunkV1(v: unknown): v is SessionsChunkV1 {
+  const c = v as SessionsChunkV1;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.i === 'string' &&
+    Array.isArray(c.s) &&
+    c.s.every(
+      (x) => Array.isArray(x) && x.length === 5 && typeof x[0] === 'string' && typeof x[1] === 'string' && typeof x[2] === 'number' && typeof x[3] === 'boolean' && typeof x[4] === 'boolean',
+    )
+  );
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optional = (v: unknown, type: 'number' | 'boolean') => v === undefined || typeof v === type;
+
+/**
+ * Gateway-to-gateway, version 1, on `GatewaySubjects.sessionChanged`: a local resource
+ * came up (bound, presence or carbons changed) or went away. Compact keys: it is sent
+ * on every presence change.
+ */
+export interface RouteChangeV1 {
+  /** The announcing instance. */
+  i: string;
+  /** Bare JID, prepared. */
+  b: string;
+  /** Resource. */
+  r: string;
+  op: 'up' | 'down';
+  /** Presence priority (`up` only). */
+  p?: number;
+  /** Available (`up` only). */
+  a?: boolean;
+  /** Carbons enabled (`up` only). */
+  c?: boolean;
+}
+
+/** Validates a {@link RouteChangeV1} read from the bus. */
+export function isRouteChangeV1(v: unknown): v is RouteChangeV1 {
+  return (
+    isObject(v) &&
+    typeof v.i === 'string' &&
+    typeof v.b === 'string' &&
+    typeof v.r === 'string' &&
+    (v.op === 'up' || v.op === 'down') &&
+    optional(v.p, 'number') &&
+    optional(v.a, 'boolean') &&
+    optional(v.c, 'boolean')
+  );
+}
+
+/** Gateway-to-gateway, version 1, on `GatewaySubjects.heartbeat`: an instance is alive. */
+export interface HeartbeatV1 {
+  /** The instance. */
+  i: string;
+  /** Its local session count. */
+  n: number;
+}
+
+/** Validates a {@link HeartbeatV1} read from the bus. */
+export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
+  return isObject(v) && typeof v.i === 'string' && typeof v.n === 'number';
+}
+
+/**
+ * Gateway-to-gateway, version 1, on `GatewaySubjects.deliver(instanceId)`: stanzas for
+ * sessions on that instance (batched per event-loop turn: `[full JIDs, serialised XML]`
+ * pairs, in order), or a request to end one of its sessions.
+ */
+export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: 'conflict' | 'removed' };
+
+/** Validates a {@link DeliverCommandV1} read from the bus. */
+export function isDeliverCommandV1(v: unknown): v is DeliverCommandV1 {
+  if (!isObject(v)) return false;
+  if ('kick' in v) return typeof v.kick === 'string' && (v.reason === 'conflict' || v.reason === 'removed');
+  return (
+    Array.isArray(v.b) &&
+    v.b.every((x) => Array.isArray(x) && x.length === 2 && Array.isArray(x[0]) && x[0].every((t: unknown) => typeof t === 'string') && typeof x[1] === 'string')
+  );
+}

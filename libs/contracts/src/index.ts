@@ -8,3 +8,5 @@ export * from './gateway';
 export * from './roster';
 export * from './offline';
 export * from './archive';
+export * from './domain-error';
+export * from './groups';

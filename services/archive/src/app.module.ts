@@ -1,8 +1,9 @@
 // The archive service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
+import { ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
-import { RuntimeModule } from '@parley/runtime';
+import { RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { ArchiveConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
 import { LookupHandler } from './handlers/lookup.handler';
@@ -16,7 +17,14 @@ import { archiveDataSource } from './persistence/data-source';
 import { ARCHIVE_STORE } from './store/archive-store';
 import { PgArchiveStore } from './store/pg-archive-store';
 import { ARCHIVE_CONFIG } from './tokens';
-import { ArchiveWorker } from './worker';
+
+/** The streams the archive provisions. */
+export const ARCHIVE_STREAMS = [ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS];
+
+/** How the archive sits on the bus: queue group, streams, and the store consumer's configured concurrency. */
+export function archiveBus(config: ArchiveConfig): NonNullable<RunServiceOptions['bus']> {
+  return { queue: QueueGroups.archive, streams: ARCHIVE_STREAMS, concurrency: { [Durables.archiveStore]: config.ARCHIVE_STORE_CONCURRENCY } };
+}
 
 @Module({})
 export class AppModule {
@@ -32,6 +40,8 @@ export class AppModule {
         { provide: ARCHIVE_CONFIG, useValue: config },
         { provide: ARCHIVE_STORE, useClass: PgArchiveStore },
         PrefsEvents,
+      ],
+      controllers: [
         PrefsHandler,
         LookupHandler,
         MetadataHandler,
@@ -39,7 +49,6 @@ export class AppModule {
         SweepHandler,
         StoreHandler,
         AccountDeletedHandler,
-        ArchiveWorker,
       ],
     };
   }

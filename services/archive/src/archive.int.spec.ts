@@ -21,6 +21,8 @@ import { Harness, startHarness, storeMessage } from './testing/harness';
 
 // Hooks and tests share a loaded CI machine with other suites: generous limits, no timing assertions.
 jest.setTimeout(60_000);
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
 
 const MIN = 60_000;
 
@@ -30,10 +32,10 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
   beforeAll(async () => {
     // One store command at a time: messages sharing a timestamp keep their publication order.
     h = await startHarness({ ARCHIVE_PAGE_MAX: '100', ARCHIVE_PAGE_DEFAULT: '20', ARCHIVE_STORE_CONCURRENCY: '1', ARCHIVE_PREFS_REPUBLISH_INTERVAL: '200ms' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   const setPrefs = (jid: string, p: ArchivePrefsV1) => h.bus.request<ArchivePrefsV1>(ArchiveSubjects.setPrefs, { jid, ...p });
   const getPrefs = (jid: string) => h.bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid });
@@ -145,7 +147,7 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
         ids.push(await storeMessage(h.bus, { owner: OWNER, peer, timestamp: ts, direction: i % 3 === 0 ? 'out' : 'in', body: `m${i}` }));
       }
       await h.drained();
-    });
+    }, HOOK_TIMEOUT);
 
     it('pages forward through 250 messages with no gaps or duplicates', async () => {
       const seen: string[] = [];
@@ -315,21 +317,19 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       await storeMessage(h.bus, { owner: 'kate@localhost', peer: 'bob@localhost/phone', direction: 'out' });
       await h.drained();
       expect(await rows('kate@localhost')).toBe(2);
-      const jsm = await h.bus.nc.jetstreamManager();
-      const stream = h.bus.streamName(ARCHIVE_PREFS);
-      const kateSubject = h.bus.subject(ArchiveEvents.prefsChangedFor('kate@localhost'));
-      await waitFor(async () => (await jsm.streams.getMessage(stream, { last_by_subj: kateSubject })).subject === kateSubject, { what: 'kate prefs in stream' });
+      const kateSubject = ArchiveEvents.prefsChangedFor('kate@localhost');
+      await waitFor(async () => (await h.bus.lastOnSubject(ARCHIVE_PREFS, kateSubject))?.subject === kateSubject, { what: 'kate prefs in stream' });
       const aliceRows = await rows('alice@localhost');
 
       const deleted = envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'Kate@localhost', reason: 'user' });
       await h.bus.publishEvent(deleted);
       await waitFor(async () => (await rows('kate@localhost')) === 0, { what: 'kate archive erased' });
       await waitFor(async () => (await h.sql(`SELECT 1 FROM archive_prefs WHERE jid = 'kate@localhost'`)).length === 0, { what: 'kate prefs erased' });
-      await waitFor(async () => (await jsm.streams.getMessage(stream, { last_by_subj: kateSubject }).then(() => false, () => true)), { what: 'kate subject purged' });
+      await waitFor(async () => (await h.bus.lastOnSubject(ARCHIVE_PREFS, kateSubject)) === undefined, { what: 'kate subject purged' });
       await expect(getPrefs('kate@localhost')).resolves.toEqual({ default: 'never', always: [], never: [] });
       // other users untouched
       expect(await rows('alice@localhost')).toBe(aliceRows);
-      await expect(jsm.streams.getMessage(stream, { last_by_subj: h.bus.subject(ArchiveEvents.prefsChangedFor('alice@localhost')) })).resolves.toBeTruthy();
+      await expect(h.bus.lastOnSubject(ARCHIVE_PREFS, ArchiveEvents.prefsChangedFor('alice@localhost'))).resolves.toBeTruthy();
       // and nothing is archived for the deleted user afterwards
       await storeMessage(h.bus, { owner: 'kate@localhost', peer: 'bob@localhost/phone' });
       await h.drained();
@@ -337,8 +337,8 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       // a replayed deletion changes nothing
       await h.bus.publishEvent(envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'kate@localhost', reason: 'admin' }));
       await waitFor(async () => {
-        const c = await jsm.consumers.info(h.bus.streamName(GATEWAY_EVENTS), 'archive-account-deleted');
-        return c.num_pending === 0 && c.num_ack_pending === 0;
+        const c = await h.bus.consumerBacklog(GATEWAY_EVENTS, 'archive-account-deleted');
+        return c.pending === 0 && c.ackPending === 0;
       }, { what: 'replayed deletion handled' });
       await storeMessage(h.bus, { owner: 'alice@localhost', peer: 'bob@localhost/phone' });
       await h.drained();
@@ -352,10 +352,10 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
 
   beforeAll(async () => {
     h = await startHarness({ ARCHIVE_RETENTION: '2s', ARCHIVE_SWEEP_INTERVAL: '300ms' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('sweeps messages older than the retention on its own timer and publishes counts only', async () => {
     await h.bus.request(ArchiveSubjects.setPrefs, { jid: 'alice@localhost', default: 'always', always: [], never: [] });
@@ -386,10 +386,10 @@ describe('archive order under concurrent store commands', () => {
 
   beforeAll(async () => {
     h = await startHarness({ ARCHIVE_STORE_CONCURRENCY: '8', ARCHIVE_PAGE_MAX: '200' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('keeps each owner’s messages in publication order, even when they share a timestamp', async () => {
     const owners = ['alice@localhost', 'bob@localhost'];

@@ -6,7 +6,6 @@ import { AccountDeletedV1, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '
 import { tryParseJid } from '@parley/jid';
 import { Bus } from '@parley/nats';
 import { StreamError } from '@parley/stanza';
-import { Events } from 'nats';
 import type { Logger } from 'pino';
 import { AccountsService } from './auth/accounts.service';
 import type { GatewayConfig } from './config/config';
@@ -76,7 +75,7 @@ export class GatewayCore implements StreamHost {
   ) {
     const { log } = parts;
     this.nats = parts.bus instanceof Bus ? parts.bus : undefined;
-    const bus = parts.bus instanceof Bus ? moduleBus(parts.bus, log) : parts.bus;
+    const bus = parts.bus instanceof Bus ? moduleBus(parts.bus) : parts.bus;
     this.bus = bus;
     this.tls = parts.tls;
     this.log = log;
@@ -171,12 +170,7 @@ export class GatewayCore implements StreamHost {
       this.sessions.closeAllLocal(e.data.jid, new StreamError('not-authorized', 'account removed'));
     });
     this.stops.push(() => sub.unsubscribe());
-    if (this.reconnectListeners.length && this.nats) {
-      const nc = this.nats.nc;
-      void (async () => {
-        for await (const s of nc.status()) if (s.type === Events.Reconnect) for (const fn of this.reconnectListeners) fn();
-      })().catch(() => undefined);
-    }
+    if (this.reconnectListeners.length && this.nats) this.nats.onReconnect(() => this.reconnectListeners.forEach((fn) => fn()));
     await this.cluster.start();
     this.sweepTimer = setInterval(() => {
       const now = Date.now();

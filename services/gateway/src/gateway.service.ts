@@ -34,8 +34,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);
-    this.health.addCheck('nats', () => !this.bus.nc.isClosed());
-    this.health.addCheck('postgres', () => this.ds.isInitialized);
+    // Readiness (NATS connected, database answering) is runService's standard checks.
     this.registerMetrics(core);
   }
 

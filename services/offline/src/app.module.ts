@@ -1,8 +1,9 @@
 // The offline service: wiring only.
-import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
-import { PersistenceModule } from '@parley/persistence';
-import { createLogger, Health, RuntimeModule } from '@parley/runtime';
+import { OutboxRelay, PersistenceModule } from '@parley/persistence';
+import { createLogger, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { OfflineConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
@@ -14,9 +15,9 @@ import { PurgeHandler } from './handlers/purge.handler';
 import { RemoveHandler } from './handlers/remove.handler';
 import { StoreHandler } from './handlers/store.handler';
 import { SweepHandler } from './handlers/sweep.handler';
-import { OFFLINE_CONFIG } from './handlers/tokens';
-import { BusWiring, EVENT_HANDLERS, REQUEST_HANDLERS } from './handlers/wiring';
+import { OFFLINE_CONFIG } from './handlers/params';
 import { offlineDataSource } from './persistence/data-source';
+import { OfflineOutbox } from './retention/outbox';
 import { Sweeper } from './retention/sweeper';
 import { OFFLINE_STORE } from './store/offline-store';
 import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
@@ -24,18 +25,8 @@ import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
 const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler];
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
-@Injectable()
-class ReadinessChecks implements OnModuleInit {
-  constructor(
-    @Inject(Health) private readonly health: Health,
-    @Inject(DataSource) private readonly ds: DataSource,
-    @Inject(Bus) private readonly bus: Bus,
-  ) {}
-  onModuleInit(): void {
-    this.health.addCheck('database', async () => (await this.ds.query('SELECT 1 AS ok')).length === 1);
-    this.health.addCheck('nats', () => !this.bus.nc.isClosed());
-  }
-}
+/** How the offline service sits on the bus: its queue group and the streams it publishes to or consumes. */
+export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS] };
 
 @Module({})
 export class AppModule {
@@ -54,15 +45,12 @@ export class AppModule {
       ],
       providers: [
         { provide: OFFLINE_CONFIG, useValue: config },
-        { provide: OFFLINE_STORE, useFactory: (ds: DataSource) => new TypeOrmOfflineStore(ds), inject: [DataSource] },
-        ...requestHandlers,
-        ...eventHandlers,
+        { provide: OutboxRelay, useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log), inject: [DataSource, Bus, LOGGER] },
+        { provide: OFFLINE_STORE, useFactory: (ds: DataSource, outbox: OutboxRelay) => new TypeOrmOfflineStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] },
+        OfflineOutbox,
         Sweeper,
-        { provide: REQUEST_HANDLERS, useFactory: (...hs: unknown[]) => hs, inject: requestHandlers },
-        { provide: EVENT_HANDLERS, useFactory: (...hs: unknown[]) => hs, inject: eventHandlers },
-        BusWiring,
-        ReadinessChecks,
       ],
+      controllers: [...requestHandlers, ...eventHandlers],
     };
   }
 }

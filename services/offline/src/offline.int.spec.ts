@@ -14,11 +14,14 @@ import {
   OfflineSweptV1,
   envelope,
 } from '@parley/contracts';
-import { BusReplyError, encodeJson } from '@parley/nats';
+import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Harness, handOff, startHarness } from './testing/harness';
+
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
 
 const DAY = 24 * 3600 * 1000;
 const BOB = 'bOb@localhost/phone';
@@ -28,10 +31,10 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
 
   beforeAll(async () => {
     h = await startHarness({ OFFLINE_QUOTA: '3', OFFLINE_FETCH_MAX_BYTES: '16KiB' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   const count = async (user: string) => (await h.bus.request<OfflineCountResult>(OfflineSubjects.count, { user })).count;
   const fetch = (q: object) => h.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, q);
@@ -90,7 +93,7 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     await handOff(h.bus, { from: BOB, to: 'alice2@localhost', body: 'once', id }); // same Nats-Msg-Id: JetStream drops it
     // Past JetStream's de-duplication (no Nats-Msg-Id): the service's own receipt must catch it.
     const again = envelope(OfflineSubjects.store, { to: 'alice2@localhost', from: BOB, type: 'chat', noStore: false, arrivedAt: new Date().toISOString(), stanza: `<message type='chat'><body>once</body></message>` }, { id });
-    await h.bus.js.publish(h.bus.subject(OfflineSubjects.store), encodeJson(again));
+    await h.bus.publishEvent(again, OfflineSubjects.store, { dedupe: false });
     const marker = await handOff(h.bus, { from: BOB, to: 'alice2@localhost', body: 'after' });
     await waitFor(async () => (await fetch({ user: 'alice2@localhost' })).messages.some((m) => m.id === marker), { what: 'the marker message' });
     expect((await fetch({ user: 'alice2@localhost' })).messages.map((m) => m.id)).toEqual([id, marker]);
@@ -103,7 +106,7 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     await waitFor(async () => (await count('alice3@localhost')) === 1, { what: 'stored' });
     await h.bus.request(OfflineSubjects.ack, { user: 'alice3@localhost', ids: [id] });
     const again = envelope(OfflineSubjects.store, { to: 'alice3@localhost', from: BOB, type: 'chat', noStore: false, arrivedAt: new Date().toISOString(), stanza: `<message type='chat'><body>delivered</body></message>` }, { id });
-    await h.bus.js.publish(h.bus.subject(OfflineSubjects.store), encodeJson(again));
+    await h.bus.publishEvent(again, OfflineSubjects.store, { dedupe: false });
     const marker = await handOff(h.bus, { from: BOB, to: 'alice3@localhost', body: 'next' });
     await waitFor(async () => (await count('alice3@localhost')) >= 1, { what: 'the marker' });
     expect((await fetch({ user: 'alice3@localhost' })).messages.map((m) => m.id)).toEqual([marker]);
@@ -147,7 +150,7 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     const id = first.causationId!;
     // Redelivered without Nats-Msg-Id, so it does reach the service again.
     const again = envelope(OfflineSubjects.store, { to, from: BOB, type: 'chat', stanzaId: 'q4', noStore: false, arrivedAt: new Date().toISOString(), stanza: `<message type='chat'/>` }, { id });
-    await h.bus.js.publish(h.bus.subject(OfflineSubjects.store), encodeJson(again));
+    await h.bus.publishEvent(again, OfflineSubjects.store, { dedupe: false });
     const marker = await handOff(h.bus, { from: BOB, to: 'marker-once@localhost', body: 'm' });
     await waitFor(async () => (await fetch({ user: 'marker-once@localhost' })).messages.some((m) => m.id === marker), { what: 'the marker' });
     expect(failures(to)).toHaveLength(1);
@@ -205,7 +208,7 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
       for (const [i, from] of ['bOb@localhost/phone', 'carol@localhost/desk', 'bOb@localhost/laptop'].entries())
         ids.push(await handOff(h.bus, { from, to: user, body: `m${i}`, arrivedAt: new Date(Date.now() - 10_000 + i) }));
       await waitFor(async () => (await count(user)) === 3, { what: 'three stored' });
-    });
+    }, HOOK_TIMEOUT);
 
     it('counts and lists headers with node = id and the sender as name, in arrival order', async () => {
       expect(await count(user)).toBe(3);

@@ -4,15 +4,18 @@ import { GatewayEvents, OfflineCountResult, OfflineEvents, OfflineSubjects, Offl
 import { waitFor } from '@parley/testing-stack';
 import { Harness, handOff, startHarness } from './testing/harness';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 describe('offline retention', () => {
   let h: Harness;
 
   beforeAll(async () => {
     h = await startHarness({ OFFLINE_RETENTION: '2s', OFFLINE_SWEEP_INTERVAL: '1s' });
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT);
 
   const count = async (user: string) => (await h.bus.request<OfflineCountResult>(OfflineSubjects.count, { user })).count;
 

@@ -1,9 +1,9 @@
 // The roster service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
+import { GATEWAY_EVENTS, QueueGroups, ROSTER_EVENTS } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
-import { PersistenceModule } from '@parley/persistence';
-import { RuntimeModule } from '@parley/runtime';
-import type { Logger } from 'pino';
+import { OutboxRelay, PersistenceModule } from '@parley/persistence';
+import { LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { RosterConfig } from './config/config';
 import { AccountDeletedConsumer } from './handlers/account-deleted.consumer';
@@ -16,9 +16,11 @@ import { RemoveItemHandler } from './handlers/remove-item.handler';
 import { SetItemHandler } from './handlers/set-item.handler';
 import { ROSTER_CONFIG } from './handlers/tokens';
 import { rosterDataSource } from './persistence/data-source';
-import { OutboxRelay } from './store/outbox';
 import { ROSTER_STORE } from './store/roster.store';
 import { TypeOrmRosterStore } from './store/typeorm-roster.store';
+
+/** How the roster service sits on the bus: its queue group and the streams it publishes to or consumes. */
+export const ROSTER_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.roster, streams: [ROSTER_EVENTS, GATEWAY_EVENTS] };
 
 @Module({})
 export class AppModule {
@@ -35,7 +37,7 @@ export class AppModule {
         {
           provide: OutboxRelay,
           useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log),
-          inject: [DataSource, Bus, 'PINO'],
+          inject: [DataSource, Bus, LOGGER],
         },
         {
           provide: ROSTER_STORE,
@@ -44,6 +46,8 @@ export class AppModule {
           inject: [DataSource, OutboxRelay],
         },
         RosterLifecycle,
+      ],
+      controllers: [
         GetRosterHandler,
         LoginHandler,
         SetItemHandler,

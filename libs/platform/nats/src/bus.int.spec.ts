@@ -4,6 +4,9 @@ import { testInfra, uniqueNamespace, waitFor } from '@parley/testing-stack';
 import { Bus } from './bus';
 import { BusReplyError, BusUnavailableError, ReplyException, TerminalError } from './errors';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 const EVENTS: StreamSpec = {
   name: 'TEST_EVENTS',
   subjects: ['test.evt.>'],
@@ -22,17 +25,17 @@ describe('Bus against a real NATS server', () => {
     bus = await Bus.connect({ url: natsUrl, name: 'bus-spec', namespace });
     other = await Bus.connect({ url: natsUrl, name: 'bus-spec-2', namespace });
     await bus.ensureStreams([EVENTS]);
-  });
+  }, HOOK_TIMEOUT);
 
   afterAll(async () => {
     await bus.deleteStreams([EVENTS]);
     await bus.close();
     await other.close();
-  });
+  }, HOOK_TIMEOUT);
 
   it('answers a request with the responder value', async () => {
     const sub = other.serve<{ n: number }, { double: number }>('test.qry.double', (q) => ({ double: q.n * 2 }), { queue: 'q' });
-    await other.nc.flush();
+    await other.flush();
     await expect(bus.request('test.qry.double', { n: 21 })).resolves.toEqual({ double: 42 });
     sub.unsubscribe();
   });
@@ -41,7 +44,7 @@ describe('Bus against a real NATS server', () => {
     const sub = other.serve('test.qry.fail', () => {
       throw ReplyException.of('item-not-found', 'no such thing');
     }, { queue: 'q' });
-    await other.nc.flush();
+    await other.flush();
     await expect(bus.request('test.qry.fail', {})).rejects.toMatchObject({
       name: 'BusReplyError',
       error: { condition: 'item-not-found', text: 'no such thing' },
@@ -53,7 +56,7 @@ describe('Bus against a real NATS server', () => {
     const sub = other.serve('test.qry.crash', () => {
       throw new Error('boom');
     }, { queue: 'q' });
-    await other.nc.flush();
+    await other.flush();
     const err: any = await bus.request('test.qry.crash', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BusReplyError);
     expect(err.error.condition).toBe('internal-server-error');
@@ -72,7 +75,7 @@ describe('Bus against a real NATS server', () => {
     const { natsUrl } = await testInfra();
     const stranger = await Bus.connect({ url: natsUrl, name: 'stranger', namespace: uniqueNamespace() });
     const sub = stranger.serve('test.qry.ns', () => 'wrong namespace', { queue: 'q' });
-    await stranger.nc.flush();
+    await stranger.flush();
     await expect(bus.request('test.qry.ns', {})).rejects.toBeInstanceOf(BusUnavailableError);
     sub.unsubscribe();
     await stranger.close();

@@ -12,7 +12,9 @@ import {
   Msg,
   NatsConnection,
   NatsError,
+  RequestStrategy,
   RetentionPolicy,
+  Status,
   StorageType,
   Subscription,
   connect,
@@ -58,6 +60,11 @@ export interface ConsumeOptions<T> {
   ackWaitMs?: number;
   /** Messages handled at once (default 1: in order). */
   concurrency?: number;
+  /**
+   * Per-key ordering: messages with the same key run one at a time in stream order,
+   * different keys concurrently (up to `concurrency`). Undefined key: no ordering.
+   */
+  orderingKey?: (event: EventEnvelope<T>) => string | undefined;
 }
 
 /** A running consumer. */
@@ -88,16 +95,17 @@ export class Bus {
   private readonly streamPrefix: string;
   private jsmPromise?: Promise<JetStreamManager>;
   private readonly consumers = new Set<ConsumerHandle>();
-  readonly js: JetStreamClient;
+  private readonly js: JetStreamClient;
 
   private constructor(
-    readonly nc: NatsConnection,
+    private readonly nc: NatsConnection,
     readonly namespace: string,
     private readonly log: BusLogger,
   ) {
     this.prefix = namespace ? `${namespace}.` : '';
     this.streamPrefix = namespace ? `${namespace.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_` : '';
     this.js = nc.jetstream();
+    this.watchStatus();
   }
 
   /** Connects, retrying while the server comes up, with unbounded reconnects afterwards. */
@@ -120,6 +128,11 @@ export class Bus {
     return this.prefix + s;
   }
 
+  /** The logical subject of a wire subject (the namespace prefix removed). */
+  logicalSubject(wire: string): string {
+    return this.prefix && wire.startsWith(this.prefix) ? wire.slice(this.prefix.length) : wire;
+  }
+
   /** The wire stream name for a logical stream. */
   streamName(spec: StreamSpec): string {
     return this.streamPrefix + spec.name;
@@ -128,6 +141,53 @@ export class Bus {
   private jsm(): Promise<JetStreamManager> {
     this.jsmPromise ??= this.nc.jetstreamManager();
     return this.jsmPromise;
+  }
+
+  // ---- connection ---------------------------------------------------------
+
+  /** Round trip to the server: every publish and subscription before it has been seen. */
+  async flush(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  /** Whether the connection is up (not closed, not reconnecting). */
+  /** The largest message the server accepts (its INFO `max_payload`; NATS's default 1 MiB until known). */
+  maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  isConnected(): boolean {
+    return !this.nc.isClosed() && !this.reconnecting;
+  }
+  private reconnecting = false;
+
+  /** Connection status changes (disconnect, reconnect, ...), for as long as the connection lives. */
+  status(): AsyncIterable<Status> {
+    return this.nc.status();
+  }
+
+  /** Calls `fn` after every reconnection (state that may have missed messages must be rebuilt). */
+  onReconnect(fn: () => void): void {
+    this.reconnectListeners.push(fn);
+  }
+  private readonly reconnectListeners: Array<() => void> = [];
+
+  private watchStatus(): void {
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnecting') this.reconnecting = true;
+        if (s.type === 'reconnect') {
+          this.reconnecting = false;
+          for (const fn of this.reconnectListeners) {
+            try {
+              fn();
+            } catch (e) {
+              this.log.error({ err: e }, 'reconnect listener failed');
+            }
+          }
+        }
+      }
+    })().catch(() => undefined);
   }
 
   // ---- core NATS ----------------------------------------------------------
@@ -185,6 +245,29 @@ export class Bus {
     const reply = decodeJson<Reply<T>>(msg.data);
     if (!reply.ok) throw new BusReplyError(subject, reply.error);
     return reply.data;
+  }
+
+  /**
+   * Scatter-gather: sends one request and collects every answer that arrives within
+   * `maxWaitMs` (all responders, not a queue group). Answers that are not JSON are
+   * logged and dropped; `accept` validates each decoded answer (false: dropped).
+   */
+  async requestMany<T>(subject: string, data: unknown, opts: { maxWaitMs: number; accept: (v: unknown) => v is T }): Promise<T[]> {
+    const out: T[] = [];
+    const replies = await this.nc.requestMany(this.subject(subject), encodeJson(data), { strategy: RequestStrategy.Timer, maxWait: opts.maxWaitMs });
+    for await (const m of replies) {
+      if (m.data.length === 0) continue; // the no-responders status message
+      let v: unknown;
+      try {
+        v = decodeJson<unknown>(m.data);
+      } catch (e) {
+        this.log.warn({ err: e, subject }, 'undecodable answer dropped');
+        continue;
+      }
+      if (opts.accept(v)) out.push(v);
+      else this.log.warn({ subject }, 'malformed answer dropped');
+    }
+    return out;
   }
 
   /**
@@ -250,11 +333,90 @@ export class Bus {
     }
   }
 
-  /** Publishes an event durably and waits for the stream's ack (de-duplicated by id). */
-  async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type): Promise<void> {
+  /**
+   * Publishes an event durably and waits for the stream's ack, de-duplicated by id
+   * (`dedupe: false` publishes a second copy, for tests of redelivery and duplicates).
+   */
+  async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type, opts: { dedupe?: boolean } = {}): Promise<void> {
+    if (opts.dedupe === false) {
+      await this.js.publish(this.subject(subject), encodeJson(event));
+      return;
+    }
     const h = natsHeaders();
     h.set('Nats-Msg-Id', event.id);
     await this.js.publish(this.subject(subject), encodeJson(event), { msgID: event.id, headers: h });
+  }
+
+  /** Publishes arbitrary bytes to a stream subject (tests of poison messages). */
+  async publishEventRaw(subject: string, data: Uint8Array): Promise<void> {
+    await this.js.publish(this.subject(subject), data);
+  }
+
+  /** Message count and sequence range of a stream. */
+  async streamState(spec: StreamSpec): Promise<{ messages: number; firstSeq: number; lastSeq: number }> {
+    const info = await (await this.jsm()).streams.info(this.streamName(spec));
+    return { messages: info.state.messages, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
+  }
+
+  /** The last message stored on `subject` in a stream, or undefined when there is none. */
+  async lastOnSubject<T>(spec: StreamSpec, subject: string): Promise<{ subject: string; data: T } | undefined> {
+    try {
+      const m = await (await this.jsm()).streams.getMessage(this.streamName(spec), { last_by_subj: this.subject(subject) });
+      return { subject: this.logicalSubject(m.subject), data: decodeJson<T>(m.data) };
+    } catch (e) {
+      if ((e as NatsError).code === '404' || /no message found/i.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Messages a durable consumer has not yet been given, and given but not acked. */
+  async consumerBacklog(spec: StreamSpec, durable: string): Promise<{ pending: number; ackPending: number }> {
+    const c = await (await this.jsm()).consumers.info(this.streamName(spec), durable);
+    return { pending: c.num_pending, ackPending: c.num_ack_pending };
+  }
+
+  /** Deletes a durable consumer (tests and uninstall only). */
+  async deleteConsumer(spec: StreamSpec, durable: string): Promise<void> {
+    await (await this.jsm()).consumers.delete(this.streamName(spec), durable);
+  }
+
+  /** Removes every message on `subject` from a stream. */
+  async purgeSubject(spec: StreamSpec, subject: string): Promise<void> {
+    await (await this.jsm()).streams.purge(this.streamName(spec), { filter: this.subject(subject) });
+  }
+
+  /**
+   * Replays a stream from its first message with an ephemeral ordered consumer, then
+   * follows it. `onMessage` gets the logical subject and raw bytes (validate them);
+   * `caughtUp` resolves once every message stored at the start has been seen.
+   */
+  async replay(spec: StreamSpec, onMessage: (subject: string, data: Uint8Array) => void): Promise<{ caughtUp: Promise<void>; stop(): Promise<void> }> {
+    const stream = this.streamName(spec);
+    const info = await (await this.jsm()).streams.info(stream);
+    // An ordered consumer starts at the first sequence by default. (Not `deliver_policy: All`:
+    // nats.js 2.29 then still sends opt_start_seq, which the server refuses, and retries forever.)
+    const consumer = await this.js.consumers.get(stream, {});
+    const messages = await consumer.consume();
+    let caughtUp!: () => void;
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (info.state.messages === 0) caughtUp();
+    const loop = (async () => {
+      for await (const m of messages) {
+        try {
+          onMessage(this.logicalSubject(m.subject), m.data);
+        } catch (e) {
+          this.log.error({ err: e, stream }, 'replayed message handler failed');
+        }
+        if (m.info.pending === 0) caughtUp();
+      }
+    })().catch((e) => this.log.error({ err: e, stream }, 'stream replay ended'));
+    return {
+      caughtUp: ready,
+      stop: async () => {
+        await messages.close().catch(() => undefined);
+        await loop;
+      },
+    };
   }
 
   /**
@@ -291,17 +453,38 @@ export class Bus {
     const concurrency = opts.concurrency ?? 1;
     const inflight = new Set<Promise<void>>();
 
+    // The last message in progress per ordering key (see ConsumeOptions.orderingKey).
+    const perKey = new Map<string, Promise<void>>();
+    const ordered = (key: string | undefined, run: () => Promise<void>): Promise<void> => {
+      if (key === undefined) return run();
+      const before = perKey.get(key);
+      const p = before ? before.then(run) : run();
+      const tail = p.catch(() => undefined);
+      perKey.set(key, tail);
+      void tail.then(() => {
+        if (perKey.get(key) === tail) perKey.delete(key);
+      });
+      return p;
+    };
+
     const handle = async (m: JsMsg): Promise<void> => {
       let event: EventEnvelope<T>;
       try {
         event = decodeJson<EventEnvelope<T>>(m.data);
+        if (typeof event !== 'object' || event === null || typeof event.id !== 'string') throw new Error('not an event envelope');
       } catch (e) {
         this.log.error({ err: e, stream, durable }, 'undecodable event terminated');
         m.term();
         return;
       }
       try {
-        await opts.handler(event, m);
+        let key: string | undefined;
+        try {
+          key = opts.orderingKey?.(event);
+        } catch {
+          key = undefined;
+        }
+        await ordered(key, () => opts.handler(event, m));
         m.ack();
       } catch (e) {
         if (e instanceof TerminalError) {

@@ -1,4 +1,7 @@
-// @parley/runtime: logging, health, metrics and bootstrap shared by every service.
+// @parley/runtime: logging, health, metrics, scheduling and bootstrap shared by every service.
 export * from './logger';
+export * from './health';
 export * from './runtime';
 export * from './service-config';
+export * from './interceptor';
+export * from './scheduler';

@@ -1,54 +1,43 @@
 // Bootstrap for every Parley service: one Nest HTTP app serving /healthz,
 // /readyz and /metrics (Prometheus), pino logs, graceful shutdown on SIGTERM.
-import { Controller, Get, HttpCode, HttpException, Injectable, Module, Type, DynamicModule, Global, INestApplication } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, Type, DynamicModule, Global, INestApplication, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { Bus, BusExceptionFilter, BusTransport, BusTransportOptions, ObjectPayloadPipe } from '@parley/nats';
 import { Logger as PinoLogger } from 'pino';
 import { LoggerModule, Logger as NestPinoLogger } from 'nestjs-pino';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { BusMetricsInterceptor } from './interceptor';
+import { Health } from './health';
 import { createLogger } from './logger';
+import { IntervalScheduler, SCHEDULER } from './scheduler';
 
-/** A check that must pass for the service to receive traffic. */
-export type ReadinessCheck = () => Promise<boolean> | boolean;
-
-/** Per-process registry of readiness checks and metrics. */
-@Injectable()
-export class Health {
-  private readonly checks = new Map<string, ReadinessCheck>();
-  readonly metrics = new Registry();
-  constructor() {
-    collectDefaultMetrics({ register: this.metrics });
-  }
-  /** Adds a named readiness check. */
-  addCheck(name: string, check: ReadinessCheck): void {
-    this.checks.set(name, check);
-  }
-  /** Runs every check; returns the failing names. */
-  async failing(): Promise<string[]> {
-    const bad: string[] = [];
-    for (const [name, check] of this.checks) {
-      try {
-        if (!(await check())) bad.push(name);
-      } catch {
-        bad.push(name);
-      }
-    }
-    return bad;
-  }
-}
+/** The one injection token of the process logger (pino): `@Inject(LOGGER) log: Logger`. */
+export const LOGGER = 'PINO';
+export type { Logger } from 'pino';
 
 @Controller()
 class HealthController {
-  constructor(private readonly health: Health) {}
+  constructor(
+    private readonly health: Health,
+    private readonly terminus: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+  ) {}
   @Get('healthz')
   @HttpCode(200)
   live(): { status: string } {
     return { status: 'ok' };
   }
+  /** Ready only when every registered check passes (NATS connected, the service's database answering, ...): 503 otherwise. */
   @Get('readyz')
-  async ready(): Promise<{ status: string }> {
-    const failing = await this.health.failing();
-    if (failing.length) throw new HttpException({ status: 'unready', failing }, 503);
-    return { status: 'ready' };
+  @HealthCheck()
+  ready() {
+    return this.terminus.check(
+      this.health.names().map((name) => async () => {
+        const indicator = this.indicators.check(name);
+        return (await this.health.passes(name)) ? indicator.up() : indicator.down();
+      }),
+    );
   }
   @Get('metrics')
   async metrics(): Promise<string> {
@@ -63,10 +52,10 @@ export class RuntimeModule {
   static forRoot(service: string, logger: PinoLogger = createLogger(service)): DynamicModule {
     return {
       module: RuntimeModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false, quietReqLogger: true } })],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false, quietReqLogger: true } }), TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [Health, { provide: 'PINO', useValue: logger }],
-      exports: [Health, 'PINO'],
+      providers: [Health, { provide: LOGGER, useValue: logger }, { provide: SCHEDULER, useClass: IntervalScheduler }, BusMetricsInterceptor],
+      exports: [Health, LOGGER, SCHEDULER, BusMetricsInterceptor],
     };
   }
 }
@@ -77,12 +66,64 @@ export interface RunServiceOptions {
   /** HTTP port for health and metrics (0 = pick one). */
   httpPort: number;
   httpHost?: string;
+  /** Serve the app's @MessagePattern/@EventPattern controllers on the bus (queue group, streams to provision). */
+  bus?: Omit<BusTransportOptions, 'logger'>;
+}
+
+/**
+ * The readiness checks every service gets: NATS connected (when it has a Bus) and its
+ * database answering (when it has a DataSource).
+ */
+export function addStandardChecks(app: INestApplication): void {
+  const health = app.get(Health);
+  const bus = optionalGet(app, Bus as unknown as Type<Bus>);
+  if (bus) health.addCheck('nats', () => bus.isConnected());
+  const ds = optionalGet(app, DataSource);
+  if (ds) health.addCheck('database', async () => ds.isInitialized && (await ds.query('SELECT 1 AS ok')).length === 1);
+}
+
+function optionalGet<T>(app: INestApplication, token: Type<T>): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Connects the bus transport with the shared filter, pipe and interceptor (also used by the test harness). */
+export function connectBus(app: INestApplication, o: Omit<BusTransportOptions, 'logger'>): void {
+  const logger = app.get<PinoLogger>(LOGGER);
+  // Deferred, so the enhancers are registered before the handlers are wrapped (as connectMicroservice would do at once).
+  const ms = app.connectMicroservice({ strategy: new BusTransport(app.get(Bus), { ...o, logger }) }, { deferInitialization: true }) as INestMicroservice & {
+    registerListeners(): void;
+    setIsInitialized(v: boolean): void;
+    setIsInitHookCalled(v: boolean): void;
+  };
+  ms.useGlobalFilters(new BusExceptionFilter());
+  ms.useGlobalPipes(new ObjectPayloadPipe());
+  ms.useGlobalInterceptors(app.get(BusMetricsInterceptor));
+  ms.registerListeners();
+  ms.setIsInitialized(true);
+  ms.setIsInitHookCalled(true); // the app runs the lifecycle hooks once, for both
+}
+
+/**
+ * Creates and starts a service's Nest app: readiness checks, and its controllers on the
+ * bus when `bus` is given. No HTTP listener (runService adds it; test harnesses need none).
+ */
+export async function startServiceApp(module: Type<unknown> | DynamicModule, o: { bus?: RunServiceOptions['bus']; logs?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(module, o.logs === false ? { logger: false } : { bufferLogs: true });
+  if (o.logs !== false) app.useLogger(app.get(NestPinoLogger));
+  addStandardChecks(app);
+  if (o.bus) connectBus(app, o.bus);
+  await app.init();
+  await app.startAllMicroservices();
+  return app;
 }
 
 /** Starts a service's Nest app, listening for health/metrics, and stops it cleanly on SIGTERM/SIGINT. */
 export async function runService(module: Type<unknown> | DynamicModule, o: RunServiceOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(module, { bufferLogs: true });
-  app.useLogger(app.get(NestPinoLogger));
+  const app = await startServiceApp(module, { bus: o.bus });
   app.enableShutdownHooks();
   await app.listen(o.httpPort, o.httpHost ?? '0.0.0.0');
   return app;

@@ -32,12 +32,6 @@ export function isBlocked(list: Iterable<string>, jid: string): boolean {
   return false;
 }
 
-/** The bare part of a prepared JID string. */
-export function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash < 0 ? jid : jid.slice(0, slash);
-}
-
 /**
  * A block list prepared for matching: one parse of the address and at most four set
  * lookups per check, whatever the length of the list (same rules as blockCovers).

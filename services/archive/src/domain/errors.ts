@@ -1,12 +1,14 @@
-// Domain errors of the archive, each carrying the XMPP condition the edge answers with.
+// Domain errors of the archive, each carrying the XMPP condition the edge answers with
+// (mapped by the shared bus exception filter).
+import { DomainError } from '@parley/contracts';
 
 /** A request the archive refuses on purpose; handlers map it to a ReplyException. */
-export class ArchiveDomainError extends Error {
+export class ArchiveDomainError extends DomainError {
   constructor(
-    readonly condition: 'bad-request' | 'item-not-found' | 'not-acceptable',
+    override readonly condition: 'bad-request' | 'item-not-found' | 'not-acceptable',
     message: string,
   ) {
-    super(message);
+    super(condition, message);
     this.name = 'ArchiveDomainError';
   }
   static badRequest = (text: string) => new ArchiveDomainError('bad-request', text);

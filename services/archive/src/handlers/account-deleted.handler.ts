@@ -1,41 +1,33 @@
 // gateway.evt.account-deleted (durable `archive-account-deleted`): erases the user's
 // archive and preferences, and purges the user's subject from ARCHIVE_PREFS so the JID
 // leaves NATS too. Idempotent: a replay finds nothing left to delete.
-import { Inject, Injectable } from '@nestjs/common';
-import { AccountDeletedV1, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
-import { Bus, ConsumerHandle, TerminalError } from '@parley/nats';
+import { Inject, Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { LOGGER, Logger } from '@parley/runtime';
+import { AccountDeletedV1, Durables, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
+import { BusEventOptions, TerminalError } from '@parley/nats';
 import { foldJid } from '@parley/xep';
 import { isBareJidLike } from '../domain/prefs';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
-import { ArchiveHandler, LOGGER, Log } from './handler';
 import { PrefsEvents } from './prefs-events';
 
 /** Durable consumer name of the account-deleted subscription. */
-export const ACCOUNT_DELETED_DURABLE = 'archive-account-deleted';
+export const ACCOUNT_DELETED_DURABLE = Durables.archiveAccountDeleted;
 
-@Injectable()
-export class AccountDeletedHandler implements ArchiveHandler {
-  private consumer?: ConsumerHandle;
+@Controller()
+export class AccountDeletedHandler {
 
   constructor(
-    private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
-    @Inject(LOGGER) private readonly log: Log,
+    @Inject(LOGGER) private readonly log: Logger,
     private readonly prefsEvents: PrefsEvents,
   ) {}
 
-  async start(): Promise<void> {
-    this.consumer = await this.bus.consume<AccountDeletedV1>({
-      stream: GATEWAY_EVENTS,
-      durable: ACCOUNT_DELETED_DURABLE,
-      filterSubjects: [GatewayEvents.accountDeleted],
-      handler: async (event) => this.handle(event.data),
-    });
-  }
 
-  async stop(): Promise<void> {
-    await this.consumer?.stop();
-    this.consumer = undefined;
+
+  @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE } satisfies BusEventOptions)
+  onEvent(@Payload() event: EventEnvelope<AccountDeletedV1>): Promise<void> {
+    return this.handle(event.data);
   }
 
   async handle(e: AccountDeletedV1): Promise<void> {

@@ -1,35 +1,24 @@
 // archive.qry.lookup: a XEP-0313 query (filters + RSM page) of the owner's archive.
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ArchiveLookupQuery, ArchiveLookupResult, ArchiveSubjects } from '@parley/contracts';
-import { Bus } from '@parley/nats';
-import type { Subscription } from 'nats';
 import { ArchiveConfig } from '../config/config';
 import { planLookup } from '../domain/lookup';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
-import { ArchiveHandler, answering } from './handler';
 
-@Injectable()
-export class LookupHandler implements ArchiveHandler {
-  private sub?: Subscription;
+@Controller()
+export class LookupHandler {
 
   constructor(
-    private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
   ) {}
 
-  async start(): Promise<void> {
-    this.sub = this.bus.serve<ArchiveLookupQuery, ArchiveLookupResult>(ArchiveSubjects.lookup, (q) => answering(() => this.handle(q)), {
-      queue: 'archive',
-    });
-  }
 
-  async stop(): Promise<void> {
-    this.sub?.unsubscribe();
-  }
 
-  async handle(q: ArchiveLookupQuery): Promise<ArchiveLookupResult> {
+  @MessagePattern(ArchiveSubjects.lookup)
+  async handle(@Payload() q: ArchiveLookupQuery): Promise<ArchiveLookupResult> {
     const plan = planLookup(q, { pageDefault: this.config.ARCHIVE_PAGE_DEFAULT, pageMax: this.config.ARCHIVE_PAGE_MAX });
     const page = await this.store.lookup(plan);
     const items = page.rows.map((r) => ({ id: r.id, timestamp: r.ts.toISOString(), stanza: r.stanza, with: r.withBare, direction: r.direction }));

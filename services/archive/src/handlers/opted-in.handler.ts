@@ -1,36 +1,25 @@
 // archive.qry.opted-in: users whose preferences are not plain never, paged by JID (a
 // fallback for a gateway that cannot replay ARCHIVE_PREFS).
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ArchiveOptedInQuery, ArchiveOptedInResult, ArchiveSubjects } from '@parley/contracts';
-import { Bus } from '@parley/nats';
-import type { Subscription } from 'nats';
 import { ArchiveDomainError } from '../domain/errors';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
-import { ArchiveHandler, answering } from './handler';
 
 const DEFAULT_LIMIT = 1000;
 const MAX_LIMIT = 5000;
 
-@Injectable()
-export class OptedInHandler implements ArchiveHandler {
-  private sub?: Subscription;
+@Controller()
+export class OptedInHandler {
 
   constructor(
-    private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
   ) {}
 
-  async start(): Promise<void> {
-    this.sub = this.bus.serve<ArchiveOptedInQuery, ArchiveOptedInResult>(ArchiveSubjects.optedIn, (q) => answering(() => this.handle(q ?? {})), {
-      queue: 'archive',
-    });
-  }
 
-  async stop(): Promise<void> {
-    this.sub?.unsubscribe();
-  }
 
-  async handle(q: ArchiveOptedInQuery): Promise<ArchiveOptedInResult> {
+  @MessagePattern(ArchiveSubjects.optedIn)
+  async handle(@Payload() q: ArchiveOptedInQuery): Promise<ArchiveOptedInResult> {
     const limit = q.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1) throw ArchiveDomainError.badRequest('limit must be a positive integer');
     if (q.after !== undefined && typeof q.after !== 'string') throw ArchiveDomainError.badRequest('after must be a JID');

@@ -6,7 +6,7 @@ import { ARCHIVE_PREFS, ArchiveEvents, ArchivePrefsChangedV1, envelope } from '@
 import { Bus } from '@parley/nats';
 import { isOptedIn } from '../domain/prefs';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
-import { LOGGER, Log } from './handler';
+import { LOGGER, Logger } from '@parley/runtime';
 
 /** How many republish rounds one call makes before leaving the rest to the next tick. */
 const MAX_ROUNDS = 5;
@@ -16,7 +16,7 @@ export class PrefsEvents {
   constructor(
     private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
-    @Inject(LOGGER) private readonly log: Log,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   /**
@@ -67,7 +67,6 @@ export class PrefsEvents {
 
   /** Removes the user's last prefs-changed message from ARCHIVE_PREFS. */
   async purge(jid: string): Promise<void> {
-    const jsm = await this.bus.nc.jetstreamManager();
-    await jsm.streams.purge(this.bus.streamName(ARCHIVE_PREFS), { filter: this.bus.subject(ArchiveEvents.prefsChangedFor(jid)) });
+    await this.bus.purgeSubject(ARCHIVE_PREFS, ArchiveEvents.prefsChangedFor(jid));
   }
 }

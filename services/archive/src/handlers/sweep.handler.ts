@@ -2,55 +2,40 @@
 // process's own timer (ARCHIVE_SWEEP_INTERVAL) and on archive.cmd.sweep, logs the
 // count and publishes archive.evt.swept (counts only). The same timer family
 // republishes prefs-changed events left in the outbox.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
 import { ArchiveEvents, ArchiveSubjects, ArchiveSweptV1, envelope } from '@parley/contracts';
 import { Bus } from '@parley/nats';
-import type { Subscription } from 'nats';
+import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import { ArchiveConfig } from '../config/config';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
-import { ArchiveHandler, LOGGER, Log } from './handler';
 import { PrefsEvents } from './prefs-events';
 
-@Injectable()
-export class SweepHandler implements ArchiveHandler {
-  private sub?: Subscription;
-  private timers: NodeJS.Timeout[] = [];
-  private running?: Promise<ArchiveSweptV1>;
+/** The scheduler's name of the retention job. */
+export const ARCHIVE_RETENTION_JOB = 'archive-retention';
 
+@Controller()
+export class SweepHandler implements OnApplicationBootstrap {
   constructor(
     private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
-    @Inject(LOGGER) private readonly log: Log,
+    @Inject(LOGGER) private readonly log: Logger,
     private readonly prefsEvents: PrefsEvents,
+    @Inject(SCHEDULER) private readonly scheduler: Scheduler,
   ) {}
 
-  async start(): Promise<void> {
-    this.sub = this.bus.serve<Record<string, never>, ArchiveSweptV1>(ArchiveSubjects.sweep, () => this.sweep(), { queue: 'archive' });
-    const tick = (what: string, fn: () => Promise<unknown>) => () => {
-      fn().catch((err) => this.log.error({ err }, `${what} failed`));
-    };
-    this.timers.push(setInterval(tick('retention sweep', () => this.sweep()), this.config.ARCHIVE_SWEEP_INTERVAL).unref());
-    this.timers.push(
-      setInterval(tick('prefs republish', () => this.prefsEvents.flushPending()), this.config.ARCHIVE_PREFS_REPUBLISH_INTERVAL).unref(),
-    );
+  async onApplicationBootstrap(): Promise<void> {
+    this.scheduler.every(ARCHIVE_RETENTION_JOB, this.config.ARCHIVE_SWEEP_INTERVAL, () => this.run());
+    this.scheduler.every('archive-prefs-republish', this.config.ARCHIVE_PREFS_REPUBLISH_INTERVAL, () => this.prefsEvents.flushPending());
     await this.prefsEvents.flushPending();
   }
 
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
-    this.sub?.unsubscribe();
-    await this.running?.catch(() => undefined);
-  }
-
-  /** Runs one sweep (joining one already running in this process). */
+  /** Runs one sweep now, through the scheduler (joining one already running in this process). */
+  @MessagePattern(ArchiveSubjects.sweep)
   sweep(): Promise<ArchiveSweptV1> {
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.scheduler.run<ArchiveSweptV1>(ARCHIVE_RETENTION_JOB);
   }
 
   private async run(): Promise<ArchiveSweptV1> {

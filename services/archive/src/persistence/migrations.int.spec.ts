@@ -4,14 +4,17 @@ import { createTestDatabase, TestDatabase } from '@parley/testing-stack';
 import { entities } from './entities';
 import { migrations } from './migrations';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 describe('archive migrations', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('archive_migrations');
-  });
+  }, HOOK_TIMEOUT);
   afterAll(async () => {
     await db?.drop();
-  });
+  }, HOOK_TIMEOUT);
 
   it('create the tables and the paging indexes from empty, idempotently, and undo them', async () => {
     const ds = await openDataSource({ url: db.url, entities, migrations });

@@ -2,7 +2,6 @@
 // bus in the same namespace that plays the gateway.
 import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import {
   ARCHIVE_EVENTS,
   ARCHIVE_INBOX,
@@ -12,14 +11,13 @@ import {
   ArchiveStoreV1,
   ArchiveSubjects,
   EventEnvelope,
-  GATEWAY_EVENTS,
   envelope,
 } from '@parley/contracts';
 import { Bus, ConsumerHandle } from '@parley/nats';
-import { TestDatabase, createTestDatabase, testInfra, uniqueNamespace, waitFor } from '@parley/testing-stack';
+import { ServiceHarness } from '@parley/testing-service';
+import { TestDatabase, waitFor } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { AppModule } from '../app.module';
+import { AppModule, ARCHIVE_STREAMS, archiveBus } from '../app.module';
 import { loadArchiveConfig } from '../config/config';
 
 /** A prefs-changed event with the subject it arrived on. */
@@ -51,30 +49,12 @@ let replays = 0;
 /** Boots the app with `overrides` on top of test defaults. */
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   process.env.LOG_LEVEL ??= 'warn';
-  const { natsUrl } = await testInfra();
-  const namespace = uniqueNamespace('arc');
-  const db = await createTestDatabase('archive');
-  const env: Record<string, string> = {
-    NATS_URL: natsUrl,
-    NATS_NAMESPACE: namespace,
-    ARCHIVE_DATABASE_URL: db.url,
-    HTTP_PORT: '0',
-    XMPP_DOMAIN: 'localhost',
-    LOG_LEVEL: process.env.LOG_LEVEL,
-    ...overrides,
-  };
-  const config = loadArchiveConfig(env);
-  const bus = await Bus.connect({ url: natsUrl, name: 'archive-spec-gateway', namespace });
-  let app: INestApplicationContext;
-  try {
-    app = await NestFactory.createApplicationContext(AppModule.forRoot(config, env), { logger: false });
-  } catch (e) {
-    await bus.close();
-    await db.drop();
-    throw e;
-  }
-  const pg = new Client({ connectionString: db.url });
-  await pg.connect();
+  const service = await ServiceHarness.create(
+    { name: 'archive', databaseUrlVar: 'ARCHIVE_DATABASE_URL', module: (env) => AppModule.forRoot(loadArchiveConfig(env), env), bus: archiveBus(loadArchiveConfig({ ...overrides })), cleanupStreams: ARCHIVE_STREAMS },
+    { XMPP_DOMAIN: 'localhost', ...overrides },
+  );
+  const { bus, env, db } = service;
+  const app = service.app as INestApplicationContext;
   const events: EventEnvelope<any>[] = [];
   const prefsEvents: SeenPrefs[] = [];
   const observers: ConsumerHandle[] = [
@@ -95,7 +75,6 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       },
     }),
   ];
-  const jsm = await bus.nc.jetstreamManager();
   return {
     env,
     bus,
@@ -103,14 +82,12 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
     app,
     events,
     prefsEvents,
-    async sql(text, params) {
-      return (await pg.query(text, params as unknown[])).rows;
-    },
+    sql: (text, params) => service.sql(text, params),
     async drained() {
-      await waitFor(async () => (await jsm.streams.info(bus.streamName(ARCHIVE_INBOX))).state.messages === 0, { what: 'ARCHIVE_INBOX drained' });
+      await waitFor(async () => (await bus.streamState(ARCHIVE_INBOX)).messages === 0, { what: 'ARCHIVE_INBOX drained' });
     },
     async replayPrefs() {
-      const expected = (await jsm.streams.info(bus.streamName(ARCHIVE_PREFS))).state.messages;
+      const expected = (await bus.streamState(ARCHIVE_PREFS)).messages;
       const seen: SeenPrefs[] = [];
       const durable = `spec-replay-${++replays}`;
       const c = await bus.consume<ArchivePrefsChangedV1>({
@@ -123,16 +100,12 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       });
       await waitFor(() => seen.length >= expected, { what: `${expected} replayed prefs` });
       await c.stop();
-      await jsm.consumers.delete(bus.streamName(ARCHIVE_PREFS), durable);
+      await bus.deleteConsumer(ARCHIVE_PREFS, durable);
       return seen;
     },
     async close() {
-      await app.close().catch(() => undefined);
       for (const o of observers) await o.stop();
-      await pg.end();
-      await bus.deleteStreams([ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS]);
-      await bus.close();
-      await db.drop();
+      await service.close();
     },
   };
 }

@@ -6,6 +6,9 @@ import { AccountExistsError, TypeOrmAccountsStore } from './accounts.store';
 import { entities } from '../persistence/entities';
 import { migrations } from '../persistence/migrations';
 
+/** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
+const HOOK_TIMEOUT = 60_000;
+
 describe('the accounts store on a real Postgres', () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -20,12 +23,12 @@ describe('the accounts store on a real Postgres', () => {
     db = await createTestDatabase('accounts');
     ds = await openDataSource({ url: db.url, entities, migrations });
     store = new TypeOrmAccountsStore(ds);
-  });
+  }, HOOK_TIMEOUT);
 
   afterAll(async () => {
     await ds?.destroy();
     await db?.drop();
-  });
+  }, HOOK_TIMEOUT);
 
   it('migrates an empty database cleanly', async () => {
     const rows = await ds.query(`SELECT to_regclass('accounts') AS t`);

@@ -3,30 +3,19 @@
 // - a starting instance asks its peers for their sessions (scatter-gather);
 // - heartbeats let peers forget an instance that died without saying goodbye;
 // - stanzas for a session on another instance go to that instance's deliver subject.
-import { RequestStrategy } from 'nats';
-import { GatewaySubjects } from '@parley/contracts';
+import {
+  DeliverCommandV1 as DeliverCommand,
+  GatewaySubjects,
+  isDeliverCommandV1,
+  isHeartbeatV1,
+  isRouteChangeV1,
+  isSessionsChunkV1,
+  RouteChangeV1 as RouteChange,
+  SessionsChunkV1 as SessionsChunk,
+} from '@parley/contracts';
 import { Bus, decodeJson, encodeJson } from '@parley/nats';
 import type { Logger } from 'pino';
 import { Directory, ResourceState } from '../session/directory';
-
-/** A route announcement (compact: it is sent on every presence change). */
-interface RouteChange {
-  i: string; // instance
-  b: string; // bare JID
-  r: string; // resource
-  op: 'up' | 'down';
-  p?: number;
-  a?: boolean;
-  c?: boolean;
-}
-
-/** Work sent to one instance: stanzas (batched per event-loop turn) or a kick. */
-type DeliverCommand = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: 'conflict' | 'removed' };
-
-interface SessionsChunk {
-  i: string;
-  s: Array<[bare: string, resource: string, priority: number, available: boolean, carbons: boolean]>;
-}
 
 /** Room kept in a deliver message for its JSON framing. */
 const BATCH_OVERHEAD = 1024;
@@ -73,17 +62,24 @@ export class Cluster {
   /** Subscribes, bootstraps the directory from peers, and starts heartbeats. */
   async start(): Promise<void> {
     this.subs.push(
-      this.bus.subscribeRaw(GatewaySubjects.deliver(this.instanceId), (m) => this.onDeliver(decodeJson<DeliverCommand>(m.data))),
-      this.bus.subscribe<RouteChange>(GatewaySubjects.sessionChanged, (c) => this.onRouteChange(c)),
-      this.bus.subscribe<{ i: string }>(GatewaySubjects.heartbeat, (h) => {
-        if (h.i !== this.instanceId) this.peers.set(h.i, Date.now());
+      this.bus.subscribeRaw(GatewaySubjects.deliver(this.instanceId), (m) => {
+        const cmd = this.read(m, isDeliverCommandV1);
+        if (cmd) this.onDeliver(cmd);
+      }),
+      this.bus.subscribeRaw(GatewaySubjects.sessionChanged, (m) => {
+        const c = this.read(m, isRouteChangeV1);
+        if (c) this.onRouteChange(c);
+      }),
+      this.bus.subscribeRaw(GatewaySubjects.heartbeat, (m) => {
+        const h = this.read(m, isHeartbeatV1);
+        if (h && h.i !== this.instanceId) this.peers.set(h.i, Date.now());
       }),
       this.bus.subscribeRaw(GatewaySubjects.sessionsQuery, (m) => {
         const chunks = this.snapshot();
         for (const c of chunks) m.respond(encodeJson(c));
       }),
     );
-    await this.bus.nc.flush();
+    await this.bus.flush();
     await this.bootstrap();
     this.heartbeat();
     this.timer = setInterval(() => {
@@ -91,6 +87,19 @@ export class Cluster {
       this.expirePeers();
     }, this.opts.heartbeatMs);
     this.timer.unref();
+  }
+
+  /** A peer's payload, validated at the edge: malformed ones are logged (subject only) and dropped. */
+  private read<T>(m: { subject: string; data: Uint8Array }, accept: (v: unknown) => v is T): T | undefined {
+    let v: unknown;
+    try {
+      v = decodeJson<unknown>(m.data);
+    } catch {
+      v = undefined;
+    }
+    if (accept(v)) return v;
+    this.log.warn({ subject: this.bus.logicalSubject(m.subject) }, 'malformed gateway-to-gateway payload dropped');
+    return undefined;
   }
 
   private snapshot(): SessionsChunk[] {
@@ -104,13 +113,8 @@ export class Cluster {
 
   private async bootstrap(): Promise<void> {
     try {
-      const replies = await this.bus.nc.requestMany(this.bus.subject(GatewaySubjects.sessionsQuery), encodeJson({ i: this.instanceId }), {
-        strategy: RequestStrategy.Timer,
-        maxWait: 400,
-      });
-      for await (const m of replies) {
-        if (m.data.length === 0) continue; // no-responders status message
-        const chunk = decodeJson<SessionsChunk>(m.data);
+      const replies = await this.bus.requestMany(GatewaySubjects.sessionsQuery, { i: this.instanceId }, { maxWaitMs: 400, accept: isSessionsChunkV1 });
+      for (const chunk of replies) {
         if (chunk.i === this.instanceId) continue;
         this.peers.set(chunk.i, Date.now());
         for (const [b, r, p, a, c] of chunk.s) this.directory.put(b, { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c });
@@ -192,9 +196,9 @@ export class Cluster {
   private outboxBytes = 0;
   private flushScheduled = false;
 
-  /** The largest NATS message the server accepts (its INFO), 1 MiB until known. */
+  /** The largest NATS message the server accepts. */
   private maxPayload(): number {
-    return this.bus.nc.info?.max_payload ?? 1024 * 1024;
+    return this.bus.maxPayload();
   }
 
   private flush(): void {

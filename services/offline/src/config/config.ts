@@ -34,6 +34,12 @@ export const offlineConfigSpec = {
     min: 16 * 1024,
     max: 8 * 1024 * 1024,
   }),
+  OFFLINE_OUTBOX_INTERVAL: opt.duration({
+    doc: 'How often events committed but not yet published (e.g. NATS was briefly down) are retried.',
+    default: '5s',
+    min: '100ms',
+    max: '10m',
+  }),
 };
 
 /** The offline service's validated configuration. */

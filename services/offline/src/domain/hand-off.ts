@@ -39,7 +39,9 @@ function validDate(v: unknown): Date | undefined {
 export function readHandOff(e: EventEnvelope<Partial<OfflineStoreV1>>, now: Date): { ok: true; handOff: HandOff } | { ok: false; problem: string } {
   const d = (e?.data ?? {}) as Partial<OfflineStoreV1>;
   if (!str(e?.id) || e.id.length > MAX_ID_LENGTH) return { ok: false, problem: 'envelope id missing or too long' };
-  if (!str(d.to) || d.to.length > MAX_JID_LENGTH || !d.to.includes('@')) return { ok: false, problem: 'to is not a bare JID' };
+  if (!str(d.to) || d.to.length > MAX_JID_LENGTH) return { ok: false, problem: 'to is not a bare JID' };
+  const user = userKey(d.to);
+  if (!user) return { ok: false, problem: 'to is not an account JID' };
   if (!str(d.from) || d.from.length > MAX_JID_LENGTH) return { ok: false, problem: 'from missing' };
   if (!str(d.stanza)) return { ok: false, problem: 'stanza missing' };
   if (d.type !== undefined && typeof d.type !== 'string') return { ok: false, problem: 'type is not a string' };
@@ -51,7 +53,7 @@ export function readHandOff(e: EventEnvelope<Partial<OfflineStoreV1>>, now: Date
     ok: true,
     handOff: {
       id: e.id,
-      user: userKey(d.to),
+      user,
       from: d.from,
       type: d.type || 'normal',
       stanzaId,

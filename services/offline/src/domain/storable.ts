@@ -1,5 +1,4 @@
 // Which messages may wait offline (RFC 6121 §8.5.2.2, XEP-0160 §3, XEP-0334, XEP-0085).
-import type { OfflineMessageType } from '@parley/contracts';
 
 /** The facts the gateway states about a message it hands off. */
 export interface StorableFacts {
@@ -18,13 +17,6 @@ export type NotStorable = 'not-a-message' | 'type-unknown' | 'type-error' | 'typ
 
 /** The verdict on one message. */
 export type Storability = { storable: true } | { storable: false; detail: NotStorable };
-
-const MESSAGE_TYPES: readonly string[] = ['normal', 'chat', 'groupchat', 'headline', 'error'];
-
-/** Narrows a type string to a known message type (unknown → undefined). */
-export function messageType(t: string): OfflineMessageType | undefined {
-  return MESSAGE_TYPES.includes(t) ? (t as OfflineMessageType) : undefined;
-}
 
 // The root start tag of a serialised stanza (an XML declaration is tolerated); group 1
 // is the attribute text. A prefixed root is accepted (`<c:message xmlns:c=...>`).

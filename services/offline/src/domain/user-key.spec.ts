@@ -1,14 +1,20 @@
 import { derivedEventId, deliveryFailedEventId } from './event-id';
-import { domainOf, userKey } from './user-key';
+import { userKey } from './user-key';
 
 describe('user keys', () => {
-  it('are the bare JID, case-folded', () => {
+  it('are the prepared bare JID (RFC 7622: case-folded localpart and domain, NFC)', () => {
     expect(userKey('alicE@LocalHost/phone')).toBe('alice@localhost');
     expect(userKey('alice@localhost')).toBe('alice@localhost');
+    expect(userKey('Ame\u0301lie@localhost')).toBe('am\u00e9lie@localhost');
   });
-  it('know the domain of a JID', () => {
-    expect(domainOf('alice@example.org/a/b')).toBe('example.org');
-    expect(domainOf('example.org')).toBe('example.org');
+  it('prepare with RFC 7622 rules, not plain lower-casing', () => {
+    // PRECIS width mapping: a fullwidth 'Ａ' is 'a' (toLowerCase would make it 'ａ', another user)
+    expect(userKey('\uFF21lice@localhost')).toBe('alice@localhost');
+  });
+  it('are only made of account JIDs', () => {
+    expect(userKey('@localhost')).toBeUndefined();
+    expect(userKey('a@b@c')).toBeUndefined();
+    expect(userKey('localhost')).toBeUndefined();
   });
 });
 

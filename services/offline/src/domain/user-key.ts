@@ -1,23 +1,16 @@
 // The key a user's messages are filed under.
 import { createHash } from 'node:crypto';
+import { tryParseJid } from '@parley/jid';
 
 /**
- * The bare JID of `jid`, NFC-normalised and lower-cased. The gateway sends prepared bare
- * JIDs (RFC 7622), for which this is the identity; it only keeps a stray resource or a
- * case difference from splitting one user's messages across two keys.
+ * The prepared bare JID of an account JID (RFC 7622 with @parley/jid, as everywhere
+ * else), or undefined when `jid` is not one (no localpart, or not a JID). The gateway
+ * sends prepared bare JIDs, for which this is the identity; it keeps a stray resource
+ * or an unprepared form from splitting one user's messages across two keys.
  */
-export function userKey(jid: string): string {
-  const slash = jid.indexOf('/');
-  const bare = slash === -1 ? jid : jid.slice(0, slash);
-  return bare.normalize('NFC').toLowerCase();
-}
-
-/** The domain part of a (bare or full) JID. */
-export function domainOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  const bare = slash === -1 ? jid : jid.slice(0, slash);
-  const at = bare.lastIndexOf('@');
-  return at === -1 ? bare : bare.slice(at + 1);
+export function userKey(jid: string): string | undefined {
+  const j = tryParseJid(jid);
+  return j?.local ? j.bareString : undefined;
 }
 
 /** A one-way token for a user key, for markers that must outlive the account (hex SHA-256). */

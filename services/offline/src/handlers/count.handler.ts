@@ -1,15 +1,16 @@
 // offline.qry.count: how many messages wait (XEP-0013 §2.2 number_of_messages).
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineCountResult, OfflineSubjects, OfflineUserQuery } from '@parley/contracts';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { RequestHandler, requireUser } from './tokens';
+import { requireUser } from './params';
 
-@Injectable()
-export class CountHandler implements RequestHandler<OfflineUserQuery, OfflineCountResult> {
-  readonly subject = OfflineSubjects.count;
+@Controller()
+export class CountHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
-  async handle(q: OfflineUserQuery): Promise<OfflineCountResult> {
+  @MessagePattern(OfflineSubjects.count)
+  async handle(@Payload() q: OfflineUserQuery): Promise<OfflineCountResult> {
     return { count: await this.store.count(requireUser(q)) };
   }
 }

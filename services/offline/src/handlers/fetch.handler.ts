@@ -1,27 +1,28 @@
 // offline.qry.fetch: pending messages in arrival order, a page at a time. Never deletes.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineFetchQuery, OfflineFetchResult, OfflineMessageV1, OfflineSubjects, OfflineMessageType } from '@parley/contracts';
 import { ReplyException } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
 import { stampDelay } from '../domain/delay';
-import { domainOf } from '../domain/user-key';
+import { domainOf } from '@parley/jid';
 import { encodeCursor } from '../store/cursor';
 import { OFFLINE_STORE, OfflineStore, StoredMessage } from '../store/offline-store';
 import { optionalCursor } from './cursor-param';
-import { OFFLINE_CONFIG, RequestHandler, optionalLimit, requireIds, requireUser } from './tokens';
+import { OFFLINE_CONFIG, optionalLimit, requireIds, requireUser } from './params';
 
 /** Most ids in one XEP-0013 view request. */
 const MAX_VIEW_IDS = 100;
 
-@Injectable()
-export class FetchHandler implements RequestHandler<OfflineFetchQuery, OfflineFetchResult> {
-  readonly subject = OfflineSubjects.fetch;
+@Controller()
+export class FetchHandler {
   constructor(
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
   ) {}
 
-  async handle(q: OfflineFetchQuery): Promise<OfflineFetchResult> {
+  @MessagePattern(OfflineSubjects.fetch)
+  async handle(@Payload() q: OfflineFetchQuery): Promise<OfflineFetchResult> {
     const user = requireUser(q);
     const ids = q.ids === undefined ? undefined : requireIds(q, MAX_VIEW_IDS);
     const after = optionalCursor(q.after);

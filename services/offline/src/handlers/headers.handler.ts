@@ -1,17 +1,18 @@
 // offline.qry.headers: XEP-0013 §2.3 message headers (node = message id, name = sender).
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineHeadersQuery, OfflineHeadersResult, OfflineSubjects } from '@parley/contracts';
 import { encodeCursor } from '../store/cursor';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
 import { optionalCursor } from './cursor-param';
-import { RequestHandler, optionalLimit, requireUser } from './tokens';
+import { optionalLimit, requireUser } from './params';
 
-@Injectable()
-export class HeadersHandler implements RequestHandler<OfflineHeadersQuery, OfflineHeadersResult> {
-  readonly subject = OfflineSubjects.headers;
+@Controller()
+export class HeadersHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
-  async handle(q: OfflineHeadersQuery): Promise<OfflineHeadersResult> {
+  @MessagePattern(OfflineSubjects.headers)
+  async handle(@Payload() q: OfflineHeadersQuery): Promise<OfflineHeadersResult> {
     const page = await this.store.headers(requireUser(q), { after: optionalCursor(q.after), limit: optionalLimit(q.limit, 1000, 5000) });
     return {
       items: page.items.map((h) => ({ id: h.id, from: h.from, arrivedAt: h.arrivedAt.toISOString() })),

@@ -1,15 +1,16 @@
 // offline.cmd.purge: XEP-0013 §2.7 removing all messages.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineDeletedResult, OfflineSubjects, OfflineUserQuery } from '@parley/contracts';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { RequestHandler, requireUser } from './tokens';
+import { requireUser } from './params';
 
-@Injectable()
-export class PurgeHandler implements RequestHandler<OfflineUserQuery, OfflineDeletedResult> {
-  readonly subject = OfflineSubjects.purge;
+@Controller()
+export class PurgeHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
-  async handle(q: OfflineUserQuery): Promise<OfflineDeletedResult> {
+  @MessagePattern(OfflineSubjects.purge)
+  async handle(@Payload() q: OfflineUserQuery): Promise<OfflineDeletedResult> {
     return { deleted: await this.store.purge(requireUser(q)) };
   }
 }

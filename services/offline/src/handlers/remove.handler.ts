@@ -1,17 +1,18 @@
 // offline.cmd.remove: XEP-0013 §2.5 removing specific messages; item-not-found (and
 // nothing removed) when one of the nodes does not exist.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineDeletedResult, OfflineIdsCommand, OfflineSubjects } from '@parley/contracts';
 import { ReplyException } from '@parley/nats';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { RequestHandler, requireIds, requireUser } from './tokens';
+import { requireIds, requireUser } from './params';
 
-@Injectable()
-export class RemoveHandler implements RequestHandler<OfflineIdsCommand, OfflineDeletedResult> {
-  readonly subject = OfflineSubjects.remove;
+@Controller()
+export class RemoveHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
-  async handle(q: OfflineIdsCommand): Promise<OfflineDeletedResult> {
+  @MessagePattern(OfflineSubjects.remove)
+  async handle(@Payload() q: OfflineIdsCommand): Promise<OfflineDeletedResult> {
     const user = requireUser(q);
     const deleted = await this.store.deleteExactly(user, requireIds(q));
     if (deleted === undefined) throw ReplyException.of('item-not-found', 'no such offline message');

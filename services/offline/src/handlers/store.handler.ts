@@ -1,71 +1,52 @@
 // offline.cmd.store (JetStream, durable `offline-store`): commit a handed-off message, or
-// refuse it and publish offline.evt.delivery-failed. Acked (removed from the work queue)
-// only after the commit, so a crash before it means a redelivery, never a loss.
-import { Inject, Injectable } from '@nestjs/common';
-import {
-  EventEnvelope,
-  OFFLINE_INBOX,
-  OfflineDeliveryFailedV1,
-  OfflineEvents,
-  OfflineStoreV1,
-  OfflineSubjects,
-  envelope,
-} from '@parley/contracts';
-import { Bus, TerminalError } from '@parley/nats';
+// refuse it and commit offline.evt.delivery-failed with the refusal (the outbox, published
+// right after the commit). Acked (removed from the work queue) only after the commit, so a
+// crash before it means a redelivery, never a loss; a redelivery finds the recorded outcome.
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { LOGGER, Logger } from '@parley/runtime';
+import { EventEnvelope, OFFLINE_INBOX, OfflineDeliveryFailedV1, OfflineEvents, OfflineStoreV1, OfflineSubjects, envelope, Durables } from '@parley/contracts';
+import { BusEventOptions, TerminalError } from '@parley/nats';
+import { messageType } from '@parley/stanza';
 import type { OfflineConfig } from '../config/config';
 import { deliveryFailedEventId } from '../domain/event-id';
 import { HandOff, readHandOff } from '../domain/hand-off';
-import { messageType } from '../domain/storable';
-import { AcceptOutcome, OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { EventHandler, Logger, OFFLINE_CONFIG, PINO } from './tokens';
+import { OFFLINE_STORE, OfflineStore, Refusal } from '../store/offline-store';
+import { OFFLINE_CONFIG } from './params';
 
 /** Durable consumer name of the store command. */
-export const STORE_DURABLE = 'offline-store';
+export const STORE_DURABLE = Durables.offlineStore;
 
-@Injectable()
-export class StoreHandler implements EventHandler<OfflineStoreV1> {
-  readonly stream = OFFLINE_INBOX;
-  readonly durable = STORE_DURABLE;
-  readonly filterSubjects = [OfflineSubjects.store];
-  // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
-  readonly maxDeliver = -1;
-
+@Controller()
+export class StoreHandler {
   constructor(
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
-    @Inject(Bus) private readonly bus: Bus,
-    @Inject(PINO) private readonly log: Logger,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async handle(e: EventEnvelope<OfflineStoreV1>): Promise<void> {
+  // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
+  @EventPattern(OfflineSubjects.store, { stream: OFFLINE_INBOX, durable: STORE_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
+  async handle(@Payload() e: EventEnvelope<OfflineStoreV1>): Promise<void> {
     const read = readHandOff(e, new Date());
     if (!read.ok) throw new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${read.problem}`);
     const h = read.handOff;
-    const outcome = await this.store.accept(h, { quota: this.config.OFFLINE_QUOTA, now: new Date() });
+    const outcome = await this.store.accept(h, { quota: this.config.OFFLINE_QUOTA, now: new Date(), refusalEvent: (r) => this.deliveryFailed(e, h, r) });
     // Never the stanza, never JIDs: ids and outcomes only.
     this.log.info({ handOffId: h.id, outcome: outcome.kind, reason: outcome.kind === 'refused' ? outcome.reason : undefined, duplicate: outcome.duplicate }, 'offline hand-off');
-    // A refusal is (re)published on every delivery of the hand-off with the same derived
-    // event id, so a crash between commit and publish cannot lose it and repeats are dropped.
-    if (outcome.kind === 'refused') await this.publishFailure(e, h, outcome);
   }
 
-  private async publishFailure(e: EventEnvelope<unknown>, h: HandOff, o: Extract<AcceptOutcome, { kind: 'refused' }>): Promise<void> {
+  /** offline.evt.delivery-failed for a refusal; its id derives from the hand-off, so a repeat is dropped by JetStream. */
+  private deliveryFailed(e: EventEnvelope<unknown>, h: HandOff, r: Refusal): EventEnvelope<OfflineDeliveryFailedV1> {
     const data: OfflineDeliveryFailedV1 = {
       from: h.from,
       to: h.user,
-      reason: o.reason,
-      detail: o.detail,
-      messageType: messageType(h.type) ?? 'normal',
+      reason: r.reason,
+      detail: r.detail,
+      messageType: messageType(h.type),
       stanzaId: h.stanzaId,
-      at: o.at.toISOString(),
+      at: r.at.toISOString(),
     };
-    await this.bus.publishEvent(
-      envelope(OfflineEvents.deliveryFailed, data, {
-        id: deliveryFailedEventId(h.id),
-        occurredAt: o.at,
-        causationId: h.id,
-        correlationId: e.correlationId ?? h.id,
-      }),
-    );
+    return envelope(OfflineEvents.deliveryFailed, data, { id: deliveryFailedEventId(h.id), occurredAt: r.at, causationId: h.id, correlationId: e.correlationId ?? h.id });
   }
 }

@@ -1,15 +1,16 @@
-// offline.cmd.sweep: run the retention sweep now.
-import { Inject, Injectable } from '@nestjs/common';
-import { OfflineSubjects, OfflineSweepCommand, OfflineSweepResult } from '@parley/contracts';
-import { Sweeper } from '../retention/sweeper';
-import { RequestHandler } from './tokens';
+// offline.cmd.sweep: run the retention sweep now (joining a run in progress).
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
+import { OfflineSubjects, OfflineSweepResult } from '@parley/contracts';
+import { SCHEDULER, Scheduler } from '@parley/runtime';
+import { OFFLINE_RETENTION_JOB } from '../retention/sweeper';
 
-@Injectable()
-export class SweepHandler implements RequestHandler<OfflineSweepCommand, OfflineSweepResult> {
-  readonly subject = OfflineSubjects.sweep;
-  constructor(@Inject(Sweeper) private readonly sweeper: Sweeper) {}
+@Controller()
+export class SweepHandler {
+  constructor(@Inject(SCHEDULER) private readonly scheduler: Scheduler) {}
 
+  @MessagePattern(OfflineSubjects.sweep)
   handle(): Promise<OfflineSweepResult> {
-    return this.sweeper.sweep('command');
+    return this.scheduler.run<OfflineSweepResult>(OFFLINE_RETENTION_JOB);
   }
 }

@@ -1,46 +1,35 @@
 // Retention: undelivered messages older than OFFLINE_RETENTION are deleted, on this
-// instance's own timer and on offline.cmd.sweep. Expiry is silent towards senders: no
+// instance's own timer and on offline.cmd.sweep (both through the scheduler, which
+// never overlaps two runs). Expiry is silent towards senders: no
 // delivery-failed event, no bounce (the sender was never told the message was stored,
 // and is not told anything weeks later); offline.evt.swept carries counts only.
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { OfflineEvents, OfflineSweepResult, OfflineSweptV1, envelope } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
-import { Logger, OFFLINE_CONFIG, PINO } from '../handlers/tokens';
+import { OFFLINE_CONFIG } from '../handlers/params';
+import { JobTrigger, LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
 
-@Injectable()
-export class Sweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private running: Promise<unknown> = Promise.resolve();
+/** The scheduler's name of the retention job. */
+export const OFFLINE_RETENTION_JOB = 'offline-retention';
 
+@Injectable()
+export class Sweeper implements OnApplicationBootstrap {
   constructor(
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
     @Inject(Bus) private readonly bus: Bus,
-    @Inject(PINO) private readonly log: Logger,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(SCHEDULER) private readonly scheduler: Scheduler,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweep('timer').catch((err) => this.log.error({ err }, 'offline retention sweep failed'));
-    }, this.config.OFFLINE_SWEEP_INTERVAL);
-    this.timer.unref();
+    this.scheduler.every(OFFLINE_RETENTION_JOB, this.config.OFFLINE_SWEEP_INTERVAL, (trigger) => this.sweep(trigger));
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running.catch(() => undefined);
-  }
-
-  /** Runs one sweep (after any sweep still running here), logs and publishes its counts. */
-  sweep(trigger: OfflineSweptV1['trigger']): Promise<OfflineSweepResult> {
-    const next = this.running.catch(() => undefined).then(() => this.sweepNow(trigger));
-    this.running = next;
-    return next;
-  }
-
-  private async sweepNow(trigger: OfflineSweptV1['trigger']): Promise<OfflineSweepResult> {
+  /** Runs one sweep now, logs and publishes its counts (the scheduler's job; offline.cmd.sweep runs it through the scheduler). */
+  async sweep(trigger: JobTrigger): Promise<OfflineSweepResult> {
     const now = Date.now();
     const cutoff = new Date(now - this.config.OFFLINE_RETENTION);
     const counts = await this.store.sweep({ messagesBefore: cutoff, markersBefore: new Date(now - this.config.OFFLINE_DEDUP_WINDOW) });

@@ -1,5 +1,5 @@
 // The offline store port: what the handlers need, whatever keeps the messages.
-import type { OfflineFailureReason } from '@parley/contracts';
+import type { EventEnvelope, OfflineFailureReason } from '@parley/contracts';
 import type { HandOff } from '../domain/hand-off';
 import type { NotStorable } from '../domain/storable';
 import type { Cursor } from './cursor';
@@ -8,6 +8,9 @@ import type { Cursor } from './cursor';
 export type AcceptOutcome =
   | { kind: 'stored'; duplicate: boolean }
   | { kind: 'refused'; reason: OfflineFailureReason; detail?: NotStorable; at: Date; duplicate: boolean };
+
+/** A first refusal of a hand-off, as the store records it. */
+export type Refusal = Omit<Extract<AcceptOutcome, { kind: 'refused' }>, 'duplicate'>;
 
 /** A stored message as the store returns it. */
 export interface StoredMessage {
@@ -40,9 +43,10 @@ export const OFFLINE_STORE = Symbol('OFFLINE_STORE');
 export interface OfflineStore {
   /**
    * Decides and records one hand-off atomically (per user serialised): stores it, or
-   * records why not. A hand-off id seen before returns the recorded outcome.
+   * records why not and commits the event `refusalEvent` makes of the refusal in the
+   * same transaction (the outbox). A hand-off id seen before returns the recorded outcome.
    */
-  accept(h: HandOff, o: { quota: number; now: Date }): Promise<AcceptOutcome>;
+  accept(h: HandOff, o: { quota: number; now: Date; refusalEvent: (refused: Refusal) => EventEnvelope }): Promise<AcceptOutcome>;
   /** The user's messages in arrival order after `after`, at most `limit` and about `maxBytes` of JSON (always at least one). */
   page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>>;
   /** How many of `ids` exist for the user. */

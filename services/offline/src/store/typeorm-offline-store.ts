@@ -1,13 +1,14 @@
 // Postgres implementation of the offline store. Plain SQL: every statement here is
 // about ordering, locking or counting, which reads better than a query builder.
+import { enqueueOutbox } from '@parley/persistence';
 import { DataSource, EntityManager } from 'typeorm';
-import type { OfflineFailureReason } from '@parley/contracts';
+import type { EventEnvelope, OfflineFailureReason } from '@parley/contracts';
 import { decideStore } from '../domain/decide';
 import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import type { AcceptOutcome, OfflineStore, Page, StoredMessage, SweepCounts } from './offline-store';
+import type { AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
 
 /** Advisory-lock class of "one user's offline queue" (the second key is hashtext(user)). */
 const USER_LOCK = 6121;
@@ -41,14 +42,18 @@ function toMessage(r: MessageRow): StoredMessage {
 const unique = (ids: string[]): string[] => [...new Set(ids)];
 
 export class TypeOrmOfflineStore implements OfflineStore {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    /** Called after a commit that put events in the outbox (the relay publishes them). */
+    private readonly onEventsCommitted: () => Promise<void> = async () => undefined,
+  ) {}
 
   private lockUser(em: EntityManager, user: string): Promise<unknown> {
     return em.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_LOCK, user]);
   }
 
-  async accept(h: HandOff, o: { quota: number; now: Date }): Promise<AcceptOutcome> {
-    return this.ds.transaction(async (em) => {
+  async accept(h: HandOff, o: { quota: number; now: Date; refusalEvent: (refused: Refusal) => EventEnvelope }): Promise<AcceptOutcome> {
+    const outcome = await this.ds.transaction(async (em): Promise<AcceptOutcome> => {
       // Serialises hand-offs, erasure and redeliveries of one user: the quota count and
       // the receipt check below cannot race with another replica.
       await this.lockUser(em, h.user);
@@ -91,8 +96,12 @@ export class TypeOrmOfflineStore implements OfflineStore {
         decision.detail ?? null,
         o.now,
       ]);
-      return { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now, duplicate: false };
+      const refusal: Refusal = { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now };
+      await enqueueOutbox(em, o.refusalEvent(refusal));
+      return { ...refusal, duplicate: false };
     });
+    if (outcome.kind === 'refused' && !outcome.duplicate) await this.onEventsCommitted();
+    return outcome;
   }
 
   async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {

@@ -2,21 +2,18 @@
 // bus in the same namespace that plays the gateway.
 import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import {
   EventEnvelope,
-  GATEWAY_EVENTS,
   OFFLINE_EVENTS,
-  OFFLINE_INBOX,
   OfflineStoreV1,
   OfflineSubjects,
   envelope,
 } from '@parley/contracts';
 import { Bus, ConsumerHandle } from '@parley/nats';
-import { TestDatabase, createTestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
+import { ServiceHarness } from '@parley/testing-service';
+import type { TestDatabase } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { AppModule } from '../app.module';
+import { AppModule, OFFLINE_BUS } from '../app.module';
 import { loadOfflineConfig } from '../config/config';
 
 /** A running offline service plus what a test needs to talk to it. */
@@ -37,48 +34,12 @@ export interface Harness {
 /** Boots the app with `overrides` on top of test defaults. */
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   process.env.LOG_LEVEL ??= 'warn';
-  const { natsUrl } = await testInfra();
-  const namespace = uniqueNamespace('off');
-  const db = await createTestDatabase('offline');
-  const env: Record<string, string> = {
-    NATS_URL: natsUrl,
-    NATS_NAMESPACE: namespace,
-    OFFLINE_DATABASE_URL: db.url,
-    HTTP_PORT: '0',
-    XMPP_DOMAIN: 'localhost',
-    LOG_LEVEL: process.env.LOG_LEVEL,
-    ...overrides,
-  };
-  const bus = await Bus.connect({ url: natsUrl, name: 'offline-spec-gateway', namespace });
-  const pg = new Client({ connectionString: db.url });
+  const service = await ServiceHarness.create(
+    { name: 'offline', databaseUrlVar: 'OFFLINE_DATABASE_URL', module: (env) => AppModule.forRoot(loadOfflineConfig(env), env), bus: OFFLINE_BUS },
+    { XMPP_DOMAIN: 'localhost', ...overrides },
+  );
   const events: EventEnvelope<any>[] = [];
-  const h: Harness = {
-    env,
-    bus,
-    db,
-    app: undefined as unknown as INestApplicationContext,
-    events,
-    async startApp() {
-      h.app = await NestFactory.createApplicationContext(AppModule.forRoot(loadOfflineConfig(env), env), { logger: false });
-    },
-    async stopApp() {
-      await h.app.close();
-    },
-    async sql(text, params) {
-      return (await pg.query(text, params as unknown[])).rows;
-    },
-    async close() {
-      await h.app?.close().catch(() => undefined);
-      await observer.stop();
-      await pg.end();
-      await bus.deleteStreams([OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS]);
-      await bus.close();
-      await db.drop();
-    },
-  };
-  await h.startApp();
-  await pg.connect();
-  const observer: ConsumerHandle = await bus.consume({
+  const observer: ConsumerHandle = await service.bus.consume({
     stream: OFFLINE_EVENTS,
     durable: 'spec-observer',
     filterSubjects: ['offline.evt.>'],
@@ -86,6 +47,22 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       events.push(e);
     },
   });
+  const h: Harness = {
+    env: service.env,
+    bus: service.bus,
+    db: service.db,
+    get app() {
+      return service.app as INestApplicationContext;
+    },
+    events,
+    startApp: () => service.start(),
+    stopApp: () => service.stop(),
+    sql: (text, params) => service.sql(text, params),
+    async close() {
+      await observer.stop();
+      await service.close();
+    },
+  };
   return h;
 }
 

@@ -1,9 +1,11 @@
 // gateway.evt.account-deleted: erase the user's roster, pending requests and block
 // list, and remove the user from every local roster (each removal pushed as
 // roster.evt.item-updated). Idempotent: a replay finds nothing left to do.
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   AccountDeletedV1,
+  Durables,
   envelope,
   EventEnvelope,
   GATEWAY_EVENTS,
@@ -12,41 +14,26 @@ import {
   RosterUserErasedV1,
   SubscriptionPresenceToSend,
 } from '@parley/contracts';
-import { Bus, ConsumerHandle, TerminalError } from '@parley/nats';
-import type { Logger } from 'pino';
+import { BusEventOptions, TerminalError } from '@parley/nats';
+import { LOGGER, Logger } from '@parley/runtime';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { bareOf, prepareUser } from './jids';
+import { bareOf } from '@parley/jid';
+import { prepareUser } from './jids';
 
 /** Durable consumer name shared by every roster replica. */
-export const ACCOUNT_DELETED_DURABLE = 'roster-account-deleted';
+export const ACCOUNT_DELETED_DURABLE = Durables.rosterAccountDeleted;
 
-@Injectable()
-export class AccountDeletedConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  private handle?: ConsumerHandle;
-
+@Controller()
+export class AccountDeletedConsumer {
   constructor(
-    private readonly bus: Bus,
     @Inject(ROSTER_STORE) private readonly store: RosterStore,
-    @Inject('PINO') private readonly log: Logger,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.handle = await this.bus.consume<AccountDeletedV1>({
-      stream: GATEWAY_EVENTS,
-      durable: ACCOUNT_DELETED_DURABLE,
-      filterSubjects: [GatewayEvents.accountDeleted],
-      handler: (e) => this.erase(e),
-    });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.handle?.stop();
-    this.handle = undefined;
-  }
-
   /** Erases one deleted account; throws to be retried, TerminalError for a bad event. */
-  async erase(event: EventEnvelope<AccountDeletedV1>): Promise<void> {
+  @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE } satisfies BusEventOptions)
+  async erase(@Payload() event: EventEnvelope<AccountDeletedV1>): Promise<void> {
     let user: string;
     try {
       user = prepareUser(event.data?.jid);

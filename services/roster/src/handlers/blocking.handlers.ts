@@ -1,7 +1,8 @@
 // XEP-0191 Blocking Command: roster.qry.blocklist, roster.cmd.block,
 // roster.cmd.unblock, roster.cmd.unblock-all. Each change is published as
 // roster.evt.blocklist-changed for the gateways' pushes and enforcement.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   BlockCommand,
   BlocklistChangedV1,
@@ -15,13 +16,12 @@ import {
   UnblockCommand,
   UnblockResult,
 } from '@parley/contracts';
-import { Bus, ReplyException } from '@parley/nats';
+import { ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { newlyBlockedSubscribers, unblockedContacts } from '../domain/blocking';
 import { toRosterItem } from '../domain/roster-entry';
 import { ROSTER_STORE, RosterStore, UserTransaction } from '../store/roster.store';
 import { prepareJid, prepareUser } from './jids';
-import { ServedHandler } from './served-handler';
 import { ROSTER_CONFIG } from './tokens';
 
 function jidList(value: unknown, verb: string): string[] {
@@ -37,28 +37,23 @@ async function emitChange(tx: UserTransaction, data: BlocklistChangedV1): Promis
   if (data.jids.length) await tx.emit(envelope<BlocklistChangedV1>(RosterEvents.blocklistChanged, data));
 }
 
-@Injectable()
-export class BlocklistHandler extends ServedHandler<BlocklistQuery, BlocklistResult> {
-  readonly subject = RosterSubjects.blocklist;
-  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
-    super(bus);
-  }
-  async handle(q: BlocklistQuery): Promise<BlocklistResult> {
+@Controller()
+export class BlocklistHandler {
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
+  @MessagePattern(RosterSubjects.blocklist)
+  async handle(@Payload() q: BlocklistQuery): Promise<BlocklistResult> {
     return { blocked: await this.store.blocked(prepareUser(q.user)) };
   }
 }
 
-@Injectable()
-export class BlockHandler extends ServedHandler<BlockCommand, BlockResult> {
-  readonly subject = RosterSubjects.block;
+@Controller()
+export class BlockHandler {
   constructor(
-    bus: Bus,
     @Inject(ROSTER_STORE) private readonly store: RosterStore,
     @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
-  ) {
-    super(bus);
-  }
-  async handle(cmd: BlockCommand): Promise<BlockResult> {
+  ) {}
+  @MessagePattern(RosterSubjects.block)
+  async handle(@Payload() cmd: BlockCommand): Promise<BlockResult> {
     const user = prepareUser(cmd.user);
     const jids = jidList(cmd.jids, 'block');
     return this.store.transact(user, async (tx) => {
@@ -74,13 +69,11 @@ export class BlockHandler extends ServedHandler<BlockCommand, BlockResult> {
   }
 }
 
-@Injectable()
-export class UnblockHandler extends ServedHandler<UnblockCommand, UnblockResult> {
-  readonly subject = RosterSubjects.unblock;
-  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
-    super(bus);
-  }
-  async handle(cmd: UnblockCommand): Promise<UnblockResult> {
+@Controller()
+export class UnblockHandler {
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
+  @MessagePattern(RosterSubjects.unblock)
+  async handle(@Payload() cmd: UnblockCommand): Promise<UnblockResult> {
     const user = prepareUser(cmd.user);
     const jids = jidList(cmd.jids, 'unblock');
     return this.store.transact(user, async (tx) => {
@@ -94,13 +87,11 @@ export class UnblockHandler extends ServedHandler<UnblockCommand, UnblockResult>
   }
 }
 
-@Injectable()
-export class UnblockAllHandler extends ServedHandler<UnblockAllCommand, UnblockResult> {
-  readonly subject = RosterSubjects.unblockAll;
-  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
-    super(bus);
-  }
-  async handle(cmd: UnblockAllCommand): Promise<UnblockResult> {
+@Controller()
+export class UnblockAllHandler {
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
+  @MessagePattern(RosterSubjects.unblockAll)
+  async handle(@Payload() cmd: UnblockAllCommand): Promise<UnblockResult> {
     const user = prepareUser(cmd.user);
     return this.store.transact(user, async (tx) => {
       const removed = await tx.clearBlocked();

@@ -1,22 +1,19 @@
 // roster.qry.get — RFC 6121 §2.2 roster get, with §2.6 versioning.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RosterGetQuery, RosterGetResult, RosterSubjects } from '@parley/contracts';
-import { Bus } from '@parley/nats';
 import { toRosterItem } from '../domain/roster-entry';
 import { answerRosterGet, parseVer } from '../domain/versioning';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { prepareUser } from './jids';
-import { ServedHandler } from './served-handler';
 
-@Injectable()
-export class GetRosterHandler extends ServedHandler<RosterGetQuery, RosterGetResult> {
-  readonly subject = RosterSubjects.get;
+@Controller()
+export class GetRosterHandler {
 
-  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
-    super(bus);
-  }
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
 
-  async handle(q: RosterGetQuery): Promise<RosterGetResult> {
+  @MessagePattern(RosterSubjects.get)
+  async handle(@Payload() q: RosterGetQuery): Promise<RosterGetResult> {
     const user = prepareUser(q.user);
     const clientVer = typeof q.ver === 'string' ? q.ver : undefined;
     const since = parseVer(clientVer);

@@ -28,9 +28,3 @@ export function prepareUser(value: unknown): string {
   if (!jid.local) throw ReplyException.of('jid-malformed', 'the user must be an account JID (localpart@domain)');
   return jid.bareString;
 }
-
-/** The bare part of an already prepared JID. */
-export function bareOf(prepared: string): string {
-  const slash = prepared.indexOf('/');
-  return slash < 0 ? prepared : prepared.slice(0, slash);
-}

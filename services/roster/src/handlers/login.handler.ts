@@ -2,24 +2,22 @@
 // in one round trip and three queries: roster items with subscription states (whom
 // to probe, RFC 6121 §4.3; whom to broadcast to, §4.4.2), the pending inbound
 // requests to re-deliver (§3.1.3) and the block list (XEP-0191).
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { PendingSubscriptionRequest, RosterLoginQuery, RosterLoginResult, RosterSubjects } from '@parley/contracts';
-import { Bus } from '@parley/nats';
 import { isBlocked } from '../domain/blocking';
 import { receivesUserPresence, sendsPresenceToUser, toPendingRequest, toRosterItem } from '../domain/roster-entry';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { bareOf, prepareUser } from './jids';
-import { ServedHandler } from './served-handler';
+import { bareOf } from '@parley/jid';
+import { prepareUser } from './jids';
 
-@Injectable()
-export class LoginHandler extends ServedHandler<RosterLoginQuery, RosterLoginResult> {
-  readonly subject = RosterSubjects.login;
+@Controller()
+export class LoginHandler {
 
-  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
-    super(bus);
-  }
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
 
-  async handle(q: RosterLoginQuery): Promise<RosterLoginResult> {
+  @MessagePattern(RosterSubjects.login)
+  async handle(@Payload() q: RosterLoginQuery): Promise<RosterLoginResult> {
     const user = prepareUser(q.user);
     const { ver, entries, blocked } = await this.store.snapshot(user);
     const visible = entries.filter((e) => e.inRoster);

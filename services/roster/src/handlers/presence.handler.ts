@@ -1,9 +1,10 @@
 // roster.cmd.presence — RFC 6121 §3: one subscription presence stanza (subscribe,
 // subscribed, unsubscribe, unsubscribed), outbound from or inbound to a local user,
 // applied atomically to that user's roster (Appendix A, with pre-approval §3.4).
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { envelope, RosterEvents, RosterPresenceCommand, RosterPresenceResult, RosterSubjects, SubscriptionPresenceType, SubscriptionPresenceV1 } from '@parley/contracts';
-import { Bus, ReplyException } from '@parley/nats';
+import { ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { isBlocked } from '../domain/blocking';
 import { newEntry, RosterEntry, toRosterItem } from '../domain/roster-entry';
@@ -12,7 +13,6 @@ import { boundedStatus } from '../domain/validation';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { rosterFull } from './errors';
 import { prepareBareJid, prepareUser } from './jids';
-import { ServedHandler } from './served-handler';
 import { ROSTER_CONFIG } from './tokens';
 
 const TYPES: readonly SubscriptionPresenceType[] = ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'];
@@ -38,19 +38,16 @@ function sameEntry(a: RosterEntry, b: RosterEntry): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-@Injectable()
-export class PresenceHandler extends ServedHandler<RosterPresenceCommand, RosterPresenceResult> {
-  readonly subject = RosterSubjects.presence;
+@Controller()
+export class PresenceHandler {
 
   constructor(
-    bus: Bus,
     @Inject(ROSTER_STORE) private readonly store: RosterStore,
     @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
-  ) {
-    super(bus);
-  }
+  ) {}
 
-  async handle(cmd: RosterPresenceCommand): Promise<RosterPresenceResult> {
+  @MessagePattern(RosterSubjects.presence)
+  async handle(@Payload() cmd: RosterPresenceCommand): Promise<RosterPresenceResult> {
     const user = prepareUser(cmd.user);
     const contact = prepareBareJid(cmd.contact, 'the contact');
     if (!TYPES.includes(cmd.type)) throw ReplyException.of('bad-request', `type must be one of ${TYPES.join(', ')}`);

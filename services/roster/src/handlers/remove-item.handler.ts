@@ -1,22 +1,21 @@
 // roster.cmd.remove-item — RFC 6121 §2.5: remove a roster item and report the
 // unsubscribe/unsubscribed presences the user's server now owes the contact.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RosterRemoveItemCommand, RosterRemoveItemResult, RosterSubjects } from '@parley/contracts';
-import { Bus, ReplyException } from '@parley/nats';
+import { ReplyException } from '@parley/nats';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { bareOf, prepareJid, prepareUser } from './jids';
-import { ServedHandler } from './served-handler';
+import { bareOf } from '@parley/jid';
+import { prepareJid, prepareUser } from './jids';
 
-@Injectable()
-export class RemoveItemHandler extends ServedHandler<RosterRemoveItemCommand, RosterRemoveItemResult> {
-  readonly subject = RosterSubjects.removeItem;
+@Controller()
+export class RemoveItemHandler {
 
-  constructor(bus: Bus, @Inject(ROSTER_STORE) private readonly store: RosterStore) {
-    super(bus);
-  }
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
 
-  async handle(cmd: RosterRemoveItemCommand): Promise<RosterRemoveItemResult> {
+  @MessagePattern(RosterSubjects.removeItem)
+  async handle(@Payload() cmd: RosterRemoveItemCommand): Promise<RosterRemoveItemResult> {
     const user = prepareUser(cmd.user);
     const contact = prepareJid(cmd.jid, "the item's jid");
     return this.store.transact(user, async (tx) => {

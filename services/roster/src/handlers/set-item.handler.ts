@@ -1,8 +1,9 @@
 // roster.cmd.set-item — RFC 6121 §2.3/§2.4: add or update one roster item. The
 // set replaces the item's name and groups; its subscription state is untouched.
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RosterSetItemCommand, RosterSetItemResult, RosterSubjects } from '@parley/contracts';
-import { Bus, ReplyException } from '@parley/nats';
+import { ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { newEntry, RosterEntry, toRosterItem } from '../domain/roster-entry';
 import { ABSENT } from '../domain/subscription';
@@ -10,22 +11,18 @@ import { validateItemFields } from '../domain/validation';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { asReply, rosterFull } from './errors';
 import { prepareJid, prepareUser } from './jids';
-import { ServedHandler } from './served-handler';
 import { ROSTER_CONFIG } from './tokens';
 
-@Injectable()
-export class SetItemHandler extends ServedHandler<RosterSetItemCommand, RosterSetItemResult> {
-  readonly subject = RosterSubjects.setItem;
+@Controller()
+export class SetItemHandler {
 
   constructor(
-    bus: Bus,
     @Inject(ROSTER_STORE) private readonly store: RosterStore,
     @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
-  ) {
-    super(bus);
-  }
+  ) {}
 
-  async handle(cmd: RosterSetItemCommand): Promise<RosterSetItemResult> {
+  @MessagePattern(RosterSubjects.setItem)
+  async handle(@Payload() cmd: RosterSetItemCommand): Promise<RosterSetItemResult> {
     const user = prepareUser(cmd.user);
     if (typeof cmd.item !== 'object' || cmd.item === null) throw ReplyException.of('bad-request', 'the item is missing');
     const contact = prepareJid(cmd.item.jid, "the item's jid");

@@ -2,6 +2,7 @@
 // by a row lock on roster_version; events go to the outbox in the same transaction.
 import { DataSource, EntityManager } from 'typeorm';
 import { envelope, EventEnvelope, RosterEvents, RosterItemUpdatedV1, RosterPushItem } from '@parley/contracts';
+import { enqueueOutbox } from '@parley/persistence';
 import type { RosterEntry } from '../domain/roster-entry';
 import type { LoggedChange } from '../domain/versioning';
 import type { RosterSnapshot, RosterStore, UserTransaction } from './roster.store';
@@ -156,7 +157,7 @@ class PgUserTransaction implements UserTransaction {
   }
 
   async emit(event: EventEnvelope): Promise<void> {
-    await this.m.query('INSERT INTO outbox (subject, envelope) VALUES ($1, $2)', [event.type, JSON.stringify(event)]);
+    await enqueueOutbox(this.m, event);
     this.queued += 1;
   }
 }

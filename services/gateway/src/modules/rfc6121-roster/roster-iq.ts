@@ -6,7 +6,8 @@ import { RosterGetQuery, RosterGetResult, RosterItemUpdatedV1, RosterPushItem, R
 import { tryParseJid } from '@parley/jid';
 import { NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import { bareOf, rosterQuery } from '@parley/xep';
+import { bareOf } from '@parley/jid';
+import { rosterQuery } from '@parley/xep';
 import { HANDLED, IqHandler, serviceError, Session } from '../../host';
 import { storedPresence, type RosterPresence } from './roster-presence';
 import type { Rosters, RosterSession } from './rosters';
@@ -48,7 +49,7 @@ export class RosterIq {
       res = await this.r.request<RosterGetResult>(RosterSubjects.get, { user: s.bare, ...(ver !== undefined ? { ver } : {}) } satisfies RosterGetQuery);
     } catch (e) {
       this.release(s, rs);
-      throw serviceError(e);
+      throw serviceError(e, 'roster service');
     }
     const reply = x('iq', { type: 'result', id: iq.attrs.id, to: s.full });
     if (res.kind === 'full') {
@@ -70,7 +71,7 @@ export class RosterIq {
     try {
       await this.r.request(RosterSubjects.setItem, { user: s.bare, item: { jid, ...(name ? { name } : {}), groups } } satisfies RosterSetItemCommand);
     } catch (e) {
-      throw serviceError(e);
+      throw serviceError(e, 'roster service');
     }
     return undefined; // the push follows from roster.evt.item-updated
   };
@@ -81,7 +82,7 @@ export class RosterIq {
     try {
       res = await this.r.request<RosterRemoveItemResult>(RosterSubjects.removeItem, { user: s.bare, jid } satisfies RosterRemoveItemCommand);
     } catch (e) {
-      throw serviceError(e);
+      throw serviceError(e, 'roster service');
     }
     s.send(x('iq', { type: 'result', id: iq.attrs.id, to: s.full }));
     const contact = tryParseJid(jid)?.bareString;

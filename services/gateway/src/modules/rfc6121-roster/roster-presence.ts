@@ -4,7 +4,7 @@
 // the others), and what a vanished peer gateway's contacts owe local sessions.
 import type { RosterLoginResult } from '@parley/contracts';
 import { Element, parseXml, x } from '@parley/xml';
-import { bareOf } from '@parley/xep';
+import { bareOf, domainOf, resourceOf } from '@parley/jid';
 import type { ResourceState, Session } from '../../host';
 import { PresenceRelay, PresenceWork } from './presence-relay';
 import type { Rosters, RosterSession } from './rosters';
@@ -35,15 +35,7 @@ export function pendingRequest(p: RosterLoginResult['pendingIn'][number], user: 
   return whole ?? x('presence', { type: 'subscribe', from: p.jid, to: user }, p.status ? x('status', null, p.status) : undefined);
 }
 
-export function domainOf(jid: string): string {
-  const bare = bareOf(jid);
-  return bare.slice(bare.indexOf('@') + 1);
-}
-
-function resourceOf(jid: string): string | undefined {
-  const slash = jid.indexOf('/');
-  return slash < 0 ? undefined : jid.slice(slash + 1);
-}
+export { domainOf };
 
 export class RosterPresence {
   readonly relay: PresenceRelay;

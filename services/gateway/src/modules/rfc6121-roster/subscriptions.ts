@@ -6,7 +6,7 @@ import { RosterPresenceCommand, RosterPresenceResult, RosterSubjects, RosterUser
 import { tryParseJid } from '@parley/jid';
 import { errorReply, StanzaError } from '@parley/stanza';
 import { Element, parseXml, x } from '@parley/xml';
-import { bareOf } from '@parley/xep';
+import { bareOf } from '@parley/jid';
 import { Destination, ResourceState, serviceError, Session } from '../../host';
 import { blockedError } from '../xep-0191-blocking/api';
 import { domainOf, RosterPresence } from './roster-presence';
@@ -47,7 +47,7 @@ export class Subscriptions {
         direction: 'outbound',
       } satisfies RosterPresenceCommand);
     } catch (e) {
-      s.send(errorReply(p, serviceError(e), { from: contact }));
+      s.send(errorReply(p, serviceError(e, 'roster service'), { from: contact }));
       return true;
     }
     if (res.blocked) {

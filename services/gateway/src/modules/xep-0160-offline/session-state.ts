@@ -1,7 +1,6 @@
 // What the offline module remembers about one session (its slot in `session.state`).
-import { BusReplyError, BusUnavailableError } from '@parley/nats';
-import { StanzaError, StanzaErrorType } from '@parley/stanza';
-import { defineSlot, Session } from '../../host';
+import type { StanzaError } from '@parley/stanza';
+import { defineSlot, serviceError, Session } from '../../host';
 
 export const MODULE_NAME = 'xep-0160-offline';
 
@@ -30,7 +29,5 @@ export function offlineState(session: Session): OfflineSessionState {
 
 /** Maps a failed offline-service request to the stanza error the client sees. */
 export function stanzaErrorOf(e: unknown): StanzaError {
-  if (e instanceof BusReplyError) return new StanzaError(e.error.condition, e.error.text, e.error.type as StanzaErrorType | undefined);
-  if (e instanceof BusUnavailableError) return new StanzaError('service-unavailable', 'offline message storage is unavailable; try again later', 'wait');
-  throw e;
+  return serviceError(e, 'offline message storage');
 }

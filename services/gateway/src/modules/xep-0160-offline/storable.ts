@@ -1,13 +1,12 @@
 // Which messages may wait offline (RFC 6121 §8.5.2.2, XEP-0160 §3, XEP-0334, XEP-0085):
 // the facts the gateway states in an `offline.cmd.store` hand-off. Pure.
 import type { OfflineMessageType } from '@parley/contracts';
-import { NS } from '@parley/stanza';
+import { messageType, NS } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 
 /** XEP-0085 chat states. */
 export const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates';
 
-const MESSAGE_TYPES: readonly string[] = ['normal', 'chat', 'groupchat', 'headline', 'error'];
 
 /** What the offline hand-off says about a message. */
 export interface OfflineFacts {
@@ -24,8 +23,7 @@ const nsOf = (c: Element): string => c.attrs.xmlns ?? NS.client;
 
 /** Reads the storage-relevant facts of a message stanza. */
 export function offlineFacts(msg: Element): OfflineFacts {
-  const t = msg.attrs.type ?? 'normal';
-  const type = (MESSAGE_TYPES.includes(t) ? t : 'normal') as OfflineMessageType;
+  const type: OfflineMessageType = messageType(msg.attrs.type);
   const children = msg.getChildren();
   const hint = (name: string) => children.some((c) => c.name === name && nsOf(c) === NS.hints);
   const noStore = hint('no-store');

@@ -21,7 +21,8 @@ import {
 } from '@parley/contracts';
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
-import { bareOf, blockingCommand, isBlocked } from '@parley/xep';
+import { bareOf } from '@parley/jid';
+import { blockingCommand, isBlocked } from '@parley/xep';
 import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, serviceError, Session } from '../../host';
 import { PRESENCE } from '../rfc6121-presence/api';
 import { BLOCKING, BlockingApi, BlockingHooks, blockedError } from './api';
@@ -108,7 +109,7 @@ export const blockingModule = defineModule<BlockingApi>({
         blocked = (await lists.track(session.bare, () => fetchList(session.bare), (r) => r.blocked)).blocked;
       } catch (e) {
         release(session, st);
-        throw serviceError(e);
+        throw serviceError(e, 'roster service');
       }
       session.send(x('iq', { type: 'result', id: iq.attrs.id, to: session.full }, blockingCommand.blocklistToElement(blocked)));
       release(session, st);
@@ -127,7 +128,7 @@ export const blockingModule = defineModule<BlockingApi>({
         try {
           res = await ctx.bus.request<BlockResult>(RosterSubjects.block, { user, jids } satisfies BlockCommand);
         } catch (e) {
-          throw serviceError(e);
+          throw serviceError(e, 'roster service');
         }
         lists.applyLocal(user, 'block', res.blocked);
         result();
@@ -142,7 +143,7 @@ export const blockingModule = defineModule<BlockingApi>({
             ? await ctx.bus.request<UnblockResult>(RosterSubjects.unblock, { user, jids } satisfies UnblockCommand)
             : await ctx.bus.request<UnblockResult>(RosterSubjects.unblockAll, { user } satisfies UnblockAllCommand);
         } catch (e) {
-          throw serviceError(e);
+          throw serviceError(e, 'roster service');
         }
         lists.applyLocal(user, jids.length ? 'unblock' : 'unblock-all', res.unblocked);
         result();

@@ -1,11 +1,10 @@
 // XEP-0280 rules without I/O: which messages are copied (§6), how a copy is wrapped
 // (§7/§8, XEP-0297), and the per-message opt-outs (`<private/>` §9, XEP-0334 `<no-copy/>`).
-import { NS } from '@parley/stanza';
+import { messageType, NS } from '@parley/stanza';
 import { Element, escapeXml } from '@parley/xml';
 import { NS_SID } from '@parley/xep';
 
 const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
-const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error']);
 
 function childNs(parent: Element, child: Element): string {
   return child.attrs.xmlns ?? parent.attrs.xmlns ?? NS.client;
@@ -29,8 +28,7 @@ export function privateMarker(msg: Element): Element | undefined {
  * or an archive result, and nothing the sender marked `<private/>` or `<no-copy/>`.
  */
 export function carbonEligible(msg: Element): boolean {
-  const raw = msg.attrs.type;
-  const type = raw !== undefined && MESSAGE_TYPES.has(raw) ? raw : 'normal';
+  const type = messageType(msg.attrs.type);
   let body = false;
   for (const c of msg.children) {
     if (typeof c === 'string') continue;

@@ -10,7 +10,8 @@ import { stanzaId, stripStanzaIds, withoutStanzaIds } from '@parley/xep';
 import type { Logger } from 'pino';
 import { defineSlot, Destination, ModuleBus, Session, SlotMap } from '../../host';
 import { SENDER_ARCHIVE_ID } from './api';
-import { archivableType, bareOf, hasStanzaIdBy } from './messages';
+import { bareOf } from '@parley/jid';
+import { archivableType, hasStanzaIdBy } from './messages';
 import type { ArchivePrefsProjection } from './prefs-projection';
 
 /** What the archiver needs. */

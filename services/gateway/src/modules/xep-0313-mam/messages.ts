@@ -2,18 +2,11 @@
 // straight off the routed element without copying it: the router calls this for
 // every message of an opted-in user.
 import type { ArchiveMessageType } from '@parley/contracts';
-import { NS } from '@parley/stanza';
+import { messageType, NS } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { NS_SID } from '@parley/xep';
 
-const MESSAGE_TYPES = new Set<string>(['chat', 'normal', 'headline', 'groupchat', 'error']);
 const NO_STORE = new Set(['no-store', 'no-permanent-store', 'no-storage', 'no-permanent-storage']);
-
-/** The message type as routed (RFC 6121 §5.2.2: absent or unknown is `normal`). */
-export function messageType(msg: Element): ArchiveMessageType {
-  const t = msg.attrs.type;
-  return t !== undefined && MESSAGE_TYPES.has(t) ? (t as ArchiveMessageType) : 'normal';
-}
 
 /** The namespace a direct child of `parent` is in (its own `xmlns`, else the parent's, else jabber:client). */
 export function childNs(parent: Element, child: Element): string {
@@ -43,7 +36,7 @@ export function noStoreHint(msg: Element): boolean {
  * else), not marked `<no-store/>` / `<no-permanent-store/>` (XEP-0334).
  */
 export function archivableType(msg: Element): 'chat' | 'normal' | undefined {
-  const type = messageType(msg);
+  const type: ArchiveMessageType = messageType(msg.attrs.type);
   if (type !== 'chat' && type !== 'normal') return undefined;
   if (!hasBody(msg) || noStoreHint(msg)) return undefined;
   return type;
@@ -58,8 +51,3 @@ export function hasStanzaIdBy(msg: Element, by: string): boolean {
   return false;
 }
 
-/** The bare part of a JID string that is already prepared (as every routed `from` is). */
-export function bareOf(jid: string): string {
-  const i = jid.indexOf('/');
-  return i < 0 ? jid : jid.slice(0, i);
-}

@@ -13,9 +13,8 @@ import {
   ArchiveSubjects,
 } from '@parley/contracts';
 import { JidError, parseJid } from '@parley/jid';
-import { BusReplyError, BusUnavailableError } from '@parley/nats';
-import type { ModuleBus } from '../../host';
-import { StanzaError, StanzaErrorType } from '@parley/stanza';
+import { serviceError, type ModuleBus } from '../../host';
+import { StanzaError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import { MamPrefs, MamQuery, mamFin, mamMetadata, mamPrefs, mamQuery, mamQueryForm, mamResultMessage, NS_MAM } from '@parley/xep';
 import type { Logger } from 'pino';
@@ -26,9 +25,7 @@ export async function askArchive<T>(bus: ModuleBus, subject: string, data: unkno
   try {
     return await bus.request<T>(subject, data, { timeoutMs });
   } catch (e) {
-    if (e instanceof BusReplyError) throw new StanzaError(e.error.condition, e.error.text, e.error.type as StanzaErrorType | undefined);
-    if (e instanceof BusUnavailableError) throw new StanzaError('service-unavailable', 'the message archive is not available right now; try again later', 'wait');
-    throw e;
+    throw serviceError(e, 'message archive');
   }
 }
 

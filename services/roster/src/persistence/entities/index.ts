@@ -1,6 +1,6 @@
 // Entities of the roster database.
 import { BlockedJidEntity } from './blocked-jid.entity';
-import { OutboxEntity } from './outbox.entity';
+import { OutboxEntity } from '@parley/persistence';
 import { RosterChangeEntity } from './roster-change.entity';
 import { RosterItemEntity } from './roster-item.entity';
 import { RosterVersionEntity } from './roster-version.entity';

@@ -1,5 +1,8 @@
-// Publishes events committed to the outbox: right after each commit, and on a
-// timer for what a failed publish left behind. JetStream drops duplicates by
+// The one publish-after-commit pattern of every service (a transactional outbox):
+// a handler inserts its events into the service's `outbox` table in the same
+// transaction as the change they describe (`enqueueOutbox`), and this relay publishes
+// them right after each commit, and on the scheduler for what a failed publish left
+// behind. The table is created by `OUTBOX_TABLE_SQL` in the service's migration. JetStream drops duplicates by
 // event id, so publishing twice (a crash between publish and delete) is harmless.
 import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@parley/contracts';
@@ -9,6 +12,19 @@ import type { Bus } from '@parley/nats';
 export interface OutboxLogger {
   warn(obj: object, msg?: string): void;
 }
+
+/** Inserts an event into the outbox inside the caller's transaction (`q` runs SQL on it). */
+export async function enqueueOutbox(q: { query(sql: string, params?: unknown[]): Promise<unknown> }, event: EventEnvelope, subject: string = event.type): Promise<void> {
+  await q.query('INSERT INTO outbox (subject, envelope) VALUES ($1, $2)', [subject, JSON.stringify(event)]);
+}
+
+/** The DDL of the outbox table, for a service's migration. */
+export const OUTBOX_TABLE_SQL = `
+  CREATE TABLE IF NOT EXISTS outbox (
+    seq bigserial PRIMARY KEY,
+    subject text NOT NULL,
+    envelope jsonb NOT NULL
+  )`;
 
 export class OutboxRelay {
   private running?: Promise<void>;

@@ -1,30 +1,9 @@
-// Injection tokens and the small shapes every handler shares.
-import type { EventEnvelope, StreamSpec } from '@parley/contracts';
-import { ReplyException } from '@parley/nats';
-import type { Logger } from 'pino';
+// The configuration token and the request parameters every handler validates.
 import { userKey } from '../domain/user-key';
+import { ReplyException } from '@parley/nats';
 
 /** The validated {@link OfflineConfig}. */
 export const OFFLINE_CONFIG = Symbol('OFFLINE_CONFIG');
-/** The process logger provided by RuntimeModule. */
-export const PINO = 'PINO';
-export type { Logger };
-
-/** Answers one request/reply subject. Throw ReplyException for an XMPP error condition. */
-export interface RequestHandler<Q = unknown, R = unknown> {
-  readonly subject: string;
-  handle(query: Q): Promise<R>;
-}
-
-/** Handles one durable JetStream consumer. Resolve to ack, throw to retry, TerminalError to drop. */
-export interface EventHandler<T = unknown> {
-  readonly stream: StreamSpec;
-  readonly durable: string;
-  readonly filterSubjects: string[];
-  /** Redeliveries before JetStream gives up; -1 = never (for what must not be lost). */
-  readonly maxDeliver?: number;
-  handle(event: EventEnvelope<T>): Promise<void>;
-}
 
 /** Most ids accepted in one request. */
 export const MAX_IDS = 1000;
@@ -32,8 +11,10 @@ export const MAX_IDS = 1000;
 /** The user key of a request, or `bad-request`. */
 export function requireUser(q: unknown): string {
   const user = (q as { user?: unknown } | null)?.user;
-  if (typeof user !== 'string' || !user.includes('@') || user.length > 3071) throw ReplyException.of('bad-request', 'user must be a bare JID');
-  return userKey(user);
+  if (typeof user !== 'string' || user.length > 3071) throw ReplyException.of('bad-request', 'user must be a bare JID');
+  const key = userKey(user);
+  if (!key) throw ReplyException.of('bad-request', 'user must be a bare JID');
+  return key;
 }
 
 /** The `ids` of a request (non-empty strings, at most `max`), or `bad-request`. */

@@ -1,0 +1,42 @@
+import { isDeliverCommandV1, isHeartbeatV1, isRouteChangeV1, isSessionsChunkV1 } from './gateway';
+
+// Malformed payloads a buggy or foreign publisher could put on a gateway subject.
+const junk: unknown[] = [null, undefined, 42, 'text', [], [1, 2], {}, { i: 7 }];
+
+describe('gateway-to-gateway payloads are validated at the bus edge', () => {
+  it('route changes: up with presence and carbons, down without', () => {
+    expect(isRouteChangeV1({ i: 'gw1', b: 'alice@localhost', r: 'phone', op: 'up', p: 5, a: true, c: false })).toBe(true);
+    expect(isRouteChangeV1({ i: 'gw1', b: 'alice@localhost', r: 'phone', op: 'down' })).toBe(true);
+    expect(isRouteChangeV1({ i: 'gw1', b: 'alice@localhost', r: 'phone', op: 'sideways' })).toBe(false);
+    expect(isRouteChangeV1({ i: 'gw1', b: 'alice@localhost', op: 'down' })).toBe(false);
+    expect(isRouteChangeV1({ i: 'gw1', b: 'alice@localhost', r: 'phone', op: 'up', p: '5' })).toBe(false);
+    expect(isRouteChangeV1({ i: 'gw1', b: 'alice@localhost', r: 'phone', op: 'up', a: 'yes' })).toBe(false);
+    for (const v of junk) expect(isRouteChangeV1(v)).toBe(false);
+  });
+
+  it('heartbeats: instance and session count', () => {
+    expect(isHeartbeatV1({ i: 'gw1', n: 0 })).toBe(true);
+    expect(isHeartbeatV1({ i: 'gw1' })).toBe(false);
+    expect(isHeartbeatV1({ i: 1, n: 1 })).toBe(false);
+    for (const v of junk) expect(isHeartbeatV1(v)).toBe(false);
+  });
+
+  it('deliver commands: batches of [targets, xml], or a kick with a reason', () => {
+    expect(isDeliverCommandV1({ b: [[['alice@localhost/phone'], '<message/>']] })).toBe(true);
+    expect(isDeliverCommandV1({ b: [] })).toBe(true);
+    expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'conflict' })).toBe(true);
+    expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'bored' })).toBe(false);
+    expect(isDeliverCommandV1({ b: [['alice@localhost/phone', '<message/>']] })).toBe(false);
+    expect(isDeliverCommandV1({ b: [[['alice@localhost/phone'], 42]] })).toBe(false);
+    expect(isDeliverCommandV1({ b: [[[7], '<message/>']] })).toBe(false);
+    expect(isDeliverCommandV1({ b: 'x' })).toBe(false);
+    for (const v of junk) expect(isDeliverCommandV1(v)).toBe(false);
+  });
+
+  it('session chunks: instance and [bare, resource, priority, available, carbons] rows', () => {
+    expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', 0, true, false]] })).toBe(true);
+    expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', 0, true]] })).toBe(false);
+    expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', '0', true, false]] })).toBe(false);
+    for (const v of junk) expect(isSessionsChunkV1(v)).toBe(false);
+  });
+});

@@ -1,0 +1,20 @@
+// Queue groups and durable consumer names: part of the contract between replicas of a
+// service (and between its versions during a rolling upgrade), so they are spelled
+// here, once. Renaming a durable makes the new version replay its whole stream: bump
+// the `vN` suffix only on purpose.
+
+/** Core-NATS queue groups: every replica of a service answers its requests in one group. */
+export const QueueGroups = {
+  roster: 'roster',
+  offline: 'offline',
+  archive: 'archive',
+} as const;
+
+/** Durable JetStream consumer names, one per (service, purpose), shared by replicas. */
+export const Durables = {
+  rosterAccountDeleted: 'roster-account-deleted',
+  offlineStore: 'offline-store',
+  offlineAccountDeleted: 'offline-account-deleted',
+  archiveStore: 'archive-store',
+  archiveAccountDeleted: 'archive-account-deleted',
+} as const;

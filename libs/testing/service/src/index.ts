@@ -1,0 +1,2 @@
+// @parley/testing-service: the one harness for a service's integration specs.
+export * from './service-harness';

@@ -1,0 +1,105 @@
+// The offline store and fetch controllers through Nest's testing module, on the
+// in-memory store: a hand-off is stored or refused, and fetched back in arrival order.
+import { Test } from '@nestjs/testing';
+import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { TerminalError } from '@parley/nats';
+import { LOGGER } from '@parley/runtime';
+import { loadOfflineConfig } from '../config/config';
+import { InMemoryOfflineStore } from '../store/in-memory-offline-store';
+import { OFFLINE_STORE } from '../store/offline-store';
+import { FetchHandler } from './fetch.handler';
+import { OFFLINE_CONFIG } from './params';
+import { StoreHandler } from './store.handler';
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+describe('offline store and fetch controllers (in-memory store)', () => {
+  let store: StoreHandler;
+  let fetch: FetchHandler;
+  let memory: InMemoryOfflineStore;
+
+  beforeEach(async () => {
+    memory = new InMemoryOfflineStore();
+    const module = await Test.createTestingModule({
+      controllers: [StoreHandler, FetchHandler],
+      providers: [
+        { provide: OFFLINE_STORE, useValue: memory },
+        { provide: OFFLINE_CONFIG, useValue: loadOfflineConfig({ OFFLINE_QUOTA: '2' }) },
+        { provide: LOGGER, useValue: silent },
+      ],
+    }).compile();
+    store = module.get(StoreHandler);
+    fetch = module.get(FetchHandler);
+  });
+
+  let n = 0;
+  const handOff = (to: string, body: string, over: Partial<OfflineStoreV1> = {}) => {
+    n++;
+    return envelope<OfflineStoreV1>(OfflineSubjects.store, {
+      to,
+      from: 'bob@localhost/phone',
+      type: 'chat',
+      stanzaId: `m${n}`,
+      noStore: false,
+      arrivedAt: new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISOString(),
+      stanza: `<message xmlns='jabber:client' from='bob@localhost/phone' to='${to}' type='chat' id='m${n}'><body>${body}</body></message>`,
+      ...over,
+    });
+  };
+
+  it('stores hand-offs for alicE under her prepared JID and fetches them in arrival order, delay-stamped', async () => {
+    const first = handOff('alicE@localhost', 'one');
+    const second = handOff('alice@localhost', 'two');
+    await store.handle(second); // arrival order is the hand-off's arrivedAt, not the order of commits
+    await store.handle(first);
+
+    const { messages, next } = await fetch.handle({ user: 'ALICE@localhost', stampDelay: true });
+    expect(messages.map((m) => m.id)).toEqual([first.id, second.id]);
+    expect(next).toBeUndefined();
+    expect(messages[0]).toMatchObject({ from: 'bob@localhost/phone', type: 'chat', stanzaId: expect.stringMatching(/^m\d+$/), delayStamped: true });
+    expect(messages[0].stanza).toContain(`<delay xmlns='urn:xmpp:delay' from='localhost' stamp='${first.data.arrivedAt}'/>`);
+    expect(memory.outbox).toEqual([]);
+  });
+
+  it('stores a redelivered hand-off once', async () => {
+    const h = handOff('alice@localhost', 'once');
+    await store.handle(h);
+    await store.handle(h);
+    expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(1);
+  });
+
+  it('refuses a hand-off beyond OFFLINE_QUOTA and commits delivery-failed with the refusal, once (ids and reason, no content)', async () => {
+    await store.handle(handOff('alice@localhost', 'one'));
+    await store.handle(handOff('alice@localhost', 'two'));
+    const third = handOff('alice@localhost', 'secret third');
+    await store.handle(third);
+    await store.handle(third); // a redelivery finds the recorded refusal
+    expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(2);
+    expect(memory.outbox.map((e) => [e.type, e.causationId])).toEqual([[OfflineEvents.deliveryFailed, third.id]]);
+    const failed = memory.outbox[0].data as OfflineDeliveryFailedV1;
+    expect(failed).toMatchObject({ from: 'bob@localhost/phone', to: 'alice@localhost', reason: 'quota', messageType: 'chat', stanzaId: third.data.stanzaId });
+    expect(JSON.stringify(memory.outbox[0])).not.toContain('secret');
+  });
+
+  it('terminates a hand-off whose recipient is not an account JID', async () => {
+    await expect(store.handle(handOff('localhost', 'x'))).rejects.toBeInstanceOf(TerminalError);
+    await expect(store.handle(handOff('a@b@c', 'x'))).rejects.toBeInstanceOf(TerminalError);
+  });
+
+  it('pages by limit with a cursor, and answers item-not-found for a view of an unknown id', async () => {
+    const a = handOff('alice@localhost', 'a');
+    const b = handOff('alice@localhost', 'b');
+    await store.handle(a);
+    await store.handle(b);
+    const page1 = await fetch.handle({ user: 'alice@localhost', limit: 1 });
+    expect(page1.messages.map((m) => m.id)).toEqual([a.id]);
+    const page2 = await fetch.handle({ user: 'alice@localhost', limit: 1, after: page1.next });
+    expect(page2.messages.map((m) => m.id)).toEqual([b.id]);
+    expect(page2.next).toBeUndefined();
+    await expect(fetch.handle({ user: 'alice@localhost', ids: [a.id, 'nope'] })).rejects.toMatchObject({ error: { condition: 'item-not-found' } });
+  });
+
+  it('refuses a request for a user that is not an account JID with bad-request', async () => {
+    await expect(fetch.handle({ user: 'localhost' })).rejects.toMatchObject({ error: { condition: 'bad-request' } });
+  });
+});
