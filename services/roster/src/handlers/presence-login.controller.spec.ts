@@ -59,6 +59,22 @@ describe('roster presence and login controllers (in-memory store)', () => {
     expect(Number(bob.ver)).toBeGreaterThan(Number(pending.ver));
   });
 
+  it('keeps a request whole and sends every inbound delivery through events: a request alone, an approval with its push', async () => {
+    const request = `<presence from='alice@localhost' to='bob@localhost' type='subscribe'><nick xmlns='http://jabber.org/protocol/nick'>Al</nick></presence>`;
+    await send({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribe' });
+    const r = await receive({ user: 'bob@localhost', contact: 'alice@localhost', type: 'subscribe', stanza: request });
+    expect(r).toMatchObject({ deliver: true, deliveredByEvent: true, changed: false });
+    expect(store.events.at(-1)!.data).toEqual({ user: 'bob@localhost', presence: request, to: 'available' });
+    expect((await login.handle({ user: 'bob@localhost' })).pendingIn).toEqual([{ jid: 'alice@localhost', stanza: request }]);
+
+    await send({ user: 'bob@localhost', contact: 'alice@localhost', type: 'subscribed' });
+    const approval = `<presence from='bob@localhost' to='alice@localhost' type='subscribed'/>`;
+    const ok = await receive({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribed', stanza: approval });
+    expect(ok).toMatchObject({ deliver: true, deliveredByEvent: true, changed: true });
+    expect(store.events.at(-1)).toMatchObject({ type: RosterEvents.itemUpdated, data: { user: 'alice@localhost', ver: ok.ver, presence: approval } });
+    expect((await login.handle({ user: 'bob@localhost' })).pendingIn).toEqual([]);
+  });
+
   it('answers an unchanged state without a push, at the same version', async () => {
     const first = await send({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribe' });
     const again = await send({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribe' });

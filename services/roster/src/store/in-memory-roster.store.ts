@@ -47,17 +47,20 @@ class MemoryUserTransaction implements UserTransaction {
   }
   async save(entry: RosterEntry): Promise<void> {
     const e = copyEntry(entry);
-    if (!e.pendingIn) delete e.pendingInStatus;
+    if (!e.pendingIn) {
+      delete e.pendingInStatus;
+      delete e.pendingInStanza;
+    }
     this.state.entries.set(e.contact, e);
   }
   async remove(contact: string): Promise<void> {
     this.state.entries.delete(contact);
   }
-  async recordPush(item: RosterPushItem, cause: RosterItemUpdatedV1['cause']): Promise<number> {
+  async recordPush(item: RosterPushItem, cause: RosterItemUpdatedV1['cause'], presence?: string): Promise<number> {
     const ver = ++this.state.ver;
     this.state.changes.push({ ver, contact: item.jid, item });
     this.state.changes = this.state.changes.filter((c) => c.ver > ver - this.changeLogSize);
-    await this.emit(envelope<RosterItemUpdatedV1>(RosterEvents.itemUpdated, { user: this.owner, item, ver: String(ver), cause }));
+    await this.emit(envelope<RosterItemUpdatedV1>(RosterEvents.itemUpdated, { user: this.owner, item, ver: String(ver), cause, ...(presence !== undefined ? { presence } : {}) }));
     return ver;
   }
   async redactChanges(contact: string): Promise<void> {
