@@ -17,7 +17,7 @@ export default [
           depConstraints: [
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:platform', 'scope:contracts', 'scope:testing'] },
+            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:platform', 'scope:contracts', 'scope:protocol', 'scope:testing'] },
             { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:testing', 'scope:platform', 'scope:contracts', 'scope:protocol'] },
             { sourceTag: 'scope:service', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:contracts', 'scope:platform', 'scope:testing'] },
             { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:contracts', 'scope:platform', 'scope:testing'] },

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './nest';
 export * from './transport';
 export * from './enhancers';
+export * from './jid-pipe';

@@ -14,12 +14,11 @@ import {
   RosterUserErasedV1,
   SubscriptionPresenceToSend,
 } from '@parley/contracts';
-import { BusEventOptions, TerminalError } from '@parley/nats';
+import { BusEventOptions, PrepareJids, TerminalError } from '@parley/nats';
 import { LOGGER, Logger } from '@parley/runtime';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { bareOf } from '@parley/jid';
-import { prepareUser } from './jids';
 
 /** Durable consumer name shared by every roster replica. */
 export const ACCOUNT_DELETED_DURABLE = Durables.rosterAccountDeleted;
@@ -33,13 +32,10 @@ export class AccountDeletedConsumer {
 
   /** Erases one deleted account; throws to be retried, TerminalError for a bad event. */
   @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE } satisfies BusEventOptions)
-  async erase(@Payload() event: EventEnvelope<AccountDeletedV1>): Promise<void> {
-    let user: string;
-    try {
-      user = prepareUser(event.data?.jid);
-    } catch (e) {
-      throw new TerminalError(`account-deleted event ${event.id} has no usable jid`, { cause: e });
-    }
+  async erase(@Payload(new PrepareJids({ 'data.jid': 'account' })) event: EventEnvelope<AccountDeletedV1>): Promise<void> {
+    // A missing `data` or a bad JID is refused by the pipe: the filter terminates the event.
+    if (typeof event.data !== 'object' || event.data === null) throw new TerminalError(`account-deleted event ${event.id} has no data`);
+    const user = event.data.jid;
 
     // 1. Every other local roster that holds the user (as a roster item or a pending request).
     const holders = (await this.store.entriesOfContact(user)).filter((h) => h.owner !== user);

@@ -16,17 +16,16 @@ import {
   UnblockCommand,
   UnblockResult,
 } from '@parley/contracts';
-import { ReplyException } from '@parley/nats';
+import { PrepareJids, ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { newlyBlockedSubscribers, unblockedContacts } from '../domain/blocking';
 import { toRosterItem } from '../domain/roster-entry';
 import { ROSTER_STORE, RosterStore, UserTransaction } from '../store/roster.store';
-import { prepareJid, prepareUser } from './jids';
 import { ROSTER_CONFIG } from './tokens';
 
 function jidList(value: unknown, verb: string): string[] {
   if (!Array.isArray(value) || value.length === 0) throw ReplyException.of('bad-request', `${verb} needs at least one <item/>`);
-  return [...new Set(value.map((j) => prepareJid(j, 'a blocked JID')))];
+  return [...new Set(value as string[])]; // prepared by the payload pipe
 }
 
 async function rosterItems(tx: UserTransaction) {
@@ -41,8 +40,8 @@ async function emitChange(tx: UserTransaction, data: BlocklistChangedV1): Promis
 export class BlocklistHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
   @MessagePattern(RosterSubjects.blocklist)
-  async handle(@Payload() q: BlocklistQuery): Promise<BlocklistResult> {
-    return { blocked: await this.store.blocked(prepareUser(q.user)) };
+  async handle(@Payload(new PrepareJids({ user: 'account' })) q: BlocklistQuery): Promise<BlocklistResult> {
+    return { blocked: await this.store.blocked(q.user) };
   }
 }
 
@@ -53,8 +52,8 @@ export class BlockHandler {
     @Inject(ROSTER_CONFIG) private readonly config: RosterConfig,
   ) {}
   @MessagePattern(RosterSubjects.block)
-  async handle(@Payload() cmd: BlockCommand): Promise<BlockResult> {
-    const user = prepareUser(cmd.user);
+  async handle(@Payload(new PrepareJids({ user: 'account', jids: 'full[]' })) cmd: BlockCommand): Promise<BlockResult> {
+    const user = cmd.user;
     const jids = jidList(cmd.jids, 'block');
     return this.store.transact(user, async (tx) => {
       const before = await tx.blocked();
@@ -73,8 +72,8 @@ export class BlockHandler {
 export class UnblockHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
   @MessagePattern(RosterSubjects.unblock)
-  async handle(@Payload() cmd: UnblockCommand): Promise<UnblockResult> {
-    const user = prepareUser(cmd.user);
+  async handle(@Payload(new PrepareJids({ user: 'account', jids: 'full[]' })) cmd: UnblockCommand): Promise<UnblockResult> {
+    const user = cmd.user;
     const jids = jidList(cmd.jids, 'unblock');
     return this.store.transact(user, async (tx) => {
       const before = await tx.blocked();
@@ -91,8 +90,8 @@ export class UnblockHandler {
 export class UnblockAllHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
   @MessagePattern(RosterSubjects.unblockAll)
-  async handle(@Payload() cmd: UnblockAllCommand): Promise<UnblockResult> {
-    const user = prepareUser(cmd.user);
+  async handle(@Payload(new PrepareJids({ user: 'account' })) cmd: UnblockAllCommand): Promise<UnblockResult> {
+    const user = cmd.user;
     return this.store.transact(user, async (tx) => {
       const removed = await tx.clearBlocked();
       const freed = removed.length ? unblockedContacts(await rosterItems(tx), removed, []) : { sendPresenceTo: [], probe: [] };

@@ -1,11 +1,11 @@
 // roster.qry.get — RFC 6121 §2.2 roster get, with §2.6 versioning.
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { PrepareJids } from '@parley/nats';
 import { RosterGetQuery, RosterGetResult, RosterSubjects } from '@parley/contracts';
 import { toRosterItem } from '../domain/roster-entry';
 import { answerRosterGet, parseVer } from '../domain/versioning';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
-import { prepareUser } from './jids';
 
 @Controller()
 export class GetRosterHandler {
@@ -13,8 +13,8 @@ export class GetRosterHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
 
   @MessagePattern(RosterSubjects.get)
-  async handle(@Payload() q: RosterGetQuery): Promise<RosterGetResult> {
-    const user = prepareUser(q.user);
+  async handle(@Payload(new PrepareJids({ user: 'account' })) q: RosterGetQuery): Promise<RosterGetResult> {
+    const user = q.user;
     const clientVer = typeof q.ver === 'string' ? q.ver : undefined;
     const since = parseVer(clientVer);
     if (since !== undefined) {

@@ -4,12 +4,12 @@
 // requests to re-deliver (§3.1.3) and the block list (XEP-0191).
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { PrepareJids } from '@parley/nats';
 import { PendingSubscriptionRequest, RosterLoginQuery, RosterLoginResult, RosterSubjects } from '@parley/contracts';
 import { isBlocked } from '../domain/blocking';
 import { receivesUserPresence, sendsPresenceToUser, toPendingRequest, toRosterItem } from '../domain/roster-entry';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { bareOf } from '@parley/jid';
-import { prepareUser } from './jids';
 
 @Controller()
 export class LoginHandler {
@@ -17,8 +17,8 @@ export class LoginHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
 
   @MessagePattern(RosterSubjects.login)
-  async handle(@Payload() q: RosterLoginQuery): Promise<RosterLoginResult> {
-    const user = prepareUser(q.user);
+  async handle(@Payload(new PrepareJids({ user: 'account' })) q: RosterLoginQuery): Promise<RosterLoginResult> {
+    const user = q.user;
     const { ver, entries, blocked } = await this.store.snapshot(user);
     const visible = entries.filter((e) => e.inRoster);
     const allowed = (jid: string) => !isBlocked(blocked, jid);

@@ -1,8 +1,9 @@
 // The roster's presence and login controllers through Nest's testing module, on the
 // in-memory store: RFC 6121 subscription flows as the gateway drives them, no NATS, no Postgres.
 import { Test } from '@nestjs/testing';
-import { RosterEvents, RosterLoginResult, RosterPresenceCommand } from '@parley/contracts';
+import { RosterEvents, RosterLoginQuery, RosterLoginResult, RosterPresenceCommand, RosterPresenceResult } from '@parley/contracts';
 import { ReplyException } from '@parley/nats';
+import { callWithPayloadPipes } from '@parley/testing-service';
 import { loadRosterConfig } from '../config/config';
 import { InMemoryRosterStore } from '../store/in-memory-roster.store';
 import { ROSTER_STORE } from '../store/roster.store';
@@ -28,8 +29,11 @@ describe('roster presence and login controllers (in-memory store)', () => {
     login = module.get(LoginHandler);
   });
 
-  const send = (cmd: Omit<RosterPresenceCommand, 'direction'>) => presence.handle({ ...cmd, direction: 'outbound' });
-  const receive = (cmd: Omit<RosterPresenceCommand, 'direction'>) => presence.handle({ ...cmd, direction: 'inbound' });
+  // As the bus transport calls them: through the @Payload pipes (JIDs prepared there).
+  const handle = (cmd: RosterPresenceCommand) => callWithPayloadPipes<RosterPresenceResult>(presence, 'handle', cmd);
+  const loginOf = (q: RosterLoginQuery) => callWithPayloadPipes<RosterLoginResult>(login, 'handle', q);
+  const send = (cmd: Omit<RosterPresenceCommand, 'direction'>) => handle({ ...cmd, direction: 'outbound' });
+  const receive = (cmd: Omit<RosterPresenceCommand, 'direction'>) => handle({ ...cmd, direction: 'inbound' });
 
   it('records a request alicE sends to bOb as pending out, with a roster push and an event', async () => {
     const r = await send({ user: 'alicE@localhost', contact: 'bOb@localhost/phone', type: 'subscribe' });
@@ -41,18 +45,18 @@ describe('roster presence and login controllers (in-memory store)', () => {
     await send({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribe' });
     await receive({ user: 'bob@localhost', contact: 'alice@localhost', type: 'subscribe', status: 'hi, it is alice' });
 
-    const pending = await login.handle({ user: 'bOb@localhost' });
+    const pending = await loginOf({ user: 'bOb@localhost' });
     expect(pending.pendingIn).toEqual([{ jid: 'alice@localhost', status: 'hi, it is alice' }]);
     expect(pending.items).toEqual([]); // a request alone does not put alice in bob's roster
 
     await send({ user: 'bob@localhost', contact: 'alice@localhost', type: 'subscribed' });
     await receive({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribed' });
 
-    const alice: RosterLoginResult = await login.handle({ user: 'alice@localhost' });
+    const alice = await loginOf({ user: 'alice@localhost' });
     expect(alice.items).toEqual([{ jid: 'bob@localhost', groups: [], subscription: 'to' }]);
     expect(alice.probe).toEqual(['bob@localhost']);
     expect(alice.broadcast).toEqual([]);
-    const bob = await login.handle({ user: 'bob@localhost' });
+    const bob = await loginOf({ user: 'bob@localhost' });
     expect(bob.items).toEqual([{ jid: 'alice@localhost', groups: [], subscription: 'from' }]);
     expect(bob.broadcast).toEqual(['alice@localhost']);
     expect(bob.pendingIn).toEqual([]);
@@ -86,20 +90,20 @@ describe('roster presence and login controllers (in-memory store)', () => {
   it('refuses a request beyond ROSTER_MAX_ITEMS and leaves the roster as it was', async () => {
     await send({ user: 'alice@localhost', contact: 'a@localhost', type: 'subscribe' });
     await send({ user: 'alice@localhost', contact: 'b@localhost', type: 'subscribe' });
-    const before = await login.handle({ user: 'alice@localhost' });
+    const before = await loginOf({ user: 'alice@localhost' });
     await expect(send({ user: 'alice@localhost', contact: 'c@localhost', type: 'subscribe' })).rejects.toMatchObject({ error: { condition: 'not-allowed' } });
-    expect(await login.handle({ user: 'alice@localhost' })).toEqual(before);
+    expect(await loginOf({ user: 'alice@localhost' })).toEqual(before);
   });
 
   it('refuses JIDs that are not JIDs, and a user without a localpart, with jid-malformed', async () => {
     await expect(send({ user: 'localhost', contact: 'bob@localhost', type: 'subscribe' })).rejects.toBeInstanceOf(ReplyException);
     await expect(send({ user: 'alice@localhost', contact: '@localhost', type: 'subscribe' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
-    await expect(login.handle({ user: 'a@b@c' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
+    await expect(loginOf({ user: 'a@b@c' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
   });
 
   it('refuses an unknown presence type or direction with bad-request', async () => {
     await expect(send({ user: 'alice@localhost', contact: 'bob@localhost', type: 'probe' as never })).rejects.toMatchObject({ error: { condition: 'bad-request' } });
-    await expect(presence.handle({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribe', direction: 'sideways' as never })).rejects.toMatchObject({
+    await expect(handle({ user: 'alice@localhost', contact: 'bob@localhost', type: 'subscribe', direction: 'sideways' as never })).rejects.toMatchObject({
       error: { condition: 'bad-request' },
     });
   });

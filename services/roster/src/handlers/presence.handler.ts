@@ -4,7 +4,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { envelope, RosterEvents, RosterPresenceCommand, RosterPresenceResult, RosterSubjects, SubscriptionPresenceType, SubscriptionPresenceV1 } from '@parley/contracts';
-import { ReplyException } from '@parley/nats';
+import { PrepareJids, ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { isBlocked } from '../domain/blocking';
 import { newEntry, RosterEntry, toRosterItem } from '../domain/roster-entry';
@@ -12,7 +12,6 @@ import { ABSENT, decide, SubscriptionState } from '../domain/subscription';
 import { boundedStatus } from '../domain/validation';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { rosterFull } from './errors';
-import { prepareBareJid, prepareUser } from './jids';
 import { ROSTER_CONFIG } from './tokens';
 
 const TYPES: readonly SubscriptionPresenceType[] = ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'];
@@ -47,9 +46,8 @@ export class PresenceHandler {
   ) {}
 
   @MessagePattern(RosterSubjects.presence)
-  async handle(@Payload() cmd: RosterPresenceCommand): Promise<RosterPresenceResult> {
-    const user = prepareUser(cmd.user);
-    const contact = prepareBareJid(cmd.contact, 'the contact');
+  async handle(@Payload(new PrepareJids({ user: 'account', contact: 'bare' })) cmd: RosterPresenceCommand): Promise<RosterPresenceResult> {
+    const { user, contact } = cmd;
     if (!TYPES.includes(cmd.type)) throw ReplyException.of('bad-request', `type must be one of ${TYPES.join(', ')}`);
     if (cmd.direction !== 'outbound' && cmd.direction !== 'inbound') throw ReplyException.of('bad-request', 'direction must be outbound or inbound');
     const stanza = cmd.direction === 'inbound' ? keptStanza(cmd.stanza, this.config.ROSTER_MAX_REQUEST_SIZE) : undefined;

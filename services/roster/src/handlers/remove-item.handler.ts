@@ -3,11 +3,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RosterRemoveItemCommand, RosterRemoveItemResult, RosterSubjects } from '@parley/contracts';
-import { ReplyException } from '@parley/nats';
+import { PrepareJids, ReplyException } from '@parley/nats';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { bareOf } from '@parley/jid';
-import { prepareJid, prepareUser } from './jids';
 
 @Controller()
 export class RemoveItemHandler {
@@ -15,9 +14,8 @@ export class RemoveItemHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
 
   @MessagePattern(RosterSubjects.removeItem)
-  async handle(@Payload() cmd: RosterRemoveItemCommand): Promise<RosterRemoveItemResult> {
-    const user = prepareUser(cmd.user);
-    const contact = prepareJid(cmd.jid, "the item's jid");
+  async handle(@Payload(new PrepareJids({ user: 'account', jid: 'full' })) cmd: RosterRemoveItemCommand): Promise<RosterRemoveItemResult> {
+    const { user, jid: contact } = cmd;
     return this.store.transact(user, async (tx) => {
       const existing = await tx.entry(contact);
       if (!existing?.inRoster) throw ReplyException.of('item-not-found', 'the contact is not in the roster');

@@ -3,14 +3,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RosterSetItemCommand, RosterSetItemResult, RosterSubjects } from '@parley/contracts';
-import { ReplyException } from '@parley/nats';
+import { PrepareJids, ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { newEntry, RosterEntry, toRosterItem } from '../domain/roster-entry';
 import { ABSENT } from '../domain/subscription';
 import { validateItemFields } from '../domain/validation';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
 import { asReply, rosterFull } from './errors';
-import { prepareJid, prepareUser } from './jids';
 import { ROSTER_CONFIG } from './tokens';
 
 @Controller()
@@ -22,10 +21,10 @@ export class SetItemHandler {
   ) {}
 
   @MessagePattern(RosterSubjects.setItem)
-  async handle(@Payload() cmd: RosterSetItemCommand): Promise<RosterSetItemResult> {
-    const user = prepareUser(cmd.user);
+  async handle(@Payload(new PrepareJids({ user: 'account', 'item.jid': 'full' })) cmd: RosterSetItemCommand): Promise<RosterSetItemResult> {
+    const user = cmd.user;
     if (typeof cmd.item !== 'object' || cmd.item === null) throw ReplyException.of('bad-request', 'the item is missing');
-    const contact = prepareJid(cmd.item.jid, "the item's jid");
+    const contact = cmd.item.jid;
     let fields: { name?: string; groups: string[] };
     try {
       fields = validateItemFields(cmd.item, {

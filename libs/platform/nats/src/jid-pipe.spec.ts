@@ -1,0 +1,47 @@
+import { ReplyException } from './errors';
+import { PrepareJids } from './jid-pipe';
+import { BusContext } from './transport';
+
+const refusal = (f: () => unknown): ReplyException => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ReplyException) return e;
+    throw e;
+  }
+  throw new Error('not refused');
+};
+
+describe('PrepareJids: JIDs prepared once at the bus edge (RFC 7622)', () => {
+  it('prepares an account, a bare and a full JID, leaving other fields and the input as they were', () => {
+    const input = { user: 'alicE@LocalHost', contact: 'bOb@localhost/Phone', jid: 'Carol@Example.ORG/Desk', n: 1 };
+    const out = new PrepareJids({ user: 'account', contact: 'bare', jid: 'full' }).transform(input);
+    expect(out).toEqual({ user: 'alice@localhost', contact: 'bob@localhost', jid: 'carol@example.org/Desk', n: 1 });
+    expect(input.user).toBe('alicE@LocalHost');
+  });
+
+  it('applies PRECIS mapping, not plain lower-casing', () => {
+    expect(new PrepareJids({ user: 'account' }).transform({ user: '\uFF21lice@localhost' })).toEqual({ user: 'alice@localhost' });
+  });
+
+  it('reaches nested fields and arrays, and leaves a missing parent or a non-array to the handler', () => {
+    const pipe = new PrepareJids({ 'item.jid': 'full', jids: 'bare[]' });
+    expect(pipe.transform({ item: { jid: 'A@b', name: 'x' }, jids: ['C@d/e', 'f@G'] })).toEqual({ item: { jid: 'a@b', name: 'x' }, jids: ['c@d', 'f@g'] });
+    expect(pipe.transform({ jids: 'not a list' })).toEqual({ jids: 'not a list' });
+  });
+
+  it('refuses a missing, malformed or (for accounts) domain-only JID with jid-malformed, or the condition given', () => {
+    expect(refusal(() => new PrepareJids({ user: 'account' }).transform({})).error.condition).toBe('jid-malformed');
+    expect(refusal(() => new PrepareJids({ user: 'account' }).transform({ user: 'a@b@c' })).error.condition).toBe('jid-malformed');
+    expect(refusal(() => new PrepareJids({ user: 'account' }).transform({ user: 'localhost' })).error.text).toMatch(/account JID/);
+    expect(refusal(() => new PrepareJids({ jids: 'full[]' }).transform({ jids: ['ok@x', '@nowhere'] })).error.condition).toBe('jid-malformed');
+    expect(refusal(() => new PrepareJids({ user: 'account' }, 'bad-request').transform({ user: 42 })).error.condition).toBe('bad-request');
+  });
+
+  it('allows an optional field to be absent, and passes the context and non-objects through', () => {
+    expect(new PrepareJids({ to: 'bare?' }).transform({})).toEqual({});
+    const ctx = new BusContext(['s', 'request', {} as never]);
+    expect(new PrepareJids({ user: 'account' }).transform(ctx)).toBe(ctx);
+    expect(new PrepareJids({ user: 'account' }).transform(null)).toBeNull();
+  });
+});

@@ -1,0 +1,53 @@
+// Input preparation at the bus edge: JIDs in a request payload are prepared with
+// @parley/jid (RFC 7622) once, by a pipe on the controller's @Payload, instead of by
+// each handler: `@Payload(new PrepareJids({ user: 'account', contact: 'bare' }))`.
+import { PipeTransform } from '@nestjs/common';
+import { tryParseJid } from '@parley/jid';
+import { ReplyException } from './errors';
+import { BusContext } from './transport';
+
+/**
+ * What a field must hold: `account` a JID with a localpart, given as its bare form;
+ * `bare` any JID, given as its bare form; `full` any JID, as prepared. A trailing `?`
+ * makes the field optional; `[]` means an array of them (an absent or non-array value
+ * is left for the handler to refuse).
+ */
+export type JidForm = 'account' | 'bare' | 'full';
+export type JidFieldSpec = JidForm | `${JidForm}?` | `${JidForm}[]`;
+
+/** Prepares the named JID fields of a payload (dotted paths reach into nested objects); `jid-malformed` (or `condition`) otherwise. */
+export class PrepareJids implements PipeTransform {
+  constructor(
+    private readonly fields: Record<string, JidFieldSpec>,
+    private readonly condition = 'jid-malformed',
+  ) {}
+
+  transform(value: unknown): unknown {
+    if (value instanceof BusContext || typeof value !== 'object' || value === null) return value; // the object pipe refuses non-objects
+    const out = structuredClone(value) as Record<string, unknown>;
+    for (const [path, spec] of Object.entries(this.fields)) {
+      const keys = path.split('.');
+      let holder: Record<string, unknown> | undefined = out;
+      for (const k of keys.slice(0, -1)) {
+        const next: unknown = holder?.[k];
+        holder = typeof next === 'object' && next !== null && !Array.isArray(next) ? (next as Record<string, unknown>) : undefined;
+      }
+      if (!holder) continue; // a missing parent is the handler's to refuse
+      const key = keys[keys.length - 1];
+      const form = spec.replace(/[?[\]]/g, '') as JidForm;
+      const v = holder[key];
+      if (spec.endsWith('[]')) {
+        if (Array.isArray(v)) holder[key] = v.map((x) => this.prepare(x, form, path));
+      } else if (!(spec.endsWith('?') && v === undefined)) holder[key] = this.prepare(v, form, path);
+    }
+    return out;
+  }
+
+  private prepare(v: unknown, form: JidForm, path: string): string {
+    if (typeof v !== 'string' || v === '') throw ReplyException.of(this.condition, `${path} is missing`);
+    const jid = tryParseJid(v);
+    if (!jid) throw ReplyException.of(this.condition, `${path} is not a valid JID`);
+    if (form === 'account' && !jid.local) throw ReplyException.of(this.condition, `${path} must be an account JID (localpart@domain)`);
+    return form === 'full' ? jid.toString() : jid.bareString;
+  }
+}
