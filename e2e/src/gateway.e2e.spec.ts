@@ -285,15 +285,33 @@ describe('gateway, end to end', () => {
       raw.close();
     });
 
-    it('throttles repeated wrong passwords from one address', async () => {
-      const g = await stack.startGateway({ AUTH_FAILURES_PER_ADDRESS: '3' });
-      for (let i = 0; i < 3; i++) {
-        await expect(connectClient({ port: g.starttlsPort, username: 'carol', password: 'bad password!', mechanism: 'SCRAM-SHA-1' })).rejects.toThrow(/not-authorized/);
-      }
-      // even the right password is refused while throttled
-      await expect(connectClient({ port: g.starttlsPort, username: 'carol', password: PASSWORD, mechanism: 'SCRAM-SHA-1' })).rejects.toThrow(/not-authorized/);
-      // other gateways (other in-memory counters) still serve carol
-      const ok = await connectClient({ port: gw1.starttlsPort, username: 'carol', password: PASSWORD });
+    it('slows an attacker guessing passwords but never locks the owner out', async () => {
+      const g = await stack.startGateway({ AUTH_FAILURES_PER_ADDRESS: '2', AUTH_FAILURES_PER_PAIR: '2', AUTH_FAILURES_PER_ACCOUNT: '6', AUTH_TARPIT_MAX: '300ms' });
+      /** One PLAIN attempt inside TLS from a given loopback address: the SASL answer. */
+      const attempt = async (from: string, password: string): Promise<string> => {
+        const raw = await RawXmpp.connect(g.starttlsPort, '127.0.0.1', from);
+        try {
+          raw.open();
+          await raw.expect(/<\/stream:features>/);
+          raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+          await raw.expect(/<proceed/);
+          await raw.startTls();
+          raw.open();
+          await raw.expect(/<\/stream:features>/);
+          raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0carol\0${password}`).toString('base64')}</auth>`);
+          return (await raw.expect(/<success[^>]*\/>|<success[\s\S]*?<\/success>|<failure[\s\S]*?<\/failure>/))[0];
+        } finally {
+          raw.close();
+        }
+      };
+      // an attacker on 127.0.0.2 guesses, past every free failure: answers slow down, nothing locks
+      for (let i = 0; i < 8; i++) expect(await attempt('127.0.0.2', `guess number ${i}`)).toMatch(/<failure[\s\S]*not-authorized/);
+      // the account's ceiling is reached: the attacker's address is refused even with the right password...
+      expect(await attempt('127.0.0.2', PASSWORD)).toMatch(/Too many failed attempts/);
+      // ...while the owner, from an address that has not been failing, logs in
+      expect(await attempt('127.0.0.3', PASSWORD)).toMatch(/<success/);
+      // and so does a client library from the usual address
+      const ok = await connectClient({ port: g.starttlsPort, username: 'carol', password: PASSWORD, mechanism: 'SCRAM-SHA-1' });
       await ok.stop();
     });
 

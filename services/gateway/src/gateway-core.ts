@@ -21,7 +21,7 @@ import { Router } from './routing/router';
 import { Directory } from './session/directory';
 import { ClusterPort, Sessions } from './session/sessions';
 import type { C2SConnection } from './stream/c2s';
-import { WindowCounter } from './auth/throttle';
+import { LoginThrottle } from './auth/throttle';
 import type { TlsMaterial } from './transport/certs';
 import { GatewayMetrics, StreamHost } from './stream/stream-host';
 
@@ -56,7 +56,7 @@ export class GatewayCore implements StreamHost {
   readonly sessions: Sessions;
   readonly router: Router;
   readonly host: ModuleHost;
-  readonly authThrottle: { address: WindowCounter; account: WindowCounter };
+  readonly authThrottle: LoginThrottle;
   readonly connections = new Set<C2SConnection>();
   readonly bus: ModuleBus;
   readonly tls: TlsMaterial;
@@ -85,10 +85,14 @@ export class GatewayCore implements StreamHost {
     this.instanceId = config.INSTANCE_ID || `gw-${randomBytes(5).toString('hex')}`;
     this.store = parts.store;
     this.accounts = new AccountsService(this.store, bus, { domain: this.domain, iterations: config.SCRAM_ITERATIONS });
-    this.authThrottle = {
-      address: new WindowCounter(config.AUTH_FAILURES_PER_ADDRESS, config.AUTH_FAILURE_WINDOW),
-      account: new WindowCounter(config.AUTH_FAILURES_PER_ACCOUNT, config.AUTH_FAILURE_WINDOW),
-    };
+    this.authThrottle = new LoginThrottle({
+      freePerAddress: config.AUTH_FAILURES_PER_ADDRESS,
+      freePerPair: config.AUTH_FAILURES_PER_PAIR,
+      accountCeiling: config.AUTH_FAILURES_PER_ACCOUNT,
+      windowMs: config.AUTH_FAILURE_WINDOW,
+      baseDelayMs: 250,
+      maxDelayMs: config.AUTH_TARPIT_MAX,
+    });
     const callbacks: ClusterCallbacks = {
       deliverLocal: (targets, xml) => {
         for (const full of targets) {

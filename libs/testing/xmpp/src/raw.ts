@@ -29,10 +29,10 @@ export class RawXmpp {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Opens a plain TCP connection. */
-  static connect(port: number, host = '127.0.0.1'): Promise<RawXmpp> {
+  /** Opens a plain TCP connection (from `localAddress` when given: any 127.x address works on loopback). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawXmpp> {
     return new Promise((resolve, reject) => {
-      const s = connect(port, host, () => resolve(new RawXmpp(s)));
+      const s = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () => resolve(new RawXmpp(s)));
       s.once('error', reject);
     });
   }

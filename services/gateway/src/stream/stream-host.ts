@@ -6,7 +6,7 @@ import type { FeatureRegistry } from '../host/registry';
 import type { AccountsStore } from '../auth/accounts.store';
 import type { Session, SessionTransport } from '../session/session';
 import type { TlsMaterial } from '../transport/certs';
-import type { WindowCounter } from '../auth/throttle';
+import type { LoginThrottle } from '../auth/throttle';
 
 /** Counters exported as metrics (no JIDs, no addresses). */
 export class GatewayMetrics {
@@ -28,7 +28,7 @@ export interface StreamHost {
   readonly registry: FeatureRegistry;
   readonly tls: Pick<TlsMaterial, 'serverEndPoint' | 'context'>;
   readonly store: Pick<AccountsStore, 'find'>;
-  readonly authThrottle: { address: WindowCounter; account: WindowCounter };
+  readonly authThrottle: LoginThrottle;
   readonly sessions: {
     bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session;
     unbind(session: Session, reason: string): void;

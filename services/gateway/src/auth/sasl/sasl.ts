@@ -1,9 +1,10 @@
 // SASL negotiation for one connection (RFC 6120 §6): mechanism choice, the
-// exchange, and failed-login throttling per account and per source address (in
-// memory only). Every failure answers <not-authorized/>, whatever went wrong.
+// exchange, and failed-login throttling (auth/throttle.ts LoginThrottle: answers held
+// back rather than refused; in memory only). Every failure answers <not-authorized/>,
+// whatever went wrong.
 import { JidError, makeJid } from '@parley/jid';
 import { AccountsStore, credentialsFor } from '../accounts.store';
-import type { WindowCounter } from '../throttle';
+import type { LoginThrottle } from '../throttle';
 import { parsePlain, verifyPlain } from './plain';
 import { ScramHash, ScramServer } from './scram';
 
@@ -32,8 +33,8 @@ const SCRAM: Record<string, { hash: ScramHash; plus: boolean }> = {
 export interface SaslHost {
   readonly domain: string;
   readonly store: Pick<AccountsStore, 'find'>;
-  /** Failed logins per source address and per account (in memory only). */
-  readonly authThrottle: { address: WindowCounter; account: WindowCounter };
+  /** Failed logins per address and per (account, address) (in memory only). */
+  readonly authThrottle: LoginThrottle;
   readonly metrics: { authFailures: number };
 }
 
@@ -64,14 +65,14 @@ export class SaslNegotiation {
   }
 
   private throttled(username: string | undefined): boolean {
-    const t = this.gw.authThrottle;
-    return t.address.over(this.conn.address) || (!!username && t.account.over(username));
+    return this.gw.authThrottle.refused(username, this.conn.address);
   }
 
-  private failed(username: string | undefined): SaslOutcome {
-    this.gw.authThrottle.address.hit(this.conn.address);
-    if (username) this.gw.authThrottle.account.hit(username);
+  /** A wrong password or unknown user: counted, and answered after the throttle's delay. */
+  private async failed(username: string | undefined): Promise<SaslOutcome> {
+    const delay = this.gw.authThrottle.failed(username, this.conn.address);
     this.gw.metrics.authFailures += 1;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref());
     return { kind: 'failure', condition: 'not-authorized' };
   }
 
@@ -127,14 +128,14 @@ export class SaslNegotiation {
     return this.map(await this.scram.step(data));
   }
 
-  private map(step: Awaited<ReturnType<ScramServer['start']>>): SaslOutcome {
+  private map(step: Awaited<ReturnType<ScramServer['start']>>): SaslOutcome | Promise<SaslOutcome> {
     const user = this.pendingUser();
     if (step.kind === 'challenge') return step;
     if (step.kind === 'success') {
       const username = this.username(step.username);
       if (!username) return this.failed(undefined);
       if (this.throttled(username)) return this.tooMany();
-      this.gw.authThrottle.account.clear(username);
+      this.gw.authThrottle.succeeded(username, this.conn.address);
       return { kind: 'success', data: step.data, username, mechanism: this.mechanism };
     }
     if (step.condition === 'not-authorized') {
@@ -152,7 +153,7 @@ export class SaslNegotiation {
     if (this.throttled(username)) return this.tooMany();
     const acct = username ? await this.gw.store.find(username) : undefined;
     if (!acct || !(await verifyPlain(m.password, acct.sha256))) return this.failed(username);
-    this.gw.authThrottle.account.clear(username!);
+    this.gw.authThrottle.succeeded(username!, this.conn.address);
     return { kind: 'success', data: Buffer.alloc(0), username: username!, mechanism: 'PLAIN' };
   }
 }
