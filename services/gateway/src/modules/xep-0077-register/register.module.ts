@@ -1,6 +1,7 @@
 // XEP-0077: In-Band Registration — create an account before authentication (when
-// enabled, inside TLS, rate-limited per source address in memory), change the
-// password, and remove the account (which erases the user everywhere).
+// open, inside TLS, rate-limited per source address in memory: every attempt counts,
+// so probing for taken names is bounded too; loopback exempt by default, as Prosody
+// does), change the password, and remove the account (which erases the user everywhere).
 import { NS, StanzaError, StreamError } from '@parley/stanza';
 import { x } from '@parley/xml';
 import { registerQuery } from '@parley/xep';
@@ -8,6 +9,11 @@ import { AccountExistsError, InvalidUsernameError, WeakPasswordError } from '../
 import { opt } from '@parley/config';
 import { defineModule, HANDLED, IqHandler } from '../../host';
 import { WindowCounter } from '../../auth/throttle';
+
+/** An address as the allowlist names it (IPv4 clients on a dual-stack socket show as ::ffff:a.b.c.d). */
+function plainAddress(a: string): string {
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
 
 function refuse(e: unknown): never {
   if (e instanceof AccountExistsError) throw new StanzaError('conflict', 'that username is taken');
@@ -19,20 +25,36 @@ function refuse(e: unknown): never {
 export const registerModule = defineModule({
   name: 'xep-0077-register',
   options: {
-    REGISTRATION_ENABLED: opt.bool({ doc: 'Allow in-band registration (XEP-0077).', default: true }),
-    REGISTRATION_LIMIT: opt.int({ doc: 'In-band registrations allowed per source address per REGISTRATION_WINDOW.', default: 5, min: 1, max: 1_000_000 }),
-    REGISTRATION_WINDOW: opt.duration({ doc: 'Window of REGISTRATION_LIMIT.', default: '1h', min: '1s' }),
+    REGISTRATION_ENABLED: opt.bool({ doc: 'Allow in-band registration (XEP-0077); false is the same as REGISTRATION_MODE=closed.', default: true }),
+    REGISTRATION_MODE: opt.str({
+      doc: '`open`: anyone may register in band; `invite`: only with an invitation (none can be issued yet, so nobody registers in band; accounts come from the admin CLI); `closed`: never.',
+      default: 'open',
+      oneOf: ['open', 'invite', 'closed'],
+    }),
+    REGISTRATION_LIMIT: opt.int({ doc: 'In-band registrations that succeed per source address per REGISTRATION_WINDOW.', default: 5, min: 1, max: 1_000_000 }),
+    REGISTRATION_ATTEMPTS: opt.int({
+      doc: 'In-band registration attempts, failed ones included (a taken name costs two key derivations), per source address per REGISTRATION_WINDOW.',
+      default: 20,
+      min: 1,
+      max: 1_000_000,
+    }),
+    REGISTRATION_WINDOW: opt.duration({ doc: 'Window of REGISTRATION_LIMIT and REGISTRATION_ATTEMPTS.', default: '1h', min: '1s' }),
+    REGISTRATION_ALLOWLIST: opt.list({ doc: 'Source addresses exempt from the registration limits (comma-separated, exact).', default: '127.0.0.1,::1' }),
   },
   init(ctx) {
-    const enabled = ctx.options.REGISTRATION_ENABLED;
+    const mode = ctx.options.REGISTRATION_ENABLED ? ctx.options.REGISTRATION_MODE : 'closed';
+    const enabled = mode === 'open';
     // per source address, in memory only (the address is never stored)
-    const throttle = new WindowCounter(ctx.options.REGISTRATION_LIMIT, ctx.options.REGISTRATION_WINDOW);
+    const successes = new WindowCounter(ctx.options.REGISTRATION_LIMIT, ctx.options.REGISTRATION_WINDOW);
+    const attempts = new WindowCounter(ctx.options.REGISTRATION_ATTEMPTS, ctx.options.REGISTRATION_WINDOW);
+    const exempt = new Set(ctx.options.REGISTRATION_ALLOWLIST.map(plainAddress));
     ctx.preAuthFeature((secure) => (enabled && (secure || !ctx.tlsRequired) ? x('register', { xmlns: NS.registerFeature }) : undefined));
     // answered on both (password change and removal, XEP-0077 §3.2-3.3), so listed on both
     ctx.accountFeature(NS.register);
     ctx.serverFeature(NS.register);
 
     ctx.preAuthIq(NS.register, async (iq, conn) => {
+      if (mode === 'invite') throw new StanzaError('not-allowed', 'registration on this server is by invitation only');
       if (!enabled) throw new StanzaError('service-unavailable', 'registration is disabled on this server');
       if (ctx.tlsRequired && !conn.secure) throw new StanzaError('not-allowed', 'start TLS first');
       if (iq.attrs.type === 'get') {
@@ -41,13 +63,18 @@ export const registerModule = defineModule({
       const f = registerQuery.fromIq(iq);
       if (f.remove) throw new StanzaError('not-authorized', 'log in to remove an account');
       if (!f.username || !f.password) throw new StanzaError('not-acceptable', 'username and password are required');
-      if (throttle.over(conn.address)) throw new StanzaError('resource-constraint', 'too many registrations from your address; try again later', 'wait');
+      const address = plainAddress(conn.address);
+      const limited = !exempt.has(address);
+      if (limited && (successes.over(address) || attempts.over(address))) {
+        throw new StanzaError('resource-constraint', 'too many registrations from your address; try again later', 'wait');
+      }
+      if (limited) attempts.hit(address);
       try {
         await ctx.accounts.register(f.username, f.password, 'in-band');
       } catch (e) {
         refuse(e);
       }
-      throttle.hit(conn.address);
+      if (limited) successes.hit(address);
       return undefined;
     });
 
