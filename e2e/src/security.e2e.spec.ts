@@ -105,3 +105,41 @@ describe('stanzas that grow when escaped, across gateways', () => {
     expect(dave.received).not.toMatch(/bigoff/);
   });
 });
+
+describe('unknown users look the same on every gateway', () => {
+  let stack: E2EStack;
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('gives an unknown username the same SCRAM salt on two gateways sharing SCRAM_FAKE_SALT_SECRET', async () => {
+    stack = await startStack('fakesalt');
+    const env = { SCRAM_FAKE_SALT_SECRET: 'a deployment-wide secret of at least 32 characters' };
+    const [g1, g2] = [await stack.startGateway(env), await stack.startGateway(env)];
+    expect(await registerInBand(g1.starttlsPort, 'realuser', 'correct horse battery')).toMatch(/type=.result./);
+    /** The server-first-message's salt and iteration count for a username. */
+    const saltOf = async (port: number, user: string) => {
+      const raw = await RawXmpp.connect(port);
+      try {
+        raw.open();
+        await raw.expect(/<\/stream:features>/);
+        raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+        await raw.expect(/<proceed/);
+        await raw.startTls();
+        raw.open();
+        await raw.expect(/<\/stream:features>/);
+        raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>${Buffer.from(`n,,n=${user},r=fyko+d2lbbFgONRv9qkxdawL`).toString('base64')}</auth>`);
+        const challenge = (await raw.expect(/<challenge[^>]*>([^<]+)<\/challenge>/))[1];
+        const m = /,s=([^,]+),i=(\d+)/.exec(Buffer.from(challenge, 'base64').toString());
+        return `${m![1]} ${m![2]}`;
+      } finally {
+        raw.close();
+      }
+    };
+    const [a, b] = [await saltOf(g1.starttlsPort, 'nosuchuser'), await saltOf(g2.starttlsPort, 'nosuchuser')];
+    expect(a).toBe(b);
+    // and it is shaped like a real account's answer: same iteration count
+    expect(a.split(' ')[1]).toBe((await saltOf(g1.starttlsPort, 'realuser')).split(' ')[1]);
+  });
+});

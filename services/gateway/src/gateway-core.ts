@@ -1,7 +1,7 @@
 // The gateway's parts, wired once: accounts, sessions, directory, cluster routing,
 // the router, the module host and the client connections. The module list comes
 // from the composition root (gateway-modules.ts); modules see only their context.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AccountDeletedV1, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
 import { Bus } from '@parley/nats';
@@ -57,6 +57,7 @@ export class GatewayCore implements StreamHost {
   readonly router: Router;
   readonly host: ModuleHost;
   readonly authThrottle: LoginThrottle;
+  readonly fakeCredentials: { secret: Buffer; iterations: number };
   readonly connections = new Set<C2SConnection>();
   readonly bus: ModuleBus;
   readonly tls: TlsMaterial;
@@ -85,6 +86,11 @@ export class GatewayCore implements StreamHost {
     this.instanceId = config.INSTANCE_ID || `gw-${randomBytes(5).toString('hex')}`;
     this.store = parts.store;
     this.accounts = new AccountsService(this.store, bus, { domain: this.domain, iterations: config.SCRAM_ITERATIONS });
+    this.fakeCredentials = {
+      // a shared secret makes every gateway answer an unknown user alike (no enumeration by comparison)
+      secret: config.SCRAM_FAKE_SALT_SECRET ? createHash('sha256').update(config.SCRAM_FAKE_SALT_SECRET).digest() : randomBytes(32),
+      iterations: config.SCRAM_ITERATIONS,
+    };
     this.authThrottle = new LoginThrottle({
       freePerAddress: config.AUTH_FAILURES_PER_ADDRESS,
       freePerPair: config.AUTH_FAILURES_PER_PAIR,

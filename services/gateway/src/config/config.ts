@@ -19,6 +19,11 @@ export const gatewayCoreOptions = {
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
   DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
   SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
+  SCRAM_FAKE_SALT_SECRET: opt.str({
+    doc: 'Secret (at least 32 characters) from which unknown usernames get stable fake SCRAM salts, so that a login attempt cannot tell which accounts exist. Set the same value on every gateway; empty: a random secret per process (gateways then answer differently for the same unknown user).',
+    default: '',
+    pattern: /^(.{32,})?$/,
+  }),
   AUTH_FAILURES_PER_ADDRESS: opt.int({
     doc: 'Failed logins one source address may make (any accounts) per AUTH_FAILURE_WINDOW before its failure answers are held back, doubling from 250 ms up to AUTH_TARPIT_MAX. Nothing is refused for it.',
     default: 10,

@@ -29,6 +29,8 @@ export interface StreamHost {
   readonly tls: Pick<TlsMaterial, 'serverEndPoint' | 'context'>;
   readonly store: Pick<AccountsStore, 'find'>;
   readonly authThrottle: LoginThrottle;
+  /** Unknown users' fake SCRAM answers: the deployment's shared secret and real accounts' iteration count. */
+  readonly fakeCredentials: { secret: Buffer; iterations: number };
   readonly sessions: {
     bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session;
     unbind(session: Session, reason: string): void;

@@ -36,6 +36,8 @@ export interface SaslHost {
   /** Failed logins per address and per (account, address) (in memory only). */
   readonly authThrottle: LoginThrottle;
   readonly metrics: { authFailures: number };
+  /** What unknown users' fake SCRAM answers are made of: the deployment's shared secret and real accounts' iteration count. */
+  readonly fakeCredentials: { secret: Buffer; iterations: number };
 }
 
 export class SaslNegotiation {
@@ -101,6 +103,8 @@ export class SaslNegotiation {
       plus: spec.plus,
       domain: this.gw.domain,
       serverSupportsPlus: this.conn.channelBindings().length > 0,
+      fakeSecret: this.gw.fakeCredentials.secret,
+      fakeIterations: this.gw.fakeCredentials.iterations,
       channelBinding: (type) => (this.conn.channelBindings().includes(type) ? this.conn.channelBindingData(type) : undefined),
       lookup: async (raw) => {
         const u = this.username(raw);

@@ -326,3 +326,16 @@ describe('timingSafeEqualBuffers', () => {
 
 // b64 is handy when debugging failing exchanges.
 void b64;
+
+describe('unknown users (no enumeration)', () => {
+  const firstFor = async (opts: Partial<ScramServerOptions>) => serverFirstOf(await serverFor({}, opts).start(b('n,,n=nobody,r=abc')));
+
+  it('answer with the same salt and iterations on every server sharing the fake secret', async () => {
+    const secret = Buffer.alloc(32, 9);
+    const [a, b2] = [await firstFor({ fakeSecret: secret, fakeIterations: 8192 }), await firstFor({ fakeSecret: secret, fakeIterations: 8192 })];
+    expect(a.s.equals(b2.s)).toBe(true);
+    expect(a.i).toBe(8192);
+    const other = await firstFor({ fakeSecret: Buffer.alloc(32, 1), fakeIterations: 8192 });
+    expect(other.s.equals(a.s)).toBe(false);
+  });
+});

@@ -119,6 +119,12 @@ export interface ScramServerOptions {
   domain?: string;
   /** Iteration count shown for unknown users; should match real accounts (default DEFAULT_SCRAM_ITERATIONS). */
   fakeIterations?: number;
+  /**
+   * Secret from which unknown users get their stable fake salts and keys. Every gateway
+   * of a deployment must use the same one, or comparing two gateways' answers tells
+   * which usernames exist (default: a per-process random secret).
+   */
+  fakeSecret?: Buffer;
   /** Tests only: a fixed server nonce part instead of a random one. */
   serverNonce?: string;
 }
@@ -304,7 +310,7 @@ export class ScramServer {
 
   /** Stable, unguessable credentials for an unknown user (same answer every time in this process). */
   private fakeCredentials(username: string): ScramCredentials {
-    const seed = createHmac('sha256', FAKE_SECRET).update(`${this.opts.hash}\0${username}`).digest();
+    const seed = createHmac('sha256', this.opts.fakeSecret ?? FAKE_SECRET).update(`${this.opts.hash}\0${username}`).digest();
     return {
       salt: seed.subarray(0, 16),
       iterations: this.opts.fakeIterations ?? DEFAULT_SCRAM_ITERATIONS,
