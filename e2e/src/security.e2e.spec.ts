@@ -143,3 +143,34 @@ describe('unknown users look the same on every gateway', () => {
     expect(a.split(' ')[1]).toBe((await saltOf(g1.starttlsPort, 'realuser')).split(' ')[1]);
   });
 });
+
+describe('WebSocket origins', () => {
+  let stack: E2EStack;
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('refuses browsers from origins not on WS_ALLOWED_ORIGINS with 403, and serves allowed ones and native clients', async () => {
+    stack = await startStack('origins');
+    const gw = await stack.startGateway({ WS_ALLOWED_ORIGINS: 'https://chat.example.org' });
+    const { WebSocket } = await import('ws');
+    /** Opens the XMPP WebSocket with an Origin header (or none); the HTTP status or `open`. */
+    const tryOpen = (origin?: string) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(`wss://127.0.0.1:${gw.webSocketPort}/xmpp-websocket`, ['xmpp'], { rejectUnauthorized: false, ...(origin ? { origin } : {}) });
+        ws.on('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(String(res.statusCode));
+          ws.terminate();
+        });
+        ws.on('error', () => undefined);
+      });
+    expect(await tryOpen('https://evil.example.com')).toBe('403');
+    expect(await tryOpen('https://chat.example.org')).toBe('open');
+    expect(await tryOpen()).toBe('open');
+  });
+});

@@ -13,6 +13,10 @@ export const gatewayCoreOptions = {
   C2S_DIRECT_TLS_PORT: opt.int({ doc: 'Client port with direct TLS (XEP-0368); -1 disables it.', default: 5223, min: -1, max: 65535 }),
   WS_PORT: opt.int({ doc: 'XMPP over WebSocket (RFC 7395) port, TLS with the gateway certificate; -1 disables it.', default: 5281, min: -1, max: 65535 }),
   WS_PATH: opt.str({ doc: 'HTTP path of the WebSocket endpoint.', default: '/xmpp-websocket', pattern: /^\/[\w\-./]*$/ }),
+  WS_ALLOWED_ORIGINS: opt.list({
+    doc: 'Browser origins allowed to open an XMPP WebSocket (comma-separated; `*` any, `https://*.example.org` a subdomain wildcard). Requests without an Origin header (native clients) are always served. Default `*`: XMPP authenticates inside the stream (SASL), so no ambient credential crosses origins; restrict it to keep other sites\' pages off your server.',
+    default: '*',
+  }),
   WS_BEHIND_TLS_PROXY: opt.bool({ doc: 'Serve plain ws:// because a TLS-terminating proxy is in front (its connections then count as encrypted).', default: false }),
   TLS_REQUIRED: opt.bool({ doc: 'Require STARTTLS before authentication (PLAIN is never offered without TLS).', default: true }),
   TLS_CERT_FILE: opt.optionalStr({ doc: 'PEM certificate chain. Unset: a self-signed certificate for XMPP_DOMAIN is generated once and kept in DATA_DIR.' }),

@@ -1,4 +1,4 @@
-import { fromFrame, toFrame } from './websocket';
+import { fromFrame, originMatcher, toFrame } from './websocket';
 
 describe('RFC 7395 framing', () => {
   it('turns the stream header into <open/> and its end into <close/>', () => {
@@ -31,5 +31,22 @@ describe('RFC 7395 framing', () => {
 
   it("escapes what it copies from <open/>", () => {
     expect(fromFrame(`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="a'b&amp;c"/>`)).toContain(`to='a&apos;b&amp;c'`);
+  });
+});
+
+describe('WebSocket origin allowlist', () => {
+  it('serves native clients (no Origin) always, and browsers from allowed origins only', () => {
+    const ok = originMatcher(['https://chat.example.org', 'https://*.example.net']);
+    expect(ok(undefined)).toBe(true);
+    expect(ok('https://chat.example.org')).toBe(true);
+    expect(ok('HTTPS://CHAT.EXAMPLE.ORG')).toBe(true);
+    expect(ok('https://web.example.net')).toBe(true);
+    expect(ok('https://a.b.example.net')).toBe(true);
+    expect(ok('https://example.net')).toBe(false);
+    expect(ok('http://web.example.net')).toBe(false);
+    expect(ok('https://evil.example.org')).toBe(false);
+    expect(ok('https://evilexample.net')).toBe(false);
+    expect(ok('null')).toBe(false);
+    expect(originMatcher(['*'])('https://anywhere.test')).toBe(true);
   });
 });

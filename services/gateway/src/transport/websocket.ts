@@ -109,6 +109,24 @@ class WebSocketStream extends EventEmitter {
   uncork(): void {}
 }
 
+/**
+ * Whether a browser origin may open a WebSocket: no Origin (a native client) always,
+ * else an exact entry, `*`, or `scheme://*.domain` for its subdomains.
+ */
+export function originMatcher(allowed: readonly string[]): (origin: string | undefined) => boolean {
+  const exact = new Set(allowed.map((a) => a.toLowerCase()));
+  const wildcards = allowed.filter((a) => a.includes('://*.')).map((a) => {
+    const [scheme, rest] = a.toLowerCase().split('://*.');
+    return { scheme, suffix: `.${rest}` };
+  });
+  return (origin) => {
+    if (origin === undefined || exact.has('*')) return true;
+    const o = origin.toLowerCase();
+    if (exact.has(o)) return true;
+    return wildcards.some((w) => o.startsWith(`${w.scheme}://`) && o.endsWith(w.suffix) && !o.slice(w.scheme.length + 3, -w.suffix.length).includes('/'));
+  };
+}
+
 /** The WebSocket listener. */
 export interface WebSocketListener {
   port: number;
@@ -124,10 +142,14 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
   const cfg = gw.config;
   if (cfg.WS_PORT < 0) return undefined;
   const server: Server = cfg.WS_BEHIND_TLS_PROXY ? createHttpServer() : createHttpsServer({ cert: gw.tls.cert, key: gw.tls.key, minVersion: 'TLSv1.2' });
+  const originAllowed = originMatcher(cfg.WS_ALLOWED_ORIGINS);
   const wss = new WebSocketServer({
     server,
     path: cfg.WS_PATH,
+    // RFC 7395: one stanza per message; a larger frame is refused by the library (close 1009)
     maxPayload: cfg.MAX_STANZA_SIZE + 1024,
+    verifyClient: (info: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
+      originAllowed(info.origin) ? done(true) : done(false, 403, 'origin not allowed'),
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
   });
   wss.on('connection', (ws, req) => {
