@@ -1,4 +1,6 @@
 // End-to-end: hostile clients and attackers on the path (issue "Security").
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { GatewayProcess, RawXmpp, rawLogin, registerInBand } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
@@ -172,5 +174,62 @@ describe('WebSocket origins', () => {
     expect(await tryOpen('https://evil.example.com')).toBe('403');
     expect(await tryOpen('https://chat.example.org')).toBe('open');
     expect(await tryOpen()).toBe('open');
+  });
+});
+
+describe('SASL channel binding', () => {
+  let stack: E2EStack;
+  const PASSWORD = 'correct horse battery';
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** A SCRAM-SHA-256 exchange as a client does it; `cb` binds the channel (gs2 `p=`), or says `y`/`n`. */
+  async function scram(raw: RawXmpp, mechanism: string, gs2: string, cbData: Buffer): Promise<string> {
+    const bare = `n=bindme,r=${randomBytes(12).toString('base64')}`;
+    raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='${mechanism}'>${Buffer.from(gs2 + bare).toString('base64')}</auth>`);
+    const challenge = await raw.expect(/<challenge[^>]*>([^<]+)<\/challenge>|<failure[\s\S]*?<\/failure>/);
+    if (!challenge[1]) return challenge[0];
+    const serverFirst = Buffer.from(challenge[1], 'base64').toString();
+    const [, nonce, salt, iterations] = /^r=([^,]+),s=([^,]+),i=(\d+)/.exec(serverFirst)!;
+    const withoutProof = `c=${Buffer.concat([Buffer.from(gs2), cbData]).toString('base64')},r=${nonce}`;
+    const salted = pbkdf2Sync(PASSWORD, Buffer.from(salt, 'base64'), Number(iterations), 32, 'sha256');
+    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+    const signature = createHmac('sha256', createHash('sha256').update(clientKey).digest()).update(`${bare},${serverFirst},${withoutProof}`).digest();
+    const proof = Buffer.from(clientKey.map((v, i) => v ^ signature[i])).toString('base64');
+    raw.send(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${withoutProof},p=${proof}`).toString('base64')}</response>`);
+    return (await raw.expect(/<success[\s\S]*?(\/>|<\/success>)|<failure[\s\S]*?<\/failure>/))[0];
+  }
+
+  it('binds to TLS 1.2 with tls-unique, and offers no binding (accepting "y") when switched off', async () => {
+    stack = await startStack('cbind');
+    const gw = await stack.startGateway();
+    const off = await stack.startGateway({ SASL_CHANNEL_BINDING: 'false' });
+    expect(await registerInBand(gw.starttlsPort, 'bindme', PASSWORD)).toMatch(/type=.result./);
+
+    const raw = await RawXmpp.connectTls(gw.directTlsPort, '127.0.0.1', { maxVersion: 'TLSv1.2' });
+    raw.open();
+    const features = (await raw.expect(/<stream:features>[\s\S]*?<\/stream:features>/))[0];
+    expect(features).toMatch(/<channel-binding type=.tls-unique.\/>/);
+    expect(features).not.toMatch(/tls-exporter/);
+    const finished = (raw.socket as TLSSocket).getFinished()!; // RFC 5929 §3.1: the first Finished, the client's
+    expect(await scram(raw, 'SCRAM-SHA-256-PLUS', 'p=tls-unique,,', finished)).toMatch(/<success/);
+    raw.close();
+
+    // binding data from another connection is refused
+    const other = await RawXmpp.connectTls(gw.directTlsPort, '127.0.0.1', { maxVersion: 'TLSv1.2' });
+    other.open();
+    await other.expect(/<\/stream:features>/);
+    expect(await scram(other, 'SCRAM-SHA-256-PLUS', 'p=tls-unique,,', finished)).toMatch(/<failure/);
+    other.close();
+
+    const plain = await RawXmpp.connectTls(off.directTlsPort);
+    plain.open();
+    const offFeatures = (await plain.expect(/<stream:features>[\s\S]*?<\/stream:features>/))[0];
+    expect(offFeatures).not.toMatch(/-PLUS|sasl-channel-binding/);
+    // "y": the client could bind but thinks the server cannot; no downgrade when nothing is offered
+    expect(await scram(plain, 'SCRAM-SHA-256', 'y,,', Buffer.alloc(0))).toMatch(/<success/);
+    plain.close();
   });
 });

@@ -37,10 +37,10 @@ export class RawXmpp {
     });
   }
 
-  /** Opens a direct-TLS connection (certificate not verified: tests use a self-signed one). */
-  static connectTls(port: number, host = '127.0.0.1'): Promise<RawXmpp> {
+  /** Opens a direct-TLS connection (certificate not verified: tests use a self-signed one); `maxVersion` pins TLS 1.2. */
+  static connectTls(port: number, host = '127.0.0.1', opts: { maxVersion?: 'TLSv1.2' | 'TLSv1.3' } = {}): Promise<RawXmpp> {
     return new Promise((resolve, reject) => {
-      const s = tlsConnect({ port, host, rejectUnauthorized: false, servername: 'localhost' }, () => resolve(new RawXmpp(s)));
+      const s = tlsConnect({ port, host, rejectUnauthorized: false, servername: 'localhost', ...opts }, () => resolve(new RawXmpp(s)));
       s.once('error', reject);
     });
   }

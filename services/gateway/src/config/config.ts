@@ -23,6 +23,10 @@ export const gatewayCoreOptions = {
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
   DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
   SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
+  SASL_CHANNEL_BINDING: opt.bool({
+    doc: 'Offer SCRAM-*-PLUS with channel binding (tls-exporter, tls-unique, tls-server-end-point; XEP-0440). false: for users whose clients bind wrongly; -PLUS is then not offered and a client\'s "y" flag is accepted, since no downgrade is possible.',
+    default: true,
+  }),
   SCRAM_FAKE_SALT_SECRET: opt.str({
     doc: 'Secret (at least 32 characters) from which unknown usernames get stable fake SCRAM salts, so that a login attempt cannot tell which accounts exist. Set the same value on every gateway; empty: a random secret per process (gateways then answer differently for the same unknown user).',
     default: '',

@@ -152,12 +152,17 @@ export class C2SConnection implements SessionTransport {
     return f;
   }
 
-  /** Channel-binding types this connection can offer (RFC 9266 tls-exporter needs TLS 1.3). */
+  /**
+   * Channel-binding types this connection can offer (XEP-0440): tls-exporter on TLS 1.3
+   * (RFC 9266), tls-unique on TLS 1.2 (RFC 5929 §3), tls-server-end-point on both. None
+   * with SASL_CHANNEL_BINDING=false (no -PLUS offered, so a client's `y` flag is no downgrade).
+   */
   channelBindings(): string[] {
-    if (!this.tlsActive || !(this.socket instanceof TLSSocket)) return [];
-    const types = ['tls-server-end-point'];
-    if (this.socket.getProtocol() === 'TLSv1.3') types.unshift('tls-exporter');
-    return types;
+    if (!this.tlsActive || !(this.socket instanceof TLSSocket) || !this.gw.config.SASL_CHANNEL_BINDING) return [];
+    const protocol = this.socket.getProtocol();
+    if (protocol === 'TLSv1.3') return ['tls-exporter', 'tls-server-end-point'];
+    if (protocol === 'TLSv1.2') return ['tls-unique', 'tls-server-end-point'];
+    return ['tls-server-end-point'];
   }
 
   /** Channel-binding data of a type, for SCRAM-*-PLUS. */
@@ -165,6 +170,10 @@ export class C2SConnection implements SessionTransport {
     if (!(this.socket instanceof TLSSocket) || !this.tlsActive) return undefined;
     if (type === 'tls-exporter' && this.socket.getProtocol() === 'TLSv1.3') {
       return this.socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+    }
+    if (type === 'tls-unique' && this.socket.getProtocol() === 'TLSv1.2') {
+      // the first Finished message of the handshake: the client's, or ours when the session was resumed
+      return this.socket.isSessionReused() ? this.socket.getFinished() : this.socket.getPeerFinished();
     }
     if (type === 'tls-server-end-point') return this.gw.tls.serverEndPoint;
     return undefined;
