@@ -1,6 +1,8 @@
 // End-to-end: hostile clients and attackers on the path (issue "Security").
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, RawXmpp, rawLogin, registerInBand } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
@@ -231,5 +233,71 @@ describe('SASL channel binding', () => {
     // "y": the client could bind but thinks the server cannot; no downgrade when nothing is offered
     expect(await scram(plain, 'SCRAM-SHA-256', 'y,,', Buffer.alloc(0))).toMatch(/<success/);
     plain.close();
+  });
+});
+
+describe('behind a TCP load balancer (PROXY protocol)', () => {
+  let stack: E2EStack;
+  const PASSWORD = 'correct horse battery';
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** A PLAIN login attempt on 5222 as a balancer forwards it: PROXY v1 header for `client`, then the stream. */
+  async function viaBalancer(port: number, client: string, password: string): Promise<string> {
+    const raw = await RawXmpp.connect(port);
+    try {
+      raw.send(`PROXY TCP4 ${client} 127.0.0.1 40000 ${port}\r\n`);
+      raw.open();
+      await raw.expect(/<\/stream:features>/);
+      raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+      await raw.expect(/<proceed/);
+      await raw.startTls();
+      raw.open();
+      await raw.expect(/<\/stream:features>/);
+      raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0proxied\0${password}`).toString('base64')}</auth>`);
+      return (await raw.expect(/<success[\s\S]*?(\/>|<\/success>)|<failure[\s\S]*?<\/failure>/))[0];
+    } finally {
+      raw.close();
+    }
+  }
+
+  it('takes the client address from the header (the throttles see clients, not the balancer), on 5222 and on direct TLS', async () => {
+    stack = await startStack('proxyproto');
+    const plainGw = await stack.startGateway();
+    expect(await registerInBand(plainGw.starttlsPort, 'proxied', PASSWORD)).toMatch(/type=.result./);
+    const gw = await stack.startGateway({ C2S_PROXY_PROTOCOL: 'true', AUTH_FAILURES_PER_ACCOUNT: '3', AUTH_TARPIT_MAX: '100ms' });
+    // every connection really comes from 127.0.0.1: only the header tells the clients apart
+    for (let i = 0; i < 4; i++) expect(await viaBalancer(gw.starttlsPort, '203.0.113.7', `wrong ${i}`)).toMatch(/not-authorized/);
+    expect(await viaBalancer(gw.starttlsPort, '203.0.113.7', PASSWORD)).toMatch(/Too many failed attempts/);
+    expect(await viaBalancer(gw.starttlsPort, '198.51.100.20', PASSWORD)).toMatch(/<success/);
+
+    // direct TLS: the v2 header, then the handshake on the same connection
+    const sock = netConnect(gw.directTlsPort, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const v2 = Buffer.concat([
+      Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 0x0c]),
+      Buffer.from([198, 51, 100, 21, 127, 0, 0, 1, 0x9c, 0x40, 0x14, 0x67]),
+    ]);
+    sock.write(v2);
+    const tls = tlsConnect({ socket: sock, rejectUnauthorized: false, servername: 'localhost', ALPNProtocols: ['xmpp-client'] });
+    await new Promise((resolve, reject) => {
+      tls.once('secureConnect', resolve);
+      tls.once('error', reject);
+    });
+    let got = '';
+    tls.setEncoding('utf8');
+    tls.on('data', (d: string) => (got += d));
+    tls.write(`<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
+    await waitFor(() => got.includes('</stream:features>'), { what: 'features over direct TLS behind the balancer' });
+    tls.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0proxied\0${PASSWORD}`).toString('base64')}</auth>`);
+    await waitFor(() => got.includes('<success'), { what: 'success over direct TLS behind the balancer' });
+    tls.destroy();
+
+    // a connection that does not start with a header is dropped
+    const bare = await RawXmpp.connect(gw.starttlsPort);
+    bare.open();
+    await bare.expectClosed();
   });
 });

@@ -17,7 +17,13 @@ export const gatewayCoreOptions = {
     doc: 'Browser origins allowed to open an XMPP WebSocket (comma-separated; `*` any, `https://*.example.org` a subdomain wildcard). Requests without an Origin header (native clients) are always served. Default `*`: XMPP authenticates inside the stream (SASL), so no ambient credential crosses origins; restrict it to keep other sites\' pages off your server.',
     default: '*',
   }),
+  WS_TRUSTED_PROXIES: opt.list({ doc: 'Proxy addresses whose X-Forwarded-For names the WebSocket client (comma-separated); from others the header is ignored.', default: '' }),
   WS_BEHIND_TLS_PROXY: opt.bool({ doc: 'Serve plain ws:// because a TLS-terminating proxy is in front (its connections then count as encrypted).', default: false }),
+  C2S_PROXY_PROTOCOL: opt.bool({
+    doc: 'Every TCP connection (5222 and 5223) starts with a PROXY protocol header (v1 or v2) from the load balancer, giving the client\'s address to the in-memory throttles; connections without one are dropped.',
+    default: false,
+  }),
+  C2S_PROXY_TRUSTED: opt.list({ doc: 'Balancer addresses allowed to send PROXY headers (comma-separated); empty: any peer (only the balancer can reach the gateway).', default: '' }),
   TLS_REQUIRED: opt.bool({ doc: 'Require STARTTLS before authentication (PLAIN is never offered without TLS).', default: true }),
   TLS_CERT_FILE: opt.optionalStr({ doc: 'PEM certificate chain. Unset: a self-signed certificate for XMPP_DOMAIN is generated once and kept in DATA_DIR.' }),
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),

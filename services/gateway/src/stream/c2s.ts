@@ -48,11 +48,12 @@ export class C2SConnection implements SessionTransport {
     socket: Socket,
     private readonly gw: StreamHost,
     directTls: boolean,
-    private readonly opts: { startTls: boolean } = { startTls: true },
+    private readonly opts: { startTls: boolean; address?: string } = { startTls: true },
   ) {
     this.socket = socket;
     this.tlsActive = directTls;
-    this.address = socket.remoteAddress ?? 'unknown';
+    // the client's address as a trusted balancer told it (PROXY protocol, X-Forwarded-For), else the peer's
+    this.address = opts.address ?? socket.remoteAddress ?? 'unknown';
     this.tokens = gw.config.C2S_BURST;
     this.parser = new StreamParser(
       {

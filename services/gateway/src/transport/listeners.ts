@@ -1,10 +1,12 @@
 // Client listeners: TCP with STARTTLS (RFC 6120) and direct TLS (XEP-0368).
 // Sockets live here and in the connection; nothing else touches them.
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { loggableAddress } from '@parley/runtime';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
+import { readProxyHeader } from './proxy-protocol';
 import { openWebSocket } from './websocket';
 
 /** The bound listeners and their ports. */
@@ -15,14 +17,83 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
-function accept(gw: GatewayCore, socket: Socket, direct: boolean): void {
+function accept(gw: GatewayCore, socket: Socket, direct: boolean, address?: string): void {
   if (gw.connections.size >= gw.config.MAX_CONNECTIONS) {
-    gw.log.warn({ address: loggableAddress(socket.remoteAddress) }, 'connection limit reached; refused');
+    gw.log.warn({ address: loggableAddress(address ?? socket.remoteAddress) }, 'connection limit reached; refused');
     socket.destroy();
     return;
   }
-  const c = new C2SConnection(socket, gw, direct);
+  const c = new C2SConnection(socket, gw, direct, { startTls: true, ...(address ? { address } : {}) });
   gw.connectionOpened(c);
+}
+
+/** Whether a peer may send a PROXY header (C2S_PROXY_TRUSTED empty: any peer, the balancer being the only one). */
+function trustedProxy(gw: GatewayCore, peer: string | undefined): boolean {
+  const trusted = gw.config.C2S_PROXY_TRUSTED;
+  const plain = peer?.startsWith('::ffff:') ? peer.slice(7) : peer;
+  return trusted.length === 0 || (plain !== undefined && trusted.includes(plain));
+}
+
+/**
+ * Behind a TCP balancer speaking the PROXY protocol: the header is read first, then the
+ * connection goes on as usual (for direct TLS, the handshake starts after the header,
+ * over what followed it) with the client's address for the in-memory throttles.
+ */
+function acceptProxied(gw: GatewayCore, socket: Socket, direct: boolean): void {
+  const peer = socket.remoteAddress;
+  if (!trustedProxy(gw, peer)) {
+    gw.log.warn({ address: loggableAddress(peer) }, 'PROXY header from an untrusted peer; connection refused');
+    socket.destroy();
+    return;
+  }
+  readProxyHeader(socket, gw.config.AUTH_TIMEOUT).then(
+    ({ address, rest }) => {
+      if (!direct) {
+        if (rest.length) socket.unshift(rest);
+        accept(gw, socket, false, address);
+        socket.resume(); // paused while the header was read; the connection reads from here on
+        return;
+      }
+      const tls = new TLSSocket(replay(socket, rest), { isServer: true, secureContext: gw.tls.context, ALPNProtocols: ['xmpp-client'] });
+      tls.once('secure', () => accept(gw, tls, true, address));
+      tls.once('error', (e) => {
+        gw.log.debug({ err: e.message }, 'TLS handshake failed');
+        socket.destroy();
+      });
+    },
+    (e: Error) => {
+      gw.log.debug({ err: e.message, address: loggableAddress(peer) }, 'no valid PROXY header; connection dropped');
+      socket.destroy();
+    },
+  );
+}
+
+/** A duplex over `socket` that first yields `head` (bytes already read past the PROXY header). */
+function replay(socket: Socket, head: Buffer): Duplex {
+  const d = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk, encoding, cb) {
+      socket.write(chunk, encoding, cb);
+    },
+    final(cb) {
+      socket.end();
+      cb();
+    },
+    destroy(err, cb) {
+      socket.destroy(err ?? undefined);
+      cb(err);
+    },
+  });
+  if (head.length) d.push(head);
+  socket.on('data', (c: Buffer) => {
+    if (!d.push(c)) socket.pause();
+  });
+  socket.on('end', () => d.push(null));
+  socket.on('error', (e) => d.destroy(e));
+  socket.on('close', () => d.destroy());
+  return d;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -38,13 +109,17 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Opens the configured listeners. */
 export async function openListeners(gw: GatewayCore): Promise<Listeners> {
   const cfg = gw.config;
-  const plain = createServer({ noDelay: true }, (s) => accept(gw, s, false));
+  const proxied = cfg.C2S_PROXY_PROTOCOL;
+  const plain = createServer({ noDelay: true }, (s) => (proxied ? acceptProxied(gw, s, false) : accept(gw, s, false)));
   const starttlsPort = await listen(plain, cfg.C2S_PORT, cfg.C2S_HOST);
   let direct: Server | undefined;
   let directTlsPort: number | undefined;
   if (cfg.C2S_DIRECT_TLS_PORT >= 0) {
-    direct = createTlsServer({ cert: gw.tls.cert, key: gw.tls.key, ALPNProtocols: ['xmpp-client'], minVersion: 'TLSv1.2' }, (s: TLSSocket) => accept(gw, s, true));
-    direct.on('tlsClientError', (e) => gw.log.debug({ err: e.message }, 'TLS handshake failed'));
+    if (proxied) direct = createServer({ noDelay: true }, (s) => acceptProxied(gw, s, true));
+    else {
+      direct = createTlsServer({ cert: gw.tls.cert, key: gw.tls.key, ALPNProtocols: ['xmpp-client'], minVersion: 'TLSv1.2' }, (s: TLSSocket) => accept(gw, s, true));
+      direct.on('tlsClientError', (e) => gw.log.debug({ err: e.message }, 'TLS handshake failed'));
+    }
     directTlsPort = await listen(direct, cfg.C2S_DIRECT_TLS_PORT, cfg.C2S_HOST);
   }
   const ws = await openWebSocket(gw);

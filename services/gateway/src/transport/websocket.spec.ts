@@ -1,4 +1,4 @@
-import { fromFrame, originMatcher, toFrame } from './websocket';
+import { clientAddress, fromFrame, originMatcher, toFrame } from './websocket';
 
 describe('RFC 7395 framing', () => {
   it('turns the stream header into <open/> and its end into <close/>', () => {
@@ -48,5 +48,17 @@ describe('WebSocket origin allowlist', () => {
     expect(ok('https://evilexample.net')).toBe(false);
     expect(ok('null')).toBe(false);
     expect(originMatcher(['*'])('https://anywhere.test')).toBe(true);
+  });
+});
+
+describe('WebSocket client address behind proxies', () => {
+  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as never;
+
+  it('believes X-Forwarded-For only from a trusted proxy, taking the right-most untrusted hop', () => {
+    expect(clientAddress(req('10.0.0.5', '203.0.113.7'), ['10.0.0.5'])).toBe('203.0.113.7');
+    expect(clientAddress(req('::ffff:10.0.0.5', '198.51.100.1, 203.0.113.7, 10.0.0.4'), ['10.0.0.5', '10.0.0.4'])).toBe('203.0.113.7');
+    expect(clientAddress(req('192.0.2.9', '203.0.113.7'), ['10.0.0.5'])).toBe('192.0.2.9'); // anyone can write the header
+    expect(clientAddress(req('10.0.0.5', 'not an address'), ['10.0.0.5'])).toBe('10.0.0.5');
+    expect(clientAddress(req('10.0.0.5'), ['10.0.0.5'])).toBe('10.0.0.5');
   });
 });

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, isIP } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { loggableAddress } from '@parley/runtime';
 import { NS } from '@parley/stanza';
@@ -58,7 +58,7 @@ class WebSocketStream extends EventEmitter {
     private readonly gw: GatewayCore,
   ) {
     super();
-    this.remoteAddress = req.socket.remoteAddress;
+    this.remoteAddress = clientAddress(req, gw.config.WS_TRUSTED_PROXIES);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         this.emit('data', Buffer.from('<binary/>')); // not XML text: the parser ends the stream
@@ -125,6 +125,20 @@ export function originMatcher(allowed: readonly string[]): (origin: string | und
     if (exact.has(o)) return true;
     return wildcards.some((w) => o.startsWith(`${w.scheme}://`) && o.endsWith(w.suffix) && !o.slice(w.scheme.length + 3, -w.suffix.length).includes('/'));
   };
+}
+
+/**
+ * The client's address: from X-Forwarded-For when the peer is a trusted proxy (the
+ * right-most entry that is not itself a trusted proxy), else the peer's own.
+ */
+export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, trusted: readonly string[]): string | undefined {
+  const plain = (a: string | undefined) => (a?.startsWith('::ffff:') ? a.slice(7) : a);
+  const peer = plain(req.socket.remoteAddress);
+  const xff = req.headers['x-forwarded-for'];
+  if (!peer || !trusted.includes(peer) || !xff) return peer;
+  const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((h) => plain(h.trim())!).filter((h) => isIP(h));
+  for (let i = hops.length - 1; i >= 0; i--) if (!trusted.includes(hops[i])) return hops[i];
+  return peer;
 }
 
 /** The WebSocket listener. */
