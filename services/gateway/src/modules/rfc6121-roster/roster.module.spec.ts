@@ -79,4 +79,42 @@ describe('RFC 6121 roster (in process, roster service faked on the bus)', () => 
     expect(err.getChild('error')!.getChild('service-unavailable', NS.stanzas)).toBeDefined();
     expect(err.getChild('error')!.attrs.type).toBe('wait');
   });
+
+  it('delivers an approval carried by the push event to interested resources, before the push', async () => {
+    gw.bus.answer<unknown, RosterGetResult>(RosterSubjects.get, () => ({ kind: 'full', ver: '3', items: [] }));
+    const asked = await gw.online('alice', 'desk');
+    await asked.iq(`<iq type='get'><query xmlns='${NS.roster}'/></iq>`);
+    const quiet = await gw.online('alice', 'phone');
+    await Promise.all([asked.drain(), quiet.drain()]);
+    const change: RosterItemUpdatedV1 = {
+      user: 'alice@localhost',
+      item: { jid: 'bob@localhost', groups: [], subscription: 'to' },
+      ver: '4',
+      cause: 'subscription',
+      presence: `<presence from='bob@localhost' to='alice@localhost' type='subscribed' id='ok1'><x xmlns='urn:example:kept'/></presence>`,
+    };
+    await gw.bus.publishEvent(envelope(RosterEvents.itemUpdated, change));
+    const order = await asked.drain((s) => (s.name === 'presence' && s.attrs.type === 'subscribed') || (s.name === 'iq' && s.attrs.type === 'set'));
+    expect(order.map((s) => s.name)).toEqual(['presence', 'iq']);
+    expect(order[0].attrs).toMatchObject({ from: 'bob@localhost', to: 'alice@localhost', id: 'ok1' });
+    expect(order[0].getChild('x', 'urn:example:kept')).toBeDefined(); // whole, as it arrived
+    expect(order[1].getChild('query', NS.roster)!.getChild('item')!.attrs).toMatchObject({ jid: 'bob@localhost', subscription: 'to' });
+    expect(await quiet.drain()).toEqual([]); // available, but never asked for the roster
+  });
+
+  it('delivers a request carried alone to available resources only, and refuses a carried stanza that is no subscription', async () => {
+    const available = await gw.online('alice', 'desk');
+    const bound = await gw.login('alice', 'phone'); // no initial presence: not available
+    await Promise.all([available.drain(), bound.drain()]);
+    await gw.bus.publishEvent(
+      envelope(RosterEvents.subscriptionPresence, { user: 'alice@localhost', to: 'available', presence: `<presence from='bob@localhost/x' to='alice@localhost' type='subscribe'><nick xmlns='http://jabber.org/protocol/nick'>Bob</nick></presence>` }),
+    );
+    const req = await available.next((s) => s.name === 'presence' && s.attrs.type === 'subscribe');
+    expect(req.attrs).toMatchObject({ from: 'bob@localhost', to: 'alice@localhost' });
+    expect(req.getChildText('nick', 'http://jabber.org/protocol/nick')).toBe('Bob');
+    await gw.bus.publishEvent(envelope(RosterEvents.subscriptionPresence, { user: 'alice@localhost', to: 'available', presence: `<message from='bob@localhost'><body>not a presence</body></message>` }));
+    await settle();
+    expect(await available.drain()).toEqual([]);
+    expect(await bound.drain()).toEqual([]);
+  });
 });
