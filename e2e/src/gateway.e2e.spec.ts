@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, RawXmpp, rawLogin as rawLoginAs, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
+import { connectClient, GatewayProcess, plainAuth, RawXmpp, rawLogin as rawLoginAs, rawStartTls, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
@@ -289,17 +289,9 @@ describe('gateway, end to end', () => {
       const g = await stack.startGateway({ AUTH_FAILURES_PER_ADDRESS: '2', AUTH_FAILURES_PER_PAIR: '2', AUTH_FAILURES_PER_ACCOUNT: '6', AUTH_TARPIT_MAX: '300ms' });
       /** One PLAIN attempt inside TLS from a given loopback address: the SASL answer. */
       const attempt = async (from: string, password: string): Promise<string> => {
-        const raw = await RawXmpp.connect(g.starttlsPort, '127.0.0.1', from);
+        const raw = await rawStartTls(g.starttlsPort, { localAddress: from });
         try {
-          raw.open();
-          await raw.expect(/<\/stream:features>/);
-          raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-          await raw.expect(/<proceed/);
-          await raw.startTls();
-          raw.open();
-          await raw.expect(/<\/stream:features>/);
-          raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0carol\0${password}`).toString('base64')}</auth>`);
-          return (await raw.expect(/<success[^>]*\/>|<success[\s\S]*?<\/success>|<failure[\s\S]*?<\/failure>/))[0];
+          return await plainAuth(raw, 'carol', password);
         } finally {
           raw.close();
         }

@@ -3,7 +3,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { waitFor } from '@parley/testing-stack';
-import { GatewayProcess, RawXmpp, rawLogin, registerInBand } from '@parley/testing-xmpp';
+import { GatewayProcess, plainAuth, RawXmpp, rawLogin, rawStartTls, registerInBand } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
 describe('security, end to end', () => {
@@ -124,15 +124,8 @@ describe('unknown users look the same on every gateway', () => {
     expect(await registerInBand(g1.starttlsPort, 'realuser', 'correct horse battery')).toMatch(/type=.result./);
     /** The server-first-message's salt and iteration count for a username. */
     const saltOf = async (port: number, user: string) => {
-      const raw = await RawXmpp.connect(port);
+      const raw = await rawStartTls(port);
       try {
-        raw.open();
-        await raw.expect(/<\/stream:features>/);
-        raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-        await raw.expect(/<proceed/);
-        await raw.startTls();
-        raw.open();
-        await raw.expect(/<\/stream:features>/);
         raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>${Buffer.from(`n,,n=${user},r=fyko+d2lbbFgONRv9qkxdawL`).toString('base64')}</auth>`);
         const challenge = (await raw.expect(/<challenge[^>]*>([^<]+)<\/challenge>/))[1];
         const m = /,s=([^,]+),i=(\d+)/.exec(Buffer.from(challenge, 'base64').toString());
@@ -246,18 +239,9 @@ describe('behind a TCP load balancer (PROXY protocol)', () => {
 
   /** A PLAIN login attempt on 5222 as a balancer forwards it: PROXY v1 header for `client`, then the stream. */
   async function viaBalancer(port: number, client: string, password: string): Promise<string> {
-    const raw = await RawXmpp.connect(port);
+    const raw = await rawStartTls(port, { prefix: `PROXY TCP4 ${client} 127.0.0.1 40000 ${port}\r\n` });
     try {
-      raw.send(`PROXY TCP4 ${client} 127.0.0.1 40000 ${port}\r\n`);
-      raw.open();
-      await raw.expect(/<\/stream:features>/);
-      raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-      await raw.expect(/<proceed/);
-      await raw.startTls();
-      raw.open();
-      await raw.expect(/<\/stream:features>/);
-      raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0proxied\0${password}`).toString('base64')}</auth>`);
-      return (await raw.expect(/<success[\s\S]*?(\/>|<\/success>)|<failure[\s\S]*?<\/failure>/))[0];
+      return await plainAuth(raw, 'proxied', password);
     } finally {
       raw.close();
     }

@@ -1,18 +1,10 @@
 // In-band registration (XEP-0077) over a raw socket: STARTTLS, then the register IQ.
-import { RawXmpp } from './raw';
+import { rawStartTls } from './raw';
 
 /** Registers an account; resolves with the server's IQ reply (result or error). */
 export async function registerInBand(port: number, username: string, password: string, domain = 'localhost'): Promise<string> {
-  const c = await RawXmpp.connect(port);
+  const c = await rawStartTls(port, { domain });
   try {
-    c.open(domain);
-    await c.expect(/<starttls[^>]*>/);
-    await c.expect(/<\/stream:features>/);
-    c.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-    await c.expect(/<proceed/);
-    await c.startTls();
-    c.open(domain);
-    await c.expect(/<\/stream:features>/);
     const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
     c.send(`<iq type='set' id='reg1'><query xmlns='jabber:iq:register'><username>${esc(username)}</username><password>${esc(password)}</password></query></iq>`);
     const m = await c.expect(/<iq[^>]*id=.reg1.[^>]*(\/>|>[\s\S]*?<\/iq>)/);

@@ -109,13 +109,14 @@ export class RawXmpp {
 }
 
 /**
- * Logs in over a raw socket: STARTTLS, SASL PLAIN inside TLS, bind `resource` (none
- * when empty). Resolves with the connection, its received text cleared after binding
- * unless `keep` asks to keep the post-authentication features and the bind answer.
+ * Opens a stream and upgrades it with STARTTLS, ready for SASL: the post-TLS features
+ * are in `received`. `localAddress` picks the loopback source address; `prefix` is sent
+ * before anything else (a load balancer's PROXY header).
  */
-export async function rawLogin(port: number, username: string, password: string, resource: string, opts: { domain?: string; keep?: boolean } = {}): Promise<RawXmpp> {
+export async function rawStartTls(port: number, opts: { domain?: string; localAddress?: string; prefix?: string } = {}): Promise<RawXmpp> {
   const domain = opts.domain ?? 'localhost';
-  const raw = await RawXmpp.connect(port);
+  const raw = await RawXmpp.connect(port, '127.0.0.1', opts.localAddress);
+  if (opts.prefix) raw.send(opts.prefix);
   raw.open(domain);
   await raw.expect(/<\/stream:features>/);
   raw.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
@@ -123,8 +124,25 @@ export async function rawLogin(port: number, username: string, password: string,
   await raw.startTls();
   raw.open(domain);
   await raw.expect(/<\/stream:features>/);
+  return raw;
+}
+
+/** Sends SASL PLAIN and resolves with the server's `<success/>` or `<failure/>`. */
+export async function plainAuth(raw: RawXmpp, username: string, password: string): Promise<string> {
   raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${password}`).toString('base64')}</auth>`);
-  await raw.expect(/<success/);
+  return (await raw.expect(/<success[^>]*\/>|<success[\s\S]*?<\/success>|<failure[\s\S]*?<\/failure>/))[0];
+}
+
+/**
+ * Logs in over a raw socket: STARTTLS, SASL PLAIN inside TLS, bind `resource` (none
+ * when empty). Resolves with the connection, its received text cleared after binding
+ * unless `keep` asks to keep the post-authentication features and the bind answer.
+ */
+export async function rawLogin(port: number, username: string, password: string, resource: string, opts: { domain?: string; keep?: boolean } = {}): Promise<RawXmpp> {
+  const domain = opts.domain ?? 'localhost';
+  const raw = await rawStartTls(port, { domain });
+  const outcome = await plainAuth(raw, username, password);
+  if (!outcome.startsWith('<success')) throw new Error(`login of ${username} failed: ${outcome}`);
   raw.received = '';
   raw.open(domain);
   await raw.expect(/<\/stream:features>/);
