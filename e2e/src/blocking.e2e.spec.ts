@@ -3,8 +3,8 @@
 import { RosterSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
-import { E2EStack, startStack } from './stack';
+import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
+import { E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
 const BLOCKING = 'urn:xmpp:blocking';
@@ -17,21 +17,8 @@ describe('blocking (XEP-0191), end to end', () => {
   let stack: E2EStack;
   let gw1: GatewayProcess;
   let gw2: GatewayProcess;
-  const clients: TestClient[] = [];
-  let seq = 0;
 
-  const accounts = async (...names: string[]) => {
-    seq += 1;
-    const out = names.map((n) => `${n}${seq}`);
-    for (const u of out) expect(await registerInBand(gw1.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
-    return out;
-  };
-  const jid = (username: string) => `${username.toLowerCase()}@localhost`;
-  const login = async (gw: GatewayProcess, username: string, extra: Partial<Parameters<typeof connectClient>[0]> = {}) => {
-    const c = await connectClient({ port: gw.starttlsPort, username, password: PASSWORD, ...extra });
-    clients.push(c);
-    return c;
-  };
+  const { clients, accounts, jid, login } = e2eUsers(PASSWORD, () => gw1.starttlsPort);
   const next = (c: TestClient, pred: (s: Stanza) => boolean, what: string) => {
     const from = c.received.length;
     return () => c.waitFor((s) => c.received.indexOf(s) >= from && pred(s), what, WAIT);

@@ -1,8 +1,8 @@
 // End-to-end: what real clients and third-party scripts tripped over (issue "Interop").
 // Each case failed before its fix; real gateways, the real roster service, real clients.
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, RawXmpp, rawLogin, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
-import { E2EStack, startStack } from './stack';
+import { connectClient, GatewayProcess, RawXmpp, rawLogin, TestClient, xml } from '@parley/testing-xmpp';
+import { E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
 const ROSTER = 'jabber:iq:roster';
@@ -15,22 +15,9 @@ describe('interop with real clients, end to end', () => {
   let stack: E2EStack;
   let gw1: GatewayProcess;
   let gw2: GatewayProcess;
-  const clients: TestClient[] = [];
   const raws: RawXmpp[] = [];
-  let seq = 0;
 
-  const accounts = async (...names: string[]) => {
-    seq += 1;
-    const out = names.map((n) => `${n}${seq}`);
-    for (const u of out) expect(await registerInBand(gw1.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
-    return out;
-  };
-  const jid = (username: string) => `${username.toLowerCase()}@localhost`;
-  const login = async (gw: GatewayProcess, username: string, extra: Partial<Parameters<typeof connectClient>[0]> = {}) => {
-    const c = await connectClient({ port: gw.starttlsPort, username, password: PASSWORD, ...extra });
-    clients.push(c);
-    return c;
-  };
+  const { clients, accounts, jid, login } = e2eUsers(PASSWORD, () => gw1.starttlsPort);
   const rosterGet = (c: TestClient) => c.iqStanza(xml('iq', { type: 'get' }, xml('query', { xmlns: ROSTER })), WAIT);
   const isPushFor = (s: Stanza, contact: string) => s.is('iq') && s.attrs.type === 'set' && s.getChild('query', ROSTER)?.getChild('item')?.attrs.jid === contact;
   const features = (q: Stanza) => q.getChildren('feature').map((f) => f.attrs.var);

@@ -1,8 +1,8 @@
 // End-to-end: rosters, subscriptions and roster-driven presence (RFC 6121) with the
 // real roster service, two real gateways and real clients.
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, RawXmpp, rawLogin as rawLoginAs, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
-import { E2EStack, startStack } from './stack';
+import { GatewayProcess, RawXmpp, rawLogin as rawLoginAs, TestClient, xml } from '@parley/testing-xmpp';
+import { E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
 const ROSTER = 'jabber:iq:roster';
@@ -14,23 +14,9 @@ describe('rosters and subscriptions, end to end', () => {
   let stack: E2EStack;
   let gw1: GatewayProcess;
   let gw2: GatewayProcess;
-  const clients: TestClient[] = [];
-  let seq = 0;
 
-  /** Registers fresh accounts; returns the usernames as typed (mixed case) for login. */
-  const accounts = async (...names: string[]) => {
-    seq += 1;
-    const out = names.map((n) => `${n}${seq}`);
-    for (const u of out) expect(await registerInBand(gw1.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
-    return out;
-  };
-  const jid = (username: string) => `${username.toLowerCase()}@localhost`;
+  const { clients, accounts, jid, login } = e2eUsers(PASSWORD, () => gw1.starttlsPort);
 
-  const login = async (gw: GatewayProcess, username: string, extra: Partial<Parameters<typeof connectClient>[0]> = {}) => {
-    const c = await connectClient({ port: gw.starttlsPort, username, password: PASSWORD, ...extra });
-    clients.push(c);
-    return c;
-  };
 
   /** Waits for a stanza received from now on. */
   const next = (c: TestClient, pred: (s: Stanza) => boolean, what: string) => {

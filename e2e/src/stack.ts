@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
-import { GatewayProcess, ServiceProcess, spawnGateway, spawnService } from '@parley/testing-xmpp';
+import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
 export interface E2EStack {
   natsUrl: string;
@@ -68,4 +68,29 @@ export async function startStack(label: string): Promise<E2EStack> {
     },
   };
   return stack;
+}
+
+/**
+ * Users for one suite: `accounts` registers fresh ones per call (names suffixed so that
+ * tests never share an account, typed as given — mixed case exercises JID preparation),
+ * `login` connects a real client and remembers it in `clients` for the suite's afterEach.
+ */
+export function e2eUsers(password: string, registerPort: () => number) {
+  let seq = 0;
+  const clients: TestClient[] = [];
+  return {
+    clients,
+    accounts: async (...names: string[]): Promise<string[]> => {
+      seq += 1;
+      const out = names.map((n) => `${n}${seq}`);
+      for (const u of out) expect(await registerInBand(registerPort(), u, password)).toMatch(/type=.result./);
+      return out;
+    },
+    jid: (username: string) => `${username.toLowerCase()}@localhost`,
+    login: async (gw: GatewayProcess, username: string, extra: Partial<Parameters<typeof connectClient>[0]> = {}): Promise<TestClient> => {
+      const c = await connectClient({ port: gw.starttlsPort, username, password, ...extra });
+      clients.push(c);
+      return c;
+    },
+  };
 }
