@@ -171,8 +171,15 @@ describe('blocking (XEP-0191), end to end', () => {
     const [juliet, friar] = await accounts('julieT', 'friar');
     const j = await login(gw1, juliet, { resource: 'cell' });
     const f = await login(gw2, friar, { resource: 'church' });
-    await j.send(xml('presence', { to: `${jid(friar)}/church` }, xml('status', {}, 'just for you')));
-    await f.waitFor((s) => s.is('presence') && s.attrs.from === `${jid(juliet)}/cell` && !s.attrs.type, 'directed presence', WAIT);
+    // gw1 learns of friar's session on gw2 from an announcement; until then directed presence
+    // to that full JID is dropped (RFC 6121 §8.5.3.2.2), so send it until it arrives
+    await waitFor(
+      async () => {
+        await j.send(xml('presence', { to: `${jid(friar)}/church` }, xml('status', {}, 'just for you')));
+        return f.waitFor((s) => s.is('presence') && s.attrs.from === `${jid(juliet)}/cell` && !s.attrs.type, 'directed presence', 1_000).catch(() => undefined);
+      },
+      { what: 'directed presence', timeoutMs: WAIT },
+    );
     await block(j, jid(friar));
     await f.waitFor((s) => s.is('presence') && s.attrs.from === `${jid(juliet)}/cell` && s.attrs.type === 'unavailable', 'unavailable on block', WAIT);
   });
