@@ -6,6 +6,8 @@ export const GatewayEvents = {
   accountDeleted: 'gateway.evt.account-deleted',
   sessionOpened: 'gateway.evt.session-opened',
   sessionClosed: 'gateway.evt.session-closed',
+  /** {@link GatewayDeliveryFailedV1}, on stream GATEWAY_DELIVERY_FAILURES. */
+  deliveryFailed: 'gateway.evt.delivery-failed',
 } as const;
 
 /** Core-NATS subjects used between gateway instances (not persisted). */
@@ -24,7 +26,52 @@ export const GatewaySubjects = {
   blocklistLoaded: 'gateway.evt.blocklist-loaded',
   /** Ask whether a local account exists (used by services and other gateways). */
   accountExists: 'gateway.qry.account-exists',
+  /** {@link DeleteAccountCommandV1} → {@link DeleteAccountResultV1}: delete an account (janitor, admin tools); queue group `gateway`. */
+  deleteAccount: 'gateway.cmd.delete-account',
+  /** {@link ServerNoticeCommandV1} → `{ routed: boolean }`: a message from the server to a local user (delivered or stored offline like any message); queue group `gateway`. */
+  serverNotice: 'gateway.cmd.server-notice',
 } as const;
+
+/** `gateway.cmd.delete-account` v1. */
+export interface DeleteAccountCommandV1 {
+  /** Bare JID of a local account. */
+  jid: string;
+  reason: 'admin' | 'inactivity';
+}
+/** `gateway.cmd.delete-account` reply data. */
+export interface DeleteAccountResultV1 {
+  deleted: boolean;
+  /** For `inactivity`: the account was not deleted because a session is open (an open session is use). */
+  online?: boolean;
+}
+
+/** `gateway.cmd.server-notice` v1: a `headline`/`normal` message from the domain to a user. */
+export interface ServerNoticeCommandV1 {
+  /** Bare JID of a local account. */
+  to: string;
+  /** Plain text. */
+  body: string;
+  subject?: string;
+}
+
+/**
+ * `gateway.evt.delivery-failed` v1 (stream GATEWAY_DELIVERY_FAILURES): a stanza could not
+ * be delivered and was bounced or dropped. Names sender, recipient and reason, never
+ * content, never an address.
+ */
+export interface GatewayDeliveryFailedV1 {
+  /** Sender bare JID; absent when the server itself sent it. */
+  from?: string;
+  /** Intended recipient, bare JID (or a domain). */
+  to: string;
+  kind: 'message' | 'presence' | 'iq';
+  /** The stanza error condition returned (RFC 6120 §8.3.3), e.g. `service-unavailable`. */
+  reason: string;
+  /** Which rule decided, e.g. `unknown-user`, `blocked`, `resource-gone`, `too-large`. */
+  detail?: string;
+  /** ISO-8601 time. */
+  at: string;
+}
 
 /** `gateway.evt.account-registered` v1. */
 export interface AccountRegisteredV1 {

@@ -8,6 +8,9 @@ export const QueueGroups = {
   roster: 'roster',
   offline: 'offline',
   archive: 'archive',
+  janitor: 'janitor',
+  /** Gateway instances answering commands any one of them can serve (delete-account, server-notice). */
+  gateway: 'gateway',
 } as const;
 
 /** Durable JetStream consumer names, one per (service, purpose), shared by replicas. */
@@ -17,4 +20,7 @@ export const Durables = {
   offlineAccountDeleted: 'offline-account-deleted',
   archiveStore: 'archive-store',
   archiveAccountDeleted: 'archive-account-deleted',
+  janitorActivity: 'janitor-activity',
+  janitorDeliveryFailures: 'janitor-delivery-failures',
+  janitorOfflineFailures: 'janitor-offline-failures',
 } as const;

@@ -8,5 +8,6 @@ export * from './gateway';
 export * from './roster';
 export * from './offline';
 export * from './archive';
+export * from './janitor';
 export * from './domain-error';
 export * from './groups';

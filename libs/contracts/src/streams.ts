@@ -33,3 +33,12 @@ export const GATEWAY_EVENTS: StreamSpec = {
   description: 'account-registered, account-deleted, session-opened, session-closed (no IP addresses, no content)',
 };
 
+
+/** Undeliverable stanzas (who, to whom, why; never content), until the janitor's log has them. */
+export const GATEWAY_DELIVERY_FAILURES: StreamSpec = {
+  name: 'GATEWAY_DELIVERY_FAILURES',
+  subjects: ['gateway.evt.delivery-failed'],
+  retention: 'limits',
+  maxAgeMs: 1 * DAY,
+  description: 'delivery-failed (sender, recipient, kind, reason; no content, no addresses)',
+};
