@@ -21,11 +21,24 @@ const SERVICES = [
 const children = new Map();
 let stopping = false;
 
+/**
+ * Each service connects to NATS as its own bus role when its password is in the
+ * environment (PARLEY_NATS_<ROLE>_PASSWORD, as scripts/local-bus.sh and compose set).
+ */
+function busEnv(name) {
+  const password = process.env[`PARLEY_NATS_${name.toUpperCase()}_PASSWORD`];
+  if (!password || process.env.NATS_USER) return {};
+  const ns = process.env.NATS_NAMESPACE;
+  return { NATS_USER: ns ? `${ns}-${name}` : name, NATS_PASSWORD: password };
+}
+
 function start(name, port, attempt = 0) {
   const main = join(root, 'dist', 'services', name, 'src', 'main.js');
+  // A service sees its own bus password only.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^PARLEY_NATS_.*_PASSWORD$/.test(k)));
   const child = spawn(process.execPath, ['--enable-source-maps', main], {
     cwd: root,
-    env: { HTTP_PORT: String(port), ...process.env },
+    env: { HTTP_PORT: String(port), ...env, ...busEnv(name) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.set(name, child);

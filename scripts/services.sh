@@ -4,6 +4,8 @@
 # - Something already answers on 127.0.0.1:4222 / :5432: used.
 # - Otherwise Debian's nats-server / postgresql are installed when missing (apt-get,
 #   as root) and private instances are started with data under $PARLEY_STATE.
+# - nats-server is installed in any case (as root): tests of the authenticated bus
+#   start their own instances.
 set -euo pipefail
 STATE=${PARLEY_STATE:-/var/lib/parley}
 
@@ -21,10 +23,15 @@ apt_install() {
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+have_nats_server() { command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || [ -n "${NATS_SERVER_BIN:-}" ]; }
+
 ensure_nats() {
+  # The binary is needed even when a NATS answers: the bus-permission tests and the e2e
+  # suites run their own nats-server with Parley's authorization.
+  if ! have_nats_server && [ "$(id -u)" = 0 ]; then apt_install nats-server; fi
   if [ -n "${NATS_URL:-}" ]; then log "NATS: using NATS_URL"; return; fi
   if port_open 4222; then log "NATS: 127.0.0.1:4222 answers"; return; fi
-  command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || apt_install nats-server
+  have_nats_server || apt_install nats-server
   local bin; bin=$(command -v nats-server || echo /usr/sbin/nats-server)
   mkdir -p "$STATE/nats"
   log "NATS: starting $bin with JetStream on 127.0.0.1:4222"

@@ -185,7 +185,7 @@ describe('message archive (XEP-0313), end to end', () => {
     await stack.startService('archive');
     gw1 = await stack.startGateway();
     gw2 = await stack.startGateway();
-    bus = await Bus.connect({ url: stack.natsUrl, name: 'e2e-archive-observer', namespace: stack.namespace });
+    bus = await Bus.connect(stack.busOptions('e2e-archive-observer'));
     // Every store command that reaches the bus (core NATS sees JetStream publishes too).
     bus.subscribe<EventEnvelope<ArchiveStoreV1>>(ArchiveSubjects.store, (e) => {
       stores.push(e.data);

@@ -186,7 +186,7 @@ describe('blocking (XEP-0191), end to end', () => {
 
   it('asks the roster service nothing for chat between users online on different gateways', async () => {
     const [alice, bob] = await accounts('alicE', 'bOb');
-    const bus = await Bus.connect({ url: stack.natsUrl, name: 'e2e-blocklist-observer', namespace: stack.namespace });
+    const bus = await Bus.connect(stack.busOptions('e2e-blocklist-observer'));
     let asked = 0;
     const sub = bus.subscribe(RosterSubjects.blocklist, () => void (asked += 1));
     try {

@@ -19,7 +19,7 @@ describe('admin CLI (npm run ctl)', () => {
 
   const ctl = (args: string[], input?: string) => {
     const p = run(process.execPath, [CTL, ...args], {
-      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NAMESPACE: stack.namespace, GATEWAY_DATABASE_URL: stack.gatewayDb.url },
+      env: { ...process.env, ...stack.busEnv('gateway'), GATEWAY_DATABASE_URL: stack.gatewayDb.url },
     });
     if (input !== undefined) {
       p.child.stdin!.write(input);
@@ -31,7 +31,7 @@ describe('admin CLI (npm run ctl)', () => {
   beforeAll(async () => {
     stack = await startStack('ctl');
     gw = await stack.startGateway();
-    bus = await Bus.connect({ url: stack.natsUrl, name: 'ctl-observer', namespace: stack.namespace });
+    bus = await Bus.connect(stack.busOptions('ctl-observer'));
     await bus.consume({ stream: GATEWAY_EVENTS, durable: 'ctl-observer', filterSubjects: GATEWAY_EVENTS.subjects, handler: async (e) => void events.push(e) });
   });
 

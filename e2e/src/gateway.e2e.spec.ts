@@ -28,7 +28,7 @@ describe('gateway, end to end', () => {
     stack = await startStack('gw');
     gw1 = await stack.startGateway();
     gw2 = await stack.startGateway();
-    bus = await Bus.connect({ url: stack.natsUrl, name: 'e2e-observer', namespace: stack.namespace });
+    bus = await Bus.connect(stack.busOptions('e2e-observer'));
     await bus.consume({
       stream: GATEWAY_EVENTS,
       durable: 'e2e-observer',

@@ -83,7 +83,7 @@ describe('offline messages, end to end', () => {
     await stack.startService('offline');
     gw1 = await stack.startGateway();
     gw2 = await stack.startGateway();
-    bus = await Bus.connect({ url: stack.natsUrl, name: 'e2e-offline-observer', namespace: stack.namespace });
+    bus = await Bus.connect(stack.busOptions('e2e-offline-observer'));
     await bus.consume({
       stream: OFFLINE_EVENTS,
       durable: 'e2e-offline-observer',

@@ -4,11 +4,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
+import type { BusOptions } from '@parley/nats';
+import { AuthenticatedNats, createTestDatabase, startAuthenticatedNats, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
 export interface E2EStack {
+  /** The suite's own NATS, with Parley's bus permissions: every process connects as its role. */
+  nats: AuthenticatedNats;
   natsUrl: string;
+  /** Bus connection options for the test itself (the `admin` user). */
+  busOptions(name: string): BusOptions;
+  /** NATS_URL, NATS_NAMESPACE and the credentials of a role, for processes a test starts itself. */
+  busEnv(role: string): Record<string, string>;
   namespace: string;
   gatewayDb: TestDatabase;
   dataDir: string;
@@ -23,8 +30,11 @@ export interface E2EStack {
 }
 
 export async function startStack(label: string): Promise<E2EStack> {
-  const { natsUrl } = await testInfra();
+  await testInfra();
   const namespace = uniqueNamespace('e2e');
+  const nats = await startAuthenticatedNats(namespace);
+  const natsUrl = nats.url;
+  const busEnv = (role: string) => ({ NATS_URL: natsUrl, NATS_NAMESPACE: namespace, ...nats.env(role) });
   const gatewayDb = await createTestDatabase(`${label}_gateway`);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const gateways: GatewayProcess[] = [];
@@ -45,19 +55,22 @@ export async function startStack(label: string): Promise<E2EStack> {
       }
       const p = await spawnService(
         name,
-        { NATS_URL: natsUrl, NATS_NAMESPACE: namespace, [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env },
+        { ...busEnv(name), [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env },
         (rec) => rec.msg === 'Nest application successfully started',
       );
       services.set(name, p);
       return p;
     },
+    nats,
     natsUrl,
+    busOptions: (name) => ({ url: natsUrl, name, namespace, ...nats.credentials('admin') }),
+    busEnv,
     namespace,
     gatewayDb,
     dataDir,
     gateways,
     startGateway: async (env = {}) => {
-      const g = await spawnGateway({ natsUrl, namespace, databaseUrl: gatewayDb.url, dataDir, env });
+      const g = await spawnGateway({ natsUrl, namespace, databaseUrl: gatewayDb.url, dataDir, env: { ...nats.env('gateway'), ...env } });
       gateways.push(g);
       return g;
     },
@@ -65,6 +78,10 @@ export async function startStack(label: string): Promise<E2EStack> {
       await Promise.all([...gateways.map((g) => g.stop()), ...[...services.values()].map((p) => p.stop())]);
       await gatewayDb.drop();
       for (const db of serviceDbs.values()) await db.drop();
+      const violations = nats.violations();
+      await nats.stop();
+      // Every flow of the suite ran under the bus permissions: anything refused is a bug in BUS_ROLES or in a service.
+      if (violations.length) throw new Error(`NATS refused ${violations.length} operation(s) for lack of permission:\n${violations.slice(0, 20).join('\n')}`);
     },
   };
   return stack;

@@ -20,6 +20,8 @@ export const Durables = {
   offlineAccountDeleted: 'offline-account-deleted',
   archiveStore: 'archive-store',
   archiveAccountDeleted: 'archive-account-deleted',
+  /** Gateways share it so that each offline delivery failure is bounced once. */
+  gatewayOfflineBounces: 'gateway-offline-bounces',
   janitorActivity: 'janitor-activity',
   janitorDeliveryFailures: 'janitor-delivery-failures',
   janitorOfflineFailures: 'janitor-offline-failures',

@@ -11,3 +11,4 @@ export * from './archive';
 export * from './janitor';
 export * from './domain-error';
 export * from './groups';
+export * from './bus-roles';

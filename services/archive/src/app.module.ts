@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
-import { RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { busOptions, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { ArchiveConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
 import { LookupHandler } from './handlers/lookup.handler';
@@ -33,7 +33,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         RuntimeModule.forRoot('archive'),
-        NatsModule.forRoot(() => ({ url: config.NATS_URL, name: `archive-${config.INSTANCE_ID || process.pid}`, namespace: config.NATS_NAMESPACE })),
+        NatsModule.forRoot(() => busOptions(config, 'archive')),
         PersistenceModule.forService(() => ({ ...archiveDataSource(env, config.DB_POOL_SIZE) })),
       ],
       providers: [

@@ -2,7 +2,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
-import { RuntimeModule } from '@parley/runtime';
+import { busOptions, RuntimeModule } from '@parley/runtime';
 import { GatewayConfig } from './config/config';
 import { GatewayService } from './gateway.service';
 import { gatewayDataSource } from './persistence/data-source';
@@ -15,7 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         RuntimeModule.forRoot('gateway'),
-        NatsModule.forRoot(() => ({ url: config.NATS_URL, name: `gateway-${config.INSTANCE_ID || process.pid}`, namespace: config.NATS_NAMESPACE })),
+        NatsModule.forRoot(() => busOptions(config, 'gateway')),
         PersistenceModule.forService(() => gatewayDataSource(env, 10)),
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }, GatewayService],

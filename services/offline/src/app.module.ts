@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
 import { OutboxRelay, PersistenceModule } from '@parley/persistence';
-import { createLogger, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { busOptions, createLogger, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { OfflineConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
@@ -35,12 +35,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         RuntimeModule.forRoot('offline'),
-        NatsModule.forRoot(() => ({
-          url: config.NATS_URL,
-          name: `offline-${config.INSTANCE_ID || process.pid}`,
-          namespace: config.NATS_NAMESPACE,
-          logger: createLogger('offline', env),
-        })),
+        NatsModule.forRoot(() => busOptions(config, 'offline', createLogger('offline', env))),
         PersistenceModule.forService(() => ({ ...offlineDataSource(env, config.DB_POOL_SIZE) })),
       ],
       providers: [

@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { GATEWAY_EVENTS, QueueGroups, ROSTER_EVENTS } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
 import { OutboxRelay, PersistenceModule } from '@parley/persistence';
-import { LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { RosterConfig } from './config/config';
 import { AccountDeletedConsumer } from './handlers/account-deleted.consumer';
@@ -29,7 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         RuntimeModule.forRoot('roster'),
-        NatsModule.forRoot(() => ({ url: config.NATS_URL, name: `roster-${config.INSTANCE_ID || process.pid}`, namespace: config.NATS_NAMESPACE })),
+        NatsModule.forRoot(() => busOptions(config, 'roster')),
         PersistenceModule.forService(() => ({ ...rosterDataSource(env, config.DB_POOL_SIZE) })),
       ],
       providers: [

@@ -16,6 +16,7 @@ import {
   RetentionPolicy,
   Status,
   StorageType,
+  StreamConfig,
   Subscription,
   connect,
   headers as natsHeaders,
@@ -23,6 +24,7 @@ import {
 } from 'nats';
 import type { EventEnvelope, Reply, StreamSpec } from '@parley/contracts';
 import { BusReplyError, BusUnavailableError, ReplyException, TerminalError } from './errors';
+import { assertNamespace, inboxPrefixFor, wireStreamName, wireSubject } from './naming';
 
 /** Minimal logger shape (pino-compatible). */
 export interface BusLogger {
@@ -41,6 +43,12 @@ export interface BusOptions {
   /** Prefix for every subject and stream; empty for none. Letters, digits, '-' and '_'. */
   namespace?: string;
   logger?: BusLogger;
+  /** NATS user (the process's bus role, e.g. `roster`); none: an unauthenticated server. */
+  user?: string;
+  /** The user's password. Never logged. */
+  password?: string;
+  /** TLS to NATS: a CA to verify the server with, and a client certificate for mutual TLS. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 /** What a durable consumer needs. */
@@ -84,6 +92,28 @@ export function decodeJson<T>(b: Uint8Array): T {
   return JSON.parse(dec.decode(b)) as T;
 }
 
+/** Whether a stream's configuration already matches what {@link Bus.ensureStreams} would set. */
+function sameStreamConfig(
+  a: StreamConfig,
+  b: Pick<StreamConfig, 'subjects' | 'retention' | 'storage' | 'max_age' | 'max_msgs_per_subject' | 'duplicate_window' | 'description'>,
+): boolean {
+  const subjects = (x: string[] | undefined) => [...(x ?? [])].sort().join(' ');
+  return (
+    subjects(a.subjects) === subjects(b.subjects) &&
+    a.retention === b.retention &&
+    a.storage === b.storage &&
+    a.max_age === b.max_age &&
+    (a.max_msgs_per_subject ?? -1) === (b.max_msgs_per_subject ?? -1) &&
+    a.duplicate_window === b.duplicate_window &&
+    (a.description ?? '') === (b.description ?? '')
+  );
+}
+
+/** Whether NATS refused an operation for lack of permission. */
+export function isPermissionError(e: unknown): boolean {
+  return (e as NatsError)?.code === ErrorCode.PermissionsViolation || /permissions violation/i.test((e as Error)?.message ?? '');
+}
+
 function filterConfig(filters: string[]): { filter_subject?: string; filter_subjects?: string[] } {
   if (filters.length === 0) return {};
   if (filters.length === 1) return { filter_subject: filters[0] };
@@ -91,8 +121,6 @@ function filterConfig(filters: string[]): { filter_subject?: string; filter_subj
 }
 
 export class Bus {
-  private readonly prefix: string;
-  private readonly streamPrefix: string;
   private jsmPromise?: Promise<JetStreamManager>;
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly js: JetStreamClient;
@@ -102,8 +130,6 @@ export class Bus {
     readonly namespace: string,
     private readonly log: BusLogger,
   ) {
-    this.prefix = namespace ? `${namespace}.` : '';
-    this.streamPrefix = namespace ? `${namespace.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_` : '';
     this.js = nc.jetstream();
     this.watchStatus();
   }
@@ -111,7 +137,8 @@ export class Bus {
   /** Connects, retrying while the server comes up, with unbounded reconnects afterwards. */
   static async connect(opts: BusOptions): Promise<Bus> {
     const ns = opts.namespace ?? '';
-    if (ns && !/^[A-Za-z0-9_-]+$/.test(ns)) throw new Error(`invalid NATS namespace "${ns}"`);
+    assertNamespace(ns);
+    const tls = opts.tls && (opts.tls.caFile || opts.tls.certFile) ? { caFile: opts.tls.caFile, certFile: opts.tls.certFile, keyFile: opts.tls.keyFile } : undefined;
     const nc = await connect({
       servers: opts.url,
       name: opts.name,
@@ -119,23 +146,26 @@ export class Bus {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
       timeout: 5000,
+      ...(opts.user ? { user: opts.user, pass: opts.password ?? '', inboxPrefix: inboxPrefixFor(opts.user) } : {}),
+      ...(tls ? { tls } : {}),
     });
     return new Bus(nc, ns, opts.logger ?? silent);
   }
 
   /** The wire subject for a logical subject. */
   subject(s: string): string {
-    return this.prefix + s;
+    return wireSubject(this.namespace, s);
   }
 
   /** The logical subject of a wire subject (the namespace prefix removed). */
   logicalSubject(wire: string): string {
-    return this.prefix && wire.startsWith(this.prefix) ? wire.slice(this.prefix.length) : wire;
+    const prefix = this.namespace ? `${this.namespace}.` : '';
+    return prefix && wire.startsWith(prefix) ? wire.slice(prefix.length) : wire;
   }
 
   /** The wire stream name for a logical stream. */
   streamName(spec: StreamSpec): string {
-    return this.streamPrefix + spec.name;
+    return wireStreamName(this.namespace, spec);
   }
 
   private jsm(): Promise<JetStreamManager> {
@@ -311,12 +341,28 @@ export class Bus {
         duplicate_window: nanos(spec.maxAgeMs ? Math.min(2 * 60_000, spec.maxAgeMs) : 2 * 60_000),
         description: spec.description,
       };
+      let current: StreamConfig | undefined;
       try {
-        await jsm.streams.info(config.name);
+        current = (await jsm.streams.info(config.name)).config;
+      } catch (e) {
+        if (!((e as NatsError).code === '404' || /stream not found/i.test((e as Error).message))) throw e;
+      }
+      if (!current) {
+        try {
+          await jsm.streams.add(config);
+        } catch (e) {
+          // Another process created it meanwhile (services start in any order).
+          if (!/already in use/i.test((e as Error).message)) throw e;
+        }
+        continue;
+      }
+      if (sameStreamConfig(current, config)) continue;
+      try {
         await jsm.streams.update(config.name, config);
       } catch (e) {
-        if ((e as NatsError).code === '404' || /stream not found/i.test((e as Error).message)) await jsm.streams.add(config);
-        else throw e;
+        // Only the stream's owner may change it (bus permissions): the others go on with it as it is.
+        if (!isPermissionError(e)) throw e;
+        this.log.warn({ stream: config.name }, 'stream configuration differs from this version; only its owner may update it');
       }
     }
   }

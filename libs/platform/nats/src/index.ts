@@ -6,3 +6,5 @@ export * from './nest';
 export * from './transport';
 export * from './enhancers';
 export * from './jid-pipe';
+export * from './naming';
+export * from './permissions';

@@ -1,17 +1,12 @@
 // NestJS wiring: one Bus per process, closed on shutdown.
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Bus, BusLogger } from './bus';
+import { Bus, BusOptions } from './bus';
 
 /** Injection token for the connection options. */
 export const BUS_OPTIONS = Symbol('BUS_OPTIONS');
 
 /** What {@link NatsModule.forRoot} needs. */
-export interface NatsModuleOptions {
-  url: string;
-  name: string;
-  namespace?: string;
-  logger?: BusLogger;
-}
+export type NatsModuleOptions = BusOptions;
 
 @Injectable()
 class BusCloser implements OnApplicationShutdown {

@@ -1,5 +1,6 @@
 // Options every service shares. Each service spreads these into its own spec.
 import { opt } from '@parley/config';
+import type { BusLogger, BusOptions } from '@parley/nats';
 
 /** Health/metrics HTTP ports by service (defaults; HTTP_PORT overrides). */
 export const DEFAULT_HTTP_PORTS = {
@@ -22,6 +23,15 @@ export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
       default: '',
       pattern: /^[A-Za-z0-9_-]*$/,
     }),
+    NATS_USER: opt.str({
+      doc: 'NATS user of this process (its bus role: `gateway`, `roster`, ...); empty for a NATS without authentication. See "Bus credentials".',
+      default: '',
+      pattern: /^[A-Za-z0-9_-]*$/,
+    }),
+    NATS_PASSWORD: opt.str({ doc: 'Password of `NATS_USER`.', default: '', secret: true }),
+    NATS_TLS_CA_FILE: opt.str({ doc: 'CA certificate (PEM) to verify the NATS server with; set it (or use a `tls://` URL) for TLS to NATS.', default: '' }),
+    NATS_TLS_CERT_FILE: opt.str({ doc: 'Client certificate (PEM) for mutual TLS to NATS.', default: '' }),
+    NATS_TLS_KEY_FILE: opt.str({ doc: 'Key of `NATS_TLS_CERT_FILE`.', default: '', secret: true }),
     DATABASE_URL: opt.url({
       doc: 'PostgreSQL server; each service uses its own database `parley_<service>` on it unless `<SERVICE>_DATABASE_URL` is set.',
       default: 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -30,5 +40,22 @@ export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
     HTTP_PORT: opt.int({ doc: 'Port for /healthz, /readyz and /metrics.', default: DEFAULT_HTTP_PORTS[service], min: 0, max: 65535 }),
     HTTP_HOST: opt.str({ doc: 'Address the health/metrics HTTP server binds.', default: '127.0.0.1' }),
     INSTANCE_ID: opt.str({ doc: 'Unique name of this process (defaults to a random id).', default: '', pattern: /^[A-Za-z0-9_-]*$/ }),
+  };
+}
+
+/** The bus connection of a process, from its common options. */
+export function busOptions(
+  config: { NATS_URL: string; NATS_NAMESPACE: string; NATS_USER: string; NATS_PASSWORD: string; NATS_TLS_CA_FILE: string; NATS_TLS_CERT_FILE: string; NATS_TLS_KEY_FILE: string; INSTANCE_ID: string },
+  name: string,
+  logger?: BusLogger,
+): BusOptions {
+  return {
+    url: config.NATS_URL,
+    name: `${name}-${config.INSTANCE_ID || process.pid}`,
+    namespace: config.NATS_NAMESPACE,
+    logger,
+    user: config.NATS_USER || undefined,
+    password: config.NATS_PASSWORD || undefined,
+    tls: { caFile: config.NATS_TLS_CA_FILE || undefined, certFile: config.NATS_TLS_CERT_FILE || undefined, keyFile: config.NATS_TLS_KEY_FILE || undefined },
   };
 }

@@ -1,2 +1,3 @@
 // @parley/testing-stack: real NATS and Postgres for tests.
 export * from './infra';
+export * from './auth-nats';

@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { Bus } from '@parley/nats';
+import { busOptions } from '@parley/runtime';
 import { migrateDatabase, openDataSource, redactUrl } from '@parley/persistence';
 import { GATEWAY_EVENTS } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
@@ -12,6 +13,7 @@ import { AccountExistsError, AccountsService, InvalidUsernameError, WeakPassword
 import { loadGatewayConfig } from '../config/config';
 import { gatewayDataSource } from '../persistence/data-source';
 import { TypeOrmAccountsStore } from '../auth/accounts.store';
+import { BUS_USAGE, busCommand } from './bus-commands';
 
 const USAGE = `usage: npm run ctl -- <command>
 
@@ -20,6 +22,7 @@ const USAGE = `usage: npm run ctl -- <command>
   account delete <user>     delete an account and erase its data everywhere
   account list              list accounts (username, created)
   migrate                   apply pending gateway database migrations
+${BUS_USAGE}
 
 <user> is a username or a JID of this server's domain (XMPP_DOMAIN).`;
 
@@ -41,11 +44,22 @@ async function readPassword(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' }, namespace: { type: 'string' }, format: { type: 'string' } } });
   const [cmd, sub, who] = positionals;
   if (values.help || !cmd || cmd === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return cmd || values.help ? 0 : 2;
+  }
+  if (cmd.startsWith('bus-')) {
+    let out: string | undefined;
+    try {
+      out = busCommand(cmd, values);
+    } catch (e) {
+      throw new CliError((e as Error).message, 2);
+    }
+    if (out === undefined) throw new CliError(USAGE, 2);
+    process.stdout.write(out);
+    return 0;
   }
   const config = loadGatewayConfig();
   const dbOpts = gatewayDataSource(process.env, 2);
@@ -73,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!who) throw new CliError(`account ${sub} needs a user\n\n${USAGE}`, 2);
     const jid = tryParseJid(who.includes('@') ? who : `${who}@${domain}`);
     if (!jid || !jid.local || jid.domain !== domain) throw new CliError(`"${who}" is not a user of ${domain}`, 2);
-    bus = await Bus.connect({ url: config.NATS_URL, name: 'parley-ctl', namespace: config.NATS_NAMESPACE });
+    bus = await Bus.connect(busOptions(config, 'parley-ctl'));
     await bus.ensureStreams([GATEWAY_EVENTS]);
     const accounts = new AccountsService(store, bus, { domain, iterations: config.SCRAM_ITERATIONS });
     switch (sub) {

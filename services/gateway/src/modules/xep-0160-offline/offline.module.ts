@@ -31,6 +31,7 @@ import {
   OfflineIdsCommand,
   OfflineStoreV1,
   OfflineSubjects,
+  Durables,
 } from '@parley/contracts';
 import { NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
@@ -54,7 +55,7 @@ const ACK_CHUNK = 1000;
  */
 const RECHECK_MS = 2000;
 /** The one durable consumer all gateways share, so each delivery failure is bounced once. */
-export const BOUNCE_DURABLE = 'gateway-offline-bounces';
+export const BOUNCE_DURABLE = Durables.gatewayOfflineBounces;
 /** A failure older than this (gateways were all down) is not bounced any more: too late to be useful. */
 const BOUNCE_MAX_AGE_MS = 60 * 60 * 1000;
 
