@@ -548,6 +548,11 @@ export class Bus {
     const name = this.streamPrefix + bucket;
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`invalid KV bucket name "${name}"`);
     const kv = await this.js.views.kv(name, { history: 1, ttl: opts.ttlMs ?? 0 });
+    if (opts.ttlMs !== undefined) {
+      // An existing bucket keeps the TTL it was created with: apply a changed one.
+      const { streamInfo } = await kv.status();
+      if (streamInfo.config.max_age !== nanos(opts.ttlMs)) await (await this.jsm()).streams.update(streamInfo.config.name, { ...streamInfo.config, max_age: nanos(opts.ttlMs) });
+    }
     const isConflict = (e: unknown) => /wrong last sequence|key exists/i.test((e as Error)?.message ?? '');
     return {
       get: async (key) => {

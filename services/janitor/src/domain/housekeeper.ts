@@ -2,7 +2,7 @@
 // every owner's retention sweep (recorded in the retention report), the janitor's own
 // retention, gone gateway instances, inactivity notices and deletions, and the day's
 // statistics snapshot.
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import {
   ArchiveSubjects,
   ArchiveSweptV1,
@@ -74,7 +74,7 @@ export const OWNERS: Owner[] = [
 ];
 
 @Injectable()
-export class Housekeeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
   private lease?: Lease;
   readonly instanceId: string;
 
@@ -98,7 +98,8 @@ export class Housekeeper implements OnApplicationBootstrap, OnApplicationShutdow
     this.scheduler.onDemand(SWEEP_NOW_JOB, () => this.sweepOwners(new Date()));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the bus closes: let a pass in progress finish, then hand the lease over. */
+  async onModuleDestroy(): Promise<void> {
     await this.scheduler.stop();
     await this.lease?.release().catch((err) => this.log.warn({ err }, 'lease not released; it expires on its own'));
     this.metrics.leader.set(0);

@@ -6,6 +6,17 @@ import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statRea
 
 type Q = Pick<EntityManager, 'query'>;
 
+/** The rows of a query: TypeORM answers UPDATE and DELETE with `[rows, affected]`. */
+function rowsOf<T = unknown>(r: unknown): T[] {
+  return Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number' ? (r[0] as T[]) : (r as T[]);
+}
+
+/** Runs `DELETE ...` and answers how many rows it removed. */
+async function deleted(q: Q, sql: string, params: unknown[]): Promise<number> {
+  const [r]: Array<{ n: number }> = await q.query(`WITH d AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM d`, params);
+  return r.n;
+}
+
 const bump = (q: Q, at: Date, name: string, n = 1) =>
   q.query('INSERT INTO daily_stat (day, name, value) VALUES ($1, $2, $3) ON CONFLICT (day, name) DO UPDATE SET value = daily_stat.value + EXCLUDED.value', [dayOf(at), name, n]);
 
@@ -25,7 +36,7 @@ export class PgJanitorStore implements JanitorStore {
 
   applyActivity(eventId: string, e: ActivityEvent): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      const fresh: unknown[] = await m.query('INSERT INTO handled_event (id, handled_at) VALUES ($1, now()) ON CONFLICT DO NOTHING RETURNING id', [eventId]);
+      const fresh = rowsOf(await m.query('INSERT INTO handled_event (id, handled_at) VALUES ($1, now()) ON CONFLICT DO NOTHING RETURNING id', [eventId]));
       if (fresh.length === 0) return false;
       switch (e.type) {
         case 'registered':
@@ -99,8 +110,7 @@ export class PgJanitorStore implements JanitorStore {
   }
 
   async setExempt(jid: string, exempt: boolean): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query('UPDATE account_activity SET exempt = $2 WHERE jid = $1 RETURNING jid', [jid, exempt]);
-    return rows.length > 0;
+    return rowsOf(await this.ds.query('UPDATE account_activity SET exempt = $2 WHERE jid = $1 RETURNING jid', [jid, exempt])).length > 0;
   }
 
   async noticeCandidates(usedBefore: Date, limit: number): Promise<string[]> {
@@ -115,8 +125,7 @@ export class PgJanitorStore implements JanitorStore {
   }
 
   async claimNotice(jid: string, at: Date): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query('UPDATE account_activity SET notice_sent_at = $2 WHERE jid = $1 AND notice_sent_at IS NULL RETURNING jid', [jid, at]);
-    return rows.length > 0;
+    return rowsOf(await this.ds.query('UPDATE account_activity SET notice_sent_at = $2 WHERE jid = $1 AND notice_sent_at IS NULL RETURNING jid', [jid, at])).length > 0;
   }
 
   async releaseNotice(jid: string): Promise<void> {
@@ -155,18 +164,17 @@ export class PgJanitorStore implements JanitorStore {
          FROM account_session s WHERE s.jid = a.jid AND s.instance_id = $1`,
         [instanceId, at],
       );
-      const gone: unknown[] = await m.query('DELETE FROM account_session WHERE instance_id = $1 RETURNING jid', [instanceId]);
-      return gone.length;
+      return deleted(m, 'DELETE FROM account_session WHERE instance_id = $1', [instanceId]);
     });
   }
 
   logFailure(eventId: string, f: FailureRecord): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      const rows: unknown[] = await m.query(
+      const rows = rowsOf(await m.query(
         `INSERT INTO delivery_failure (event_id, source, from_jid, to_jid, kind, reason, detail, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING RETURNING seq`,
         [eventId, f.source, f.from ?? null, f.to, f.kind, f.reason, f.detail ?? null, f.at],
-      );
+      ));
       if (rows.length === 0) return false;
       await bump(m, f.at, `delivery-failures.${statReason(f.reason)}`);
       return true;
@@ -196,8 +204,7 @@ export class PgJanitorStore implements JanitorStore {
   }
 
   async sweepFailures(before: Date): Promise<number> {
-    const rows: unknown[] = await this.ds.query('DELETE FROM delivery_failure WHERE at < $1 RETURNING seq', [before]);
-    return rows.length;
+    return deleted(this.ds, 'DELETE FROM delivery_failure WHERE at < $1', [before]);
   }
 
   recordSweep(e: Omit<RetentionReportEntry, 'at'> & { at: Date }): Promise<void> {
@@ -222,13 +229,11 @@ export class PgJanitorStore implements JanitorStore {
   }
 
   async sweepReports(before: Date): Promise<number> {
-    const rows: unknown[] = await this.ds.query('DELETE FROM retention_report WHERE at < $1 RETURNING seq', [before]);
-    return rows.length;
+    return deleted(this.ds, 'DELETE FROM retention_report WHERE at < $1', [before]);
   }
 
   async sweepHandled(before: Date): Promise<number> {
-    const rows: unknown[] = await this.ds.query('DELETE FROM handled_event WHERE handled_at < $1 RETURNING id', [before]);
-    return rows.length;
+    return deleted(this.ds, 'DELETE FROM handled_event WHERE handled_at < $1', [before]);
   }
 
   snapshotStats(now: Date): Promise<{ registered: number; active: number; exempt: number }> {
@@ -271,7 +276,6 @@ export class PgJanitorStore implements JanitorStore {
   }
 
   async sweepStats(before: Date): Promise<number> {
-    const rows: unknown[] = await this.ds.query('DELETE FROM daily_stat WHERE day < $1::date RETURNING day', [dayOf(before)]);
-    return rows.length;
+    return deleted(this.ds, 'DELETE FROM daily_stat WHERE day < $1::date', [dayOf(before)]);
   }
 }
