@@ -39,6 +39,7 @@ export class GatewayInstances implements OnApplicationBootstrap, OnModuleDestroy
   /** Of `instances`, those silent for the instance timeout (none until this process has listened that long). */
   gone(instances: string[], now = Date.now()): string[] {
     const timeout = this.config.JANITOR_INSTANCE_TIMEOUT;
+    for (const [i, at] of this.seen) if (now - at >= 10 * timeout) this.seen.delete(i); // bounded: instances long gone are forgotten
     if (now - this.startedAt < timeout) return [];
     return instances.filter((i) => now - (this.seen.get(i) ?? 0) >= timeout);
   }
