@@ -1,4 +1,4 @@
-# One multi-target image build: `--target gateway` (or roster, offline, archive).
+# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -30,3 +30,7 @@ CMD ["node", "--enable-source-maps", "dist/services/offline/src/main.js"]
 FROM runtime AS archive
 ENV HTTP_HOST=0.0.0.0
 CMD ["node", "--enable-source-maps", "dist/services/archive/src/main.js"]
+
+FROM runtime AS janitor
+ENV HTTP_HOST=0.0.0.0
+CMD ["node", "--enable-source-maps", "dist/services/janitor/src/main.js"]

@@ -5,10 +5,11 @@
 // Adding a subject to a service means adding it here, or NATS refuses it.
 import { ArchiveSubjects, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS } from './archive';
 import { Durables } from './groups';
-import { JanitorSubjects } from './janitor';
+import { JANITOR_EVENTS, JANITOR_LEASE_BUCKET, JanitorSubjects } from './janitor';
 import { OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
 import { RosterSubjects, ROSTER_EVENTS } from './roster';
 import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, type StreamSpec } from './streams';
+import { GatewaySubjects } from './gateway';
 
 /** What one role does on the bus (logical subjects; the namespace is applied when rendered). */
 export interface BusRole {
@@ -29,12 +30,14 @@ export interface BusRole {
   consumes: Array<{ stream: StreamSpec; durable: string }>;
   /** Streams it reads from the start with ephemeral ordered consumers (projections). */
   replays: StreamSpec[];
+  /** NATS KV buckets it owns (leases, small shared state). */
+  kv?: string[];
   /** Reply subjects of other roles it may answer more than once (scatter-gather answers in chunks). */
   answersInChunks?: boolean;
 }
 
 /** The roles Parley's processes run as. */
-export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive';
+export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor';
 
 /** The request subjects (`*.qry.*`, `*.cmd.*`) among a contract's subject constants. */
 export function requestSubjects(subjects: Record<string, unknown>): string[] {
@@ -95,5 +98,20 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
       { stream: GATEWAY_EVENTS, durable: Durables.archiveAccountDeleted },
     ],
     replays: [],
+  },
+  janitor: {
+    // Its own requests, and gateway heartbeats (a silent instance's sessions stop counting as open).
+    subscribes: [...served(JanitorSubjects), GatewaySubjects.heartbeat],
+    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice],
+    writes: [JANITOR_EVENTS],
+    owns: [JANITOR_EVENTS],
+    provisions: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS],
+    consumes: [
+      { stream: GATEWAY_EVENTS, durable: Durables.janitorActivity },
+      { stream: GATEWAY_DELIVERY_FAILURES, durable: Durables.janitorDeliveryFailures },
+      { stream: OFFLINE_EVENTS, durable: Durables.janitorOfflineFailures },
+    ],
+    replays: [],
+    kv: [JANITOR_LEASE_BUCKET],
   },
 };

@@ -16,6 +16,8 @@ export const JanitorSubjects = {
   stats: 'janitor.qry.stats',
   /** Run every owner's sweep now (operators, tests). */
   sweepNow: 'janitor.cmd.sweep-now',
+  /** {@link SetExemptCommand} → {@link SetExemptResult} (operators): an exempt account is never deleted for inactivity; `item-not-found` when the janitor has not seen the account. */
+  setExempt: 'janitor.cmd.set-exempt',
 } as const;
 
 /** `janitor.qry.last-activity` request. */
@@ -60,3 +62,105 @@ export const JANITOR_EVENTS: StreamSpec = {
   maxAgeMs: 24 * 3600 * 1000,
   description: 'sweep-recorded (counts only, no JIDs)',
 };
+
+// ---- operators' queries (ctl report | errors | stats | exempt) ---------------
+
+/** `janitor.cmd.set-exempt` request. */
+export interface SetExemptCommand {
+  /** Bare JID of a local account. */
+  jid: string;
+  exempt: boolean;
+}
+/** `janitor.cmd.set-exempt` reply data. */
+export interface SetExemptResult {
+  exempt: boolean;
+}
+
+/** One recorded sweep of one owner (no JIDs). */
+export interface RetentionReportEntry {
+  /** The owning service, e.g. `offline`, `archive`, `janitor`. */
+  owner: string;
+  /** What was swept, e.g. `messages`, `markers`, `delivery-log`. */
+  what: string;
+  /** How many were deleted. */
+  deleted: number;
+  /** ISO-8601: data older than this was deleted (when the owner tells). */
+  cutoff?: string;
+  /** ISO-8601 time of the oldest datum remaining (when the owner tells). */
+  oldestRemaining?: string;
+  /** Set when the owner could not be reached or failed; `deleted` is then 0. */
+  error?: string;
+  /** ISO-8601 time the sweep was recorded. */
+  at: string;
+}
+
+/** `janitor.qry.report` request. */
+export interface RetentionReportQuery {
+  /** Most recent entries to return (default 50, at most 1000). */
+  limit?: number;
+}
+/** `janitor.qry.report` reply data. */
+export interface RetentionReportResult {
+  /** The latest entry of every (owner, what). */
+  latest: RetentionReportEntry[];
+  /** The most recent entries, newest first. */
+  recent: RetentionReportEntry[];
+}
+
+/** `janitor.qry.errors` request. */
+export interface DeliveryErrorsQuery {
+  /** Only failures from or to this bare JID. */
+  jid?: string;
+  /** ISO-8601: only failures at or after this time. */
+  since?: string;
+  /** Most entries to return (default 100, at most 1000); counts cover every match. */
+  limit?: number;
+}
+/** One logged delivery failure: never content, never an address. */
+export interface DeliveryErrorEntry {
+  /** Who reported it: `gateway` (router bounces) or `offline` (storage refusals). */
+  source: string;
+  from?: string;
+  to: string;
+  kind: string;
+  reason: string;
+  detail?: string;
+  at: string;
+}
+/** `janitor.qry.errors` reply data. */
+export interface DeliveryErrorsResult {
+  /** Newest first. */
+  items: DeliveryErrorEntry[];
+  /** Every match, counted by reason. */
+  countsByReason: Record<string, number>;
+  total: number;
+}
+
+/** `janitor.qry.stats` request. */
+export interface StatsQuery {
+  /** Days to return, newest first (default 30, at most 3650). */
+  days?: number;
+}
+/** One day of anonymous counts (UTC day). No JIDs. */
+export interface DailyStats {
+  /** `YYYY-MM-DD`. */
+  day: string;
+  /**
+   * Counts by name: `registered` (accounts known at the day's last pass), `active`
+   * (accounts used that day), `registrations`, `deletions.<reason>`,
+   * `delivery-failures.<reason>`, `sweeps`.
+   */
+  counts: Record<string, number>;
+}
+/** `janitor.qry.stats` reply data. */
+export interface StatsResult {
+  days: DailyStats[];
+}
+
+/** `janitor.cmd.sweep-now` reply data: the entries this run recorded. */
+export interface SweepNowResult {
+  entries: RetentionReportEntry[];
+}
+
+/** The NATS KV bucket holding the janitor replicas' sweep lease. */
+export const JANITOR_LEASE_BUCKET = 'janitor-lease';

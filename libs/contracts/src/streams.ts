@@ -29,8 +29,11 @@ export const GATEWAY_EVENTS: StreamSpec = {
     'gateway.evt.session-closed',
   ],
   retention: 'limits',
-  maxAgeMs: 7 * DAY,
-  description: 'account-registered, account-deleted, session-opened, session-closed (no IP addresses, no content)',
+  // One day, not a week: the stream names who logged in when, and its consumers (the
+  // janitor's activity table, the owners' erasure on account-deleted) need it only to
+  // survive an outage of hours. Anything older is a login history no policy names.
+  maxAgeMs: 1 * DAY,
+  description: 'account-registered, account-deleted, session-opened, session-closed (no IP addresses, no content; kept one day)',
 };
 
 

@@ -351,18 +351,24 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ ARCHIVE_RETENTION: '2s', ARCHIVE_SWEEP_INTERVAL: '300ms' });
+    h = await startHarness({ ARCHIVE_RETENTION: '2s' });
   }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
   }, HOOK_TIMEOUT);
 
-  it('sweeps messages older than the retention on its own timer and publishes counts only', async () => {
+  it('sweeps messages older than the retention when told (the janitor drives it) and publishes counts only', async () => {
     await h.bus.request(ArchiveSubjects.setPrefs, { jid: 'alice@localhost', default: 'always', always: [], never: [] });
     const old = await storeMessage(h.bus, { owner: 'alice@localhost', peer: 'bob@localhost/phone', timestamp: new Date(Date.now() - 1700) });
     const fresh = await storeMessage(h.bus, { owner: 'alice@localhost', peer: 'bob@localhost/phone', timestamp: new Date(Date.now() + 60 * MIN) });
     // the swept event proves `old` was stored (not dropped as expired) and then swept
-    const swept = await waitFor(() => h.events.find((e) => e.type === ArchiveEvents.swept && e.data.deleted === 1), { what: 'swept event' });
+    const swept = await waitFor(
+      async () => {
+        await h.bus.request<ArchiveSweptV1>(ArchiveSubjects.sweep, {});
+        return h.events.find((e) => e.type === ArchiveEvents.swept && e.data.deleted === 1);
+      },
+      { what: 'swept event', intervalMs: 300 },
+    );
     expect(Object.keys(swept.data).sort()).toEqual(['cutoff', 'deleted', 'retentionMs']);
     expect(swept.data.retentionMs).toBe(2000);
     await h.drained();

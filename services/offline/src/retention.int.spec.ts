@@ -1,5 +1,5 @@
-// Retention on the service's own timer, with a short retention setting, and the
-// expiry of de-duplication markers.
+// Retention on offline.cmd.sweep (the janitor drives it; the service has no timer of
+// its own), with a short retention setting, and the expiry of de-duplication markers.
 import { GatewayEvents, OfflineCountResult, OfflineEvents, OfflineSubjects, OfflineSweepResult, envelope } from '@parley/contracts';
 import { waitFor } from '@parley/testing-stack';
 import { Harness, handOff, startHarness } from './testing/harness';
@@ -11,7 +11,7 @@ describe('offline retention', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ OFFLINE_RETENTION: '2s', OFFLINE_SWEEP_INTERVAL: '1s' });
+    h = await startHarness({ OFFLINE_RETENTION: '2s' });
   }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
@@ -19,11 +19,14 @@ describe('offline retention', () => {
 
   const count = async (user: string) => (await h.bus.request<OfflineCountResult>(OfflineSubjects.count, { user })).count;
 
-  it('deletes messages past a short retention on its own timer and publishes swept', async () => {
+  it('deletes messages past a short retention on offline.cmd.sweep and publishes swept', async () => {
     const user = 'alice@localhost';
     await handOff(h.bus, { from: 'bOb@localhost/phone', to: user, body: 'expiring', arrivedAt: new Date(Date.now() - 60_000) });
-    const swept = await waitFor(() => h.events.find((e) => e.type === OfflineEvents.swept && e.data.trigger === 'timer' && e.data.messagesDeleted >= 1), {
-      what: 'a timer sweep that deleted the message',
+    await waitFor(async () => (await count(user)) === 1, { what: 'the message stored' });
+    const reply = await h.bus.request<OfflineSweepResult>(OfflineSubjects.sweep, {});
+    expect(reply.messagesDeleted).toBe(1);
+    const swept = await waitFor(() => h.events.find((e) => e.type === OfflineEvents.swept && e.data.trigger === 'command' && e.data.messagesDeleted >= 1), {
+      what: 'the swept event of that sweep',
     });
     expect(swept.data).toMatchObject({ retentionMs: 2000 });
     expect(await count(user)).toBe(0);
@@ -36,7 +39,6 @@ describe('offline retention', () => {
     expect((await h.sql('SELECT count(*)::int AS n FROM hand_off_receipt'))[0].n).toBeGreaterThanOrEqual(1);
     await h.sql(`UPDATE hand_off_receipt SET decided_at = now() - interval '5 days'`);
     await h.sql(`UPDATE erased_account SET erased_at = now() - interval '5 days'`);
-    // The timer may get there first; the command runs after any sweep in progress.
     await h.bus.request<OfflineSweepResult>(OfflineSubjects.sweep, {});
     await waitFor(() => h.events.filter((e) => e.type === OfflineEvents.swept).reduce((n, e) => n + e.data.markersDeleted, 0) >= 2, { what: 'swept events counting the markers' });
     expect(await h.sql('SELECT * FROM hand_off_receipt')).toEqual([]);

@@ -77,6 +77,19 @@ export const opt = {
     option(b, (raw) =>
       bounded(parseDuration(raw), raw, b.min ? parseDuration(b.min) : undefined, b.max ? parseDuration(b.max) : undefined),
     ),
+  /**
+   * A retention period bounded by the privacy policy: at most `policy` (a key of
+   * {@link RETENTION_POLICY}, also the default); a longer setting is refused with a message naming the policy.
+   */
+  retention: (b: Base & { policy: keyof typeof RETENTION_POLICY; min?: string; default?: string }) => {
+    const p = RETENTION_POLICY[b.policy];
+    return option({ ...b, default: b.default ?? p.max }, (raw) => {
+      const ms = parseDuration(raw);
+      if (b.min && ms < parseDuration(b.min)) throw new Error(`"${raw}" is below the minimum ${b.min}`);
+      if (ms > parseDuration(p.max)) throw new Error(`"${raw}" is longer than the privacy policy allows (${p.what}: at most ${p.max})`);
+      return ms;
+    });
+  },
   /** Bytes, from `256KiB`, ... */
   bytes: (b: Base & { default?: string; min?: number; max?: number }) =>
     option(b, (raw) => bounded(parseBytes(raw), raw, b.min, b.max)),
@@ -96,6 +109,18 @@ export const opt = {
       return raw;
     }),
 };
+
+/**
+ * The retention figures of the privacy policy (docs/data-ownership.md): each is the
+ * default and the maximum of its setting, so no deployment keeps data longer than
+ * the policy says by configuration.
+ */
+export const RETENTION_POLICY = {
+  archive: { max: '31d', what: 'archived messages (one month)' },
+  offline: { max: '30d', what: 'undelivered offline messages' },
+  uploads: { max: '10d', what: 'uploaded files' },
+  deliveryLog: { max: '30d', what: 'the delivery-error log' },
+} as const;
 
 /** A set of options keyed by environment variable name. */
 export type ConfigSpec = Record<string, Option<unknown>>;

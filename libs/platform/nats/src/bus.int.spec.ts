@@ -122,4 +122,25 @@ describe('Bus against a real NATS server', () => {
     await c.stop();
     expect(terminal).toEqual([2]);
   });
+
+  it('keeps a KV bucket in the namespace with compare-and-set writes and a TTL (a lease)', async () => {
+    const enc = (v: string) => new TextEncoder().encode(v);
+    const kv = await bus.kv('spec-lease', { ttlMs: 1000 });
+    const theirs = await other.kv('spec-lease', { ttlMs: 1000 });
+    try {
+      const rev = await kv.create('k', enc('a'));
+      expect(rev).toBeDefined();
+      expect(await theirs.create('k', enc('b'))).toBeUndefined(); // taken
+      const seen = await theirs.get('k');
+      expect(new TextDecoder().decode(seen!.value)).toBe('a');
+      const rev2 = await kv.update('k', enc('a2'), rev!);
+      expect(rev2).toBeGreaterThan(rev!);
+      expect(await theirs.update('k', enc('b'), rev!)).toBeUndefined(); // a stale revision loses
+      // Nobody renews: the entry expires and the other side can take it.
+      await waitFor(async () => (await theirs.get('k')) === undefined, { what: 'the entry to expire', timeoutMs: 20_000, intervalMs: 200 });
+      expect(await theirs.create('k', enc('b'))).toBeDefined();
+    } finally {
+      await kv.destroy();
+    }
+  }, 30_000);
 });

@@ -75,6 +75,19 @@ export interface ConsumeOptions<T> {
   orderingKey?: (event: EventEnvelope<T>) => string | undefined;
 }
 
+/** A KV bucket (see {@link Bus.kv}): writes that lose a race resolve `undefined` instead of throwing. */
+export interface BusKv {
+  /** The current value and its revision; undefined when absent, deleted or expired. */
+  get(key: string): Promise<{ value: Uint8Array; revision: number } | undefined>;
+  /** Writes `key` only when absent (or deleted/expired); the new revision, or undefined when it exists. */
+  create(key: string, value: Uint8Array): Promise<number | undefined>;
+  /** Writes `key` only when its revision is still `revision`; the new revision, or undefined when it changed. */
+  update(key: string, value: Uint8Array, revision: number): Promise<number | undefined>;
+  delete(key: string): Promise<void>;
+  /** Deletes the bucket (tests and uninstall only). */
+  destroy(): Promise<void>;
+}
+
 /** A running consumer. */
 export interface ConsumerHandle {
   stop(): Promise<void>;
@@ -569,4 +582,52 @@ export class Bus {
     for (const c of [...this.consumers]) await c.stop();
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
+
+  // ---- key-value (NATS KV) ------------------------------------------------
+
+  /**
+   * A NATS KV bucket in the deployment namespace (created when absent). With `ttlMs`,
+   * every entry expires that long after its last write: `create` then `update` with
+   * the revision read is an atomic compare-and-set with a time limit (a lease).
+   */
+  async kv(bucket: string, opts: { ttlMs?: number } = {}): Promise<BusKv> {
+    const name = wireStreamName(this.namespace, { name: bucket });
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`invalid KV bucket name "${name}"`);
+    const kv = await this.js.views.kv(name, { history: 1, ttl: opts.ttlMs ?? 0 });
+    if (opts.ttlMs !== undefined) {
+      // An existing bucket keeps the TTL it was created with: apply a changed one.
+      const { streamInfo } = await kv.status();
+      if (streamInfo.config.max_age !== nanos(opts.ttlMs)) await (await this.jsm()).streams.update(streamInfo.config.name, { ...streamInfo.config, max_age: nanos(opts.ttlMs) });
+    }
+    const isConflict = (e: unknown) => /wrong last sequence|key exists/i.test((e as Error)?.message ?? '');
+    return {
+      get: async (key) => {
+        const e = await kv.get(key);
+        return e && e.operation === 'PUT' ? { value: e.value, revision: e.revision } : undefined;
+      },
+      create: async (key, value) => {
+        try {
+          return await kv.create(key, value);
+        } catch (e) {
+          if (isConflict(e)) return undefined;
+          throw e;
+        }
+      },
+      update: async (key, value, revision) => {
+        try {
+          return await kv.update(key, value, revision);
+        } catch (e) {
+          if (isConflict(e)) return undefined;
+          throw e;
+        }
+      },
+      delete: async (key) => {
+        await kv.delete(key);
+      },
+      destroy: async () => {
+        await kv.destroy();
+      },
+    };
+  }
+
 }

@@ -67,6 +67,20 @@ export function natsPermissions(role: BusRole, user: string, namespace = ''): Na
     // Ordered consumers are ephemeral, with generated names: any consumer on this stream.
     pub.push(`$JS.API.STREAM.INFO.${n}`, `$JS.API.STREAM.MSG.GET.${n}`, `$JS.API.CONSUMER.CREATE.${n}.>`, `$JS.API.CONSUMER.INFO.${n}.>`, `$JS.API.CONSUMER.MSG.NEXT.${n}.>`, `$JS.API.CONSUMER.DELETE.${n}.>`);
   }
+  for (const bucket of role.kv ?? []) {
+    const name = wireStreamName(namespace, { name: bucket });
+    const n = `KV_${name}`;
+    pub.push(
+      `$KV.${name}.>`,
+      `$JS.API.STREAM.INFO.${n}`,
+      `$JS.API.STREAM.CREATE.${n}`,
+      `$JS.API.STREAM.UPDATE.${n}`,
+      `$JS.API.STREAM.DELETE.${n}`,
+      `$JS.API.STREAM.MSG.GET.${n}`,
+      `$JS.API.DIRECT.GET.${n}`,
+      `$JS.API.DIRECT.GET.${n}.>`,
+    );
+  }
   // Scatter-gather answers in several chunks go to a peer of the same role, whose inbox prefix is known.
   if (role.answersInChunks) pub.push(`${inboxPrefixFor(user)}.>`);
   const sub = [...role.subscribes.map(ns), `${inboxPrefixFor(user)}.>`];

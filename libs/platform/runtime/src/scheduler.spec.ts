@@ -17,6 +17,19 @@ describe('IntervalScheduler', () => {
     await s.stop();
   });
 
+  it('runs an on-demand job only when asked, never on a timer', async () => {
+    jest.useFakeTimers();
+    const s = new IntervalScheduler(log);
+    const seen: JobTrigger[] = [];
+    s.onDemand('sweep', async (t) => void seen.push(t));
+    jest.advanceTimersByTime(10 * 3_600_000);
+    expect(seen).toEqual([]);
+    await s.run('sweep');
+    expect(seen).toEqual(['command']);
+    expect(() => s.onDemand('sweep', async () => undefined)).toThrow(/already scheduled/);
+    await s.stop();
+  });
+
   it('runs a job on its timer with trigger `timer`', async () => {
     jest.useFakeTimers();
     const s = new IntervalScheduler(log);

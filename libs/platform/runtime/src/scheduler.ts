@@ -1,7 +1,7 @@
-// Retention and other periodic work behind one interface. Today each process runs its
-// own timers (IntervalScheduler); a janitor service will drive the same jobs through
-// `<owner>.cmd.sweep`, which calls `run(name)` — the job is the same either way, and
-// one run of a job never overlaps another in the same process.
+// Retention and other periodic work behind one interface. A process runs its own
+// timers (`every`, e.g. outbox relays); retention sweeps are `onDemand` jobs the janitor
+// drives through `<owner>.cmd.sweep`, which calls `run(name)`. One run of a job never
+// overlaps another in the same process.
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 
@@ -15,6 +15,8 @@ export type JobTrigger = 'timer' | 'command';
 export interface Scheduler {
   /** Registers `job` to run every `intervalMs` (first run after one interval). */
   every<T>(name: string, intervalMs: number, job: (trigger: JobTrigger) => Promise<T>): void;
+  /** Registers `job` without a timer: it runs only through `run` (`<owner>.cmd.sweep`, driven by the janitor). */
+  onDemand<T>(name: string, job: (trigger: JobTrigger) => Promise<T>): void;
   /** Runs a registered job now (trigger `command`), or joins the run in progress; resolves with its result. */
   run<T>(name: string): Promise<T>;
   /** Stops every timer and waits for runs in progress. */
@@ -41,6 +43,11 @@ export class IntervalScheduler implements Scheduler, OnApplicationShutdown {
     }, intervalMs);
     entry.timer.unref();
     this.jobs.set(name, entry);
+  }
+
+  onDemand<T>(name: string, job: (trigger: JobTrigger) => Promise<T>): void {
+    if (this.jobs.has(name)) throw new Error(`job ${name} is already scheduled`);
+    this.jobs.set(name, { job });
   }
 
   run<T>(name: string): Promise<T> {

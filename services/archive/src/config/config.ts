@@ -6,17 +6,11 @@ import { commonOptions } from '@parley/runtime';
 export const archiveConfigSpec = {
   ...commonOptions('archive'),
   DB_POOL_SIZE: opt.int({ doc: 'Postgres connections of this service.', default: 10, min: 1, max: 200 }),
-  ARCHIVE_RETENTION: opt.duration({
-    doc: 'How long an archived message is kept (by its timestamp); older ones are deleted by the sweep.',
+  ARCHIVE_RETENTION: opt.retention({
+    doc: 'How long an archived message is kept (by its timestamp); older ones are deleted by the sweep (`archive.cmd.sweep`, driven by the janitor). At most the policy\'s one month (31d).',
+    policy: 'archive',
     default: '30d',
     min: '1s',
-    max: '3650d',
-  }),
-  ARCHIVE_SWEEP_INTERVAL: opt.duration({
-    doc: 'How often this process runs the retention sweep on its own (also on `archive.cmd.sweep`).',
-    default: '1h',
-    min: '100ms',
-    max: '7d',
   }),
   ARCHIVE_PREFS_REPUBLISH_INTERVAL: opt.duration({
     doc: 'How often preference changes whose event could not be published are published again.',

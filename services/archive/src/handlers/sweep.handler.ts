@@ -1,7 +1,7 @@
-// Retention (ARCHIVE_RETENTION): deletes messages older than the retention on this
-// process's own timer (ARCHIVE_SWEEP_INTERVAL) and on archive.cmd.sweep, logs the
-// count and publishes archive.evt.swept (counts only). The same timer family
-// republishes prefs-changed events left in the outbox.
+// Retention (ARCHIVE_RETENTION): deletes messages older than the retention on
+// archive.cmd.sweep, which the janitor sends every JANITOR_SWEEP_INTERVAL (one janitor
+// replica leads), logs the count and publishes archive.evt.swept (counts only). This
+// process's own timer republishes prefs-changed events left in the outbox.
 import { Controller, Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { ArchiveEvents, ArchiveSubjects, ArchiveSweptV1, envelope } from '@parley/contracts';
@@ -27,7 +27,7 @@ export class SweepHandler implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.scheduler.every(ARCHIVE_RETENTION_JOB, this.config.ARCHIVE_SWEEP_INTERVAL, () => this.run());
+    this.scheduler.onDemand(ARCHIVE_RETENTION_JOB, () => this.run());
     this.scheduler.every('archive-prefs-republish', this.config.ARCHIVE_PREFS_REPUBLISH_INTERVAL, () => this.prefsEvents.flushPending());
     await this.prefsEvents.flushPending();
   }

@@ -14,6 +14,7 @@ import { loadGatewayConfig } from '../config/config';
 import { gatewayDataSource } from '../persistence/data-source';
 import { TypeOrmAccountsStore } from '../auth/accounts.store';
 import { BUS_USAGE, busCommand } from './bus-commands';
+import { JANITOR_COMMANDS, JANITOR_USAGE, runJanitorCtl } from './janitor-ctl';
 
 const USAGE = `usage: npm run ctl -- <command>
 
@@ -44,10 +45,11 @@ async function readPassword(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (JANITOR_COMMANDS.has(argv[0])) return runJanitorCtl(argv);
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' }, namespace: { type: 'string' }, format: { type: 'string' } } });
   const [cmd, sub, who] = positionals;
   if (values.help || !cmd || cmd === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${JANITOR_USAGE}\n`);
     return cmd || values.help ? 0 : 2;
   }
   if (cmd.startsWith('bus-')) {

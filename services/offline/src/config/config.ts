@@ -13,13 +13,11 @@ export const offlineConfigSpec = {
     min: 1,
     max: 100_000,
   }),
-  OFFLINE_RETENTION: opt.duration({
-    doc: 'Undelivered messages older than this (by arrival time) are deleted by the sweep, silently (no bounce).',
-    default: '30d',
+  OFFLINE_RETENTION: opt.retention({
+    doc: 'Undelivered messages older than this (by arrival time) are deleted by the sweep (`offline.cmd.sweep`, driven by the janitor), silently (no bounce). At most the policy\'s 30d.',
+    policy: 'offline',
     min: '1s',
-    max: '365d',
   }),
-  OFFLINE_SWEEP_INTERVAL: opt.duration({ doc: 'How often this instance runs the retention sweep (also on `offline.cmd.sweep`).', default: '1h', min: '1s', max: '7d' }),
   OFFLINE_DEDUP_WINDOW: opt.duration({
     doc:
       'How long handled hand-off ids (no content, no JID) and hashed account-deletion markers are kept, so a redelivered ' +

@@ -1,6 +1,7 @@
-// Retention: undelivered messages older than OFFLINE_RETENTION are deleted, on this
-// instance's own timer and on offline.cmd.sweep (both through the scheduler, which
-// never overlaps two runs). Expiry is silent towards senders: no
+// Retention: undelivered messages older than OFFLINE_RETENTION are deleted on
+// offline.cmd.sweep, which the janitor sends every JANITOR_SWEEP_INTERVAL (one replica
+// of the janitor leads, so the sweep runs once per interval for the whole deployment);
+// the scheduler never overlaps two runs in one process. Expiry is silent towards senders: no
 // delivery-failed event, no bounce (the sender was never told the message was stored,
 // and is not told anything weeks later); offline.evt.swept carries counts only.
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
@@ -25,7 +26,7 @@ export class Sweeper implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.scheduler.every(OFFLINE_RETENTION_JOB, this.config.OFFLINE_SWEEP_INTERVAL, (trigger) => this.sweep(trigger));
+    this.scheduler.onDemand(OFFLINE_RETENTION_JOB, (trigger) => this.sweep(trigger));
   }
 
   /** Runs one sweep now, logs and publishes its counts (the scheduler's job; offline.cmd.sweep runs it through the scheduler). */

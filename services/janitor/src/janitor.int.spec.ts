@@ -1,0 +1,230 @@
+// The janitor against real NATS and Postgres, with fake gateway and owner responders on
+// the bus: activity rows from gateway events, inactivity deletions, the leased sweeps of
+// two replicas, the retention report, the delivery-error log and anonymous statistics.
+import {
+  DeliveryErrorsResult,
+  envelope,
+  GatewayEvents,
+  GatewaySubjects,
+  JanitorSubjects,
+  LastActivityResult,
+  OfflineEvents,
+  OfflineSubjects,
+  RetentionReportResult,
+  StatsResult,
+  SweepNowResult,
+} from '@parley/contracts';
+import { waitFor } from '@parley/testing-stack';
+import { LEASE_BUCKET, LEASE_KEY } from './domain/housekeeper';
+import { Harness, startHarness } from './testing/harness';
+
+const HOOK_TIMEOUT = 60_000;
+const HOUR = 3600_000;
+const ago = (ms: number) => new Date(Date.now() - ms);
+
+const publish = (h: Harness, type: string, data: object, occurredAt = new Date(), id?: string) => h.bus.publishEvent(envelope(type, data, { occurredAt, id }), type, { dedupe: id === undefined });
+
+describe('janitor: activity, error log, report, statistics', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // A long interval: this suite drives sweeps with janitor.cmd.sweep-now.
+    h = await startHarness({ JANITOR_SWEEP_INTERVAL: '1h' });
+  }, HOOK_TIMEOUT);
+  afterAll(async () => {
+    await h?.close();
+  }, HOOK_TIMEOUT);
+
+  const row = async (jid: string) => (await h.sql('SELECT * FROM account_activity WHERE jid = $1', [jid]))[0];
+
+  it('keeps one row per account from the gateway events: created, last used, open sessions, last logout; a redelivery counts once', async () => {
+    const registered = envelope(GatewayEvents.accountRegistered, { jid: 'Alice@localhost', via: 'in-band' }, { occurredAt: ago(2 * HOUR) });
+    await h.bus.publishEvent(registered);
+    await h.bus.publishEvent(registered, registered.type, { dedupe: false }); // delivered twice
+    await waitFor(() => row('alice@localhost'), { what: 'alice row' });
+    await publish(h, GatewayEvents.sessionOpened, { jid: 'alice@localhost/phone', instanceId: 'gw-1', mechanism: 'SCRAM-SHA-256' }, ago(HOUR));
+    await publish(h, GatewayEvents.sessionOpened, { jid: 'alice@localhost/laptop', instanceId: 'gw-2', mechanism: 'SCRAM-SHA-256' }, ago(HOUR));
+    await publish(h, GatewayEvents.sessionClosed, { jid: 'alice@localhost/phone', instanceId: 'gw-1', reason: 'closed' }, ago(HOUR / 2));
+    // Events are applied in stream order: the logout is the last of them.
+    await waitFor(async () => (await row('alice@localhost')).last_logout_at, { what: 'the logout applied' });
+
+    const r = await row('alice@localhost');
+    expect(new Date(r.created_at).getTime()).toBe(Date.parse(registered.occurredAt));
+    expect(new Date(r.last_used_at).getTime()).toBeGreaterThan(Date.parse(registered.occurredAt));
+    expect(await h.sql('SELECT jid, instance_id, open FROM account_session')).toEqual([{ jid: 'alice@localhost', instance_id: 'gw-2', open: 1 }]);
+    const la = await h.bus.request<LastActivityResult>(JanitorSubjects.lastActivity, { jid: 'ALICE@localhost' });
+    expect(la).toEqual({ online: true, hidden: false, lastLogoutAt: new Date(r.last_logout_at).toISOString() });
+    // No history: one row, whatever happened.
+    expect(await h.sql('SELECT count(*)::int AS n FROM account_activity')).toEqual([{ n: 1 }]);
+
+    await expect(h.bus.request(JanitorSubjects.setLastActivityVisibility, { jid: 'alice@localhost', hidden: true })).resolves.toEqual({ hidden: true });
+    expect((await h.bus.request<LastActivityResult>(JanitorSubjects.lastActivity, { jid: 'alice@localhost' })).hidden).toBe(true);
+    await expect(h.bus.request(JanitorSubjects.lastActivity, { jid: '@@' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
+
+    await publish(h, GatewayEvents.accountDeleted, { jid: 'alice@localhost', reason: 'user' });
+    await waitFor(async () => (await row('alice@localhost')) === undefined, { what: 'row removed with the account' });
+    expect(await h.sql('SELECT * FROM account_session')).toEqual([]);
+
+    const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, {});
+    expect(stats.days[0].counts).toMatchObject({ 'deletions.user': 1 });
+    expect(stats.days.reduce((n, d) => n + (d.counts.registrations ?? 0), 0)).toBe(1);
+  });
+
+  it('exempts only accounts it knows', async () => {
+    await publish(h, GatewayEvents.accountRegistered, { jid: 'ops@localhost', via: 'admin' });
+    await waitFor(() => row('ops@localhost'), { what: 'ops row' });
+    await expect(h.bus.request(JanitorSubjects.setExempt, { jid: 'ops@localhost', exempt: true })).resolves.toEqual({ exempt: true });
+    expect((await row('ops@localhost')).exempt).toBe(true);
+    await expect(h.bus.request(JanitorSubjects.setExempt, { jid: 'nobody@localhost', exempt: true })).rejects.toMatchObject({ error: { condition: 'item-not-found' } });
+  });
+
+  it('logs delivery failures from the gateway and the offline service without content, queryable by JID and time with counts by reason', async () => {
+    const secret = 'the secret body text';
+    await publish(h, GatewayEvents.deliveryFailed, { from: 'bob@localhost', to: 'ghost@localhost', kind: 'message', reason: 'service-unavailable', detail: 'unknown-user', at: new Date().toISOString(), body: secret, stanza: `<message><body>${secret}</body></message>` });
+    await publish(h, GatewayEvents.deliveryFailed, { to: 'carol@localhost', kind: 'presence', reason: 'not-acceptable', at: ago(3 * 86_400_000).toISOString() });
+    await publish(h, OfflineEvents.deliveryFailed, { from: 'bob@localhost/phone', to: 'dave@localhost', reason: 'quota', messageType: 'chat', stanzaId: 'x1', at: new Date().toISOString(), stanza: secret });
+    // Unusable input is dropped, not retried forever.
+    await publish(h, GatewayEvents.deliveryFailed, { from: 'bob@localhost', to: 'x@localhost', kind: 'message', reason: `free text ${secret}`, at: new Date().toISOString() });
+    await waitFor(async () => (await h.sql('SELECT count(*)::int AS n FROM delivery_failure'))[0].n === 3, { what: 'three failures logged' });
+
+    const all = await h.bus.request<DeliveryErrorsResult>(JanitorSubjects.errors, {});
+    expect(all.total).toBe(3);
+    expect(all.countsByReason).toEqual({ 'service-unavailable': 1, 'not-acceptable': 1, quota: 1 });
+    const bob = await h.bus.request<DeliveryErrorsResult>(JanitorSubjects.errors, { jid: 'BOB@localhost', since: ago(HOUR).toISOString() });
+    expect(bob.items.map((i) => [i.source, i.from, i.to, i.kind, i.reason, i.detail])).toEqual(
+      expect.arrayContaining([
+        ['gateway', 'bob@localhost', 'ghost@localhost', 'message', 'service-unavailable', 'unknown-user'],
+        ['offline', 'bob@localhost', 'dave@localhost', 'message', 'quota', undefined],
+      ]),
+    );
+    expect(bob.total).toBe(2);
+    const dump = JSON.stringify(await h.sql('SELECT * FROM delivery_failure')) + JSON.stringify(all);
+    expect(dump).not.toContain('secret');
+    expect(dump).not.toContain('<body');
+    await expect(h.bus.request(JanitorSubjects.errors, { since: 'yesterday' })).rejects.toMatchObject({ error: { condition: 'bad-request' } });
+  });
+
+  it("records each owner's sweep in the report with the counts the owner answered, and publishes them", async () => {
+    const { entries } = await h.bus.request<SweepNowResult>(JanitorSubjects.sweepNow, {});
+    const pick = (owner: string, what: string) => entries.find((e) => e.owner === owner && e.what === what);
+    expect(pick('offline', 'messages')).toMatchObject({ deleted: h.sweepReplies.offline.messagesDeleted, cutoff: h.sweepReplies.offline.cutoff });
+    expect(pick('offline', 'markers')).toMatchObject({ deleted: h.sweepReplies.offline.markersDeleted });
+    expect(pick('archive', 'messages')).toMatchObject({ deleted: h.sweepReplies.archive.deleted });
+    expect(pick('janitor', 'delivery-log')).toMatchObject({ deleted: 0 });
+    expect(h.calls.filter((c) => c.subject === OfflineSubjects.sweep)).toHaveLength(1);
+
+    const report = await h.bus.request<RetentionReportResult>(JanitorSubjects.report, {});
+    expect(report.latest.find((e) => e.owner === 'archive')).toMatchObject({ what: 'messages', deleted: 2 });
+    expect(report.latest.find((e) => e.owner === 'offline' && e.what === 'messages')).toMatchObject({ deleted: 3 });
+    const ev = await waitFor(() => h.recorded.find((e) => e.data.owner === 'offline'), { what: 'sweep-recorded for offline' });
+    expect(ev.data.deleted).toEqual({ messages: 3, markers: 1 });
+  });
+
+  it('keeps statistics without JIDs', async () => {
+    await h.bus.request(JanitorSubjects.sweepNow, {});
+    const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, { days: 7 });
+    const today = stats.days[0];
+    expect(today.counts.sweeps).toBeGreaterThanOrEqual(1);
+    expect(today.counts['delivery-failures.quota']).toBe(1);
+    const dump = JSON.stringify(stats) + JSON.stringify(await h.sql('SELECT * FROM daily_stat'));
+    for (const who of ['@', 'alice', 'bob', 'ghost', 'dave', 'ops', 'localhost']) expect(dump).not.toContain(who);
+  });
+});
+
+describe('janitor: inactivity', () => {
+  let h: Harness;
+  let holding = true;
+  let holder: Promise<void>;
+  beforeAll(async () => {
+    h = await startHarness({ JANITOR_SWEEP_INTERVAL: '1s', ACCOUNT_INACTIVITY: '1h', ACCOUNT_INACTIVITY_NOTICE: '10m', JANITOR_INSTANCE_TIMEOUT: '1h' }, { start: false });
+    // The spec holds the lease while it sets the accounts up, so no pass sees half of them.
+    const kv = await h.bus.kv(LEASE_BUCKET, { ttlMs: 2000 });
+    const value = () => new TextEncoder().encode(JSON.stringify({ holder: 'spec', lastRunAt: new Date(0).toISOString() }));
+    let rev = await kv.create(LEASE_KEY, value());
+    holder = (async () => {
+      while (holding) {
+        await new Promise((r) => setTimeout(r, 200));
+        const cur = await kv.get(LEASE_KEY);
+        rev = cur ? await kv.update(LEASE_KEY, value(), cur.revision) : await kv.create(LEASE_KEY, value());
+      }
+      await kv.delete(LEASE_KEY);
+    })();
+    expect(rev).toBeDefined();
+    await h.start();
+  }, HOOK_TIMEOUT);
+  afterAll(async () => {
+    holding = false;
+    await holder;
+    await h?.close();
+  }, HOOK_TIMEOUT);
+
+  it('warns, then asks the gateway to delete an inactive account, but not an active, exempt or online one', async () => {
+    const old = ago(2 * HOUR);
+    for (const u of ['idle', 'exempt', 'online', 'busy', 'active']) await publish(h, GatewayEvents.accountRegistered, { jid: `${u}@localhost`, via: 'in-band' }, u === 'active' ? new Date() : old);
+    // online: a session still open (as far as events tell); busy: online at the gateway although the janitor missed it.
+    await publish(h, GatewayEvents.sessionOpened, { jid: 'online@localhost/res', instanceId: 'gw-1', mechanism: 'PLAIN' }, old);
+    h.onlineAtGateway.add('busy@localhost');
+    await waitFor(async () => (await h.sql('SELECT count(*)::int AS n FROM account_session'))[0].n === 1 && (await h.sql('SELECT count(*)::int AS n FROM account_activity'))[0].n === 5, {
+      what: 'five rows, one session',
+    });
+    await h.bus.request(JanitorSubjects.setExempt, { jid: 'exempt@localhost', exempt: true });
+    holding = false;
+    await holder;
+
+    // First the notice, once, to every inactive account that is neither exempt nor open.
+    await waitFor(() => h.calls.filter((c) => c.subject === GatewaySubjects.serverNotice).length === 2, { what: 'two notices' });
+    expect(h.calls.filter((c) => c.subject === GatewaySubjects.serverNotice).map((c) => c.data.to).sort()).toEqual(['busy@localhost', 'idle@localhost']);
+    // The deletion waits NOTICE after it: pretend the notices went out 11 minutes ago.
+    await h.sql(`UPDATE account_activity SET notice_sent_at = now() - interval '11 minutes' WHERE notice_sent_at IS NOT NULL`);
+    await waitFor(async () => (await h.sql(`SELECT 1 FROM account_activity WHERE jid = 'idle@localhost'`)).length === 0, { what: 'idle deleted', timeoutMs: 20_000 });
+    // busy was refused as online: it counts as used now.
+    await waitFor(() => h.calls.some((c) => c.subject === GatewaySubjects.deleteAccount && c.data.jid === 'busy@localhost'), { what: 'busy asked' });
+    await waitFor(async () => Date.parse((await h.sql(`SELECT last_used_at FROM account_activity WHERE jid = 'busy@localhost'`))[0].last_used_at) > Date.now() - HOUR, {
+      what: 'busy marked used',
+    });
+    // Two more passes, then nothing else was asked.
+    const passes = async () => (await h.sql(`SELECT count(*)::int AS n FROM retention_report WHERE owner = 'archive'`))[0].n;
+    const n = await passes();
+    await waitFor(async () => (await passes()) >= n + 2, { what: 'two more passes', timeoutMs: 20_000 });
+    const asked = h.calls.filter((c) => c.subject === GatewaySubjects.deleteAccount);
+    expect(new Set(asked.map((c) => c.data.jid))).toEqual(new Set(['idle@localhost', 'busy@localhost']));
+    expect(asked.every((c) => c.data.reason === 'inactivity')).toBe(true);
+    expect(h.calls.filter((c) => c.subject === GatewaySubjects.serverNotice)).toHaveLength(2);
+    const left = (await h.sql('SELECT jid FROM account_activity ORDER BY jid')).map((r) => r.jid);
+    expect(left).toEqual(['active@localhost', 'busy@localhost', 'exempt@localhost', 'online@localhost']);
+    const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, {});
+    expect(stats.days[0].counts['deletions.inactivity']).toBe(1);
+  }, 90_000);
+});
+
+describe('janitor: two replicas', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ JANITOR_SWEEP_INTERVAL: '1s' });
+  }, HOOK_TIMEOUT);
+  afterAll(async () => {
+    await h?.close();
+  }, HOOK_TIMEOUT);
+
+  it('never sweep twice in an interval, and the other takes over when the leader stops', async () => {
+    const replica = await h.startReplica('janitor-b');
+    const sweeps = () => h.calls.filter((c) => c.subject === OfflineSubjects.sweep).map((c) => c.at);
+    await waitFor(() => sweeps().length >= 5, { what: 'five sweeps', timeoutMs: 30_000 });
+    const kv = await h.bus.kv(LEASE_BUCKET);
+    const holderOf = async () => {
+      const cur = await kv.get(LEASE_KEY);
+      return cur ? JSON.parse(new TextDecoder().decode(cur.value)).holder : undefined;
+    };
+    const leader = await holderOf();
+    expect(['janitor-a', 'janitor-b']).toContain(leader);
+    // Stop the leader; the other replica leads once the interval of the last pass is over.
+    if (leader === 'janitor-a') await h.service.stop();
+    else await replica.close();
+    const before = sweeps().length;
+    await waitFor(async () => (await holderOf()) === (leader === 'janitor-a' ? 'janitor-b' : 'janitor-a'), { what: 'the other replica leads', timeoutMs: 30_000 });
+    await waitFor(() => sweeps().length >= before + 2, { what: 'sweeps go on', timeoutMs: 30_000 });
+    const at = sweeps();
+    // Two replicas on independent 1 s timers would put two sweeps within half an interval of each other.
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(500);
+    if (leader === 'janitor-a') await h.service.start(); // for close()
+  }, 90_000);
+});
