@@ -8,6 +8,7 @@ import { Bus } from '@parley/nats';
 import { StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { AccountsService } from './auth/accounts.service';
+import { AddressLimit } from './transport/address-limit';
 import type { GatewayConfig } from './config/config';
 import { CoreHooks } from './host/core-hooks';
 import { ModuleHost } from './host/host';
@@ -59,6 +60,8 @@ export class GatewayCore implements StreamHost {
   readonly authThrottle: LoginThrottle;
   readonly fakeCredentials: { secret: Buffer; iterations: number };
   readonly connections = new Set<C2SConnection>();
+  /** Open connections per client address (in memory only). */
+  private readonly perAddress: AddressLimit;
   readonly bus: ModuleBus;
   readonly tls: TlsMaterial;
   readonly log: Logger;
@@ -91,6 +94,7 @@ export class GatewayCore implements StreamHost {
       secret: config.SCRAM_FAKE_SALT_SECRET ? createHash('sha256').update(config.SCRAM_FAKE_SALT_SECRET).digest() : randomBytes(32),
       iterations: config.SCRAM_ITERATIONS,
     };
+    this.perAddress = new AddressLimit(config.C2S_MAX_CONNECTIONS_PER_ADDRESS, config.C2S_CONNECTION_ALLOWLIST);
     this.authThrottle = new LoginThrottle({
       freePerAddress: config.AUTH_FAILURES_PER_ADDRESS,
       freePerPair: config.AUTH_FAILURES_PER_PAIR,
@@ -193,13 +197,19 @@ export class GatewayCore implements StreamHost {
     this.stops.push(fn);
   }
 
-  connectionOpened(c: C2SConnection): void {
+  /**
+   * Admits a new connection: false when its address already holds
+   * C2S_MAX_CONNECTIONS_PER_ADDRESS connections (the caller then refuses it).
+   */
+  connectionOpened(c: C2SConnection): boolean {
+    if (!this.perAddress.acquire(c.address)) return false;
     this.connections.add(c);
     this.metrics.connections = this.connections.size;
+    return true;
   }
 
   connectionClosed(c: C2SConnection): void {
-    this.connections.delete(c);
+    if (this.connections.delete(c)) this.perAddress.release(c.address);
     this.metrics.connections = this.connections.size;
   }
 

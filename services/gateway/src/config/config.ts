@@ -66,6 +66,13 @@ export const gatewayCoreOptions = {
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),
   KEEPALIVE_INTERVAL: opt.duration({ doc: 'Interval of server whitespace keepalives.', default: '60s', min: '1s' }),
   MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
+  C2S_MAX_CONNECTIONS_PER_ADDRESS: opt.int({
+    doc: 'Client connections one source address may hold at once on this gateway (TCP and WebSocket together; an IPv6 client counts per /64; the real client address when C2S_PROXY_PROTOCOL or WS_TRUSTED_PROXIES gives one). One more is answered with the `policy-violation` stream error and closed.',
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+  }),
+  C2S_CONNECTION_ALLOWLIST: opt.list({ doc: 'Source addresses exempt from C2S_MAX_CONNECTIONS_PER_ADDRESS (comma-separated, exact).', default: '127.0.0.1,::1' }),
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries and shown as the server identity (XEP-0030).', default: 'Parley' }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
   ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),

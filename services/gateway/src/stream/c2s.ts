@@ -121,10 +121,8 @@ export class C2SConnection implements SessionTransport {
     // this stream, and the server answers with it (a malformed tag falls back to `en`).
     const lang = h.attrs['xml:lang'];
     this.lang = lang !== undefined && LANGUAGE_TAG.test(lang) ? lang : undefined;
-    const open = (to: string | undefined) =>
-      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='${this.lang ?? 'en'}'>`;
     const from = this.username ? undefined : h.attrs.from;
-    this.write(open(from));
+    this.write(this.header(from));
     if (h.name !== 'stream' || h.ns !== STREAM_NS) return this.streamError(new StreamError('invalid-namespace'));
     if (h.defaultNs !== NS.client) return this.streamError(new StreamError('invalid-namespace', 'this port serves jabber:client'));
     const to = (h.attrs.to ?? '').toLowerCase().replace(/\.$/, '');
@@ -132,6 +130,23 @@ export class C2SConnection implements SessionTransport {
     const version = h.attrs.version ?? '0.9';
     if (!/^1\.\d+$/.test(version)) return this.streamError(new StreamError('unsupported-version'));
     this.write(this.features().toString());
+  }
+
+  /** The server's stream header (RFC 6120 §4.7), addressed to `to` when given. */
+  private header(to?: string): string {
+    return `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${this.gw.domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='${this.lang ?? 'en'}'>`;
+  }
+
+  /**
+   * Turns the connection away before any negotiation: the server's stream header, the
+   * stream error and the closing tag at once (RFC 6120 §4.9.1.2), without waiting for the
+   * client's header, so that a refused connection holds nothing while it idles.
+   */
+  refuse(err: StreamError): void {
+    if (this.state !== 'header') return;
+    this.streamId = randomBytes(12).toString('base64url');
+    this.write(this.header());
+    this.streamError(err);
   }
 
   private features(): Element {
