@@ -155,6 +155,7 @@ export class GatewayCore implements StreamHost {
         delete: (u, reason) => this.accounts.delete(u, reason),
         changePassword: (u, p) => this.accounts.changePassword(u, p),
         prepareUsername: (u) => this.accounts.prepareUsername(u),
+        throttle: this.authThrottle,
         removing: async (bare, work) => {
           this.removing.add(bare);
           try {
