@@ -29,6 +29,12 @@ export const gatewayCoreOptions = {
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
   DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
   SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
+  SCRAM_SHA512: opt.str({
+    doc: '`auto`: offer SCRAM-SHA-512(-PLUS) once every account has SHA-512 keys (accounts from before it get them at their next password change or PLAIN login; checked at start and every SCRAM_SHA512_CHECK), so that no client picks a mechanism its account cannot pass; `off`: never offer it. Keys are derived for new passwords either way.',
+    default: 'auto',
+    oneOf: ['auto', 'off'],
+  }),
+  SCRAM_SHA512_CHECK: opt.duration({ doc: 'How often SCRAM_SHA512=auto checks whether every account has SHA-512 keys.', default: '10m', min: '1s' }),
   SASL_CHANNEL_BINDING: opt.bool({
     doc: 'Offer SCRAM-*-PLUS with channel binding (tls-exporter, tls-unique, tls-server-end-point; XEP-0440). false: for users whose clients bind wrongly; -PLUS is then not offered and a client\'s "y" flag is accepted, since no downgrade is possible.',
     default: true,

@@ -156,7 +156,7 @@ export class C2SConnection implements SessionTransport {
       this.state = 'negotiating';
       if (!this.tlsActive && this.opts.startTls) f.append(x('starttls', { xmlns: NS.tls }, cfg.TLS_REQUIRED ? x('required') : undefined));
       if (this.tlsActive || !cfg.TLS_REQUIRED) {
-        f.append(x('mechanisms', { xmlns: NS.sasl }, ...SaslNegotiation.mechanisms(this.tlsActive, this.channelBindings().length > 0).map((m) => x('mechanism', null, m))));
+        f.append(x('mechanisms', { xmlns: NS.sasl }, ...SaslNegotiation.mechanisms(this.tlsActive, this.channelBindings().length > 0, this.gw.scramSha512).map((m) => x('mechanism', null, m))));
         const cb = this.channelBindings();
         if (cb.length) f.append(x('sasl-channel-binding', { xmlns: NS.saslCb }, ...cb.map((t) => x('channel-binding', { type: t }))));
         for (const p of this.gw.registry.preAuthFeatures) f.append(p(this.tlsActive));
