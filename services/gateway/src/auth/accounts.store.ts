@@ -117,12 +117,13 @@ export class TypeOrmAccountsStore implements AccountsStore {
   }
 
   async addSha512(username: string, creds: ScramCredentials): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query(
+    // TypeORM answers an UPDATE with [rows, affected]
+    const [, affected] = (await this.ds.query(
       `UPDATE accounts SET sha512_salt = $2, sha512_iterations = $3, sha512_stored_key = $4, sha512_server_key = $5
-        WHERE username = $1 AND sha512_salt IS NULL RETURNING 1`,
+        WHERE username = $1 AND sha512_salt IS NULL`,
       [username, creds.salt, creds.iterations, creds.storedKey, creds.serverKey],
-    );
-    return rows.length > 0;
+    )) as [unknown[], number];
+    return affected > 0;
   }
 
   async anyWithoutSha512(): Promise<boolean> {
