@@ -8,6 +8,7 @@ import { Bus } from '@parley/nats';
 import { StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { AccountsService } from './auth/accounts.service';
+import { AddressLimit } from './transport/address-limit';
 import type { GatewayConfig } from './config/config';
 import { CoreHooks } from './host/core-hooks';
 import { ModuleHost } from './host/host';
@@ -59,6 +60,11 @@ export class GatewayCore implements StreamHost {
   readonly authThrottle: LoginThrottle;
   readonly fakeCredentials: { secret: Buffer; iterations: number };
   readonly connections = new Set<C2SConnection>();
+  /** SCRAM-SHA-512 is offered: SCRAM_SHA512=auto and no account lacks its keys (last check). */
+  scramSha512 = false;
+  private sha512Timer?: NodeJS.Timeout;
+  /** Open connections per client address (in memory only). */
+  private readonly perAddress: AddressLimit;
   readonly bus: ModuleBus;
   readonly tls: TlsMaterial;
   readonly log: Logger;
@@ -91,6 +97,7 @@ export class GatewayCore implements StreamHost {
       secret: config.SCRAM_FAKE_SALT_SECRET ? createHash('sha256').update(config.SCRAM_FAKE_SALT_SECRET).digest() : randomBytes(32),
       iterations: config.SCRAM_ITERATIONS,
     };
+    this.perAddress = new AddressLimit(config.C2S_MAX_CONNECTIONS_PER_ADDRESS, config.C2S_CONNECTION_ALLOWLIST);
     this.authThrottle = new LoginThrottle({
       freePerAddress: config.AUTH_FAILURES_PER_ADDRESS,
       freePerPair: config.AUTH_FAILURES_PER_PAIR,
@@ -151,6 +158,7 @@ export class GatewayCore implements StreamHost {
         delete: (u, reason) => this.accounts.delete(u, reason),
         changePassword: (u, p) => this.accounts.changePassword(u, p),
         prepareUsername: (u) => this.accounts.prepareUsername(u),
+        throttle: this.authThrottle,
         removing: async (bare, work) => {
           this.removing.add(bare);
           try {
@@ -182,10 +190,38 @@ export class GatewayCore implements StreamHost {
     this.stops.push(() => sub.unsubscribe());
     if (this.reconnectListeners.length && this.nats) this.nats.onReconnect(() => this.reconnectListeners.forEach((fn) => fn()));
     await this.cluster.start();
+    if (this.config.SCRAM_SHA512 === 'auto') {
+      await this.checkScramSha512();
+      this.sha512Timer = setInterval(() => void this.checkScramSha512(), this.config.SCRAM_SHA512_CHECK).unref();
+    }
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
     }, Math.min(5000, this.config.KEEPALIVE_INTERVAL, this.config.AUTH_TIMEOUT)).unref();
+  }
+
+  /**
+   * Offers SCRAM-SHA-512 only while every account has its keys (a client chooses the
+   * strongest mechanism before it names its user). A failed check keeps the last answer.
+   */
+  async checkScramSha512(): Promise<boolean> {
+    if (this.config.SCRAM_SHA512 !== 'auto') return (this.scramSha512 = false);
+    try {
+      this.scramSha512 = !(await this.store.anyWithoutSha512());
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not check for accounts without SCRAM-SHA-512 keys');
+    }
+    return this.scramSha512;
+  }
+
+  /** A PLAIN login verified `password`: derives the SHA-512 keys the account lacks, in the background. */
+  passwordSeen(username: string, password: string): void {
+    this.accounts.addMissingSha512(username, password).then(
+      (added) => {
+        if (added) this.log.debug('SCRAM-SHA-512 keys added at a PLAIN login');
+      },
+      (e: Error) => this.log.warn({ err: e.message }, 'could not add SCRAM-SHA-512 keys'),
+    );
   }
 
   /** Registers a callback run at shutdown. */
@@ -193,19 +229,26 @@ export class GatewayCore implements StreamHost {
     this.stops.push(fn);
   }
 
-  connectionOpened(c: C2SConnection): void {
+  /**
+   * Admits a new connection: false when its address already holds
+   * C2S_MAX_CONNECTIONS_PER_ADDRESS connections (the caller then refuses it).
+   */
+  connectionOpened(c: C2SConnection): boolean {
+    if (!this.perAddress.acquire(c.address)) return false;
     this.connections.add(c);
     this.metrics.connections = this.connections.size;
+    return true;
   }
 
   connectionClosed(c: C2SConnection): void {
-    this.connections.delete(c);
+    if (this.connections.delete(c)) this.perAddress.release(c.address);
     this.metrics.connections = this.connections.size;
   }
 
   /** Tells every client the server is going away, then stops timers and subscriptions. */
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.sha512Timer) clearInterval(this.sha512Timer);
     for (const c of [...this.connections]) c.streamError(new StreamError('system-shutdown'));
     await this.cluster.stop();
     for (const s of this.stops.reverse()) await s();

@@ -11,6 +11,7 @@ import { BusMetricsInterceptor } from './interceptor';
 import { Health } from './health';
 import { createLogger } from './logger';
 import { IntervalScheduler, SCHEDULER } from './scheduler';
+import { DEFAULT_HTTP_HOST } from './service-config';
 
 /** The one injection token of the process logger (pino): `@Inject(LOGGER) log: Logger`. */
 export const LOGGER = 'PINO';
@@ -65,6 +66,7 @@ export interface RunServiceOptions {
   service: string;
   /** HTTP port for health and metrics (0 = pick one). */
   httpPort: number;
+  /** Address the health/metrics listener binds; default loopback (never every interface unless asked). */
   httpHost?: string;
   /** Serve the app's @MessagePattern/@EventPattern controllers on the bus (queue group, streams to provision). */
   bus?: Omit<BusTransportOptions, 'logger'>;
@@ -125,6 +127,6 @@ export async function startServiceApp(module: Type<unknown> | DynamicModule, o: 
 export async function runService(module: Type<unknown> | DynamicModule, o: RunServiceOptions): Promise<INestApplication> {
   const app = await startServiceApp(module, { bus: o.bus });
   app.enableShutdownHooks();
-  await app.listen(o.httpPort, o.httpHost ?? '0.0.0.0');
+  await app.listen(o.httpPort, o.httpHost ?? DEFAULT_HTTP_HOST);
   return app;
 }

@@ -13,6 +13,14 @@ export const DEFAULT_HTTP_PORTS = {
   janitor: 8086,
 } as const;
 
+/**
+ * Where /healthz, /readyz and /metrics listen unless told otherwise: loopback, so that
+ * they never show on a public interface by accident. In a container the orchestrator's
+ * probes need the pod's address: set HTTP_HOST=0.0.0.0 there and keep HTTP_PORT out of
+ * every Service and published port (README, "Secure it").
+ */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+
 /** The common options of a service. */
 export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
   return {
@@ -38,7 +46,10 @@ export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
       protocols: ['postgres', 'postgresql'],
     }),
     HTTP_PORT: opt.int({ doc: 'Port for /healthz, /readyz and /metrics.', default: DEFAULT_HTTP_PORTS[service], min: 0, max: 65535 }),
-    HTTP_HOST: opt.str({ doc: 'Address the health/metrics HTTP server binds.', default: '127.0.0.1' }),
+    HTTP_HOST: opt.str({
+      doc: 'Address the /healthz, /readyz and /metrics listener binds: loopback by default, never the public interface. In Kubernetes set `0.0.0.0` (the probes reach the pod IP) and keep HTTP_PORT out of the Service; with Docker publish it on 127.0.0.1 only.',
+      default: DEFAULT_HTTP_HOST,
+    }),
     INSTANCE_ID: opt.str({ doc: 'Unique name of this process (defaults to a random id).', default: '', pattern: /^[A-Za-z0-9_-]*$/ }),
   };
 }

@@ -52,11 +52,12 @@ export class AccountsService {
   private async credentials(password: string) {
     if (password.length < MIN_PASSWORD_LENGTH) throw new WeakPasswordError(`passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
     try {
-      const [sha1, sha256] = await Promise.all([
+      const [sha1, sha256, sha512] = await Promise.all([
         deriveScramCredentials(password, 'sha1', { iterations: this.o.iterations }),
         deriveScramCredentials(password, 'sha256', { iterations: this.o.iterations }),
+        deriveScramCredentials(password, 'sha512', { iterations: this.o.iterations }),
       ]);
-      return { sha1, sha256 };
+      return { sha1, sha256, sha512 };
     } catch (e) {
       if (e instanceof SaslPrepError) throw new WeakPasswordError('the password contains characters that are not allowed (RFC 4013)');
       throw e;
@@ -76,6 +77,17 @@ export class AccountsService {
   /** Replaces an account's credentials; false when it does not exist. */
   async changePassword(username: string, password: string): Promise<boolean> {
     return this.store.setCredentials(username, await this.credentials(password));
+  }
+
+  /**
+   * Derives the SCRAM-SHA-512 keys an older account lacks, from its password just
+   * verified (a PLAIN login): true when they were added. Never replaces existing keys.
+   */
+  async addMissingSha512(username: string, password: string): Promise<boolean> {
+    const acct = await this.store.find(username);
+    if (!acct || acct.sha512) return false;
+    // same iteration count as the account's other keys, so a fake answer for an unknown user still looks alike
+    return this.store.addSha512(username, await deriveScramCredentials(password, 'sha512', { iterations: acct.sha256.iterations }));
   }
 
   /** Deletes an account and publishes gateway.evt.account-deleted; false when it did not exist. */

@@ -68,4 +68,23 @@ describe('the accounts store on a real Postgres', () => {
     expect((await store.list({ after: 'u2', limit: 2 })).map((a) => a.username)).toEqual(['u3']);
     expect(await store.count()).toBe(3);
   });
+
+  it('keeps SCRAM-SHA-512 keys, and adds them only to an account from before them', async () => {
+    const c = await creds('pw pw pw pw');
+    const sha512 = await deriveScramCredentials('pw pw pw pw', 'sha512');
+    await store.create('modern', { ...c, sha512 });
+    expect((await store.find('modern'))?.sha512?.storedKey.equals(sha512.storedKey)).toBe(true);
+    expect(await store.addSha512('modern', await deriveScramCredentials('other', 'sha512'))).toBe(false); // never replaced
+
+    await store.create('legacy', c); // as the migration leaves an older account
+    expect((await store.find('legacy'))?.sha512).toBeUndefined();
+    expect(await store.anyWithoutSha512()).toBe(true);
+    expect(await store.addSha512('legacy', sha512)).toBe(true);
+    expect((await store.find('legacy'))?.sha512?.serverKey.equals(sha512.serverKey)).toBe(true);
+    for (const u of ['u1', 'u2', 'u3']) await store.setCredentials(u, { ...c, sha512 });
+    expect(await store.anyWithoutSha512()).toBe(false);
+    expect(await store.addSha512('ghost', sha512)).toBe(false);
+    // the four columns are null together or not at all
+    await expect(ds.query(`UPDATE accounts SET sha512_salt = NULL WHERE username = 'legacy'`)).rejects.toThrow();
+  });
 });

@@ -9,6 +9,15 @@ export interface AccountCredentials {
   createdAt: Date;
   sha1: ScramCredentials;
   sha256: ScramCredentials;
+  /** Absent for accounts created before SCRAM-SHA-512, until their password is next seen. */
+  sha512?: ScramCredentials;
+}
+
+/** Credentials as they are written: every hash the server offers (`sha512` may lack only for accounts from before it). */
+export interface NewCredentials {
+  sha1: ScramCredentials;
+  sha256: ScramCredentials;
+  sha512?: ScramCredentials;
 }
 
 /** Thrown when creating an account whose username is taken. */
@@ -23,20 +32,29 @@ export class AccountExistsError extends Error {
 export interface AccountsStore {
   find(username: string): Promise<AccountCredentials | undefined>;
   exists(username: string): Promise<boolean>;
-  create(username: string, creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Promise<void>;
-  setCredentials(username: string, creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Promise<boolean>;
+  create(username: string, creds: NewCredentials): Promise<void>;
+  setCredentials(username: string, creds: NewCredentials): Promise<boolean>;
+  /** Adds SCRAM-SHA-512 keys to an account that has none (never replaces any); false when it had them or does not exist. */
+  addSha512(username: string, creds: ScramCredentials): Promise<boolean>;
+  /** Whether some account still lacks SCRAM-SHA-512 keys. */
+  anyWithoutSha512(): Promise<boolean>;
   delete(username: string): Promise<boolean>;
   list(opts?: { after?: string; limit?: number }): Promise<Array<{ username: string; createdAt: Date }>>;
   count(): Promise<number>;
 }
 
-/** Picks one hash's credentials. */
-export function credentialsFor(a: AccountCredentials, hash: ScramHash): ScramCredentials {
-  return hash === 'sha1' ? a.sha1 : a.sha256;
+/** Picks one hash's credentials (undefined: an older account without SHA-512 keys). */
+export function credentialsFor(a: AccountCredentials, hash: ScramHash): ScramCredentials | undefined {
+  return hash === 'sha1' ? a.sha1 : hash === 'sha256' ? a.sha256 : a.sha512;
 }
 
-function toColumns(creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Partial<AccountEntity> {
+function sha512Columns(c: ScramCredentials | undefined): Partial<AccountEntity> {
+  return { sha512Salt: c?.salt ?? null, sha512Iterations: c?.iterations ?? null, sha512StoredKey: c?.storedKey ?? null, sha512ServerKey: c?.serverKey ?? null };
+}
+
+function toColumns(creds: NewCredentials): Partial<AccountEntity> {
   return {
+    ...sha512Columns(creds.sha512),
     sha1Salt: creds.sha1.salt,
     sha1Iterations: creds.sha1.iterations,
     sha1StoredKey: creds.sha1.storedKey,
@@ -60,7 +78,8 @@ export class TypeOrmAccountsStore implements AccountsStore {
   async find(username: string): Promise<AccountCredentials | undefined> {
     const rows: Array<Record<string, any>> = await this.ds.query(
       `SELECT username, created_at, sha1_salt, sha1_iterations, sha1_stored_key, sha1_server_key,
-              sha256_salt, sha256_iterations, sha256_stored_key, sha256_server_key
+              sha256_salt, sha256_iterations, sha256_stored_key, sha256_server_key,
+              sha512_salt, sha512_iterations, sha512_stored_key, sha512_server_key
          FROM accounts WHERE username = $1`,
       [username],
     );
@@ -71,6 +90,9 @@ export class TypeOrmAccountsStore implements AccountsStore {
       createdAt: a.created_at,
       sha1: { salt: a.sha1_salt, iterations: a.sha1_iterations, storedKey: a.sha1_stored_key, serverKey: a.sha1_server_key },
       sha256: { salt: a.sha256_salt, iterations: a.sha256_iterations, storedKey: a.sha256_stored_key, serverKey: a.sha256_server_key },
+      ...(a.sha512_salt
+        ? { sha512: { salt: a.sha512_salt, iterations: a.sha512_iterations, storedKey: a.sha512_stored_key, serverKey: a.sha512_server_key } }
+        : {}),
     };
   }
 
@@ -79,7 +101,7 @@ export class TypeOrmAccountsStore implements AccountsStore {
     return rows.length > 0;
   }
 
-  async create(username: string, creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Promise<void> {
+  async create(username: string, creds: NewCredentials): Promise<void> {
     const r = await this.repo
       .createQueryBuilder()
       .insert()
@@ -89,9 +111,24 @@ export class TypeOrmAccountsStore implements AccountsStore {
     if (!r.identifiers.length || r.raw.length === 0) throw new AccountExistsError(username);
   }
 
-  async setCredentials(username: string, creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Promise<boolean> {
+  async setCredentials(username: string, creds: NewCredentials): Promise<boolean> {
     const r = await this.repo.update({ username }, toColumns(creds));
     return (r.affected ?? 0) > 0;
+  }
+
+  async addSha512(username: string, creds: ScramCredentials): Promise<boolean> {
+    // TypeORM answers an UPDATE with [rows, affected]
+    const [, affected] = (await this.ds.query(
+      `UPDATE accounts SET sha512_salt = $2, sha512_iterations = $3, sha512_stored_key = $4, sha512_server_key = $5
+        WHERE username = $1 AND sha512_salt IS NULL`,
+      [username, creds.salt, creds.iterations, creds.storedKey, creds.serverKey],
+    )) as [unknown[], number];
+    return affected > 0;
+  }
+
+  async anyWithoutSha512(): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query('SELECT 1 FROM accounts WHERE sha512_salt IS NULL LIMIT 1');
+    return rows.length > 0;
   }
 
   async delete(username: string): Promise<boolean> {

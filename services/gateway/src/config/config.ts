@@ -29,6 +29,12 @@ export const gatewayCoreOptions = {
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
   DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
   SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
+  SCRAM_SHA512: opt.str({
+    doc: '`auto`: offer SCRAM-SHA-512(-PLUS) once every account has SHA-512 keys (accounts from before it get them at their next password change or PLAIN login; checked at start and every SCRAM_SHA512_CHECK), so that no client picks a mechanism its account cannot pass; `off`: never offer it. Keys are derived for new passwords either way.',
+    default: 'auto',
+    oneOf: ['auto', 'off'],
+  }),
+  SCRAM_SHA512_CHECK: opt.duration({ doc: 'How often SCRAM_SHA512=auto checks whether every account has SHA-512 keys.', default: '10m', min: '1s' }),
   SASL_CHANNEL_BINDING: opt.bool({
     doc: 'Offer SCRAM-*-PLUS with channel binding (tls-exporter, tls-unique, tls-server-end-point; XEP-0440). false: for users whose clients bind wrongly; -PLUS is then not offered and a client\'s "y" flag is accepted, since no downgrade is possible.',
     default: true,
@@ -66,6 +72,13 @@ export const gatewayCoreOptions = {
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),
   KEEPALIVE_INTERVAL: opt.duration({ doc: 'Interval of server whitespace keepalives.', default: '60s', min: '1s' }),
   MAX_CONNECTIONS: opt.int({ doc: 'Client connections this gateway accepts at once.', default: 100_000, min: 1 }),
+  C2S_MAX_CONNECTIONS_PER_ADDRESS: opt.int({
+    doc: 'Client connections one source address may hold at once on this gateway (TCP and WebSocket together; an IPv6 client counts per /64; the real client address when C2S_PROXY_PROTOCOL or WS_TRUSTED_PROXIES gives one). One more is answered with the `policy-violation` stream error and closed.',
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+  }),
+  C2S_CONNECTION_ALLOWLIST: opt.list({ doc: 'Source addresses exempt from C2S_MAX_CONNECTIONS_PER_ADDRESS (comma-separated, exact).', default: '127.0.0.1,::1' }),
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries and shown as the server identity (XEP-0030).', default: 'Parley' }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
   ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),

@@ -9,6 +9,7 @@ import type { StanzaError, StreamError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../auth/accounts.service';
+import type { LoginThrottle } from '../auth/throttle';
 import type { Directory, ResourceState } from '../session/directory';
 import type { Session } from '../session/session';
 import type { Hook, HookHandler, HookKind } from './hooks';
@@ -74,6 +75,8 @@ export interface SessionsPort {
 export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername'> & {
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close after the reply, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
+  /** The failed-login limiter SASL uses (auth/throttle.ts), shared by everything that derives keys for a user. */
+  readonly throttle: Pick<LoginThrottle, 'refused' | 'failed'>;
 };
 
 /** An ordered read of a JetStream stream from its first message, going on with new ones. */

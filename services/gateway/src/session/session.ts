@@ -34,6 +34,8 @@ export interface SessionTransport {
   /** Forgets the session without ending it (it moved to another connection). */
   detach?(): void;
   readonly secure: boolean;
+  /** The client's address (as the listener computed it; in memory only, for the throttles). */
+  readonly address?: string;
 }
 
 export class Session {
@@ -64,6 +66,11 @@ export class Session {
 
   get secure(): boolean {
     return this.transport.secure;
+  }
+
+  /** The client's address, for the in-memory throttles ('unknown' when the transport has none). */
+  get address(): string {
+    return this.transport.address ?? 'unknown';
   }
 
   /** Adds an output stage (a module's, for this session). */

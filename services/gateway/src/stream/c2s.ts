@@ -121,10 +121,8 @@ export class C2SConnection implements SessionTransport {
     // this stream, and the server answers with it (a malformed tag falls back to `en`).
     const lang = h.attrs['xml:lang'];
     this.lang = lang !== undefined && LANGUAGE_TAG.test(lang) ? lang : undefined;
-    const open = (to: string | undefined) =>
-      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='${this.lang ?? 'en'}'>`;
     const from = this.username ? undefined : h.attrs.from;
-    this.write(open(from));
+    this.write(this.header(from));
     if (h.name !== 'stream' || h.ns !== STREAM_NS) return this.streamError(new StreamError('invalid-namespace'));
     if (h.defaultNs !== NS.client) return this.streamError(new StreamError('invalid-namespace', 'this port serves jabber:client'));
     const to = (h.attrs.to ?? '').toLowerCase().replace(/\.$/, '');
@@ -134,6 +132,23 @@ export class C2SConnection implements SessionTransport {
     this.write(this.features().toString());
   }
 
+  /** The server's stream header (RFC 6120 §4.7), addressed to `to` when given. */
+  private header(to?: string): string {
+    return `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${STREAM_NS}' id='${this.streamId}' from='${this.gw.domain}'${to ? ` to='${escapeAttr(to)}'` : ''} version='1.0' xml:lang='${this.lang ?? 'en'}'>`;
+  }
+
+  /**
+   * Turns the connection away before any negotiation: the server's stream header, the
+   * stream error and the closing tag at once (RFC 6120 §4.9.1.2), without waiting for the
+   * client's header, so that a refused connection holds nothing while it idles.
+   */
+  refuse(err: StreamError): void {
+    if (this.state !== 'header') return;
+    this.streamId = randomBytes(12).toString('base64url');
+    this.write(this.header());
+    this.streamError(err);
+  }
+
   private features(): Element {
     const f = x('stream:features');
     const cfg = this.gw.config;
@@ -141,7 +156,7 @@ export class C2SConnection implements SessionTransport {
       this.state = 'negotiating';
       if (!this.tlsActive && this.opts.startTls) f.append(x('starttls', { xmlns: NS.tls }, cfg.TLS_REQUIRED ? x('required') : undefined));
       if (this.tlsActive || !cfg.TLS_REQUIRED) {
-        f.append(x('mechanisms', { xmlns: NS.sasl }, ...SaslNegotiation.mechanisms(this.tlsActive, this.channelBindings().length > 0).map((m) => x('mechanism', null, m))));
+        f.append(x('mechanisms', { xmlns: NS.sasl }, ...SaslNegotiation.mechanisms(this.tlsActive, this.channelBindings().length > 0, this.gw.scramSha512).map((m) => x('mechanism', null, m))));
         const cb = this.channelBindings();
         if (cb.length) f.append(x('sasl-channel-binding', { xmlns: NS.saslCb }, ...cb.map((t) => x('channel-binding', { type: t }))));
         for (const p of this.gw.registry.preAuthFeatures) f.append(p(this.tlsActive));

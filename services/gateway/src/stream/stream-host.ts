@@ -31,6 +31,10 @@ export interface StreamHost {
   readonly authThrottle: LoginThrottle;
   /** Unknown users' fake SCRAM answers: the deployment's shared secret and real accounts' iteration count. */
   readonly fakeCredentials: { secret: Buffer; iterations: number };
+  /** Whether SCRAM-SHA-512 is offered (every account has its keys). */
+  readonly scramSha512: boolean;
+  /** A PLAIN login verified this password: add the SHA-512 keys the account may lack (background work). */
+  passwordSeen(username: string, password: string): void;
   readonly sessions: {
     bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session;
     unbind(session: Session, reason: string): void;

@@ -1,5 +1,5 @@
 // Accounts kept in memory, for in-process tests (the port of auth/accounts.store.ts).
-import { AccountCredentials, AccountExistsError, AccountsStore } from '../auth/accounts.store';
+import { AccountCredentials, AccountExistsError, AccountsStore, NewCredentials } from '../auth/accounts.store';
 import type { ScramCredentials } from '../auth/sasl/scram';
 
 export class MemoryAccountsStore implements AccountsStore {
@@ -13,16 +13,27 @@ export class MemoryAccountsStore implements AccountsStore {
     return this.accounts.has(username);
   }
 
-  async create(username: string, creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Promise<void> {
+  async create(username: string, creds: NewCredentials): Promise<void> {
     if (this.accounts.has(username)) throw new AccountExistsError(username);
     this.accounts.set(username, { username, createdAt: new Date(), ...creds });
   }
 
-  async setCredentials(username: string, creds: { sha1: ScramCredentials; sha256: ScramCredentials }): Promise<boolean> {
+  async setCredentials(username: string, creds: NewCredentials): Promise<boolean> {
     const a = this.accounts.get(username);
     if (!a) return false;
-    this.accounts.set(username, { ...a, ...creds });
+    this.accounts.set(username, { username, createdAt: a.createdAt, ...creds });
     return true;
+  }
+
+  async addSha512(username: string, creds: ScramCredentials): Promise<boolean> {
+    const a = this.accounts.get(username);
+    if (!a || a.sha512) return false;
+    this.accounts.set(username, { ...a, sha512: creds });
+    return true;
+  }
+
+  async anyWithoutSha512(): Promise<boolean> {
+    return [...this.accounts.values()].some((a) => !a.sha512);
   }
 
   async delete(username: string): Promise<boolean> {

@@ -48,6 +48,7 @@ export class TestClient {
   /** The session's transport (writes parse into `received`). */
   readonly transport: SessionTransport = {
     secure: true,
+    address: '192.0.2.7',
     write: (xml) => {
       this.received.push(parseXml(xml));
       const w = this.waiters;

@@ -6,6 +6,7 @@ import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { loggableAddress } from '@parley/runtime';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
+import { refuseBusyAddress } from './address-limit';
 import { readProxyHeader } from './proxy-protocol';
 import { openWebSocket } from './websocket';
 
@@ -24,7 +25,7 @@ function accept(gw: GatewayCore, socket: Socket, direct: boolean, address?: stri
     return;
   }
   const c = new C2SConnection(socket, gw, direct, { startTls: true, ...(address ? { address } : {}) });
-  gw.connectionOpened(c);
+  if (!gw.connectionOpened(c)) refuseBusyAddress(gw, c);
 }
 
 /** Whether a peer may send a PROXY header (C2S_PROXY_TRUSTED empty: any peer, the balancer being the only one). */

@@ -12,6 +12,7 @@ import { NS } from '@parley/stanza';
 import { parseXml } from '@parley/xml';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
+import { refuseBusyAddress } from './address-limit';
 
 const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 const STREAM_OPEN = `<stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}'`;
@@ -178,7 +179,7 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
     }
     const stream = new WebSocketStream(ws, req, gw);
     const c = new C2SConnection(stream as never, gw, true, { startTls: false });
-    gw.connectionOpened(c);
+    if (!gw.connectionOpened(c)) refuseBusyAddress(gw, c);
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);

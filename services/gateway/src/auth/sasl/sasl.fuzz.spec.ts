@@ -21,6 +21,7 @@ beforeAll(async () => {
   creds = {
     sha1: await deriveScramCredentials('pencil', 'sha1', { iterations: 4096 }),
     sha256: await deriveScramCredentials('pencil', 'sha256', { iterations: 4096 }),
+    sha512: await deriveScramCredentials('pencil', 'sha512', { iterations: 4096 }),
   };
 });
 

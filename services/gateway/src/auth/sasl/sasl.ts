@@ -23,6 +23,8 @@ export interface SaslConnection {
 }
 
 const SCRAM: Record<string, { hash: ScramHash; plus: boolean }> = {
+  'SCRAM-SHA-512-PLUS': { hash: 'sha512', plus: true },
+  'SCRAM-SHA-512': { hash: 'sha512', plus: false },
   'SCRAM-SHA-256-PLUS': { hash: 'sha256', plus: true },
   'SCRAM-SHA-1-PLUS': { hash: 'sha1', plus: true },
   'SCRAM-SHA-256': { hash: 'sha256', plus: false },
@@ -38,6 +40,10 @@ export interface SaslHost {
   readonly metrics: { authFailures: number };
   /** What unknown users' fake SCRAM answers are made of: the deployment's shared secret and real accounts' iteration count. */
   readonly fakeCredentials: { secret: Buffer; iterations: number };
+  /** Whether SCRAM-SHA-512 is offered: only while every account has its keys (see README, "Secure it"). */
+  readonly scramSha512: boolean;
+  /** A PLAIN login verified `password`: derive the SHA-512 keys the account may lack (in the background; errors handled there). */
+  passwordSeen(username: string, password: string): void;
 }
 
 export class SaslNegotiation {
@@ -49,10 +55,16 @@ export class SaslNegotiation {
     private readonly conn: SaslConnection,
   ) {}
 
-  /** Mechanisms offered, strongest first; PLAIN only inside TLS, -PLUS only with channel binding. */
-  static mechanisms(secure: boolean, canBind: boolean): string[] {
-    const m = canBind ? ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS'] : [];
-    m.push('SCRAM-SHA-256', 'SCRAM-SHA-1');
+  /**
+   * Mechanisms offered, strongest first; PLAIN only inside TLS, -PLUS only with channel
+   * binding, SCRAM-SHA-512 only when `sha512` (every account has its keys: a client picks
+   * the strongest before naming its user, so offering it earlier would lock out accounts
+   * whose keys cannot exist yet).
+   */
+  static mechanisms(secure: boolean, canBind: boolean, sha512 = false): string[] {
+    const hashes = sha512 ? ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'SCRAM-SHA-1'] : ['SCRAM-SHA-256', 'SCRAM-SHA-1'];
+    const m = canBind ? hashes.map((h) => `${h}-PLUS`) : [];
+    m.push(...hashes);
     if (secure) m.push('PLAIN');
     return m;
   }
@@ -85,7 +97,7 @@ export class SaslNegotiation {
 
   /** Handles `<auth mechanism=...>` with its base64 initial response (`=` is empty). */
   async start(mechanism: string, b64: string): Promise<SaslOutcome> {
-    const offered = SaslNegotiation.mechanisms(this.conn.secure, this.conn.channelBindings().length > 0);
+    const offered = SaslNegotiation.mechanisms(this.conn.secure, this.conn.channelBindings().length > 0, this.gw.scramSha512);
     if (!offered.includes(mechanism)) return { kind: 'failure', condition: 'invalid-mechanism' };
     const data = decode(b64);
     if (!data) return { kind: 'failure', condition: 'incorrect-encoding' };
@@ -158,6 +170,7 @@ export class SaslNegotiation {
     const acct = username ? await this.gw.store.find(username) : undefined;
     if (!acct || !(await verifyPlain(m.password, acct.sha256))) return this.failed(username);
     this.gw.authThrottle.succeeded(username!, this.conn.address);
+    if (!acct.sha512) this.gw.passwordSeen(username!, m.password);
     return { kind: 'success', data: Buffer.alloc(0), username: username!, mechanism: 'PLAIN' };
   }
 }

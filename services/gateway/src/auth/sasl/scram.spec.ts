@@ -17,7 +17,7 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /** What a correct client would send as proof (RFC 5802 §3). */
 function clientProof(hash: ScramHash, password: string, salt: Buffer, iterations: number, authMessage: string): string {
-  const salted = pbkdf2Sync(password, salt, iterations, hash === 'sha1' ? 20 : 32, hash);
+  const salted = pbkdf2Sync(password, salt, iterations, { sha1: 20, sha256: 32, sha512: 64 }[hash], hash);
   const clientKey = createHmac(hash, salted).update('Client Key').digest();
   const storedKey = createHash(hash).update(clientKey).digest();
   const signature = createHmac(hash, storedKey).update(authMessage).digest();
@@ -337,5 +337,59 @@ describe('unknown users (no enumeration)', () => {
     expect(a.i).toBe(8192);
     const other = await firstFor({ fakeSecret: Buffer.alloc(32, 1), fakeIterations: 8192 });
     expect(other.s.equals(a.s)).toBe(false);
+  });
+});
+
+// No RFC carries a SCRAM-SHA-512 example exchange; these values come from an independent
+// implementation (Python's hashlib.pbkdf2_hmac and hmac) over the RFC 7677 example's
+// inputs (user "user", password "pencil", its nonces) with RFC 5802's salt. Its
+// PBKDF2-HMAC-SHA-512 gives the published vector for ("password", "salt", 1): 867f70cf…7fce.
+describe('SCRAM-SHA-512 (RFC 5802 construction with SHA-512, IANA-registered)', () => {
+  const salt = Buffer.from('QSXCR+Q6sek8bf92', 'base64');
+  const clientNonce = 'rOprNGfwEbeRWgbNEkqO';
+  const serverNonce = '%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
+
+  it('derives PBKDF2-HMAC-SHA-512 as published and the stored and server keys as the reference does', async () => {
+    expect(pbkdf2Sync('password', 'salt', 1, 64, 'sha512').toString('hex')).toBe(
+      '867f70cf1ade02cff3752599a3a53dc4af34c7a669815ae5d513554e1c8cf252c02d470a285a0501bad999bfe943c08f050235d7d68b1da55e63f73b60a57fce',
+    );
+    const c = await deriveScramCredentials('pencil', 'sha512', { salt, iterations: 4096 });
+    expect(c.storedKey.toString('base64')).toBe('Lm7w6zPGAx+UoahlEm1whIN7PS1KGU+9+V5PyudK6c/mWVVtkXSCpVPmUKQLYDKR7v0uSkxrBzPm7HuSwZ/ytw==');
+    expect(c.serverKey.toString('base64')).toBe('b/Ph5kGCpfdw2MyLh0C8l10iiFENloZLKPiJIHv57J3BRD9++4RvoYjTKhOehyHgJS/nsxnNB17UKgNU7nRy6g==');
+  });
+
+  it('accepts the reference client-final-message and answers the reference server signature', async () => {
+    const creds = await deriveScramCredentials('pencil', 'sha512', { salt, iterations: 4096 });
+    const server = serverFor({ user: creds }, { hash: 'sha512', serverNonce });
+    const first = await server.start(b(`n,,n=user,r=${clientNonce}`));
+    expect(first).toEqual({ kind: 'challenge', data: b(`r=${clientNonce}${serverNonce},s=QSXCR+Q6sek8bf92,i=4096`) });
+    const final = await server.step(
+      b(`c=biws,r=${clientNonce}${serverNonce},p=EAykbhDbSIdK2NH1gxa6hYeuy//F2vYHhDoID4icsfM4En7tcnA3Z8d4tGEJYtryn0rPgJfK/+/jQRZPhFOnvg==`),
+    );
+    expect(final).toEqual({ kind: 'success', username: 'user', data: b('v=yax/LDlXoMn1o/AvseJ8T8lP13ZwLqloWBF+Ha+KqzvGcg205ZoJQDqxr01QXLIFNyiqDLEITr05WbdTDPpW6w==') });
+  });
+
+  it('refuses a wrong password and a SHA-256-sized proof', async () => {
+    const creds = await deriveScramCredentials('pencil', 'sha512', { iterations: 4096 });
+    expect(await exchange(serverFor({ user: creds }, { hash: 'sha512' }), 'sha512', { password: 'pencil' })).toMatchObject({ kind: 'success' });
+    expect(await exchange(serverFor({ user: creds }, { hash: 'sha512' }), 'sha512', { password: 'crayon' })).toMatchObject({ kind: 'failure', condition: 'not-authorized' });
+    const server = serverFor({ user: creds }, { hash: 'sha512' });
+    const sf = serverFirstOf(await server.start(b('n,,n=user,r=abc')));
+    expect(await server.step(b(`c=biws,r=${sf.r},p=${Buffer.alloc(32).toString('base64')}`))).toMatchObject({ condition: 'malformed-request' });
+  });
+
+  it('gives unknown users (and accounts without SHA-512 keys) stable fake salts that look like real ones, alike on every gateway sharing the secret', async () => {
+    const secret = Buffer.alloc(32, 7);
+    const real = await deriveScramCredentials('pencil', 'sha512', { iterations: 10_000 });
+    const answer = async (user: string, s = secret) => serverFirstOf(await serverFor({ user: real }, { hash: 'sha512', fakeSecret: s, fakeIterations: 10_000 }).start(b(`n,,n=${user},r=abc`)));
+    const ghost = await answer('ghost');
+    expect(ghost.s.length).toBe(real.salt.length);
+    expect(ghost.i).toBe(real.iterations);
+    expect((await answer('ghost')).s.equals(ghost.s)).toBe(true); // another gateway, same secret
+    expect((await answer('ghost', Buffer.alloc(32, 8))).s.equals(ghost.s)).toBe(false);
+    // not the SHA-256 fake salt of the same name (each hash its own, as real accounts have)
+    const sha256 = serverFirstOf(await serverFor({}, { hash: 'sha256', fakeSecret: secret, fakeIterations: 10_000 }).start(b('n,,n=ghost,r=abc')));
+    expect(sha256.s.equals(ghost.s)).toBe(false);
+    expect(await exchange(serverFor({}, { hash: 'sha512', fakeSecret: secret }), 'sha512', { username: 'ghost' })).toMatchObject({ kind: 'failure', condition: 'not-authorized' });
   });
 });

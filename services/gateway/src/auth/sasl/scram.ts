@@ -1,4 +1,5 @@
-// SCRAM server (RFC 5802; SHA-256 per RFC 7677), including the -PLUS
+// SCRAM server (RFC 5802; SHA-256 per RFC 7677; SHA-512 as registered with IANA from
+// draft-melnikov-scram-sha-512, the same construction with SHA-512), including the -PLUS
 // channel-binding variants. Pure: no I/O beyond the caller's `lookup`, no
 // logging. Only salted keys are ever handled; passwords exist only inside
 // deriveScramCredentials and are not kept.
@@ -10,8 +11,8 @@ import { saslprep } from './saslprep';
 
 export { SaslPrepError } from './saslprep';
 
-/** The hash a SCRAM mechanism uses: SCRAM-SHA-1 or SCRAM-SHA-256. */
-export type ScramHash = 'sha1' | 'sha256';
+/** The hash a SCRAM mechanism uses: SCRAM-SHA-1, SCRAM-SHA-256 or SCRAM-SHA-512. */
+export type ScramHash = 'sha1' | 'sha256' | 'sha512';
 
 /** What the server stores per account and hash (never the password). */
 export interface ScramCredentials {
@@ -26,7 +27,7 @@ export const MIN_SCRAM_ITERATIONS = 4096;
 /** Iteration count used when none is given. */
 export const DEFAULT_SCRAM_ITERATIONS = 4096;
 
-const KEY_LENGTH: Record<ScramHash, number> = { sha1: 20, sha256: 32 };
+const KEY_LENGTH: Record<ScramHash, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 function hmac(hash: ScramHash, key: Buffer, data: string | Buffer): Buffer {
   return createHmac(hash, key).update(data).digest();

@@ -1,6 +1,6 @@
 import { NS } from '@parley/stanza';
 import { parseXml } from '@parley/xml';
-import { TestGateway } from '../../testing/test-gateway';
+import { settle, TestGateway } from '../../testing/test-gateway';
 import { registerModule } from './register.module';
 
 const conn = { secure: true, address: '192.0.2.7' };
@@ -68,5 +68,52 @@ describe('XEP-0077 in-band registration (in process)', () => {
     expect(a.closedWith).toMatchObject({ condition: 'not-authorized' });
     expect(other.closedWith).toMatchObject({ condition: 'not-authorized' });
     expect(gw.core.directory.resources('alice@localhost')).toEqual([]);
+  });
+
+  describe('password change (§3.3) on the shared login limiter', () => {
+    const change = (password: string) => `<iq type='set'><query xmlns='${NS.register}'><username>alice</username><password>${password}</password></query></iq>`;
+    afterEach(() => jest.useRealTimers());
+
+    it('counts every change per (account, address) like a failed login; past the ceiling that address is refused, for SASL too, while others are heard', async () => {
+      gw = await TestGateway.start({
+        modules: [registerModule],
+        env: { AUTH_FAILURES_PER_ACCOUNT: '2', AUTH_FAILURES_PER_PAIR: '100', AUTH_FAILURES_PER_ADDRESS: '100' },
+      });
+      const failed = jest.spyOn(gw.core.authThrottle, 'failed');
+      const a = await gw.login('alice');
+      expect((await a.iq(change('short'))).getChild('error')?.getChild('not-acceptable')).toBeDefined();
+      expect((await a.iq(change('correct horse battery'))).attrs.type).toBe('result');
+      expect(failed.mock.calls).toEqual([
+        ['alice', '192.0.2.7'],
+        ['alice', '192.0.2.7'],
+      ]);
+      const before = (await gw.store.find('alice'))!.sha256.storedKey;
+
+      const refused = await a.iq(change('another good password'));
+      expect(refused.attrs.type).toBe('error');
+      expect(refused.getChild('error')?.attrs.type).toBe('wait');
+      expect(refused.getChild('error')?.getChild('resource-constraint')).toBeDefined();
+      expect((await gw.store.find('alice'))!.sha256.storedKey.equals(before)).toBe(true);
+      // one limiter: a SASL login from this address is refused now, the owner elsewhere is not
+      expect(gw.core.authThrottle.refused('alice', '192.0.2.7')).toBe(true);
+      expect(gw.core.authThrottle.refused('alice', '198.51.100.1')).toBe(false);
+    });
+
+    it('holds the answer back (tarpit) beyond the free attempts, before deriving anything', async () => {
+      gw = await TestGateway.start({ modules: [registerModule], env: { AUTH_FAILURES_PER_PAIR: '1', AUTH_TARPIT_MAX: '10s' } });
+      const a = await gw.login('alice');
+      expect((await a.iq(change('correct horse battery'))).attrs.type).toBe('result');
+      const before = (await gw.store.find('alice'))!.sha256.storedKey;
+      const derive = jest.spyOn(gw.core.accounts, 'changePassword');
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      const answer = a.iq(change('another good password'));
+      await settle();
+      expect(a.received).toEqual([]); // held back
+      expect(derive).not.toHaveBeenCalled(); // and nothing derived yet
+      jest.advanceTimersByTime(250);
+      jest.useRealTimers();
+      expect((await answer).attrs.type).toBe('result');
+      expect((await gw.store.find('alice'))!.sha256.storedKey.equals(before)).toBe(false);
+    });
   });
 });

@@ -96,10 +96,20 @@ export const registerModule = defineModule({
           return HANDLED;
         });
       }
+      // On the shared login limiter (auth/throttle.ts): every change counts against this
+      // (account, address) and this address as a failed login would, since each costs a key
+      // derivation per SCRAM hash and needs no old password; beyond the free ones the answer
+      // is held back before any work, and an address past the account's ceiling is refused.
+      const account = session.jid.local;
+      if (ctx.accounts.throttle.refused(account, session.address)) {
+        throw new StanzaError('resource-constraint', 'too many attempts; try again later', 'wait');
+      }
+      const delay = ctx.accounts.throttle.failed(account, session.address);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref());
       if (!f.password) throw new StanzaError('bad-request', 'a new password is required');
-      if (f.username && ctx.accounts.prepareUsername(f.username) !== session.jid.local) throw new StanzaError('not-allowed', 'you can only change your own password');
+      if (f.username && ctx.accounts.prepareUsername(f.username) !== account) throw new StanzaError('not-allowed', 'you can only change your own password');
       try {
-        await ctx.accounts.changePassword(session.jid.local, f.password);
+        await ctx.accounts.changePassword(account, f.password);
       } catch (e) {
         refuse(e);
       }

@@ -19,4 +19,10 @@ export class AccountEntity {
   @Column({ name: 'sha256_iterations', type: 'int' }) sha256Iterations: number;
   @Column({ name: 'sha256_stored_key', type: 'bytea' }) sha256StoredKey: Buffer;
   @Column({ name: 'sha256_server_key', type: 'bytea' }) sha256ServerKey: Buffer;
+
+  // SCRAM-SHA-512: null for accounts created before it, until their password is next seen.
+  @Column({ name: 'sha512_salt', type: 'bytea', nullable: true }) sha512Salt: Buffer | null;
+  @Column({ name: 'sha512_iterations', type: 'int', nullable: true }) sha512Iterations: number | null;
+  @Column({ name: 'sha512_stored_key', type: 'bytea', nullable: true }) sha512StoredKey: Buffer | null;
+  @Column({ name: 'sha512_server_key', type: 'bytea', nullable: true }) sha512ServerKey: Buffer | null;
 }
