@@ -4,8 +4,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BusOptions } from '@parley/nats';
-import { AuthenticatedNats, createTestDatabase, startAuthenticatedNats, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
+import { AuthenticatedNats, BusOptions, startAuthenticatedNats } from '@parley/nats';
+import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
 export interface E2EStack {

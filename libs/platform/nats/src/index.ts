@@ -8,3 +8,4 @@ export * from './enhancers';
 export * from './jid-pipe';
 export * from './naming';
 export * from './permissions';
+export * from './test-server';

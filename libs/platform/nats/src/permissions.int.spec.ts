@@ -13,7 +13,8 @@ import {
   RosterSubjects,
   Durables,
 } from '@parley/contracts';
-import { AuthenticatedNats, startAuthenticatedNats, uniqueNamespace, waitFor } from '@parley/testing-stack';
+import { uniqueNamespace, waitFor } from '@parley/testing-stack';
+import { AuthenticatedNats, startAuthenticatedNats } from './test-server';
 import { Bus, isPermissionError } from './bus';
 import { inboxPrefixFor, wireSubject } from './naming';
 

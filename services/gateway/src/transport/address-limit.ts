@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { loggableAddress } from '@parley/runtime';
 import { StreamError } from '@parley/stanza';
-import type { GatewayCore } from '../gateway-core';
+import type { Logger } from 'pino';
 import type { C2SConnection } from '../stream/c2s';
 
 /** An address as allowlists name it: IPv4 clients on a dual-stack socket show as ::ffff:a.b.c.d. */
@@ -75,7 +75,7 @@ export class AddressLimit {
  * policy, so RFC 6120 §4.9.3.14 `policy-violation` (not `connection-timeout`, which is
  * about an idle peer, nor `resource-constraint`, which says the server itself is short).
  */
-export function refuseBusyAddress(gw: Pick<GatewayCore, 'log'>, c: C2SConnection): void {
+export function refuseBusyAddress(gw: { log: Logger }, c: C2SConnection): void {
   gw.log.info({ address: loggableAddress(c.address) }, 'too many connections from one address; refused');
   c.refuse(new StreamError('policy-violation', 'too many connections from your address'));
 }

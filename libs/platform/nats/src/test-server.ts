@@ -1,3 +1,4 @@
+// (Lives in @parley/nats, beside the permissions it renders, for tests and local tooling.)
 // A private NATS server with Parley's bus permissions, for tests that must prove the
 // permissions (and for e2e suites, which then run every flow under them). It runs the
 // real nats-server binary (Debian's package: `bash scripts/services.sh` installs it) on a
@@ -9,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { busCredentialRoles, busPasswordVar, busUser, natsAuthorizationConfig } from '@parley/nats';
+import { busCredentialRoles, busPasswordVar, busUser, natsAuthorizationConfig } from './permissions';
 
 /** A running NATS with one user per bus role. */
 export interface AuthenticatedNats {
