@@ -58,7 +58,9 @@ describe('janitor controllers (in-memory store)', () => {
     expect(row!.lastLogoutAt!.toISOString()).toBe(close.occurredAt);
     const la = await callWithPayloadPipes(queries, 'lastActivity', { jid: 'ALICE@localhost' });
     expect(la).toEqual({ online: true, hidden: false, lastLogoutAt: close.occurredAt });
-    expect((await store.stats(1, new Date()))[0].counts).toEqual({ registrations: 1 });
+    // Counted on the day the registration happened (yesterday, just after midnight UTC).
+    const day = reg.occurredAt.slice(0, 10);
+    expect((await store.stats(2, new Date())).find((d) => d.day === day)?.counts).toEqual({ registrations: 1 });
   });
 
   it('answers an unknown user as never seen, and refuses a malformed JID', async () => {
