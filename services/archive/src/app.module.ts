@@ -1,15 +1,16 @@
 // The archive service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
 import { ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
-import { NatsModule } from '@parley/nats';
-import { PersistenceModule } from '@parley/persistence';
-import { busOptions, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { Bus, NatsModule } from '@parley/nats';
+import { OutboxRelay, PersistenceModule } from '@parley/persistence';
+import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { DataSource } from 'typeorm';
 import { ArchiveConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
 import { LookupHandler } from './handlers/lookup.handler';
 import { MetadataHandler } from './handlers/metadata.handler';
 import { OptedInHandler } from './handlers/opted-in.handler';
-import { PrefsEvents } from './handlers/prefs-events';
+import { ArchiveOutbox } from './handlers/outbox';
 import { PrefsHandler } from './handlers/prefs.handler';
 import { StoreHandler } from './handlers/store.handler';
 import { SweepHandler } from './handlers/sweep.handler';
@@ -38,8 +39,9 @@ export class AppModule {
       ],
       providers: [
         { provide: ARCHIVE_CONFIG, useValue: config },
-        { provide: ARCHIVE_STORE, useClass: PgArchiveStore },
-        PrefsEvents,
+        { provide: OutboxRelay, useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log), inject: [DataSource, Bus, LOGGER] },
+        { provide: ARCHIVE_STORE, useFactory: (ds: DataSource, outbox: OutboxRelay) => new PgArchiveStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] },
+        ArchiveOutbox,
       ],
       controllers: [
         PrefsHandler,
