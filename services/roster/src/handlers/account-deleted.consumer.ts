@@ -31,7 +31,7 @@ export class AccountDeletedConsumer {
   ) {}
 
   /** Erases one deleted account; throws to be retried, TerminalError for a bad event. */
-  @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE } satisfies BusEventOptions)
+  @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
   async erase(@Payload(new PrepareJids({ 'data.jid': 'account' })) event: EventEnvelope<AccountDeletedV1>): Promise<void> {
     // A missing `data` or a bad JID is refused by the pipe: the filter terminates the event.
     if (typeof event.data !== 'object' || event.data === null) throw new TerminalError(`account-deleted event ${event.id} has no data`);
