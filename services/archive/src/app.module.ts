@@ -1,6 +1,6 @@
 // The archive service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
 import { OutboxRelay, PersistenceModule } from '@parley/persistence';
 import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
@@ -20,7 +20,7 @@ import { PgArchiveStore } from './store/pg-archive-store';
 import { ARCHIVE_CONFIG } from './tokens';
 
 /** The streams the archive provisions. */
-export const ARCHIVE_STREAMS = [ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS];
+export const ARCHIVE_STREAMS = [ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS];
 
 /** How the archive sits on the bus: queue group, streams, and the store consumer's configured concurrency. */
 export function archiveBus(config: ArchiveConfig): NonNullable<RunServiceOptions['bus']> {

@@ -4,7 +4,7 @@
 import { Inject, Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { LOGGER, Logger } from '@parley/runtime';
-import { ARCHIVE_PREFS, AccountDeletedV1, ArchiveEvents, Durables, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
+import { accountErased, ARCHIVE_PREFS, AccountDeletedV1, ArchiveEvents, Durables, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
 import { Bus, BusEventOptions, PrepareJids } from '@parley/nats';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
 
@@ -21,17 +21,20 @@ export class AccountDeletedHandler {
   ) {}
 
   @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
-  onEvent(@Payload(new PrepareJids({ 'data.jid': 'account' })) event: EventEnvelope<AccountDeletedV1>): Promise<void> {
-    return this.handle(event.data);
+  async onEvent(@Payload(new PrepareJids({ 'data.jid': 'account' })) event: EventEnvelope<AccountDeletedV1>): Promise<void> {
+    const erased = await this.handle(event.data);
+    // Confirmed once erased; a failed publish retries the (idempotent) erasure and this.
+    await this.bus.publishEvent(accountErased('archive', event, erased));
   }
 
   /** `e.jid` is prepared (the pipe terms an event without a valid account JID). */
-  async handle(e: AccountDeletedV1): Promise<void> {
+  async handle(e: AccountDeletedV1): Promise<{ messages: number; prefs: number }> {
     const jid = e.jid;
     const subject = ArchiveEvents.prefsChangedFor(jid);
     const erased = await this.store.eraseUser(jid, subject);
     // After the erasure committed: nothing of the user's is queued any more.
     await this.bus.purgeSubject(ARCHIVE_PREFS, subject);
     this.log.info({ messages: erased.messages, prefs: erased.prefs, reason: e.reason }, 'archive erased for a deleted account');
+    return erased;
   }
 }

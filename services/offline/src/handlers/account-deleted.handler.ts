@@ -3,8 +3,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { LOGGER, Logger } from '@parley/runtime';
-import { AccountDeletedV1, EventEnvelope, GATEWAY_EVENTS, GatewayEvents, Durables } from '@parley/contracts';
-import { BusEventOptions, PrepareJids } from '@parley/nats';
+import { accountErased, AccountDeletedV1, EventEnvelope, GATEWAY_EVENTS, GatewayEvents, Durables } from '@parley/contracts';
+import { Bus, BusEventOptions, PrepareJids } from '@parley/nats';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
 
 /** Durable consumer name of account deletions. */
@@ -15,6 +15,7 @@ export class AccountDeletedHandler {
   constructor(
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly bus: Bus,
   ) {}
 
   // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
@@ -26,5 +27,7 @@ export class AccountDeletedHandler {
     // Messages that arrived up to the deletion and are still in flight get refused later.
     const deleted = await this.store.eraseAccount(user, Number.isNaN(at.getTime()) ? new Date() : at);
     this.log.info({ eventId: e.id, deleted }, 'offline messages of a deleted account erased');
+    // Confirmed once erased; a failed publish retries the (idempotent) erasure and this.
+    await this.bus.publishEvent(accountErased('offline', e, { messages: deleted }));
   }
 }
