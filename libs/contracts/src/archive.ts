@@ -302,4 +302,6 @@ export interface ArchiveSweptV1 {
   cutoff: string;
   /** The retention applied (ARCHIVE_RETENTION), in milliseconds. */
   retentionMs: number;
+  /** Timestamp (ISO-8601) of the oldest message still archived after the sweep; absent when none is. */
+  oldestRemaining?: string;
 }

@@ -250,4 +250,6 @@ export interface OfflineSweepResult {
   messagesDeleted: number;
   markersDeleted: number;
   cutoff: string;
+  /** Arrival time (ISO-8601) of the oldest message still stored after the sweep; absent when none is. */
+  oldestRemaining?: string;
 }

@@ -137,8 +137,8 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(h.calls.filter((c) => c.subject === OfflineSubjects.sweep)).toHaveLength(1);
 
     const report = await h.bus.request<RetentionReportResult>(JanitorSubjects.report, {});
-    expect(report.latest.find((e) => e.owner === 'archive')).toMatchObject({ what: 'messages', deleted: 2 });
-    expect(report.latest.find((e) => e.owner === 'offline' && e.what === 'messages')).toMatchObject({ deleted: 3 });
+    expect(report.latest.find((e) => e.owner === 'archive')).toMatchObject({ what: 'messages', deleted: 2, oldestRemaining: '2026-11-05T08:00:00.000Z' });
+    expect(report.latest.find((e) => e.owner === 'offline' && e.what === 'messages')).toMatchObject({ deleted: 3, oldestRemaining: '2026-11-20T10:00:00.000Z' });
     const ev = await waitFor(() => h.recorded.find((e) => e.data.owner === 'offline'), { what: 'sweep-recorded for offline' });
     expect(ev.data.deleted).toEqual({ messages: 3, markers: 1 });
   });

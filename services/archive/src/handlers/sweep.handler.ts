@@ -6,7 +6,7 @@ import { MessagePattern } from '@nestjs/microservices';
 import { ArchiveSubjects, ArchiveSweptV1 } from '@parley/contracts';
 import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import { ArchiveConfig } from '../config/config';
-import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
+import { ARCHIVE_STORE, ArchiveStore, SweepResult } from '../store/archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
 import { swept } from './prefs-events';
 
@@ -35,9 +35,9 @@ export class SweepHandler implements OnApplicationBootstrap {
   private async run(): Promise<ArchiveSweptV1> {
     const retentionMs = this.config.ARCHIVE_RETENTION;
     const cutoff = new Date(Date.now() - retentionMs);
-    const counts = (deleted: number): ArchiveSweptV1 => ({ deleted, cutoff: cutoff.toISOString(), retentionMs });
-    const deleted = await this.store.sweep(cutoff, (n) => swept(counts(n)));
-    this.log.info({ deleted, retentionMs }, 'archive retention sweep');
-    return counts(deleted);
+    const counts = (r: SweepResult): ArchiveSweptV1 => ({ deleted: r.deleted, cutoff: cutoff.toISOString(), retentionMs, oldestRemaining: r.oldestRemaining?.toISOString() });
+    const r = await this.store.sweep(cutoff, (x) => swept(counts(x)));
+    this.log.info({ deleted: r.deleted, retentionMs }, 'archive retention sweep');
+    return counts(r);
   }
 }

@@ -20,6 +20,13 @@ export interface OutboxEvent {
   subject: string;
 }
 
+/** What a sweep did. */
+export interface SweepResult {
+  deleted: number;
+  /** Timestamp of the oldest message still archived. */
+  oldestRemaining?: Date;
+}
+
 /** One archived message as read back. */
 export interface ArchiveRow {
   id: string;
@@ -66,8 +73,11 @@ export interface ArchiveStore {
   lookup(plan: LookupPlan): Promise<LookupPage>;
   /** The first and last message of the owner's archive. */
   bounds(owner: string): Promise<ArchiveBounds>;
-  /** Deletes messages older than `cutoff`, then queues the event `swept` makes of the count; returns how many. */
-  sweep(cutoff: Date, swept: (deleted: number) => OutboxEvent): Promise<number>;
+  /**
+   * Deletes messages older than `cutoff`, then queues the event `swept` makes of the
+   * result; returns how many were deleted and the timestamp of the oldest one left.
+   */
+  sweep(cutoff: Date, swept: (r: SweepResult) => OutboxEvent): Promise<SweepResult>;
   /**
    * Erases a user's archive and preferences, and drops the events still queued on
    * `prefsSubject` (the user's last-value subject, purged by the caller afterwards);

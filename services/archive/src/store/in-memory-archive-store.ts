@@ -6,7 +6,7 @@ import { ArchiveDomainError } from '../domain/errors';
 import { LookupPlan, referencedIds } from '../domain/lookup';
 import { defaultPrefs } from '../domain/prefs';
 import type { ArchiveRecord, StoreDecision } from '../domain/store-decision';
-import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, OutboxEvent, StoreOutcome, StoredPrefs } from './archive-store';
+import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, OutboxEvent, StoreOutcome, StoredPrefs, SweepResult } from './archive-store';
 
 type Message = ArchiveRecord & { seq: number };
 
@@ -90,12 +90,13 @@ export class InMemoryArchiveStore implements ArchiveStore {
     return { start: { id: first.stanzaId, ts: first.ts }, end: { id: last.stanzaId, ts: last.ts } };
   }
 
-  async sweep(cutoff: Date, swept: (deleted: number) => OutboxEvent): Promise<number> {
+  async sweep(cutoff: Date, swept: (r: SweepResult) => OutboxEvent): Promise<SweepResult> {
     const before = this.messages.length;
     this.messages = this.messages.filter((m) => m.ts >= cutoff);
-    const deleted = before - this.messages.length;
-    this.outbox.push(swept(deleted));
-    return deleted;
+    const oldest = this.messages.reduce<Date | undefined>((o, m) => (!o || m.ts < o ? m.ts : o), undefined);
+    const r: SweepResult = { deleted: before - this.messages.length, oldestRemaining: oldest };
+    this.outbox.push(swept(r));
+    return r;
   }
 
   async eraseUser(jid: string, prefsSubject: string): Promise<{ messages: number; prefs: number }> {

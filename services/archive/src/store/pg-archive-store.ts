@@ -8,7 +8,7 @@ import { ArchiveDomainError } from '../domain/errors';
 import { LookupPlan, referencedIds } from '../domain/lookup';
 import { defaultPrefs } from '../domain/prefs';
 import type { StoreDecision } from '../domain/store-decision';
-import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, OutboxEvent, StoreOutcome, StoredPrefs } from './archive-store';
+import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, OutboxEvent, StoreOutcome, StoredPrefs, SweepResult } from './archive-store';
 
 /** Rows deleted per statement by sweeps and erasure (keeps locks and WAL bursts short). */
 const DELETE_BATCH = 5000;
@@ -202,12 +202,14 @@ export class PgArchiveStore implements ArchiveStore {
     return { start, end: await one('DESC') };
   }
 
-  async sweep(cutoff: Date, swept: (deleted: number) => OutboxEvent): Promise<number> {
+  async sweep(cutoff: Date, swept: (r: SweepResult) => OutboxEvent): Promise<SweepResult> {
     const deleted = await this.deleteInBatches('ts < $1', [cutoff]);
-    const e = swept(deleted);
+    const [{ oldest }]: Array<{ oldest: Date | null }> = await this.ds.query('SELECT min(ts) AS oldest FROM archive_messages');
+    const r: SweepResult = { deleted, oldestRemaining: oldest ?? undefined };
+    const e = swept(r);
     await enqueueOutbox(this.ds, e.event, e.subject);
     await this.committed();
-    return deleted;
+    return r;
   }
 
   async eraseUser(jid: string, prefsSubject: string): Promise<{ messages: number; prefs: number }> {

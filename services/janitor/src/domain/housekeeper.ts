@@ -58,7 +58,7 @@ export const OWNERS: Owner[] = [
       const o = r as OfflineSweepResult;
       if (!count(o?.messagesDeleted) || !count(o.markersDeleted)) return undefined;
       return [
-        { owner: 'offline', what: 'messages', deleted: o.messagesDeleted, cutoff: isoOrUndefined(o.cutoff) },
+        { owner: 'offline', what: 'messages', deleted: o.messagesDeleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) },
         { owner: 'offline', what: 'markers', deleted: o.markersDeleted },
       ];
     },
@@ -69,7 +69,7 @@ export const OWNERS: Owner[] = [
     entries: (r) => {
       const o = r as ArchiveSweptV1;
       if (!count(o?.deleted)) return undefined;
-      return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff) }];
+      return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) }];
     },
   },
 ];

@@ -45,6 +45,6 @@ export class Sweeper implements OnApplicationBootstrap {
       swept: (c) => envelope(OfflineEvents.swept, swept(c)),
     });
     this.log.info({ trigger, messagesDeleted: counts.messages, markersDeleted: counts.markers, cutoff: cutoff.toISOString() }, 'offline retention sweep');
-    return { messagesDeleted: counts.messages, markersDeleted: counts.markers, cutoff: cutoff.toISOString() };
+    return { messagesDeleted: counts.messages, markersDeleted: counts.markers, cutoff: cutoff.toISOString(), oldestRemaining: counts.oldestRemaining?.toISOString() };
   }
 }

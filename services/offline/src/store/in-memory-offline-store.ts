@@ -126,7 +126,9 @@ export class InMemoryOfflineStore implements OfflineStore {
     let markers = 0;
     for (const [id, r] of this.receipts) if (r.decidedAt < o.markersBefore && this.receipts.delete(id)) markers++;
     for (const [k, at] of this.erased) if (at < o.markersBefore && this.erased.delete(k)) markers++;
-    this.outbox.push(o.swept({ messages, markers }));
-    return { messages, markers };
+    const oldest = this.messages.reduce<Date | undefined>((m, x) => (!m || x.arrivedAt < m ? x.arrivedAt : m), undefined);
+    const counts: SweepCounts = { messages, markers, oldestRemaining: oldest };
+    this.outbox.push(o.swept(counts));
+    return counts;
   }
 }

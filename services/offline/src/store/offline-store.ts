@@ -34,6 +34,8 @@ export interface Page<T> {
 export interface SweepCounts {
   messages: number;
   markers: number;
+  /** Arrival time of the oldest message still stored. */
+  oldestRemaining?: Date;
 }
 
 /** Injection token of the {@link OfflineStore}. */

@@ -226,7 +226,8 @@ export class TypeOrmOfflineStore implements OfflineStore {
        SELECT count(*)::int AS n FROM d`,
       o.markersBefore,
     );
-    const counts = { messages, markers: receipts + erased };
+    const [{ oldest }]: Array<{ oldest: Date | null }> = await this.ds.query('SELECT min(arrived_at) AS oldest FROM offline_message');
+    const counts: SweepCounts = { messages, markers: receipts + erased, oldestRemaining: oldest ?? undefined };
     await enqueueOutbox(this.ds, o.swept(counts));
     await this.onEventsCommitted();
     return counts;
