@@ -73,6 +73,8 @@ export const ArchiveSubjects = {
   optedIn: 'archive.qry.opted-in',
   /** Request/reply: run the retention sweep now. `{}` → {@link ArchiveSweptV1}. */
   sweep: 'archive.cmd.sweep',
+  /** `{}` → {@link ArchiveStatsResult}: anonymous totals for the janitor's daily statistics. */
+  stats: 'archive.qry.stats',
 } as const;
 
 /** Events the archive publishes on JetStream. */
@@ -304,4 +306,12 @@ export interface ArchiveSweptV1 {
   retentionMs: number;
   /** Timestamp (ISO-8601) of the oldest message still archived after the sweep; absent when none is. */
   oldestRemaining?: string;
+}
+
+/** `archive.qry.stats` reply data: totals only, no JIDs. */
+export interface ArchiveStatsResult {
+  /** Users whose preferences archive something (opted in). */
+  optedIn: number;
+  /** Messages archived now. */
+  messages: number;
 }

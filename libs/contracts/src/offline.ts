@@ -70,6 +70,8 @@ export const OfflineSubjects = {
   purge: 'offline.cmd.purge',
   /** {@link OfflineSweepCommand} → {@link OfflineSweepResult}: run the retention sweep now (also publishes `offline.evt.swept`). */
   sweep: 'offline.cmd.sweep',
+  /** `{}` → {@link OfflineStatsResult}: anonymous totals for the janitor's daily statistics. */
+  stats: 'offline.qry.stats',
 } as const;
 
 /** Events the offline service publishes on JetStream (stream {@link OFFLINE_EVENTS}). */
@@ -252,4 +254,12 @@ export interface OfflineSweepResult {
   cutoff: string;
   /** Arrival time (ISO-8601) of the oldest message still stored after the sweep; absent when none is. */
   oldestRemaining?: string;
+}
+
+/** `offline.qry.stats` reply data: totals only, no JIDs. */
+export interface OfflineStatsResult {
+  /** Messages stored for offline users now. */
+  messages: number;
+  /** Users with at least one stored message. */
+  users: number;
 }

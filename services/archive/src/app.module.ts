@@ -13,6 +13,7 @@ import { OptedInHandler } from './handlers/opted-in.handler';
 import { ArchiveOutbox } from './handlers/outbox';
 import { PrefsHandler } from './handlers/prefs.handler';
 import { StoreHandler } from './handlers/store.handler';
+import { StatsHandler } from './handlers/stats.handler';
 import { SweepHandler } from './handlers/sweep.handler';
 import { archiveDataSource } from './persistence/data-source';
 import { ARCHIVE_STORE } from './store/archive-store';
@@ -49,6 +50,7 @@ export class AppModule {
         MetadataHandler,
         OptedInHandler,
         SweepHandler,
+        StatsHandler,
         StoreHandler,
         AccountDeletedHandler,
       ],

@@ -294,6 +294,12 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       expect(replay.find((r) => r.event.data.jid === 'frank@localhost')!.event.data.optedIn).toBe(false);
     });
 
+    it('answers the janitor totals: opted-in users and archived messages, no JID', async () => {
+      const [r] = await h.sql(`SELECT (SELECT count(*) FROM archive_prefs WHERE default_pref <> 'never' OR cardinality(always_jids) > 0)::int AS o, (SELECT count(*) FROM archive_messages)::int AS m`);
+      expect(r.o).toBeGreaterThan(0);
+      await expect(h.bus.request(ArchiveSubjects.stats, {})).resolves.toEqual({ optedIn: r.o, messages: r.m });
+    });
+
     it('lists opted-in users as a fallback, paged by JID', async () => {
       const first = await h.bus.request<ArchiveOptedInResult>(ArchiveSubjects.optedIn, { limit: 2 });
       expect(first.users.map((u) => u.jid)).toEqual(['alice@localhost', 'dave@localhost']);

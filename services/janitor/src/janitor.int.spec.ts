@@ -217,6 +217,8 @@ describe('janitor: inactivity', () => {
     expect(left).toEqual(['active@localhost', 'busy@localhost', 'exempt@localhost', 'online@localhost']);
     const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, {});
     expect(stats.days[0].counts['deletions.inactivity']).toBe(1);
+    // The owners' totals, read at each pass (counts only).
+    expect(stats.days[0].counts).toMatchObject({ registered: 4, 'offline.held': 7, 'offline.users': 2, 'archive.opted-in': 3, 'archive.held': 40 });
   }, 90_000);
 });
 

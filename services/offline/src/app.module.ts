@@ -14,6 +14,7 @@ import { HeadersHandler } from './handlers/headers.handler';
 import { PurgeHandler } from './handlers/purge.handler';
 import { RemoveHandler } from './handlers/remove.handler';
 import { StoreHandler } from './handlers/store.handler';
+import { StatsHandler } from './handlers/stats.handler';
 import { SweepHandler } from './handlers/sweep.handler';
 import { OFFLINE_CONFIG } from './handlers/params';
 import { offlineDataSource } from './persistence/data-source';
@@ -22,7 +23,7 @@ import { Sweeper } from './retention/sweeper';
 import { OFFLINE_STORE } from './store/offline-store';
 import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
 
-const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler];
+const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler, StatsHandler];
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
 /** How the offline service sits on the bus: its queue group and the streams it publishes to or consumes. */

@@ -1,5 +1,6 @@
 // The offline service driven through the bus exactly as the gateway drives it.
 import {
+  OfflineStatsResult,
   AccountDeletedV1,
   EventEnvelope,
   GatewayEvents,
@@ -275,6 +276,13 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     expect(await condition(fetch({}))).toBe('jid-malformed');
     expect(await condition(h.bus.request(OfflineSubjects.ack, { user: 'a@localhost', ids: [] }))).toBe('bad-request');
     expect(await condition(fetch({ user: 'a@localhost', after: 'not-a-cursor' }))).toBe('bad-request');
+  });
+
+  it('answers the janitor totals that match what is stored, with no JID', async () => {
+    const [r] = await h.sql('SELECT count(*)::int AS messages, count(DISTINCT user_jid)::int AS users FROM offline_message');
+    const totals = await h.bus.request<OfflineStatsResult>(OfflineSubjects.stats, {});
+    expect(totals).toEqual({ messages: r.messages, users: r.users });
+    expect(JSON.stringify(totals)).not.toContain('@');
   });
 
   it('runs on a database whose schema matches its entities exactly', async () => {

@@ -78,6 +78,8 @@ export interface ArchiveStore {
    * result; returns how many were deleted and the timestamp of the oldest one left.
    */
   sweep(cutoff: Date, swept: (r: SweepResult) => OutboxEvent): Promise<SweepResult>;
+  /** Totals for statistics: opted-in users and archived messages. */
+  totals(): Promise<{ optedIn: number; messages: number }>;
   /**
    * Erases a user's archive and preferences, and drops the events still queued on
    * `prefsSubject` (the user's last-value subject, purged by the caller afterwards);

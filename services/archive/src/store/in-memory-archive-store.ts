@@ -99,6 +99,10 @@ export class InMemoryArchiveStore implements ArchiveStore {
     return r;
   }
 
+  async totals(): Promise<{ optedIn: number; messages: number }> {
+    return { optedIn: [...this.prefs.values()].filter((p) => p.default !== 'never' || p.always.length > 0).length, messages: this.messages.length };
+  }
+
   async eraseUser(jid: string, prefsSubject: string): Promise<{ messages: number; prefs: number }> {
     const before = this.messages.length;
     this.messages = this.messages.filter((m) => m.owner !== jid);

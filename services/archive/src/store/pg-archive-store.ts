@@ -212,6 +212,14 @@ export class PgArchiveStore implements ArchiveStore {
     return r;
   }
 
+  async totals(): Promise<{ optedIn: number; messages: number }> {
+    const [r]: Array<{ opted_in: number; messages: number }> = await this.ds.query(
+      `SELECT (SELECT count(*) FROM archive_prefs WHERE default_pref <> 'never' OR cardinality(always_jids) > 0)::int AS opted_in,
+              (SELECT count(*) FROM archive_messages)::int AS messages`,
+    );
+    return { optedIn: r.opted_in, messages: r.messages };
+  }
+
   async eraseUser(jid: string, prefsSubject: string): Promise<{ messages: number; prefs: number }> {
     const messages = await this.deleteInBatches('owner = $1', [jid]);
     const gone = await this.ds.transaction(async (em: EntityManager) => {

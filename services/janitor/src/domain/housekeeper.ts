@@ -5,6 +5,7 @@
 import { JANITOR_LEASE_BUCKET } from '@parley/contracts';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import {
+  ArchiveStatsResult,
   ArchiveSubjects,
   ArchiveSweptV1,
   DeleteAccountCommandV1,
@@ -12,6 +13,7 @@ import {
   envelope,
   GatewaySubjects,
   JanitorEvents,
+  OfflineStatsResult,
   OfflineSubjects,
   OfflineSweepResult,
   RetentionReportEntry,
@@ -261,5 +263,19 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.accounts.set({ state: 'registered' }, c.registered);
     this.metrics.accounts.set({ state: 'active_today' }, c.active);
     this.metrics.accounts.set({ state: 'exempt' }, c.exempt);
+    // The owners' totals (counts only): an owner that does not answer is left out today.
+    const totals: Record<string, number> = {};
+    const ask = async <T>(subject: string, read: (r: T) => Record<string, number>) => {
+      try {
+        const r = await this.bus.request<T>(subject, {}, { timeoutMs: this.config.JANITOR_SWEEP_TIMEOUT });
+        for (const [k, v] of Object.entries(read(r))) if (count(v)) totals[k] = v;
+      } catch (err) {
+        this.log.warn({ subject, err: (err as Error).message }, 'owner totals not available');
+      }
+    };
+    await ask<OfflineStatsResult>(OfflineSubjects.stats, (r) => ({ 'offline.held': r?.messages, 'offline.users': r?.users }));
+    await ask<ArchiveStatsResult>(ArchiveSubjects.stats, (r) => ({ 'archive.opted-in': r?.optedIn, 'archive.held': r?.messages }));
+    await this.store.setDailyTotals(now, totals);
+    for (const [k, v] of Object.entries(totals)) this.metrics.ownerTotals.set({ what: k }, v);
   }
 }

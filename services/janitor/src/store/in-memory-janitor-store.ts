@@ -236,6 +236,10 @@ export class InMemoryJanitorStore implements JanitorStore {
     return c;
   }
 
+  async setDailyTotals(now: Date, values: Record<string, number>): Promise<void> {
+    for (const [name, value] of Object.entries(values)) this.bump(now, name, value, 'set');
+  }
+
   async stats(days: number, now: Date): Promise<DailyStats[]> {
     const from = dayOf(new Date(now.getTime() - (days - 1) * 86_400_000));
     return [...this.daily]

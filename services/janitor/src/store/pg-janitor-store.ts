@@ -301,6 +301,11 @@ export class PgJanitorStore implements JanitorStore {
     });
   }
 
+  async setDailyTotals(now: Date, values: Record<string, number>): Promise<void> {
+    for (const [name, value] of Object.entries(values))
+      await this.ds.query(`INSERT INTO daily_stat (day, name, value) VALUES ($1, $2, $3) ON CONFLICT (day, name) DO UPDATE SET value = EXCLUDED.value`, [dayOf(now), name, value]);
+  }
+
   async stats(days: number, now: Date): Promise<DailyStats[]> {
     const from = new Date(now.getTime() - (days - 1) * 86_400_000);
     const rows: Array<{ day: string; name: string; value: string }> = await this.ds.query(

@@ -73,6 +73,8 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
   const subs: Subscription[] = [
     bus.serve(OfflineSubjects.sweep, (q) => (record(OfflineSubjects.sweep, q), sweepReplies.offline), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.sweep, (q) => (record(ArchiveSubjects.sweep, q), sweepReplies.archive), { queue: QueueGroups.archive }),
+    bus.serve(OfflineSubjects.stats, () => ({ messages: 7, users: 2 }), { queue: QueueGroups.offline }),
+    bus.serve(ArchiveSubjects.stats, () => ({ optedIn: 3, messages: 40 }), { queue: QueueGroups.archive }),
     bus.serve<DeleteAccountCommandV1, DeleteAccountResultV1>(
       GatewaySubjects.deleteAccount,
       async (q) => {

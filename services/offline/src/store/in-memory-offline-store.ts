@@ -121,6 +121,10 @@ export class InMemoryOfflineStore implements OfflineStore {
     return n;
   }
 
+  async totals(): Promise<{ messages: number; users: number }> {
+    return { messages: this.messages.length, users: new Set(this.messages.map((m) => m.user)).size };
+  }
+
   async sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts> {
     const messages = this.remove((m) => m.arrivedAt < o.messagesBefore);
     let markers = 0;

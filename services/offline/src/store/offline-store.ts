@@ -61,6 +61,8 @@ export interface OfflineStore {
   /** Deletes all of `ids`, or none when one does not exist (then returns undefined). */
   deleteExactly(user: string, ids: string[]): Promise<number | undefined>;
   purge(user: string): Promise<number>;
+  /** Totals for statistics: messages stored and users holding any. */
+  totals(): Promise<{ messages: number; users: number }>;
   /** Deletes the user's messages and remembers (hashed) that the account was deleted at `erasedAt`. */
   eraseAccount(user: string, erasedAt: Date): Promise<number>;
   /**

@@ -202,6 +202,11 @@ export class TypeOrmOfflineStore implements OfflineStore {
     });
   }
 
+  async totals(): Promise<{ messages: number; users: number }> {
+    const [r]: Array<{ messages: number; users: number }> = await this.ds.query('SELECT count(*)::int AS messages, count(DISTINCT user_jid)::int AS users FROM offline_message');
+    return r;
+  }
+
   async sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts> {
     const batched = async (sql: string, cutoff: Date): Promise<number> => {
       let total = 0;
