@@ -30,7 +30,38 @@ export const GatewaySubjects = {
   deleteAccount: 'gateway.cmd.delete-account',
   /** {@link ServerNoticeCommandV1} → `{ routed: boolean }`: a message from the server to a local user (delivered or stored offline like any message); queue group `gateway`. */
   serverNotice: 'gateway.cmd.server-notice',
+  /** `{}` → {@link GatewaySweepResult}: delete expired username tombstones now (the janitor drives it); queue group `gateway`. */
+  sweep: 'gateway.cmd.sweep',
 } as const;
+
+/** `gateway.cmd.sweep` reply data: counts only. */
+export interface GatewaySweepResult {
+  /** Username tombstones deleted (older than USERNAME_TOMBSTONE). */
+  tombstonesDeleted: number;
+  /** ISO-8601: tombstones of deletions before this time were removed. */
+  cutoff: string;
+  /** ISO-8601 deletion time of the oldest tombstone remaining, when any remains. */
+  oldestRemaining?: string;
+}
+
+/** Validates a {@link DeleteAccountCommandV1} read from the bus. */
+export function isDeleteAccountCommandV1(v: unknown): v is DeleteAccountCommandV1 {
+  return isObject(v) && typeof v.jid === 'string' && v.jid.length > 0 && v.jid.length <= 3071 && (v.reason === 'admin' || v.reason === 'inactivity');
+}
+
+/** Validates a {@link ServerNoticeCommandV1} read from the bus (a body of at most 64 KiB). */
+export function isServerNoticeCommandV1(v: unknown): v is ServerNoticeCommandV1 {
+  return (
+    isObject(v) &&
+    typeof v.to === 'string' &&
+    v.to.length > 0 &&
+    v.to.length <= 3071 &&
+    typeof v.body === 'string' &&
+    v.body.length > 0 &&
+    v.body.length <= 65536 &&
+    (v.subject === undefined || (typeof v.subject === 'string' && v.subject.length <= 1024))
+  );
+}
 
 /** `gateway.cmd.delete-account` v1. */
 export interface DeleteAccountCommandV1 {

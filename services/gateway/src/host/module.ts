@@ -51,8 +51,8 @@ export function defineModule<Api = void, Spec extends ConfigSpec = Record<never,
 export interface RouterPort {
   /** Routes a stanza whose `from` is set; all RFC 6121 §8 rules apply. `origin`: the sending session. */
   route(stanza: Element, origin?: Session): Promise<void>;
-  /** Answers `stanza` with an error from the server, unless it is an error itself. */
-  bounce(stanza: Element, err: StanzaError): void;
+  /** Answers `stanza` with an error from the server, unless it is an error itself; `detail` names the rule for the delivery-error log (e.g. `blocked`). */
+  bounce(stanza: Element, err: StanzaError, detail?: string): void;
   /** Sends to one resource wherever it is (a local socket or another gateway). */
   deliverTo(bare: string, st: ResourceState, stanza: Element | string): void;
   /** Sends one stanza to several resources, one bus message per remote instance. */
@@ -87,7 +87,7 @@ export interface StreamReplay {
 }
 
 /** The bus, as modules see it (NATS core and JetStream; subjects come from @parley/contracts). */
-export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'ensureStreams' | 'consume'> & {
+export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'serve' | 'ensureStreams' | 'consume'> & {
   publishEvent<T>(event: EventEnvelope<T>, subject?: string): Promise<void>;
   /** Replays a stream in order (read models rebuilt at start). */
   replay(spec: StreamSpec, onMessage: (data: Uint8Array) => void): Promise<StreamReplay>;
