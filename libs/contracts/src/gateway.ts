@@ -225,12 +225,15 @@ export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
  * sessions on that instance (batched per event-loop turn: `[full JIDs, serialised XML]`
  * pairs, in order), or a request to end one of its sessions.
  */
-export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: 'conflict' | 'removed' };
+export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: KickReason };
+
+/** Why a session is ended from another instance: a new session took its resource, the account was removed, or an admin ended it. */
+export type KickReason = 'conflict' | 'removed' | 'ended';
 
 /** Validates a {@link DeliverCommandV1} read from the bus. */
 export function isDeliverCommandV1(v: unknown): v is DeliverCommandV1 {
   if (!isObject(v)) return false;
-  if ('kick' in v) return typeof v.kick === 'string' && (v.reason === 'conflict' || v.reason === 'removed');
+  if ('kick' in v) return typeof v.kick === 'string' && (v.reason === 'conflict' || v.reason === 'removed' || v.reason === 'ended');
   return (
     Array.isArray(v.b) &&
     v.b.every((x) => Array.isArray(x) && x.length === 2 && Array.isArray(x[0]) && x[0].every((t: unknown) => typeof t === 'string') && typeof x[1] === 'string')

@@ -21,7 +21,7 @@ import { AccountCommands } from './auth/account-commands';
 import { Cluster, ClusterCallbacks } from './routing/cluster';
 import { Router } from './routing/router';
 import { Directory } from './session/directory';
-import { ClusterPort, Sessions } from './session/sessions';
+import { ClusterPort, kickError, Sessions } from './session/sessions';
 import type { C2SConnection } from './stream/c2s';
 import { LoginThrottle } from './auth/throttle';
 import type { TlsMaterial } from './transport/certs';
@@ -125,7 +125,7 @@ export class GatewayCore implements StreamHost {
         const s = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
         if (!s) return;
         this.sessions.unbind(s, reason);
-        s.close(new StreamError(reason === 'conflict' ? 'conflict' : 'not-authorized', reason === 'conflict' ? 'replaced by a new connection with the same resource' : 'account removed'));
+        s.close(kickError(reason));
       },
       peerGone: (instanceId, dropped) => this.hooks.each(CoreHooks.peerGone, { instanceId, dropped }),
     };
@@ -163,6 +163,8 @@ export class GatewayCore implements StreamHost {
       sessions: {
         update: (session, change) => this.sessions.update(session, change),
         closeAllLocal: (bare, error) => this.sessions.closeAllLocal(bare, error),
+        endUser: (bare, reason) => this.sessions.endUser(bare, reason),
+        endSession: (bare, resource, reason) => this.sessions.endSession(bare, resource, reason),
         unbind: (session, reason) => this.sessions.unbind(session, reason),
       },
       accounts: {
@@ -170,6 +172,7 @@ export class GatewayCore implements StreamHost {
         register: (u, p, via) => this.accounts.register(u, p, via),
         delete: (u, reason) => this.accounts.delete(u, reason),
         changePassword: (u, p) => this.accounts.changePassword(u, p),
+        count: () => this.accounts.count(),
         prepareUsername: (u) => this.accounts.prepareUsername(u),
         throttle: this.authThrottle,
         removing: (bare, work) => this.whileRemoving(bare, work),
@@ -184,9 +187,8 @@ export class GatewayCore implements StreamHost {
       bus,
       accounts: this.accounts,
       directory: this.directory,
-      cluster: this.cluster,
       router: this.router,
-      closeAllLocal: (bare, error) => this.sessions.closeAllLocal(bare, error),
+      endUser: (bare, reason) => this.sessions.endUser(bare, reason),
       removing: (bare, work) => this.whileRemoving(bare, work),
       log,
     });

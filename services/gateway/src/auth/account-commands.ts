@@ -17,13 +17,11 @@ import {
 } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
 import { ReplyException } from '@parley/nats';
-import { StreamError } from '@parley/stanza';
 import { x } from '@parley/xml';
 import type { Logger } from 'pino';
 import type { AccountsService } from './accounts.service';
 import type { ModuleBus, RouterPort } from '../host/module';
 import type { Directory } from '../session/directory';
-import type { ClusterPort } from '../session/sessions';
 
 /** What the account commands need of the core. */
 export interface AccountCommandDeps {
@@ -31,10 +29,9 @@ export interface AccountCommandDeps {
   bus: Pick<ModuleBus, 'serve'>;
   accounts: Pick<AccountsService, 'exists' | 'delete' | 'sweepTombstones'>;
   directory: Pick<Directory, 'resources'>;
-  cluster: Pick<ClusterPort, 'kickRemote'>;
   router: Pick<RouterPort, 'route'>;
-  /** Ends every local session of a user. */
-  closeAllLocal(bare: string, error: StreamError): void;
+  /** Ends every session of a user, here and on other instances. */
+  endUser(bare: string, reason: 'removed'): void;
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close here, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
   log: Logger;
@@ -71,8 +68,7 @@ export class AccountCommands {
       const deleted = await this.d.accounts.delete(local, cmd.reason);
       if (deleted) {
         // at once, not when the event arrives (it may wait in the outbox while NATS is down)
-        this.d.closeAllLocal(bare, new StreamError('not-authorized', 'account removed'));
-        for (const st of this.d.directory.resources(bare)) if (!st.session) this.d.cluster.kickRemote(st.instanceId, `${bare}/${st.resource}`, 'removed');
+        this.d.endUser(bare, 'removed');
         this.d.log.info({ reason: cmd.reason }, 'account deleted on request');
       }
       return { deleted };

@@ -112,6 +112,11 @@ export class AccountsService {
     return { ...(await this.store.sweepTombstones(cutoff)), cutoff };
   }
 
+  /** Number of registered accounts. */
+  count(): Promise<number> {
+    return this.store.count();
+  }
+
   /** Whether an account exists; positive answers are cached briefly (deletions clear the cache). */
   async exists(username: string): Promise<boolean> {
     const until = this.known.get(username);

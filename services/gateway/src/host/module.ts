@@ -67,12 +67,16 @@ export interface SessionsPort {
   update(session: Session, change?: { carbons?: boolean }): void;
   /** Ends every local session of a user. */
   closeAllLocal(bare: string, error: StreamError): void;
+  /** Ends every session of a user, on every gateway instance (`removed`: account removed; `ended`: by an admin). */
+  endUser(bare: string, reason: 'removed' | 'ended'): void;
+  /** Ends one session of a user wherever it is (false: none); its stream gets the error of `reason`. */
+  endSession(bare: string, resource: string, reason: 'removed' | 'ended'): boolean;
   /** Removes a session (close hooks, directory, `sessionEnded`); its stream is not touched. */
   unbind(session: Session, reason: string): void;
 }
 
 /** Accounts, as modules see them. */
-export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername'> & {
+export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername' | 'count'> & {
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close after the reply, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
   /** The failed-login limiter SASL uses (auth/throttle.ts), shared by everything that derives keys for a user. */
@@ -121,7 +125,7 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   readonly bus: ModuleBus;
   readonly router: RouterPort;
   /** Where every resource of every user is (cluster-wide). */
-  readonly directory: Pick<Directory, 'resources' | 'resource'>;
+  readonly directory: Pick<Directory, 'resources' | 'resource' | 'userCount'>;
   readonly sessions: SessionsPort;
   readonly accounts: AccountsPort;
   readonly disco: DiscoView;
