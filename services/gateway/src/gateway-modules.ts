@@ -18,6 +18,7 @@ import { csiModule } from './modules/xep-0352-csi/csi.module';
 import { lastModule } from './modules/xep-0012-last/last.module';
 import { commandsModule } from './modules/xep-0050-commands/commands.module';
 import { adminModule } from './modules/xep-0133-admin/admin.module';
+import { retentionModule } from './modules/xep-0128-retention/retention.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
@@ -37,4 +38,5 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   commandsModule,
   lastModule,
   adminModule,
+  retentionModule,
 ];

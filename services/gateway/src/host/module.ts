@@ -104,6 +104,8 @@ export interface DiscoView {
   /** The account features answered to anyone, not only the owner. */
   readonly publicAccountFeatures: ReadonlySet<string>;
   readonly serverItems: ReadonlyArray<{ jid: string; name?: string }>;
+  /** XEP-0128 data forms of the server's disco#info. */
+  readonly serverInfoForms: ReadonlyArray<Element>;
   node(node: string): DiscoNode | undefined;
 }
 
@@ -137,6 +139,8 @@ export interface ModuleContext<Options = Record<string, unknown>> {
    * `{ public: true }` also to anyone else, for what is answered to anyone.
    */
   accountFeature(ns: string, opts?: { public?: boolean }): void;
+  /** XEP-0128: a data form (type `result`, with a FORM_TYPE) in the server's disco#info. */
+  serverInfoForm(form: Element): void;
   /** disco#items entry of the server. */
   serverItem(item: { jid: string; name?: string }): void;
   /** Answers disco queries carrying `node`. */
