@@ -57,7 +57,7 @@ describe('the janitor with the gateway, end to end', () => {
     await stack.startService('roster');
     await stack.startService('offline');
     await stack.startService('janitor', { JANITOR_SWEEP_INTERVAL: '1s' });
-    gw = await stack.startGateway({ ADMINS: 'root1@localhost' });
+    gw = await stack.startGateway({ ADMINS: 'root1@localhost', GATEWAY_OUTBOX_INTERVAL: '500ms' });
     bus = await Bus.connect(stack.busOptions('janitor-e2e'));
     [admin] = await accounts('root');
   }, 120_000);
@@ -121,13 +121,39 @@ describe('the janitor with the gateway, end to end', () => {
     const log = await waitFor(
       async () => {
         const r = await bus.request<DeliveryErrorsResult>(JanitorSubjects.errors, { jid: jid(erin) });
-        return r.total > 0 ? r : undefined;
+        return r.items.length > 0 ? r : undefined;
       },
       { what: 'the logged failure', timeoutMs: WAIT },
     );
     expect(log.items).toEqual([{ source: 'gateway', from: jid(erin), to: 'nobody-here@localhost', kind: 'message', reason: 'service-unavailable', detail: 'unknown-user', at: expect.any(String) }]);
     expect(JSON.stringify(log)).not.toMatch(/private sentence|bounce1/);
   });
+
+  it('erases an account removed while NATS is down once NATS is back: the deletion waited in the outbox', async () => {
+    const [gone, friend] = await accounts('Gone', 'Friend');
+    const g = await login(gw, gone);
+    const f = await login(gw, friend);
+    await befriend(g, f);
+    const queued = () => sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE envelope->'data'->>'jid' = $1`, [jid(gone)]);
+    stack.nats.pause();
+    try {
+      const r = await g.iqStanza(xml('iq', { type: 'set' }, xml('query', { xmlns: 'jabber:iq:register' }, xml('remove'))), WAIT);
+      expect(r.attrs.type).toBe('result');
+      // committed together: the account is gone and its event waits
+      expect(await sql('SELECT 1 FROM accounts WHERE username = $1', [gone.toLowerCase()])).toEqual([]);
+      expect((await queued())[0].n).toBe(1);
+    } finally {
+      stack.nats.resume();
+    }
+    await waitFor(async () => (await queued())[0].n === 0, { what: 'the outbox published', timeoutMs: WAIT });
+    await waitFor(
+      async () => {
+        const r = await bus.request<RosterGetResult>(RosterSubjects.get, { user: jid(friend) });
+        return r.kind === 'full' && !r.items.some((it) => it.jid === jid(gone));
+      },
+      { what: "the removed user gone from the friend's roster", timeoutMs: WAIT },
+    );
+  }, 120_000);
 
   it('deletes an inactive account through the gateway and every owner erases it, while an active and an exempt account stay', async () => {
     const [idle, active, exempt] = await accounts('Idle', 'Active', 'Exempt');
