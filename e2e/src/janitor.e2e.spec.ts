@@ -1,8 +1,12 @@
 // End-to-end: the janitor with the gateway's side of it — last activity (XEP-0012), the
 // admin commands (XEP-0050/0133), the delivery-error log of router bounces, and the
 // deletion of an inactive account through gateway.cmd.delete-account, after which every
-// owner erased the user while an active and an exempt account stay. Real processes,
-// real NATS with bus permissions, real Postgres, real clients; short settings (seconds).
+// owner erased the user while an active and an exempt account stay; a removal while NATS
+// is down waits in the gateway's outbox and is erased everywhere once NATS is back. Real
+// processes, real NATS with bus permissions, real Postgres, real clients; short settings (seconds).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DeliveryErrorsResult, JanitorSubjects, OfflineSubjects, RosterGetResult, RosterSubjects } from '@parley/contracts';
 import { Bus, BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
@@ -13,6 +17,8 @@ import { E2EStack, e2eUsers, startStack } from './stack';
 const PASSWORD = 'correct horse battery';
 const WAIT = 30_000;
 const COMMANDS = 'http://jabber.org/protocol/commands';
+const run = promisify(execFile);
+const CTL = join(__dirname, '../../dist/services/gateway/src/cli/ctl.js');
 
 describe('the janitor with the gateway, end to end', () => {
   let stack: E2EStack;
@@ -127,6 +133,10 @@ describe('the janitor with the gateway, end to end', () => {
     );
     expect(log.items).toEqual([{ source: 'gateway', from: jid(erin), to: 'nobody-here@localhost', kind: 'message', reason: 'service-unavailable', detail: 'unknown-user', at: expect.any(String) }]);
     expect(JSON.stringify(log)).not.toMatch(/private sentence|bounce1/);
+    // and as operators read it
+    const { stdout } = await run(process.execPath, [CTL, 'errors', '--jid', jid(erin)], { env: { ...process.env, ...stack.busEnv('gateway'), GATEWAY_DATABASE_URL: stack.gatewayDb.url } });
+    expect(stdout).toContain(`message\t${jid(erin)} -> nobody-here@localhost\tservice-unavailable (unknown-user)`);
+    expect(stdout).not.toMatch(/private sentence/);
   });
 
   it('erases an account removed while NATS is down once NATS is back: the deletion waited in the outbox', async () => {
