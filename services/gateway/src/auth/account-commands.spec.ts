@@ -1,8 +1,10 @@
-import { AccountDeletedV1, EventEnvelope, GatewayDeliveryFailedV1, GatewayEvents, GatewaySubjects, GatewaySweepResult } from '@parley/contracts';
+import { AccountDeletedV1, EventEnvelope, GatewayDeliveryFailedV1, GatewayEvents, GatewaySubjects, GatewaySweepResult, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
 import { BusReplyError } from '@parley/nats';
 import { NS } from '@parley/stanza';
 import { blockingModule } from '../modules/xep-0191-blocking/blocking.module';
 import { registerModule } from '../modules/xep-0077-register/register.module';
+import { offlineModule } from '../modules/xep-0160-offline/offline.module';
+import { presenceModule } from '../modules/rfc6121-presence/presence.module';
 import { settle, TestGateway } from '../testing/test-gateway';
 
 describe('account commands on the bus (in process)', () => {
@@ -65,6 +67,16 @@ describe('account commands on the bus (in process)', () => {
     expect(m.getChildText('subject')).toBe('Your account');
     expect(m.getChildText('body')).toBe('will be deleted');
     expect(await gw.bus.request(GatewaySubjects.serverNotice, { to: 'nobody@localhost', body: 'x' })).toEqual({ routed: false });
+  });
+
+  it('stores a server notice for a user who is offline, like any message', async () => {
+    await gw.stop();
+    gw = await TestGateway.start({ modules: [presenceModule, offlineModule] });
+    await gw.accounts('olga');
+    expect(await gw.bus.request(GatewaySubjects.serverNotice, { to: 'olga@localhost', body: 'your account will be deleted' })).toEqual({ routed: true });
+    const stored = gw.bus.sent<EventEnvelope<OfflineStoreV1>>(OfflineSubjects.store).map((e) => e.data);
+    expect(stored).toEqual([expect.objectContaining({ to: 'olga@localhost', from: 'localhost', type: 'normal' })]);
+    expect(stored[0].stanza).toContain('your account will be deleted');
   });
 
   it('publishes a deletion made while the bus is down once it is back (the outbox)', async () => {

@@ -7,6 +7,7 @@
 //   message (delivered, or stored offline).
 // - gateway.cmd.sweep: removes expired username tombstones; answers counts only.
 // Every payload is validated here; a malformed one is answered `bad-request`.
+import { randomUUID } from 'node:crypto';
 import {
   DeleteAccountResultV1,
   GatewaySubjects,
@@ -79,7 +80,7 @@ export class AccountCommands {
     if (!isServerNoticeCommandV1(cmd)) throw ReplyException.of('bad-request', 'expected { to, body, subject? }');
     const { bare, local } = localUser(this.d.domain, cmd.to);
     if (!(await this.d.accounts.exists(local))) return { routed: false };
-    const msg = x('message', { from: this.d.domain, to: bare, type: 'normal', id: `notice-${Date.now().toString(36)}` });
+    const msg = x('message', { from: this.d.domain, to: bare, type: 'normal', id: `notice-${randomUUID()}` });
     if (cmd.subject) msg.children.push(x('subject', null, cmd.subject));
     msg.children.push(x('body', null, cmd.body));
     await this.d.router.route(msg);
