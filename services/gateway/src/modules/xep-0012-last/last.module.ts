@@ -32,7 +32,8 @@ export const lastModule = defineModule({
     if (!ctx.options.LAST_ACTIVITY_ENABLED) return;
     const started = Date.now();
     ctx.serverFeature(NS_LAST);
-    ctx.accountFeature(NS_LAST, { public: true });
+    // listed to the owner only: others are answered only when subscribed (disco lists what anyone is answered)
+    ctx.accountFeature(NS_LAST);
     ctx.iq('get', 'server', NS_LAST, () => x('query', { xmlns: NS_LAST, seconds: String(Math.floor((Date.now() - started) / 1000)) }));
 
     /** Whether `asker` may see `user`'s presence: the user's roster item for the asker is `from` or `both`. */
