@@ -8,7 +8,7 @@ import { AuthenticatedNats, BusOptions, startAuthenticatedNats } from '@parley/n
 import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
-/** The back-end services a suite can start (each with its own database and bus role). */
+/** The back-end services a suite can start. */
 export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor';
 
 export interface E2EStack {
@@ -24,7 +24,7 @@ export interface E2EStack {
   dataDir: string;
   gateways: GatewayProcess[];
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
-  /** Starts a service process (roster, offline, archive, janitor) on its own test database; restarts reuse it. */
+  /** Starts a service process on its own test database; restarts reuse it. */
   startService(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
   services: Map<string, ServiceProcess>;
   /** The database URL of a service started with startService. */

@@ -25,4 +25,6 @@ export const Durables = {
   janitorActivity: 'janitor-activity',
   janitorDeliveryFailures: 'janitor-delivery-failures',
   janitorOfflineFailures: 'janitor-offline-failures',
+  /** The janitor's record of which owners confirmed each account erasure. */
+  janitorErasures: 'janitor-erasures',
 } as const;

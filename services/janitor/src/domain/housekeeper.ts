@@ -59,7 +59,7 @@ export const OWNERS: Owner[] = [
       const o = r as OfflineSweepResult;
       if (!count(o?.messagesDeleted) || !count(o.markersDeleted)) return undefined;
       return [
-        { owner: 'offline', what: 'messages', deleted: o.messagesDeleted, cutoff: isoOrUndefined(o.cutoff) },
+        { owner: 'offline', what: 'messages', deleted: o.messagesDeleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) },
         { owner: 'offline', what: 'markers', deleted: o.markersDeleted },
       ];
     },
@@ -70,7 +70,7 @@ export const OWNERS: Owner[] = [
     entries: (r) => {
       const o = r as ArchiveSweptV1;
       if (!count(o?.deleted)) return undefined;
-      return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff) }];
+      return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) }];
     },
   },
   {
@@ -175,6 +175,7 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
     const parts: Array<[string, () => Promise<number>, Date]> = [
       ['delivery-log', () => this.store.sweepFailures(logCutoff), logCutoff],
       ['retention-report', () => this.store.sweepReports(new Date(t - this.config.JANITOR_REPORT_RETENTION)), new Date(t - this.config.JANITOR_REPORT_RETENTION)],
+      ['erasure-records', () => this.store.sweepErasures(new Date(t - this.config.JANITOR_REPORT_RETENTION)), new Date(t - this.config.JANITOR_REPORT_RETENTION)],
       ['statistics', () => this.store.sweepStats(new Date(t - this.config.JANITOR_STATS_RETENTION)), new Date(t - this.config.JANITOR_STATS_RETENTION)],
       ['handled-events', () => this.store.sweepHandled(new Date(t - HANDLED_EVENT_KEEP_MS)), new Date(t - HANDLED_EVENT_KEEP_MS)],
     ];

@@ -67,8 +67,8 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
   const onlineAtGateway = new Set<string>();
   const now = () => new Date().toISOString();
   const sweepReplies = {
-    offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now() },
-    archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000 },
+    offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now(), oldestRemaining: '2026-11-20T10:00:00.000Z' },
+    archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000, oldestRemaining: '2026-11-05T08:00:00.000Z' },
     gateway: { tombstonesDeleted: 4, cutoff: now() },
   };
   const record = (subject: string, data: unknown) => calls.push({ subject, data, at: Date.now() });
