@@ -183,8 +183,9 @@ describe('message archive (XEP-0313), end to end', () => {
   beforeAll(async () => {
     stack = await startStack('mam');
     await stack.startService('archive');
-    gw1 = await stack.startGateway();
-    gw2 = await stack.startGateway();
+    // no username tombstones here: a test registers a deleted name again at once, to show the new account starts with the archive off
+    gw1 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
+    gw2 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
     bus = await Bus.connect(stack.busOptions('e2e-archive-observer'));
     // Every store command that reaches the bus (core NATS sees JetStream publishes too).
     bus.subscribe<EventEnvelope<ArchiveStoreV1>>(ArchiveSubjects.store, (e) => {
@@ -417,7 +418,7 @@ describe('message archive (XEP-0313), end to end', () => {
   });
 
   it('a gateway started later replays the preferences before it serves anyone', async () => {
-    const gw3 = await stack.startGateway();
+    const gw3 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
     const a = await login(gw1, 'alicE', 'desk');
     const f = await login(gw1, 'frank', 'pad');
     const h = await login(gw3, 'heidi', 'new');

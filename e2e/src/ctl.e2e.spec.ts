@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess } from '@parley/testing-xmpp';
+import { connectClient, GatewayProcess, registerInBand } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
 const run = promisify(execFile);
@@ -73,6 +73,9 @@ describe('admin CLI (npm run ctl)', () => {
     expect(stdout).toMatch(/deleted zoe@localhost/);
     await waitFor(() => events.find((e) => e.type === GatewayEvents.accountDeleted && e.data.jid === 'zoe@localhost' && e.data.reason === 'admin'));
     await expect(connectClient({ port: gw.starttlsPort, username: 'zoe', password: 'another strong one' })).rejects.toThrow(/not-authorized/);
+    // the name stays a tombstone for USERNAME_TOMBSTONE: nobody inherits zoe's contacts
+    await expect(ctl(['account', 'add', 'zoe', '--password', 'a third password'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/deleted less than USERNAME_TOMBSTONE ago/) });
+    await expect(registerInBand(gw.starttlsPort, 'zoe', 'a third password')).resolves.toMatch(/<conflict/);
   });
 
   it('reports migrations as up to date', async () => {

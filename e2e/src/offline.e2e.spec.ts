@@ -81,8 +81,9 @@ describe('offline messages, end to end', () => {
   beforeAll(async () => {
     stack = await startStack('offline');
     await stack.startService('offline');
-    gw1 = await stack.startGateway();
-    gw2 = await stack.startGateway();
+    // no username tombstones here: a test registers a deleted name again at once, to show the new account gets none of the old one's messages
+    gw1 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
+    gw2 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
     bus = await Bus.connect(stack.busOptions('e2e-offline-observer'));
     await bus.consume({
       stream: OFFLINE_EVENTS,
@@ -322,7 +323,7 @@ describe('offline messages, end to end', () => {
     await send(alice, 'heidi@localhost', 'k2', 'two');
     await waitCount('heidi@localhost', 2);
 
-    const gw3 = await stack.startGateway();
+    const gw3 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
     let fetching = false;
     const watch = bus.subscribe<OfflineFetchQuery>(OfflineSubjects.fetch, (q) => {
       if (q.user === 'heidi@localhost') fetching = true;

@@ -1,4 +1,4 @@
-import { isBlocklistLoadedV1, isDeliverCommandV1, isHeartbeatV1, isPresenceRelayV1, isRouteChangeV1, isSessionsChunkV1 } from './gateway';
+import { isBlocklistLoadedV1, isDeleteAccountCommandV1, isDeliverCommandV1, isHeartbeatV1, isPresenceRelayV1, isRouteChangeV1, isServerNoticeCommandV1, isSessionsChunkV1 } from './gateway';
 
 // Malformed payloads a buggy or foreign publisher could put on a gateway subject.
 const junk: unknown[] = [null, undefined, 42, 'text', [], [1, 2], {}, { i: 7 }];
@@ -25,6 +25,7 @@ describe('gateway-to-gateway payloads are validated at the bus edge', () => {
     expect(isDeliverCommandV1({ b: [[['alice@localhost/phone'], '<message/>']] })).toBe(true);
     expect(isDeliverCommandV1({ b: [] })).toBe(true);
     expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'conflict' })).toBe(true);
+    expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'ended' })).toBe(true);
     expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'bored' })).toBe(false);
     expect(isDeliverCommandV1({ b: [['alice@localhost/phone', '<message/>']] })).toBe(false);
     expect(isDeliverCommandV1({ b: [[['alice@localhost/phone'], 42]] })).toBe(false);
@@ -38,6 +39,22 @@ describe('gateway-to-gateway payloads are validated at the bus edge', () => {
     expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', 0, true]] })).toBe(false);
     expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', '0', true, false]] })).toBe(false);
     for (const v of junk) expect(isSessionsChunkV1(v)).toBe(false);
+  });
+
+  it('account commands from the janitor and admin tools', () => {
+    expect(isDeleteAccountCommandV1({ jid: 'alice@localhost', reason: 'inactivity' })).toBe(true);
+    expect(isDeleteAccountCommandV1({ jid: 'alice@localhost', reason: 'admin' })).toBe(true);
+    expect(isDeleteAccountCommandV1({ jid: 'alice@localhost', reason: 'user' })).toBe(false);
+    expect(isDeleteAccountCommandV1({ jid: '', reason: 'admin' })).toBe(false);
+    expect(isServerNoticeCommandV1({ to: 'alice@localhost', body: 'hello' })).toBe(true);
+    expect(isServerNoticeCommandV1({ to: 'alice@localhost', body: 'hello', subject: 'notice' })).toBe(true);
+    expect(isServerNoticeCommandV1({ to: 'alice@localhost', body: '' })).toBe(false);
+    expect(isServerNoticeCommandV1({ to: 'alice@localhost', body: 'x'.repeat(65537) })).toBe(false);
+    expect(isServerNoticeCommandV1({ to: 'alice@localhost', body: 'hello', subject: 1 })).toBe(false);
+    for (const v of junk) {
+      expect(isDeleteAccountCommandV1(v)).toBe(false);
+      expect(isServerNoticeCommandV1(v)).toBe(false);
+    }
   });
 
   it('validate presence relay work and block-list announcements', () => {

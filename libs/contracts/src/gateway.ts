@@ -30,7 +30,38 @@ export const GatewaySubjects = {
   deleteAccount: 'gateway.cmd.delete-account',
   /** {@link ServerNoticeCommandV1} → `{ routed: boolean }`: a message from the server to a local user (delivered or stored offline like any message); queue group `gateway`. */
   serverNotice: 'gateway.cmd.server-notice',
+  /** `{}` → {@link GatewaySweepResult}: delete expired username tombstones now (the janitor drives it); queue group `gateway`. */
+  sweep: 'gateway.cmd.sweep',
 } as const;
+
+/** `gateway.cmd.sweep` reply data: counts only. */
+export interface GatewaySweepResult {
+  /** Username tombstones deleted (older than USERNAME_TOMBSTONE). */
+  tombstonesDeleted: number;
+  /** ISO-8601: tombstones of deletions before this time were removed. */
+  cutoff: string;
+  /** ISO-8601 deletion time of the oldest tombstone remaining, when any remains. */
+  oldestRemaining?: string;
+}
+
+/** Validates a {@link DeleteAccountCommandV1} read from the bus. */
+export function isDeleteAccountCommandV1(v: unknown): v is DeleteAccountCommandV1 {
+  return isObject(v) && typeof v.jid === 'string' && v.jid.length > 0 && v.jid.length <= 3071 && (v.reason === 'admin' || v.reason === 'inactivity');
+}
+
+/** Validates a {@link ServerNoticeCommandV1} read from the bus (a body of at most 64 KiB). */
+export function isServerNoticeCommandV1(v: unknown): v is ServerNoticeCommandV1 {
+  return (
+    isObject(v) &&
+    typeof v.to === 'string' &&
+    v.to.length > 0 &&
+    v.to.length <= 3071 &&
+    typeof v.body === 'string' &&
+    v.body.length > 0 &&
+    v.body.length <= 65536 &&
+    (v.subject === undefined || (typeof v.subject === 'string' && v.subject.length <= 1024))
+  );
+}
 
 /** `gateway.cmd.delete-account` v1. */
 export interface DeleteAccountCommandV1 {
@@ -194,12 +225,15 @@ export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
  * sessions on that instance (batched per event-loop turn: `[full JIDs, serialised XML]`
  * pairs, in order), or a request to end one of its sessions.
  */
-export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: 'conflict' | 'removed' };
+export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: KickReason };
+
+/** Why a session is ended from another instance: a new session took its resource, the account was removed, or an admin ended it. */
+export type KickReason = 'conflict' | 'removed' | 'ended';
 
 /** Validates a {@link DeliverCommandV1} read from the bus. */
 export function isDeliverCommandV1(v: unknown): v is DeliverCommandV1 {
   if (!isObject(v)) return false;
-  if ('kick' in v) return typeof v.kick === 'string' && (v.reason === 'conflict' || v.reason === 'removed');
+  if ('kick' in v) return typeof v.kick === 'string' && (v.reason === 'conflict' || v.reason === 'removed' || v.reason === 'ended');
   return (
     Array.isArray(v.b) &&
     v.b.every((x) => Array.isArray(x) && x.length === 2 && Array.isArray(x[0]) && x[0].every((t: unknown) => typeof t === 'string') && typeof x[1] === 'string')

@@ -2,7 +2,7 @@
 // the router, the module host and the client connections. The module list comes
 // from the composition root (gateway-modules.ts); modules see only their context.
 import { createHash, randomBytes } from 'node:crypto';
-import { AccountDeletedV1, EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
+import { AccountDeletedV1, envelope, EventEnvelope, GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, GatewayDeliveryFailedV1, GatewayEvents } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
 import { Bus } from '@parley/nats';
 import { StreamError } from '@parley/stanza';
@@ -16,11 +16,12 @@ import { moduleBus } from './host/nats-bus';
 import { Hooks } from './host/hooks';
 import type { GatewayModule, ModuleBus } from './host/module';
 import { FeatureRegistry } from './host/registry';
-import type { AccountsStore } from './auth/accounts.store';
+import type { AccountsStore, EventOutbox } from './auth/accounts.store';
+import { AccountCommands } from './auth/account-commands';
 import { Cluster, ClusterCallbacks } from './routing/cluster';
 import { Router } from './routing/router';
 import { Directory } from './session/directory';
-import { ClusterPort, Sessions } from './session/sessions';
+import { ClusterPort, kickError, Sessions } from './session/sessions';
 import type { C2SConnection } from './stream/c2s';
 import { LoginThrottle } from './auth/throttle';
 import type { TlsMaterial } from './transport/certs';
@@ -36,6 +37,8 @@ export interface CoreParts {
   /** The NATS bus (production), or an in-process fake with the same surface (tests). */
   bus: Bus | ModuleBus;
   store: AccountsStore;
+  /** Publishes the account events the store committed (OutboxRelay over the gateway database). */
+  outbox: EventOutbox;
   tls: TlsMaterial;
   log: Logger;
   /** The feature modules (the composition root's list). */
@@ -72,6 +75,9 @@ export class GatewayCore implements StreamHost {
   private readonly removing = new Set<string>();
   private readonly modules: ReadonlyArray<GatewayModule<any, any>>;
   private sweepTimer?: NodeJS.Timeout;
+  private outboxTimer?: NodeJS.Timeout;
+  readonly outbox: EventOutbox;
+  readonly accountCommands: AccountCommands;
   private readonly stops: Array<() => Promise<void> | void> = [];
   private readonly reconnectListeners: Array<() => void> = [];
   private readonly nats?: Bus;
@@ -91,7 +97,8 @@ export class GatewayCore implements StreamHost {
     this.domain = config.XMPP_DOMAIN.toLowerCase();
     this.instanceId = config.INSTANCE_ID || `gw-${randomBytes(5).toString('hex')}`;
     this.store = parts.store;
-    this.accounts = new AccountsService(this.store, bus, { domain: this.domain, iterations: config.SCRAM_ITERATIONS });
+    this.outbox = parts.outbox;
+    this.accounts = new AccountsService(this.store, this.outbox, { domain: this.domain, iterations: config.SCRAM_ITERATIONS, tombstoneMs: config.USERNAME_TOMBSTONE });
     this.fakeCredentials = {
       // a shared secret makes every gateway answer an unknown user alike (no enumeration by comparison)
       secret: config.SCRAM_FAKE_SALT_SECRET ? createHash('sha256').update(config.SCRAM_FAKE_SALT_SECRET).digest() : randomBytes(32),
@@ -118,7 +125,7 @@ export class GatewayCore implements StreamHost {
         const s = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
         if (!s) return;
         this.sessions.unbind(s, reason);
-        s.close(new StreamError(reason === 'conflict' ? 'conflict' : 'not-authorized', reason === 'conflict' ? 'replaced by a new connection with the same resource' : 'account removed'));
+        s.close(kickError(reason));
       },
       peerGone: (instanceId, dropped) => this.hooks.each(CoreHooks.peerGone, { instanceId, dropped }),
     };
@@ -135,6 +142,12 @@ export class GatewayCore implements StreamHost {
       registry: this.registry,
       hooks: this.hooks,
       accountExists: (local) => this.accounts.exists(local),
+      onBounce: (f) => {
+        // not awaited: a bounce must not wait for JetStream; a lost ack is logged (no addresses)
+        bus.publishEvent(envelope<GatewayDeliveryFailedV1>(GatewayEvents.deliveryFailed, { ...f, at: new Date().toISOString() })).catch((e: Error) =>
+          log.warn({ err: e.message, reason: f.reason }, 'delivery-failed event not acknowledged'),
+        );
+      },
       log,
     });
     this.host = new ModuleHost({
@@ -150,6 +163,8 @@ export class GatewayCore implements StreamHost {
       sessions: {
         update: (session, change) => this.sessions.update(session, change),
         closeAllLocal: (bare, error) => this.sessions.closeAllLocal(bare, error),
+        endUser: (bare, reason) => this.sessions.endUser(bare, reason),
+        endSession: (bare, resource, reason) => this.sessions.endSession(bare, resource, reason),
         unbind: (session, reason) => this.sessions.unbind(session, reason),
       },
       accounts: {
@@ -157,27 +172,41 @@ export class GatewayCore implements StreamHost {
         register: (u, p, via) => this.accounts.register(u, p, via),
         delete: (u, reason) => this.accounts.delete(u, reason),
         changePassword: (u, p) => this.accounts.changePassword(u, p),
+        count: () => this.accounts.count(),
         prepareUsername: (u) => this.accounts.prepareUsername(u),
         throttle: this.authThrottle,
-        removing: async (bare, work) => {
-          this.removing.add(bare);
-          try {
-            return await work();
-          } finally {
-            this.removing.delete(bare);
-          }
-        },
+        removing: (bare, work) => this.whileRemoving(bare, work),
       },
       registry: this.registry,
       hooks: this.hooks,
       onBusReconnect: (fn) => void this.reconnectListeners.push(fn),
       onStop: (fn) => this.onStop(fn),
     });
+    this.accountCommands = new AccountCommands({
+      domain: this.domain,
+      bus,
+      accounts: this.accounts,
+      directory: this.directory,
+      router: this.router,
+      endUser: (bare, reason) => this.sessions.endUser(bare, reason),
+      removing: (bare, work) => this.whileRemoving(bare, work),
+      log,
+    });
+  }
+
+  /** Runs `work` while this gateway answers the removal of `bare` (its sessions close after the reply, not on the event). */
+  private async whileRemoving<T>(bare: string, work: () => Promise<T>): Promise<T> {
+    this.removing.add(bare);
+    try {
+      return await work();
+    } finally {
+      this.removing.delete(bare);
+    }
   }
 
   /** Provisions streams, loads modules, joins the cluster. */
   async start(): Promise<void> {
-    await this.bus.ensureStreams([GATEWAY_EVENTS]);
+    await this.bus.ensureStreams([GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES]);
     await this.host.load(this.modules);
     // Any instance's account deletion: drop cached existence and end local sessions.
     const sub = this.bus.subscribe<EventEnvelope<AccountDeletedV1>>(GatewayEvents.accountDeleted, (e) => {
@@ -188,6 +217,12 @@ export class GatewayCore implements StreamHost {
       this.sessions.closeAllLocal(e.data.jid, new StreamError('not-authorized', 'account removed'));
     });
     this.stops.push(() => sub.unsubscribe());
+    const commands = this.accountCommands.serve();
+    this.stops.push(() => commands.forEach((c) => c.unsubscribe()));
+    // whatever a previous run (or the admin CLI) committed but did not publish, then on a timer and after reconnects
+    await this.outbox.tryFlush();
+    this.outboxTimer = setInterval(() => void this.outbox.tryFlush(), this.config.GATEWAY_OUTBOX_INTERVAL).unref();
+    this.reconnectListeners.push(() => void this.outbox.tryFlush());
     if (this.reconnectListeners.length && this.nats) this.nats.onReconnect(() => this.reconnectListeners.forEach((fn) => fn()));
     await this.cluster.start();
     if (this.config.SCRAM_SHA512 === 'auto') {
@@ -248,6 +283,7 @@ export class GatewayCore implements StreamHost {
   /** Tells every client the server is going away, then stops timers and subscriptions. */
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.outboxTimer) clearInterval(this.outboxTimer);
     if (this.sha512Timer) clearInterval(this.sha512Timer);
     for (const c of [...this.connections]) c.streamError(new StreamError('system-shutdown'));
     await this.cluster.stop();

@@ -15,6 +15,10 @@ import { timeModule } from './modules/xep-0202-time/time.module';
 import { carbonsModule } from './modules/xep-0280-carbons/carbons.module';
 import { mamModule } from './modules/xep-0313-mam/mam.module';
 import { csiModule } from './modules/xep-0352-csi/csi.module';
+import { lastModule } from './modules/xep-0012-last/last.module';
+import { commandsModule } from './modules/xep-0050-commands/commands.module';
+import { adminModule } from './modules/xep-0133-admin/admin.module';
+import { retentionModule } from './modules/xep-0128-retention/retention.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
@@ -31,4 +35,8 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   carbonsModule,
   offlineModule,
   csiModule,
+  commandsModule,
+  lastModule,
+  adminModule,
+  retentionModule,
 ];

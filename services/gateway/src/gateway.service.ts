@@ -3,6 +3,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Bus } from '@parley/nats';
+import { OutboxRelay } from '@parley/persistence';
 import { Health } from '@parley/runtime';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
@@ -30,7 +31,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const tls = await loadTls({ domain: this.config.XMPP_DOMAIN, certFile: this.config.TLS_CERT_FILE, keyFile: this.config.TLS_KEY_FILE, dataDir: this.config.DATA_DIR });
-    const core = new GatewayCore(this.config, { bus: this.bus, store: new TypeOrmAccountsStore(this.ds), tls, log: this.log, modules: GATEWAY_MODULES });
+    const core = new GatewayCore(this.config, { bus: this.bus, store: new TypeOrmAccountsStore(this.ds), outbox: new OutboxRelay(this.ds, this.bus, this.log), tls, log: this.log, modules: GATEWAY_MODULES });
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);

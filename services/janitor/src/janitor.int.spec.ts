@@ -133,6 +133,7 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(pick('offline', 'messages')).toMatchObject({ deleted: h.sweepReplies.offline.messagesDeleted, cutoff: h.sweepReplies.offline.cutoff });
     expect(pick('offline', 'markers')).toMatchObject({ deleted: h.sweepReplies.offline.markersDeleted });
     expect(pick('archive', 'messages')).toMatchObject({ deleted: h.sweepReplies.archive.deleted });
+    expect(pick('gateway', 'username-tombstones')).toMatchObject({ deleted: h.sweepReplies.gateway.tombstonesDeleted, cutoff: h.sweepReplies.gateway.cutoff });
     expect(pick('janitor', 'delivery-log')).toMatchObject({ deleted: 0 });
     expect(h.calls.filter((c) => c.subject === OfflineSubjects.sweep)).toHaveLength(1);
 

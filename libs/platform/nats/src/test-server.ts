@@ -22,6 +22,12 @@ export interface AuthenticatedNats {
   credentials(role: string): { user: string; password: string };
   /** Permission violations the server logged so far (one line each). */
   violations(): string[];
+  /**
+   * Freezes the server (SIGSTOP) as an outage clients cannot see at once: requests and
+   * JetStream publishes time out, connections stay open. `resume` (SIGCONT) ends it.
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -108,8 +114,11 @@ export async function startAuthenticatedNats(namespace = ''): Promise<Authentica
     ...common,
     url: `nats://127.0.0.1:${port}`,
     violations: () => log().split('\n').filter((l) => /violation/i.test(l)),
+    pause: () => void proc.kill('SIGSTOP'),
+    resume: () => void proc.kill('SIGCONT'),
     stop: async () => {
       if (proc.exitCode === null) {
+        proc.kill('SIGCONT');
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
         await exited;
@@ -147,6 +156,10 @@ async function fromContainer(
     ...common,
     url: `nats://${c.getHost()}:${c.getMappedPort(4222)}`,
     violations: () => lines.join('').split('\n').filter((l) => /violation/i.test(l)),
+    pause: () => {
+      throw new Error('pausing the bus needs the nats-server binary');
+    },
+    resume: () => undefined,
     stop: async () => {
       await c.stop();
       rmSync(dir, { recursive: true, force: true });

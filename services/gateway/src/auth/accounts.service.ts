@@ -1,10 +1,10 @@
 // Account lifecycle: create (in-band or admin), change password, delete. Each
-// change publishes its gateway.evt.* event; deletion is what every other owner
-// reacts to by erasing the user.
+// change commits its gateway.evt.* event in the outbox with it, and the outbox is
+// published right after (and retried until it is); deletion is what every other owner
+// reacts to by erasing the user. A deleted username stays a tombstone for USERNAME_TOMBSTONE.
 import { AccountDeletedV1, AccountRegisteredV1, envelope, GatewayEvents } from '@parley/contracts';
 import { JidError, makeJid } from '@parley/jid';
-import type { Bus } from '@parley/nats';
-import { AccountExistsError, AccountsStore } from './accounts.store';
+import { AccountExistsError, AccountsStore, EventOutbox, UsernameTombstonedError } from './accounts.store';
 import { deriveScramCredentials, SaslPrepError } from './sasl/scram';
 
 /** A username that fails RFC 7622 preparation or policy. */
@@ -23,7 +23,7 @@ export class WeakPasswordError extends Error {
   }
 }
 
-export { AccountExistsError };
+export { AccountExistsError, UsernameTombstonedError };
 
 /** Minimum password length accepted for new passwords. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -33,8 +33,8 @@ export class AccountsService {
 
   constructor(
     private readonly store: AccountsStore,
-    private readonly bus: Pick<Bus, 'publishEvent'>,
-    private readonly o: { domain: string; iterations: number },
+    private readonly outbox: EventOutbox,
+    private readonly o: { domain: string; iterations: number; /** USERNAME_TOMBSTONE; 0 keeps none. */ tombstoneMs: number },
   ) {}
 
   /** Prepares a username (localpart); throws InvalidUsernameError. */
@@ -68,9 +68,12 @@ export class AccountsService {
   async register(rawUsername: string, password: string, via: AccountRegisteredV1['via']): Promise<string> {
     const username = this.prepareUsername(rawUsername);
     const creds = await this.credentials(password);
-    await this.store.create(username, creds);
     const jid = `${username}@${this.o.domain}`;
-    await this.bus.publishEvent(envelope<AccountRegisteredV1>(GatewayEvents.accountRegistered, { jid, via }));
+    await this.store.create(username, creds, {
+      tombstonedAfter: this.o.tombstoneMs > 0 ? new Date(Date.now() - this.o.tombstoneMs) : undefined,
+      event: envelope<AccountRegisteredV1>(GatewayEvents.accountRegistered, { jid, via }),
+    });
+    await this.outbox.tryFlush();
     return jid;
   }
 
@@ -90,14 +93,28 @@ export class AccountsService {
     return this.store.addSha512(username, await deriveScramCredentials(password, 'sha512', { iterations: acct.sha256.iterations }));
   }
 
-  /** Deletes an account and publishes gateway.evt.account-deleted; false when it did not exist. */
+  /**
+   * Deletes an account with its gateway.evt.account-deleted (one transaction) and its
+   * tombstone, then publishes the event; a failed publish stays in the outbox and is
+   * retried. False when it did not exist.
+   */
   async delete(username: string, reason: AccountDeletedV1['reason']): Promise<boolean> {
-    const existed = await this.store.delete(username);
+    const event = envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: `${username}@${this.o.domain}`, reason });
+    const existed = await this.store.delete(username, { event, tombstone: this.o.tombstoneMs > 0 });
     this.known.delete(username);
-    if (existed) {
-      await this.bus.publishEvent(envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: `${username}@${this.o.domain}`, reason }));
-    }
+    if (existed) await this.outbox.tryFlush();
     return existed;
+  }
+
+  /** Removes the tombstones older than USERNAME_TOMBSTONE (the `gateway.cmd.sweep` job). */
+  async sweepTombstones(now = new Date()): Promise<{ deleted: number; cutoff: Date; oldestRemaining?: Date }> {
+    const cutoff = new Date(now.getTime() - this.o.tombstoneMs);
+    return { ...(await this.store.sweepTombstones(cutoff)), cutoff };
+  }
+
+  /** Number of registered accounts. */
+  count(): Promise<number> {
+    return this.store.count();
   }
 
   /** Whether an account exists; positive answers are cached briefly (deletions clear the cache). */

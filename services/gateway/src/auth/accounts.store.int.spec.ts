@@ -2,7 +2,11 @@ import { openDataSource } from '@parley/persistence';
 import { createTestDatabase, TestDatabase } from '@parley/testing-stack';
 import type { DataSource } from 'typeorm';
 import { deriveScramCredentials } from './sasl/scram';
-import { AccountExistsError, TypeOrmAccountsStore } from './accounts.store';
+import { AccountDeletedV1, envelope, EventEnvelope, GatewayEvents } from '@parley/contracts';
+import type { Bus } from '@parley/nats';
+import { OutboxRelay } from '@parley/persistence';
+import { AccountExistsError, TypeOrmAccountsStore, UsernameTombstonedError } from './accounts.store';
+import { AccountsService } from './accounts.service';
 import { entities } from '../persistence/entities';
 import { migrations } from '../persistence/migrations';
 
@@ -55,8 +59,10 @@ describe('the accounts store on a real Postgres', () => {
     expect(await store.setCredentials('alice', c)).toBe(true);
     expect((await store.find('alice'))?.sha1.salt.equals(c.sha1.salt)).toBe(true);
     expect(await store.setCredentials('ghost', c)).toBe(false);
-    expect(await store.delete('alice')).toBe(true);
-    expect(await store.delete('alice')).toBe(false);
+    const event = envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'alice@localhost', reason: 'user' });
+    expect(await store.delete('alice', { event, tombstone: false })).toBe(true);
+    expect(await store.delete('alice', { event, tombstone: false })).toBe(false);
+    await ds.query('DELETE FROM outbox');
     expect(await store.find('alice')).toBeUndefined();
   });
 
@@ -86,5 +92,50 @@ describe('the accounts store on a real Postgres', () => {
     expect(await store.addSha512('ghost', sha512)).toBe(false);
     // the four columns are null together or not at all
     await expect(ds.query(`UPDATE accounts SET sha512_salt = NULL WHERE username = 'legacy'`)).rejects.toThrow();
+  });
+
+  it('deletes an account and queues its event in one transaction; a publish that fails is retried until it succeeds', async () => {
+    await store.create('erin', await creds('pw pw pw pw'));
+    let down = true;
+    const published: Array<{ subject: string; event: EventEnvelope }> = [];
+    const bus = {
+      publishEvent: async (event: EventEnvelope, subject: string) => {
+        if (down) throw new Error('NATS is down');
+        published.push({ subject, event });
+      },
+    } as unknown as Bus;
+    const warnings: string[] = [];
+    const relay = new OutboxRelay(ds, bus, { warn: (_o, msg) => void warnings.push(msg ?? '') });
+    const accounts = new AccountsService(store, relay, { domain: 'localhost', iterations: 4096, tombstoneMs: 60_000 });
+
+    expect(await accounts.delete('erin', 'inactivity')).toBe(true); // NATS down: the deletion stands, its event waits
+    expect(await store.exists('erin')).toBe(false);
+    expect(warnings).toEqual(['outbox publish failed; will retry']);
+    const queued: Array<{ subject: string; envelope: EventEnvelope<AccountDeletedV1> }> = await ds.query('SELECT subject, envelope FROM outbox');
+    expect(queued).toEqual([{ subject: GatewayEvents.accountDeleted, envelope: expect.objectContaining({ data: { jid: 'erin@localhost', reason: 'inactivity' } }) }]);
+
+    down = false;
+    await relay.tryFlush(); // the gateway's timer, or the next deletion
+    expect(published).toEqual([{ subject: GatewayEvents.accountDeleted, event: expect.objectContaining({ id: queued[0].envelope.id, data: { jid: 'erin@localhost', reason: 'inactivity' } }) }]);
+    expect(await ds.query('SELECT * FROM outbox')).toEqual([]);
+  });
+
+  it('keeps a deleted username as a tombstone (name and time only) that refuses it until it expires and is swept', async () => {
+    const c = await creds('pw pw pw pw');
+    await store.create('frank', c);
+    const event = envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'frank@localhost', reason: 'user' });
+    expect(await store.delete('frank', { event, tombstone: true })).toBe(true);
+    const rows = await ds.query(`SELECT * FROM username_tombstones WHERE username = 'frank'`);
+    expect(Object.keys(rows[0]).sort()).toEqual(['deleted_at', 'username']);
+    await expect(store.create('frank', c, { tombstonedAfter: new Date(Date.now() - 60_000) })).rejects.toBeInstanceOf(UsernameTombstonedError);
+    // a tombstone older than the window no longer refuses the name; re-registering clears it
+    await ds.query(`UPDATE username_tombstones SET deleted_at = now() - interval '2 minutes' WHERE username = 'frank'`);
+    await store.create('grace', c);
+    await store.delete('grace', { event, tombstone: true });
+    expect(await store.sweepTombstones(new Date(Date.now() - 60_000))).toEqual({ deleted: 1, oldestRemaining: expect.any(Date) });
+    expect((await ds.query('SELECT username FROM username_tombstones ORDER BY username')).map((r: { username: string }) => r.username)).toEqual(['erin', 'grace']);
+    await store.create('frank', c, { tombstonedAfter: new Date(Date.now() - 60_000) });
+    expect(await store.exists('frank')).toBe(true);
+    await ds.query('DELETE FROM outbox');
   });
 });

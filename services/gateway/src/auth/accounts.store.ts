@@ -1,4 +1,10 @@
-// Accounts: a port and its TypeORM implementation. Only SCRAM keys are stored.
+// Accounts: a port and its TypeORM implementation. Only SCRAM keys are stored. An
+// account's creation and deletion commit with their gateway.evt.* event in the outbox
+// (@parley/persistence), so a deletion is never left without the event that makes every
+// other owner erase the user; a deleted username leaves a tombstone (the name and the
+// deletion time only) that refuses its registration for USERNAME_TOMBSTONE.
+import type { EventEnvelope } from '@parley/contracts';
+import { enqueueOutbox } from '@parley/persistence';
 import { DataSource, Repository } from 'typeorm';
 import type { ScramCredentials, ScramHash } from './sasl/scram';
 import { AccountEntity } from '../persistence/entities/account.entity';
@@ -28,17 +34,52 @@ export class AccountExistsError extends Error {
   }
 }
 
+/** Thrown when creating an account whose username was deleted less than USERNAME_TOMBSTONE ago (answered like a taken name). */
+export class UsernameTombstonedError extends AccountExistsError {
+  constructor(username: string) {
+    super(username);
+    this.message = `username ${username} was deleted recently and cannot be registered yet`;
+    this.name = 'UsernameTombstonedError';
+  }
+}
+
+/** Publishes what the outbox holds (OutboxRelay in production). */
+export interface EventOutbox {
+  /** Publishes everything queued; never throws (a failure is logged, and retried later). */
+  tryFlush(): Promise<void>;
+}
+
+/** How an account is created. */
+export interface CreateOptions {
+  /** Refuse the username when it has a tombstone from after this time. */
+  tombstonedAfter?: Date;
+  /** Queued in the outbox in the same transaction. */
+  event?: EventEnvelope;
+}
+
+/** How an account is deleted. */
+export interface DeleteOptions {
+  /** Queued in the outbox in the same transaction (gateway.evt.account-deleted). */
+  event: EventEnvelope;
+  /** Keep the username as a tombstone. */
+  tombstone: boolean;
+}
+
 /** The accounts port. */
 export interface AccountsStore {
   find(username: string): Promise<AccountCredentials | undefined>;
   exists(username: string): Promise<boolean>;
-  create(username: string, creds: NewCredentials): Promise<void>;
+  /** Throws AccountExistsError (UsernameTombstonedError for a tombstoned name). */
+  create(username: string, creds: NewCredentials, opts?: CreateOptions): Promise<void>;
   setCredentials(username: string, creds: NewCredentials): Promise<boolean>;
   /** Adds SCRAM-SHA-512 keys to an account that has none (never replaces any); false when it had them or does not exist. */
   addSha512(username: string, creds: ScramCredentials): Promise<boolean>;
   /** Whether some account still lacks SCRAM-SHA-512 keys. */
   anyWithoutSha512(): Promise<boolean>;
-  delete(username: string): Promise<boolean>;
+  /** Deletes the account, its event and its tombstone in one transaction; false when it did not exist (nothing queued). */
+  delete(username: string, opts: DeleteOptions): Promise<boolean>;
+  /** Removes tombstones of deletions at or before `cutoff`. */
+  sweepTombstones(cutoff: Date): Promise<{ deleted: number; oldestRemaining?: Date }>;
   list(opts?: { after?: string; limit?: number }): Promise<Array<{ username: string; createdAt: Date }>>;
   count(): Promise<number>;
 }
@@ -101,14 +142,23 @@ export class TypeOrmAccountsStore implements AccountsStore {
     return rows.length > 0;
   }
 
-  async create(username: string, creds: NewCredentials): Promise<void> {
-    const r = await this.repo
-      .createQueryBuilder()
-      .insert()
-      .values({ username, ...toColumns(creds) })
-      .orIgnore()
-      .execute();
-    if (!r.identifiers.length || r.raw.length === 0) throw new AccountExistsError(username);
+  async create(username: string, creds: NewCredentials, opts: CreateOptions = {}): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      if (opts.tombstonedAfter) {
+        const t: unknown[] = await m.query('SELECT 1 FROM username_tombstones WHERE username = $1 AND deleted_at > $2', [username, opts.tombstonedAfter]);
+        if (t.length) throw new UsernameTombstonedError(username);
+      }
+      const r = await m
+        .getRepository(AccountEntity)
+        .createQueryBuilder()
+        .insert()
+        .values({ username, ...toColumns(creds) })
+        .orIgnore()
+        .execute();
+      if (!r.identifiers.length || r.raw.length === 0) throw new AccountExistsError(username);
+      await m.query('DELETE FROM username_tombstones WHERE username = $1', [username]); // an expired one
+      if (opts.event) await enqueueOutbox(m, opts.event);
+    });
   }
 
   async setCredentials(username: string, creds: NewCredentials): Promise<boolean> {
@@ -131,9 +181,26 @@ export class TypeOrmAccountsStore implements AccountsStore {
     return rows.length > 0;
   }
 
-  async delete(username: string): Promise<boolean> {
-    const r = await this.repo.delete({ username });
-    return (r.affected ?? 0) > 0;
+  delete(username: string, opts: DeleteOptions): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const r = await m.getRepository(AccountEntity).delete({ username });
+      if (!r.affected) return false;
+      if (opts.tombstone) {
+        await m.query(
+          `INSERT INTO username_tombstones (username, deleted_at) VALUES ($1, now())
+             ON CONFLICT (username) DO UPDATE SET deleted_at = EXCLUDED.deleted_at`,
+          [username],
+        );
+      }
+      await enqueueOutbox(m, opts.event);
+      return true;
+    });
+  }
+
+  async sweepTombstones(cutoff: Date): Promise<{ deleted: number; oldestRemaining?: Date }> {
+    const [, deleted] = (await this.ds.query('DELETE FROM username_tombstones WHERE deleted_at <= $1', [cutoff])) as [unknown[], number];
+    const rows: Array<{ oldest: Date | null }> = await this.ds.query('SELECT min(deleted_at) AS oldest FROM username_tombstones');
+    return { deleted, oldestRemaining: rows[0]?.oldest ?? undefined };
   }
 
   async list(opts: { after?: string; limit?: number } = {}): Promise<Array<{ username: string; createdAt: Date }>> {

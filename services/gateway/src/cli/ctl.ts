@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { Bus } from '@parley/nats';
 import { busOptions } from '@parley/runtime';
-import { migrateDatabase, openDataSource, redactUrl } from '@parley/persistence';
+import { migrateDatabase, openDataSource, OutboxRelay, redactUrl } from '@parley/persistence';
 import { GATEWAY_EVENTS } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
-import { AccountExistsError, AccountsService, InvalidUsernameError, WeakPasswordError } from '../auth/accounts.service';
+import { AccountExistsError, AccountsService, InvalidUsernameError, UsernameTombstonedError, WeakPasswordError } from '../auth/accounts.service';
 import { loadGatewayConfig } from '../config/config';
 import { gatewayDataSource } from '../persistence/data-source';
 import { TypeOrmAccountsStore } from '../auth/accounts.store';
@@ -98,7 +98,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!jid || !jid.local || jid.domain !== domain) throw new CliError(`"${who}" is not a user of ${domain}`, 2);
     bus = await Bus.connect(busOptions(config, 'parley-ctl'));
     await bus.ensureStreams([GATEWAY_EVENTS]);
-    const accounts = new AccountsService(store, bus, { domain, iterations: config.SCRAM_ITERATIONS });
+    const log = { warn: (o: object, msg?: string) => process.stderr.write(`warning: ${msg ?? ''} (${(o as { err?: Error }).err?.message ?? ''}); a gateway publishes it later\n`) };
+    const accounts = new AccountsService(store, new OutboxRelay(ds, bus, log), { domain, iterations: config.SCRAM_ITERATIONS, tombstoneMs: config.USERNAME_TOMBSTONE });
     switch (sub) {
       case 'add': {
         const password = values.password ?? (await readPassword());
@@ -121,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new CliError(`unknown command "account ${sub}"\n\n${USAGE}`, 2);
     }
   } catch (e) {
+    if (e instanceof UsernameTombstonedError) throw new CliError(`${e.username}@${domain} was deleted less than USERNAME_TOMBSTONE ago and cannot be registered yet`);
     if (e instanceof AccountExistsError) throw new CliError(`${e.username}@${domain} already exists`);
     if (e instanceof InvalidUsernameError || e instanceof WeakPasswordError) throw new CliError(e.message, 2);
     throw e;

@@ -82,6 +82,13 @@ export const gatewayCoreOptions = {
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries and shown as the server identity (XEP-0030).', default: 'Parley' }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
   ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),
+  USERNAME_TOMBSTONE: opt.duration({
+    doc: 'How long a deleted username is kept (the name and the deletion time only) so that nobody can register it and inherit the old contacts\' trust; registering it meanwhile is refused with `conflict`. Expired ones are removed by `gateway.cmd.sweep`, which the janitor drives. `0s` keeps none.',
+    default: '30d',
+    min: '0s',
+    max: '3650d',
+  }),
+  GATEWAY_OUTBOX_INTERVAL: opt.duration({ doc: 'How often account events a failed publish left in the outbox (gateway database) are published again.', default: '5s', min: '100ms' }),
 };
 
 /** Every option the gateway reads: the core's, then each module's (README's table is checked against this). */

@@ -18,7 +18,7 @@ export interface HostEnv {
   log: Logger;
   bus: ModuleBus;
   router: RouterPort;
-  directory: Pick<Directory, 'resources' | 'resource' | 'localSessions'>;
+  directory: Pick<Directory, 'resources' | 'resource' | 'localSessions' | 'userCount'>;
   sessions: SessionsPort;
   accounts: AccountsPort;
   registry: FeatureRegistry;
@@ -124,6 +124,7 @@ export class ModuleHost {
         accountFeatures: r.accountFeatures,
         publicAccountFeatures: r.publicAccountFeatures,
         serverItems: r.serverItems,
+        serverInfoForms: r.serverInfoForms,
         node: (node) => r.discoNodes.get(node),
       },
       serverFeature: (ns) => void r.serverFeatures.add(ns),
@@ -132,6 +133,7 @@ export class ModuleHost {
         if (opts?.public) r.publicAccountFeatures.add(ns);
       },
       serverItem: (item) => void r.serverItems.push(item),
+      serverInfoForm: (form) => void r.serverInfoForms.push(form),
       discoNode: (node, answers) => {
         if (r.discoNodes.has(node)) throw new Error(`disco node ${node} registered twice`);
         r.discoNodes.set(node, answers);

@@ -51,8 +51,8 @@ export function defineModule<Api = void, Spec extends ConfigSpec = Record<never,
 export interface RouterPort {
   /** Routes a stanza whose `from` is set; all RFC 6121 §8 rules apply. `origin`: the sending session. */
   route(stanza: Element, origin?: Session): Promise<void>;
-  /** Answers `stanza` with an error from the server, unless it is an error itself. */
-  bounce(stanza: Element, err: StanzaError): void;
+  /** Answers `stanza` with an error from the server, unless it is an error itself; `detail` names the rule for the delivery-error log (e.g. `blocked`). */
+  bounce(stanza: Element, err: StanzaError, detail?: string): void;
   /** Sends to one resource wherever it is (a local socket or another gateway). */
   deliverTo(bare: string, st: ResourceState, stanza: Element | string): void;
   /** Sends one stanza to several resources, one bus message per remote instance. */
@@ -67,12 +67,16 @@ export interface SessionsPort {
   update(session: Session, change?: { carbons?: boolean }): void;
   /** Ends every local session of a user. */
   closeAllLocal(bare: string, error: StreamError): void;
+  /** Ends every session of a user, on every gateway instance (`removed`: account removed; `ended`: by an admin). */
+  endUser(bare: string, reason: 'removed' | 'ended'): void;
+  /** Ends one session of a user wherever it is (false: none); its stream gets the error of `reason`. */
+  endSession(bare: string, resource: string, reason: 'removed' | 'ended'): boolean;
   /** Removes a session (close hooks, directory, `sessionEnded`); its stream is not touched. */
   unbind(session: Session, reason: string): void;
 }
 
 /** Accounts, as modules see them. */
-export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername'> & {
+export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername' | 'count'> & {
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close after the reply, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
   /** The failed-login limiter SASL uses (auth/throttle.ts), shared by everything that derives keys for a user. */
@@ -87,7 +91,7 @@ export interface StreamReplay {
 }
 
 /** The bus, as modules see it (NATS core and JetStream; subjects come from @parley/contracts). */
-export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'ensureStreams' | 'consume'> & {
+export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'serve' | 'ensureStreams' | 'consume'> & {
   publishEvent<T>(event: EventEnvelope<T>, subject?: string): Promise<void>;
   /** Replays a stream in order (read models rebuilt at start). */
   replay(spec: StreamSpec, onMessage: (data: Uint8Array) => void): Promise<StreamReplay>;
@@ -100,6 +104,8 @@ export interface DiscoView {
   /** The account features answered to anyone, not only the owner. */
   readonly publicAccountFeatures: ReadonlySet<string>;
   readonly serverItems: ReadonlyArray<{ jid: string; name?: string }>;
+  /** XEP-0128 data forms of the server's disco#info. */
+  readonly serverInfoForms: ReadonlyArray<Element>;
   node(node: string): DiscoNode | undefined;
 }
 
@@ -121,7 +127,7 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   readonly bus: ModuleBus;
   readonly router: RouterPort;
   /** Where every resource of every user is (cluster-wide). */
-  readonly directory: Pick<Directory, 'resources' | 'resource' | 'localSessions'>;
+  readonly directory: Pick<Directory, 'resources' | 'resource' | 'localSessions' | 'userCount'>;
   readonly sessions: SessionsPort;
   readonly accounts: AccountsPort;
   readonly disco: DiscoView;
@@ -133,6 +139,8 @@ export interface ModuleContext<Options = Record<string, unknown>> {
    * `{ public: true }` also to anyone else, for what is answered to anyone.
    */
   accountFeature(ns: string, opts?: { public?: boolean }): void;
+  /** XEP-0128: a data form (type `result`, with a FORM_TYPE) in the server's disco#info. */
+  serverInfoForm(form: Element): void;
   /** disco#items entry of the server. */
   serverItem(item: { jid: string; name?: string }): void;
   /** Answers disco queries carrying `node`. */

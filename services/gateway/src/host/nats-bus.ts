@@ -11,6 +11,7 @@ export function moduleBus(bus: Bus): ModuleBus {
     publish: (subject, data) => bus.publish(subject, data),
     subscribe: (subject, handler, opts) => bus.subscribe(subject, handler, opts),
     request: (subject, data, opts) => bus.request(subject, data, opts),
+    serve: (subject, handler, opts) => bus.serve(subject, handler, opts),
     ensureStreams: (specs) => bus.ensureStreams(specs),
     consume: (opts) => bus.consume(opts),
     publishEvent: (event, subject) => bus.publishEvent(event, subject),

@@ -75,6 +75,8 @@ export class FeatureRegistry {
    * `http://jabber.org/protocol/offline`), on the server or on an account.
    */
   readonly discoNodes = new Map<string, DiscoNode>();
+  /** XEP-0128 extended information (data forms of type result) of the server's disco#info. */
+  readonly serverInfoForms: Element[] = [];
   /** Stream features offered after the post-authentication restart (besides bind). */
   readonly streamFeatures: FeatureProvider[] = [];
   /** Stream features offered before authentication (besides STARTTLS and SASL). */

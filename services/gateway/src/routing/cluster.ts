@@ -10,6 +10,7 @@ import {
   isHeartbeatV1,
   isRouteChangeV1,
   isSessionsChunkV1,
+  KickReason,
   RouteChangeV1 as RouteChange,
   SessionsChunkV1 as SessionsChunk,
 } from '@parley/contracts';
@@ -40,7 +41,7 @@ export interface ClusterCallbacks {
   /** Deliver serialized XML to local full JIDs. */
   deliverLocal(fullJids: string[], xml: string): void;
   /** End a local session (conflict from another instance, or account removal). */
-  kickLocal(fullJid: string, reason: 'conflict' | 'removed'): void;
+  kickLocal(fullJid: string, reason: KickReason): void;
   /** An instance vanished; these were its resources. */
   peerGone(instanceId: string, dropped: Array<{ bare: string; state: ResourceState }>): void;
 }
@@ -219,7 +220,7 @@ export class Cluster {
   }
 
   /** Asks another instance to end one of its sessions (after any stanzas queued for it). */
-  kickRemote(instanceId: string, fullJid: string, reason: 'conflict' | 'removed'): void {
+  kickRemote(instanceId: string, fullJid: string, reason: KickReason): void {
     this.flush();
     try {
       this.bus.publishRaw(GatewaySubjects.deliver(instanceId), encodeJson({ kick: fullJid, reason } satisfies DeliverCommand));

@@ -25,7 +25,32 @@ export interface RouterDeps {
   hooks: Hooks;
   /** Whether a local account exists (cached by the caller). */
   accountExists(local: string): Promise<boolean>;
+  /** A stanza was bounced (the delivery-error log: gateway.evt.delivery-failed). Never given content. */
+  onBounce?(failure: BounceReport): void;
   log: Logger;
+}
+
+/** What the delivery-error log learns of a bounce: addresses as bare JIDs, no content. */
+export interface BounceReport {
+  /** Sender's bare JID; absent when the server sent it. */
+  from?: string;
+  /** Recipient's bare JID (or a domain). */
+  to: string;
+  kind: 'message' | 'presence' | 'iq';
+  /** The stanza error condition. */
+  reason: string;
+  /** The rule that decided, e.g. `unknown-user`. */
+  detail?: string;
+}
+
+/** The bare form of an address, or undefined when it does not parse. */
+function bareOrUndefined(a: string | undefined): string | undefined {
+  if (!a) return undefined;
+  try {
+    return parseJid(a).bareString;
+  } catch {
+    return undefined;
+  }
 }
 
 const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error']);
@@ -58,7 +83,7 @@ export class Router {
       try {
         to = this.destination(stanza.attrs.to);
       } catch (e) {
-        return this.bounce(stanza, e as never);
+        return this.bounce(stanza, e as never, 'malformed-address');
       }
     }
     const data = new SlotMap();
@@ -83,7 +108,7 @@ export class Router {
   /** A stanza that cannot cross to another gateway: its sender learns why (RFC 6120 §8.3.3.12). */
   private tooLarge(stanza: Element | string): void {
     this.d.log.warn({ name: typeof stanza === 'string' ? undefined : stanza.name }, 'stanza too large for the bus; not delivered across gateways');
-    if (typeof stanza !== 'string') this.bounce(stanza, new StanzaError('policy-violation', 'this stanza is too large to be delivered', 'modify'));
+    if (typeof stanza !== 'string') this.bounce(stanza, new StanzaError('policy-violation', 'this stanza is too large to be delivered', 'modify'), 'too-large');
   }
 
   /** Sends one stanza to several resources of a user, one bus message per remote instance. */
@@ -116,11 +141,27 @@ export class Router {
     return this.d.directory.resources(bare).filter((r) => r.available && r.priority >= 0);
   }
 
-  /** Answers `stanza` with an error from the server, unless it is an error itself. */
-  bounce(stanza: Element, err: StanzaError): void {
+  /**
+   * Answers `stanza` with an error from the server, unless it is an error itself, and
+   * reports the bounce to the delivery-error log (`detail`: the rule that decided).
+   */
+  bounce(stanza: Element, err: StanzaError, detail?: string): void {
     if (stanza.attrs.type === 'error' || stanza.name === 'presence' || !stanza.attrs.from) return;
     const reply = errorReply(stanza, err, { from: stanza.attrs.to ?? this.d.domain });
+    this.report(stanza, err, detail);
     void this.route(reply);
+  }
+
+  private report(stanza: Element, err: StanzaError, detail?: string): void {
+    if (!this.d.onBounce) return;
+    const to = bareOrUndefined(stanza.attrs.to ?? this.d.domain);
+    if (!to) return; // a malformed address names nobody to log
+    const from = bareOrUndefined(stanza.attrs.from);
+    try {
+      this.d.onBounce({ ...(from && from !== this.d.domain ? { from } : {}), to, kind: stanza.name as BounceReport['kind'], reason: err.condition, ...(detail ? { detail } : {}) });
+    } catch (e) {
+      this.d.log.warn({ err: e }, 'delivery failure not reported');
+    }
   }
 
   /**
@@ -136,7 +177,7 @@ export class Router {
       if (e instanceof StanzaError) return this.bounce(stanza, e);
       throw e;
     }
-    if (!to.local) return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'));
+    if (!to.local) return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), 'remote-domain');
     if (!to.jid.local) return this.toServer(stanza, to, origin);
     if (await this.d.hooks.until(CoreHooks.inbound, { stanza, to, origin, data })) return;
     if (stanza.name === 'message') return this.message(stanza, to, data);
@@ -146,16 +187,16 @@ export class Router {
 
   private async toServer(stanza: Element, to: Destination, origin?: Session): Promise<void> {
     if (stanza.name === 'iq') {
-      if (to.jid.resource) return this.bounceIq(stanza);
+      if (to.jid.resource) return this.bounceIq(stanza, 'server-resource');
       return this.handleIq(stanza, 'server', { bare: this.d.domain, local: '' }, origin);
     }
-    if (stanza.name === 'message' && stanza.attrs.type !== 'error') this.bounce(stanza, StanzaError.serviceUnavailable());
+    if (stanza.name === 'message' && stanza.attrs.type !== 'error') this.bounce(stanza, StanzaError.serviceUnavailable(), 'to-server');
     // presence to the server itself is dropped (RFC 6121 §4.3.1 probes by the server are internal)
   }
 
-  private bounceIq(stanza: Element): void {
+  private bounceIq(stanza: Element, detail: string): void {
     const t = stanza.attrs.type;
-    if (t === 'get' || t === 'set') this.bounce(stanza, StanzaError.serviceUnavailable());
+    if (t === 'get' || t === 'set') this.bounce(stanza, StanzaError.serviceUnavailable(), detail);
   }
 
   private async handleIq(iq: Element, target: 'server' | 'account', owner: { bare: string; local: string }, origin?: Session): Promise<void> {
@@ -176,12 +217,12 @@ export class Router {
     const bare = to.jid.bareString;
     if (!to.jid.resource) {
       // RFC 6121 §8.5.2.1.3 / §8.5.1: the server answers for the account.
-      if (!(await this.exists(to.jid, bare))) return this.bounceIq(iq);
+      if (!(await this.exists(to.jid, bare))) return this.bounceIq(iq, 'unknown-user');
       return this.handleIq(iq, 'account', { bare, local: to.jid.local }, origin);
     }
     const st = this.d.directory.resource(bare, to.jid.resource);
     if (st) return this.deliverTo(bare, st, iq);
-    this.bounceIq(iq); // RFC 6121 §8.5.3.2.3
+    this.bounceIq(iq, 'resource-gone'); // RFC 6121 §8.5.3.2.3
   }
 
   private async exists(jid: Jid, bare: string): Promise<boolean> {
@@ -202,16 +243,16 @@ export class Router {
       }
       // RFC 6121 §8.5.3.2.1: only chat falls back to the bare JID.
       if (type !== 'chat') {
-        if (type === 'normal') this.bounce(msg, StanzaError.serviceUnavailable());
+        if (type === 'normal') this.bounce(msg, StanzaError.serviceUnavailable(), 'resource-gone');
         return;
       }
     }
     if (!(await this.exists(to.jid, bare))) {
       // RFC 6121 §8.5.1
-      if (type !== 'error' && type !== 'headline' && type !== 'groupchat') this.bounce(msg, StanzaError.serviceUnavailable());
+      if (type !== 'error' && type !== 'headline' && type !== 'groupchat') this.bounce(msg, StanzaError.serviceUnavailable(), 'unknown-user');
       return;
     }
-    if (type === 'groupchat') return this.bounce(msg, StanzaError.serviceUnavailable());
+    if (type === 'groupchat') return this.bounce(msg, StanzaError.serviceUnavailable(), 'groupchat');
     if (type === 'error') {
       // errors to a bare JID go to... nobody in particular (RFC 6121 §8.5.2.1.1 says silently ignore)
       return;
@@ -224,7 +265,7 @@ export class Router {
     }
     if (type === 'headline') return; // RFC 6121 §8.5.2.2.1: headline is never stored
     if (await this.d.hooks.until(CoreHooks.offline, { stanza: msg, toBare: bare, data })) return;
-    this.bounce(msg, StanzaError.serviceUnavailable());
+    this.bounce(msg, StanzaError.serviceUnavailable(), 'not-stored');
   }
 
   private delivered(msg: Element, bare: string, resources: string[], data: SlotMap): void {

@@ -72,6 +72,11 @@ export class Directory {
     for (const m of this.users.values()) for (const st of m.values()) if (st.session) yield st.session;
   }
 
+  /** Number of users with at least one resource anywhere in the cluster. */
+  get userCount(): number {
+    return this.users.size;
+  }
+
   /** Number of local sessions. */
   get localSize(): number {
     return this.localCount;

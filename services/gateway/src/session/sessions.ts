@@ -1,7 +1,7 @@
 // Binding and unbinding sessions (RFC 6120 §7): resource choice, conflicts across
 // instances, the directory, peers' view, and session events on JetStream.
 import { randomBytes } from 'node:crypto';
-import { envelope, GatewayEvents, SessionClosedV1, SessionOpenedV1 } from '@parley/contracts';
+import { envelope, GatewayEvents, KickReason, SessionClosedV1, SessionOpenedV1 } from '@parley/contracts';
 import { JidError, makeJid } from '@parley/jid';
 import { StanzaError, StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
@@ -16,9 +16,16 @@ export interface ClusterPort {
   readonly instanceId: string;
   announceUp(bare: string, st: ResourceState): void;
   announceDown(bare: string, resource: string): void;
-  kickRemote(instanceId: string, full: string, reason: 'conflict' | 'removed'): void;
+  kickRemote(instanceId: string, full: string, reason: KickReason): void;
   /** False when the stanza is too large for the bus (nothing was sent). */
   deliverRemote(instanceId: string, targets: string[], xml: string): boolean;
+}
+
+/** The stream error a session ended from elsewhere gets. */
+export function kickError(reason: KickReason): StreamError {
+  if (reason === 'conflict') return new StreamError('conflict', 'replaced by a new connection with the same resource');
+  if (reason === 'ended') return new StreamError('policy-violation', 'session ended by an administrator');
+  return new StreamError('not-authorized', 'account removed');
 }
 
 export class Sessions {
@@ -81,6 +88,23 @@ export class Sessions {
     }
     this.hooks.each(CoreHooks.sessionEnded, { session, reason });
     this.publish(GatewayEvents.sessionClosed, { jid: session.full, instanceId: this.cluster.instanceId, reason } satisfies SessionClosedV1);
+  }
+
+  /** Ends every session of a user, here and on other instances (account removed, or ended by an admin). */
+  endUser(bare: string, reason: 'removed' | 'ended'): void {
+    this.closeAllLocal(bare, kickError(reason));
+    for (const st of this.directory.resources(bare)) if (!st.session) this.cluster.kickRemote(st.instanceId, `${bare}/${st.resource}`, reason);
+  }
+
+  /** Ends one session of a user wherever it is; false when there is none. */
+  endSession(bare: string, resource: string, reason: 'removed' | 'ended'): boolean {
+    const st = this.directory.resource(bare, resource);
+    if (!st) return false;
+    if (st.session) {
+      this.unbind(st.session, reason);
+      st.session.close(kickError(reason));
+    } else this.cluster.kickRemote(st.instanceId, `${bare}/${resource}`, reason);
+    return true;
   }
 
   /** Ends every local session of a user (account removed). */

@@ -26,6 +26,13 @@ export class FakeBus implements ModuleBus {
     this.responders.set(subject, fn);
   }
 
+  /** Answers requests on `subject` as a service would (the gateway's own `serve`); undone by the returned subscription. */
+  serve<Q, R>(subject: string, handler: (query: Q, msg: Msg) => Promise<R> | R): Subscription {
+    const fn = (q: Q) => handler(q, {} as Msg);
+    this.responders.set(subject, fn);
+    return { unsubscribe: () => void (this.responders.get(subject) === fn && this.responders.delete(subject)) } as unknown as Subscription;
+  }
+
   /** Requests on `subject` fail as if nobody answered. */
   down(subject: string): void {
     this.responders.delete(subject);
@@ -60,7 +67,11 @@ export class FakeBus implements ModuleBus {
     for (const s of specs) this.ensured.add(s.name);
   }
 
+  /** While true, JetStream publishes fail as they do while NATS is down. */
+  eventsDown = false;
+
   async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type): Promise<void> {
+    if (this.eventsDown) throw new Error('JetStream publish failed (the bus is down)');
     this.published.push({ subject, data: event });
     this.deliver(subject, event);
     for (const c of this.consumers) {

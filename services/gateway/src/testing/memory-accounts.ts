@@ -1,9 +1,31 @@
 // Accounts kept in memory, for in-process tests (the port of auth/accounts.store.ts).
-import { AccountCredentials, AccountExistsError, AccountsStore, NewCredentials } from '../auth/accounts.store';
+import type { EventEnvelope } from '@parley/contracts';
+import { AccountCredentials, AccountExistsError, AccountsStore, CreateOptions, DeleteOptions, EventOutbox, NewCredentials, UsernameTombstonedError } from '../auth/accounts.store';
 import type { ScramCredentials } from '../auth/sasl/scram';
+import type { ModuleBus } from '../host/module';
 
 export class MemoryAccountsStore implements AccountsStore {
   private readonly accounts = new Map<string, AccountCredentials>();
+  /** Username → deletion time. */
+  readonly tombstones = new Map<string, Date>();
+  /** Events committed with their change, not yet published. */
+  readonly outbox: EventEnvelope[] = [];
+
+  /** A relay publishing the outbox on `bus` (as OutboxRelay does from the table); failures keep the events. */
+  relay(bus: Pick<ModuleBus, 'publishEvent'>): EventOutbox {
+    return {
+      tryFlush: async () => {
+        while (this.outbox.length) {
+          try {
+            await bus.publishEvent(this.outbox[0]);
+          } catch {
+            return;
+          }
+          this.outbox.shift();
+        }
+      },
+    };
+  }
 
   async find(username: string): Promise<AccountCredentials | undefined> {
     return this.accounts.get(username);
@@ -13,9 +35,13 @@ export class MemoryAccountsStore implements AccountsStore {
     return this.accounts.has(username);
   }
 
-  async create(username: string, creds: NewCredentials): Promise<void> {
+  async create(username: string, creds: NewCredentials, opts: CreateOptions = {}): Promise<void> {
+    const t = this.tombstones.get(username);
+    if (t && opts.tombstonedAfter && t > opts.tombstonedAfter) throw new UsernameTombstonedError(username);
     if (this.accounts.has(username)) throw new AccountExistsError(username);
     this.accounts.set(username, { username, createdAt: new Date(), ...creds });
+    this.tombstones.delete(username);
+    if (opts.event) this.outbox.push(opts.event);
   }
 
   async setCredentials(username: string, creds: NewCredentials): Promise<boolean> {
@@ -36,8 +62,23 @@ export class MemoryAccountsStore implements AccountsStore {
     return [...this.accounts.values()].some((a) => !a.sha512);
   }
 
-  async delete(username: string): Promise<boolean> {
-    return this.accounts.delete(username);
+  async delete(username: string, opts: DeleteOptions): Promise<boolean> {
+    if (!this.accounts.delete(username)) return false;
+    if (opts.tombstone) this.tombstones.set(username, new Date());
+    this.outbox.push(opts.event);
+    return true;
+  }
+
+  async sweepTombstones(cutoff: Date): Promise<{ deleted: number; oldestRemaining?: Date }> {
+    let deleted = 0;
+    let oldest: Date | undefined;
+    for (const [u, at] of this.tombstones) {
+      if (at <= cutoff) {
+        this.tombstones.delete(u);
+        deleted += 1;
+      } else if (!oldest || at < oldest) oldest = at;
+    }
+    return { deleted, oldestRemaining: oldest };
   }
 
   async list(opts: { after?: string; limit?: number } = {}): Promise<Array<{ username: string; createdAt: Date }>> {

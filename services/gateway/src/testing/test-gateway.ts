@@ -149,6 +149,7 @@ export class TestGateway {
     const core = new GatewayCore(config, {
       bus,
       store,
+      outbox: store.relay(bus),
       tls: { cert: '', key: '', context: undefined as never, serverEndPoint: Buffer.alloc(32) },
       log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       modules: o.modules,

@@ -12,6 +12,7 @@ import {
   DeleteAccountResultV1,
   envelope,
   GatewaySubjects,
+  GatewaySweepResult,
   JanitorEvents,
   OfflineStatsResult,
   OfflineSubjects,
@@ -72,6 +73,15 @@ export const OWNERS: Owner[] = [
       const o = r as ArchiveSweptV1;
       if (!count(o?.deleted)) return undefined;
       return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) }];
+    },
+  },
+  {
+    owner: 'gateway',
+    subject: GatewaySubjects.sweep,
+    entries: (r) => {
+      const o = r as GatewaySweepResult;
+      if (!count(o?.tombstonesDeleted)) return undefined;
+      return [{ owner: 'gateway', what: 'username-tombstones', deleted: o.tombstonesDeleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) }];
     },
   },
 ];

@@ -185,8 +185,11 @@ export class PgJanitorStore implements JanitorStore {
   async queryFailures(q: { jid?: string; since?: Date; limit: number }): Promise<DeliveryErrorsResult> {
     const where = `($1::text IS NULL OR from_jid = $1 OR to_jid = $1) AND ($2::timestamptz IS NULL OR at >= $2)`;
     const params = [q.jid ?? null, q.since ?? null];
-    const rows: any[] = await this.ds.query(`SELECT * FROM delivery_failure WHERE ${where} ORDER BY at DESC, seq DESC LIMIT $3`, [...params, q.limit]);
-    const counts: Array<{ reason: string; n: number }> = await this.ds.query(`SELECT reason, count(*)::int AS n FROM delivery_failure WHERE ${where} GROUP BY reason`, params);
+    // one snapshot for both, or a failure logged in between is counted but not listed
+    const [rows, counts] = await this.ds.transaction('REPEATABLE READ', async (m): Promise<[any[], Array<{ reason: string; n: number }>]> => [
+      await m.query(`SELECT * FROM delivery_failure WHERE ${where} ORDER BY at DESC, seq DESC LIMIT $3`, [...params, q.limit]),
+      await m.query(`SELECT reason, count(*)::int AS n FROM delivery_failure WHERE ${where} GROUP BY reason`, params),
+    ]);
     const countsByReason: Record<string, number> = {};
     for (const c of counts) countsByReason[c.reason] = c.n;
     return {

@@ -12,6 +12,7 @@ import {
   EventEnvelope,
   GatewayEvents,
   GatewaySubjects,
+  GatewaySweepResult,
   JANITOR_EVENTS,
   JanitorEvents,
   OfflineSubjects,
@@ -41,7 +42,7 @@ export interface Harness {
   /** Accounts the fake gateway reports online (deletion refused). */
   onlineAtGateway: Set<string>;
   /** What the fake owners answer. */
-  sweepReplies: { offline: OfflineSweepResult; archive: ArchiveSweptV1 };
+  sweepReplies: { offline: OfflineSweepResult; archive: ArchiveSweptV1; gateway: GatewaySweepResult };
   /** janitor.evt.sweep-recorded events seen. */
   recorded: EventEnvelope<any>[];
   /** Starts the janitor (when created with `start: false`). */
@@ -68,11 +69,13 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
   const sweepReplies = {
     offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now(), oldestRemaining: '2026-11-20T10:00:00.000Z' },
     archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000, oldestRemaining: '2026-11-05T08:00:00.000Z' },
+    gateway: { tombstonesDeleted: 4, cutoff: now() },
   };
   const record = (subject: string, data: unknown) => calls.push({ subject, data, at: Date.now() });
   const subs: Subscription[] = [
     bus.serve(OfflineSubjects.sweep, (q) => (record(OfflineSubjects.sweep, q), sweepReplies.offline), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.sweep, (q) => (record(ArchiveSubjects.sweep, q), sweepReplies.archive), { queue: QueueGroups.archive }),
+    bus.serve(GatewaySubjects.sweep, (q) => (record(GatewaySubjects.sweep, q), sweepReplies.gateway), { queue: QueueGroups.gateway }),
     bus.serve(OfflineSubjects.stats, () => ({ messages: 7, users: 2 }), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.stats, () => ({ optedIn: 3, messages: 40 }), { queue: QueueGroups.archive }),
     bus.serve<DeleteAccountCommandV1, DeleteAccountResultV1>(

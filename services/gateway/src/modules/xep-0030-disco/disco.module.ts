@@ -25,7 +25,7 @@ export const discoModule = defineModule({
     ctx.iq('get', 'server', NS.discoInfo, (iq, session) => {
       const node = iq.getChild('query')?.attrs.node;
       if (node) return nodeAnswer('info', node, session, { bare: ctx.domain, local: '' });
-      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'server', type: 'im', name: ctx.serverName }), ...features(d.serverFeatures));
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'server', type: 'im', name: ctx.serverName }), ...features(d.serverFeatures), ...d.serverInfoForms);
     });
     ctx.iq('get', 'server', NS.discoItems, (iq, session) => {
       const node = iq.getChild('query')?.attrs.node;

@@ -135,7 +135,7 @@ async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: Fr
   if (facts.type !== 'normal' && facts.type !== 'chat') return false;
   if (facts.chatStateOnly) return true;
   if (facts.noStore) {
-    ctx.router.bounce(msg, new StanzaError('service-unavailable', 'the recipient is offline and the message asked not to be stored'));
+    ctx.router.bounce(msg, new StanzaError('service-unavailable', 'the recipient is offline and the message asked not to be stored'), 'no-store');
     return true;
   }
   const id = randomUUID();

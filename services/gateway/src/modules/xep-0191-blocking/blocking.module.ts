@@ -207,7 +207,7 @@ export const blockingModule = defineModule<BlockingApi>({
       }
       if (!list.covers(from)) return false;
       const type = stanza.attrs.type;
-      if (stanza.name === 'message' || (stanza.name === 'iq' && (type === 'get' || type === 'set'))) ctx.router.bounce(stanza, StanzaError.serviceUnavailable());
+      if (stanza.name === 'message' || (stanza.name === 'iq' && (type === 'get' || type === 'set'))) ctx.router.bounce(stanza, StanzaError.serviceUnavailable(), 'blocked');
       return true;
     }, BLOCKING_PRIORITY);
 
