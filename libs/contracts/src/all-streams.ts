@@ -4,6 +4,7 @@ import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, type StreamSpec } from './st
 import { JANITOR_EVENTS } from './janitor';
 import { OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
 import { ROSTER_EVENTS } from './roster';
+import { UPLOAD_EVENTS } from './upload';
 
 /** All streams; each service provisions the ones it publishes to or consumes. */
-export const ALL_STREAMS: StreamSpec[] = [GATEWAY_EVENTS, ROSTER_EVENTS, OFFLINE_INBOX, OFFLINE_EVENTS, ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_DELIVERY_FAILURES, JANITOR_EVENTS];
+export const ALL_STREAMS: StreamSpec[] = [GATEWAY_EVENTS, ROSTER_EVENTS, OFFLINE_INBOX, OFFLINE_EVENTS, ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_DELIVERY_FAILURES, JANITOR_EVENTS, UPLOAD_EVENTS];
