@@ -15,6 +15,7 @@ import { timeModule } from './modules/xep-0202-time/time.module';
 import { carbonsModule } from './modules/xep-0280-carbons/carbons.module';
 import { mamModule } from './modules/xep-0313-mam/mam.module';
 import { csiModule } from './modules/xep-0352-csi/csi.module';
+import { uploadModule } from './modules/xep-0363-upload/upload.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
@@ -31,4 +32,5 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   carbonsModule,
   offlineModule,
   csiModule,
+  uploadModule,
 ];
