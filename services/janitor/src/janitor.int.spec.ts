@@ -109,6 +109,8 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(pick('offline', 'messages')).toMatchObject({ deleted: h.sweepReplies.offline.messagesDeleted, cutoff: h.sweepReplies.offline.cutoff });
     expect(pick('offline', 'markers')).toMatchObject({ deleted: h.sweepReplies.offline.markersDeleted });
     expect(pick('archive', 'messages')).toMatchObject({ deleted: h.sweepReplies.archive.deleted });
+    expect(pick('upload', 'files')).toMatchObject({ deleted: h.sweepReplies.upload.filesDeleted, cutoff: h.sweepReplies.upload.cutoff });
+    expect(pick('upload', 'slots')).toMatchObject({ deleted: h.sweepReplies.upload.slotsDeleted });
     expect(pick('janitor', 'delivery-log')).toMatchObject({ deleted: 0 });
     expect(h.calls.filter((c) => c.subject === OfflineSubjects.sweep)).toHaveLength(1);
 

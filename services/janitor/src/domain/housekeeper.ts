@@ -17,6 +17,8 @@ import {
   RetentionReportEntry,
   RetentionSweptV1,
   ServerNoticeCommandV1,
+  UploadSubjects,
+  UploadSweepResult,
 } from '@parley/contracts';
 import { Bus, BusUnavailableError } from '@parley/nats';
 import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
@@ -70,6 +72,18 @@ export const OWNERS: Owner[] = [
       const o = r as ArchiveSweptV1;
       if (!count(o?.deleted)) return undefined;
       return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff) }];
+    },
+  },
+  {
+    owner: 'upload',
+    subject: UploadSubjects.sweep,
+    entries: (r) => {
+      const o = r as UploadSweepResult;
+      if (!count(o?.filesDeleted) || !count(o.slotsDeleted)) return undefined;
+      return [
+        { owner: 'upload', what: 'files', deleted: o.filesDeleted, cutoff: isoOrUndefined(o.cutoff) },
+        { owner: 'upload', what: 'slots', deleted: o.slotsDeleted },
+      ];
     },
   },
 ];

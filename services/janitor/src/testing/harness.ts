@@ -16,8 +16,7 @@ import {
   JanitorEvents,
   OfflineSubjects,
   OfflineSweepResult,
-  QueueGroups,
-} from '@parley/contracts';
+  QueueGroups, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { Bus, ConsumerHandle } from '@parley/nats';
 import { startServiceApp } from '@parley/runtime';
 import { ServiceHarness } from '@parley/testing-service';
@@ -41,7 +40,7 @@ export interface Harness {
   /** Accounts the fake gateway reports online (deletion refused). */
   onlineAtGateway: Set<string>;
   /** What the fake owners answer. */
-  sweepReplies: { offline: OfflineSweepResult; archive: ArchiveSweptV1 };
+  sweepReplies: { offline: OfflineSweepResult; archive: ArchiveSweptV1; upload: UploadSweepResult };
   /** janitor.evt.sweep-recorded events seen. */
   recorded: EventEnvelope<any>[];
   /** Starts the janitor (when created with `start: false`). */
@@ -68,11 +67,13 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
   const sweepReplies = {
     offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now() },
     archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000 },
+    upload: { filesDeleted: 4, bytesDeleted: 4096, slotsDeleted: 1, cutoff: now() },
   };
   const record = (subject: string, data: unknown) => calls.push({ subject, data, at: Date.now() });
   const subs: Subscription[] = [
     bus.serve(OfflineSubjects.sweep, (q) => (record(OfflineSubjects.sweep, q), sweepReplies.offline), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.sweep, (q) => (record(ArchiveSubjects.sweep, q), sweepReplies.archive), { queue: QueueGroups.archive }),
+    bus.serve(UploadSubjects.sweep, (q) => (record(UploadSubjects.sweep, q), sweepReplies.upload), { queue: QueueGroups.upload }),
     bus.serve<DeleteAccountCommandV1, DeleteAccountResultV1>(
       GatewaySubjects.deleteAccount,
       async (q) => {

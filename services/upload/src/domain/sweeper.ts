@@ -63,10 +63,11 @@ export class Sweeper implements OnApplicationBootstrap {
       if (gone.size < batch.length) break;
     }
     for (;;) {
-      // Slots never used: nothing was stored for them.
+      // Slots never completed: a failed PUT may have left a partial object in some stores.
       const batch = await this.store.abandoned('reserved', new Date(now), BATCH);
-      slotsDeleted += await this.store.deleteRows(batch);
-      if (batch.length < BATCH) break;
+      const gone = await this.deleteFiles(batch);
+      slotsDeleted += gone.length;
+      if (batch.length < BATCH || gone.length < batch.length) break;
     }
     for (;;) {
       // Uploads whose process died mid-way: the store may hold a partial file.

@@ -32,11 +32,27 @@ export class S3FileStore implements FileStore {
 
   async write(key: string, body: Readable, size: number, contentType: string): Promise<void> {
     assertKey(key);
-    const counted = body.pipe(exactLength(size));
-    body.once('error', (e) => counted.destroy(e));
+    const counted = exactLength(size);
+    const abort = new AbortController();
+    // A body of the wrong length, or a client that goes away, fails the stream: abort the request and keep nothing.
+    const failed = new Promise<never>((_, reject) => {
+      counted.once('error', reject);
+      body.once('error', reject);
+      body.once('aborted', () => reject(new Error('the client aborted the upload')));
+    });
+    failed.catch(() => abort.abort());
+    body.pipe(counted);
+    const sent = this.s3.send(new PutObjectCommand({ Bucket: this.o.bucket, Key: key, Body: counted, ContentLength: size, ContentType: contentType }), { abortSignal: abort.signal });
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.o.bucket, Key: key, Body: counted, ContentLength: size, ContentType: contentType }));
+      await Promise.race([sent, failed]);
+      // The object store stops reading at ContentLength: a longer body shows only once the rest arrived.
+      if (!counted.writableFinished) await new Promise<void>((resolve, reject) => (counted.once('finish', resolve), failed.catch(reject)));
     } catch (e) {
+      body.unpipe(counted);
+      counted.destroy();
+      abort.abort();
+      // Delete only once the aborted request is over, so that nothing it might still create stays behind.
+      await sent.catch(() => undefined);
       await this.delete(key).catch(() => undefined);
       throw e;
     }
