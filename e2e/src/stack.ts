@@ -21,11 +21,11 @@ export interface E2EStack {
   dataDir: string;
   gateways: GatewayProcess[];
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
-  /** Starts a service process (roster, offline, archive) on its own test database; restarts reuse it. */
-  startService(name: 'roster' | 'offline' | 'archive', env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts a service process (roster, offline, archive, upload) on its own test database; restarts reuse it. */
+  startService(name: 'roster' | 'offline' | 'archive' | 'upload', env?: Record<string, string>): Promise<ServiceProcess & { readyRecord: Record<string, unknown> }>;
   services: Map<string, ServiceProcess>;
   /** The database URL of a service started with startService. */
-  serviceDbUrl(name: 'roster' | 'offline' | 'archive'): string;
+  serviceDbUrl(name: 'roster' | 'offline' | 'archive' | 'upload'): string;
   stop(): Promise<void>;
 }
 
@@ -56,7 +56,8 @@ export async function startStack(label: string): Promise<E2EStack> {
       const p = await spawnService(
         name,
         { ...busEnv(name), [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env },
-        (rec) => rec.msg === 'Nest application successfully started',
+        // The upload service is ready once its public HTTP listener is open (its record carries the port).
+        (rec) => rec.msg === (name === 'upload' ? 'upload HTTP listening' : 'Nest application successfully started'),
       );
       services.set(name, p);
       return p;
