@@ -55,13 +55,13 @@ export class Slots {
     const expires = Math.floor((Date.now() + this.config.UPLOAD_SLOT_TTL) / 1000);
     const putExpiresAt = new Date(expires * 1000);
     const r = await this.store.reserve(
-      { id, userJid: user, filename: q.filename, size: q.size, contentType, purpose, putExpiresAt },
+      { id, userJid: user, filename: q.filename, size: q.size, contentType, contentTypeGiven: !!q.contentType, purpose, putExpiresAt },
       { user: this.config.UPLOAD_USER_QUOTA, server: this.config.UPLOAD_DISK_QUOTA },
     );
     if (!r.ok) return { refused: { reason: 'quota', scope: r.scope, retryAt: r.retryAt.toISOString() } };
     const base = this.url.base();
     const path = filePath(id, q.filename);
-    const sig = signPut(this.secret, { id, filename: q.filename, size: q.size, contentType, expires });
+    const sig = signPut(this.secret, { id, filename: q.filename, size: q.size, contentType: q.contentType ? contentType : '', expires });
     return {
       slot: {
         put: `${base}${path}?expires=${expires}&sig=${sig}`,

@@ -63,11 +63,13 @@ export class Sweeper implements OnApplicationBootstrap {
       if (gone.size < batch.length) break;
     }
     for (;;) {
-      // Slots never completed: a failed PUT may have left a partial object in some stores.
+      // Slots never completed. The row goes first (no PUT can claim it after that), then
+      // whatever a failed PUT may have left in some stores.
       const batch = await this.store.abandoned('reserved', new Date(now), BATCH);
-      const gone = await this.deleteFiles(batch);
-      slotsDeleted += gone.length;
-      if (batch.length < BATCH || gone.length < batch.length) break;
+      const dropped = await this.store.deleteRows(batch, 'reserved');
+      slotsDeleted += dropped.length;
+      for (const id of dropped) await this.files.delete(id).catch((err) => this.log.warn({ err }, 'the remains of an unused slot could not be deleted'));
+      if (batch.length < BATCH) break;
     }
     for (;;) {
       // Uploads whose process died mid-way: the store may hold a partial file.

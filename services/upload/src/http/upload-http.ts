@@ -9,7 +9,7 @@ import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { UploadConfig } from '../config/config';
-import { contentDisposition, parseRange, servedInline, verifyPut } from '../domain/rules';
+import { contentDisposition, normalizeContentType, parseRange, servedInline, verifyPut } from '../domain/rules';
 import { retentionOf } from '../domain/slots';
 import { FILE_STORE, FileStore, LengthMismatchError } from '../storage/file-store';
 import { UploadStore } from '../store/upload-store';
@@ -144,17 +144,18 @@ export class UploadHttp implements OnModuleDestroy {
     const length = Number(lengthHeader);
     const row = await this.store.find(id);
     // One answer for a wrong token and an unknown slot: nothing to learn by guessing.
-    if (!row || !Number.isSafeInteger(expires) || row.filename !== filename || !verifyPut(this.secret, { id, filename, size: row.size, contentType: row.contentType, expires }, sig))
+    if (!row || !Number.isSafeInteger(expires) || row.filename !== filename || !verifyPut(this.secret, { id, filename, size: row.size, contentType: row.contentTypeGiven ? row.contentType : '', expires }, sig))
       throw new HttpProblem(403, 'this URL is not a valid upload slot');
     if (row.state !== 'reserved') throw new HttpProblem(409, 'this slot was already used; request a new one');
     if (Date.now() >= expires * 1000 || row.putExpiresAt.getTime() <= Date.now()) throw new HttpProblem(403, 'this upload slot has expired; request a new one');
     if (length !== row.size) throw new HttpProblem(length > row.size ? 413 : 400, `Content-Length must be ${row.size}, the size the slot was granted for`);
-    const type = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0].trim().toLowerCase();
-    if (type !== row.contentType) throw new HttpProblem(415, `Content-Type must be ${row.contentType}, the type the slot was granted for`);
-    const claimed = await this.store.claim(id);
+    const type = normalizeContentType(req.headers['content-type']);
+    if (!type) throw new HttpProblem(415, 'Content-Type is not a media type');
+    if (row.contentTypeGiven && type !== row.contentType) throw new HttpProblem(415, `Content-Type must be ${row.contentType}, the type the slot was granted for`);
+    const claimed = await this.store.claim(id, type);
     if (!claimed) throw new HttpProblem(409, 'this slot was already used or has expired; request a new one');
     try {
-      await this.files.write(id, req, row.size, row.contentType);
+      await this.files.write(id, req, row.size, claimed.contentType);
     } catch (e) {
       await this.store.release(id);
       if (e instanceof LengthMismatchError) throw new HttpProblem(400, 'the body is not as long as Content-Length says');

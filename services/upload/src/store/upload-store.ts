@@ -12,6 +12,7 @@ export interface FileRow {
   filename: string;
   size: number;
   contentType: string;
+  contentTypeGiven: boolean;
   purpose: string;
   state: 'reserved' | 'uploading' | 'stored';
   putExpiresAt: Date;
@@ -19,7 +20,7 @@ export interface FileRow {
   expiresAt: Date | null;
 }
 
-const COLUMNS = `id, user_jid AS "userJid", filename, size::float8 AS size, content_type AS "contentType", purpose, state,
+const COLUMNS = `id, user_jid AS "userJid", filename, size::float8 AS size, content_type AS "contentType", content_type_given AS "contentTypeGiven", purpose, state,
   put_expires_at AS "putExpiresAt", stored_at AS "storedAt", expires_at AS "expiresAt"`;
 
 /** Bytes counted against quotas: stored files, uploads in progress, slots still valid. */
@@ -45,8 +46,8 @@ export class UploadStore {
       const [all] = await m.query(`SELECT coalesce(sum(size), 0)::float8 AS held FROM upload_file WHERE ${HELD}`);
       if (all.held + row.size > quotas.server) return { ok: false, scope: 'server', retryAt: await this.releaseTime(m, all.held + row.size - quotas.server) };
       await m.query(
-        `INSERT INTO upload_file (id, user_jid, filename, size, content_type, purpose, state, put_expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7)`,
-        [row.id, row.userJid, row.filename, row.size, row.contentType, row.purpose, row.putExpiresAt],
+        `INSERT INTO upload_file (id, user_jid, filename, size, content_type, content_type_given, purpose, state, put_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserved', $8)`,
+        [row.id, row.userJid, row.filename, row.size, row.contentType, row.contentTypeGiven, row.purpose, row.putExpiresAt],
       );
       return { ok: true };
     });
@@ -73,10 +74,17 @@ export class UploadStore {
     return rows[0];
   }
 
-  /** Claims a reserved, unexpired slot for one PUT; undefined when it is not (any more) reserved. */
-  async claim(id: string): Promise<FileRow | undefined> {
+  /**
+   * Claims a reserved, unexpired slot for one PUT (with the type it is served with when the
+   * slot named none); undefined when it is not (any more) reserved.
+   */
+  async claim(id: string, contentType: string): Promise<FileRow | undefined> {
     const rows = returning<FileRow>(
-      await this.ds.query(`UPDATE upload_file SET state = 'uploading' WHERE id = $1 AND state = 'reserved' AND put_expires_at > now() RETURNING ${COLUMNS}`, [id]),
+      await this.ds.query(
+        `UPDATE upload_file SET state = 'uploading', content_type = CASE WHEN content_type_given THEN content_type ELSE $2 END
+          WHERE id = $1 AND state = 'reserved' AND put_expires_at > now() RETURNING ${COLUMNS}`,
+        [id, contentType],
+      ),
     );
     return rows[0];
   }
@@ -106,10 +114,13 @@ export class UploadStore {
     return rows.map((r) => r.id);
   }
 
-  async deleteRows(ids: string[]): Promise<number> {
-    if (!ids.length) return 0;
-    const rows = await this.ds.query(`DELETE FROM upload_file WHERE id = ANY($1) RETURNING id`, [ids]);
-    return returning(rows).length;
+  /** Deletes rows (only those still in `state`, when given); returns the ids deleted. */
+  async deleteRows(ids: string[], state?: FileRow['state']): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = state
+      ? await this.ds.query(`DELETE FROM upload_file WHERE id = ANY($1) AND state = $2 RETURNING id`, [ids, state])
+      : await this.ds.query(`DELETE FROM upload_file WHERE id = ANY($1) RETURNING id`, [ids]);
+    return returning<{ id: string }>(rows).map((r) => r.id);
   }
 
   /** Every file id of a user (any state), a batch at a time. */

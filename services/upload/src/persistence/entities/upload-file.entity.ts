@@ -22,8 +22,13 @@ export class UploadFileEntity {
   @Column({ type: 'bigint' })
   size: string;
 
+  /** The type the file is served with: the slot's, or the PUT's when the slot request named none. */
   @Column({ name: 'content_type', type: 'text' })
   contentType: string;
+
+  /** Whether the slot request named a type (the PUT must then send the same, XEP-0363 §6). */
+  @Column({ name: 'content_type_given', type: 'boolean' })
+  contentTypeGiven: boolean;
 
   /** XEP-0363 v1.2 purpose: message, ephemeral, profile, permanent. */
   @Column({ type: 'text' })

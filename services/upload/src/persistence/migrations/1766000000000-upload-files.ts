@@ -11,6 +11,7 @@ export class UploadFiles1766000000000 implements MigrationInterface {
         filename text NOT NULL,
         size bigint NOT NULL,
         content_type text NOT NULL,
+        content_type_given boolean NOT NULL,
         purpose text NOT NULL,
         state text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
