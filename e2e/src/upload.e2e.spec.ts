@@ -207,7 +207,7 @@ describe('XEP-0363 HTTP File Upload, end to end (filesystem store)', () => {
     const [a] = await users.accounts('Mallory');
     const c = await users.login(gw, a);
     const body = payload(500, 11);
-    const s = await slot(c, 'doc.bin', body.length);
+    const s = await slot(c, 'doc.bin', body.length, 'application/octet-stream');
     const u = new URL(s.put);
     const tamper = (k: string, v: string) => {
       const t = new URL(u);
