@@ -41,6 +41,8 @@ export interface UploadBackendResult {
     uploadsPerSecond: number;
     MBps: number;
     latencyMs: Summary;
+    /** The slot request alone (bus round trip, quota check under the reservation lock). */
+    slotMs: Summary;
     downloadWallMs: number;
     downloadMBps: number;
     downloadFailed: number;
@@ -154,6 +156,7 @@ async function benchBackend(backend: 'fs' | 's3', o: UploadBenchOptions): Promis
     // 2. N uploads at once, then N downloads at once.
     o.log(`[bench] upload/${backend}: ${o.concurrent} uploads of ${(o.smallBytes / 1024).toFixed(0)} KiB at once, then ${o.concurrent} downloads`);
     const lat = new Samples(o.concurrent);
+    const slotLat = new Samples(o.concurrent);
     let failed = 0;
     const gets: string[] = [];
     t0 = performance.now();
@@ -162,6 +165,7 @@ async function benchBackend(backend: 'fs' | 's3', o: UploadBenchOptions): Promis
         const s0 = performance.now();
         try {
           const s = await slot(o.smallBytes);
+          slotLat.add(performance.now() - s0);
           const st = await httpPut(s.put, o.smallBytes, 'application/octet-stream');
           if (st !== 201) throw new Error(`PUT ${st}`);
           gets.push(s.get);
@@ -200,6 +204,7 @@ async function benchBackend(backend: 'fs' | 's3', o: UploadBenchOptions): Promis
         uploadsPerSecond: ok / (wallMs / 1000),
         MBps: (ok * o.smallBytes) / MB / (wallMs / 1000),
         latencyMs: lat.summary(),
+        slotMs: slotLat.summary(),
         downloadWallMs,
         downloadMBps: ((gets.length - downloadFailed) * o.smallBytes) / MB / (downloadWallMs / 1000),
         downloadFailed,
@@ -230,7 +235,7 @@ export function formatUploadBench(rs: UploadBackendResult[]): string[] {
     const c = r.concurrent;
     lines.push(
       `upload/${r.backend}: one ${f(l.bytes / MB, 0)} MB file: PUT ${f(l.putMBps)} MB/s, GET ${f(l.getMBps)} MB/s; service RSS ${f(l.rssBeforeKiB / 1024)} MiB before, peak ${f(l.rssPeakPutKiB / 1024)} MiB during PUT, ${f(l.rssPeakGetKiB / 1024)} MiB during GET`,
-      `upload/${r.backend}: ${c.uploads} uploads of ${f(c.bytesEach / 1024, 0)} KiB at once (slot over NATS + PUT): ${c.failed} failed, ${f(c.wallMs, 0)} ms wall, ${f(c.uploadsPerSecond)} uploads/s, ${f(c.MBps)} MB/s; per upload p50 ${f(c.latencyMs.p50, 0)} ms, p99 ${f(c.latencyMs.p99, 0)} ms, max ${f(c.latencyMs.max, 0)} ms`,
+      `upload/${r.backend}: ${c.uploads} uploads of ${f(c.bytesEach / 1024, 0)} KiB at once (slot over NATS + PUT): ${c.failed} failed, ${f(c.wallMs, 0)} ms wall, ${f(c.uploadsPerSecond)} uploads/s, ${f(c.MBps)} MB/s; per upload p50 ${f(c.latencyMs.p50, 0)} ms, p99 ${f(c.latencyMs.p99, 0)} ms, max ${f(c.latencyMs.max, 0)} ms (of which the slot: p50 ${f(c.slotMs.p50, 0)} ms, p99 ${f(c.slotMs.p99, 0)} ms)`,
       `upload/${r.backend}: ${c.uploads - c.failed} downloads at once: ${c.downloadFailed} failed, ${f(c.downloadWallMs, 0)} ms wall, ${f(c.downloadMBps)} MB/s`,
     );
   }

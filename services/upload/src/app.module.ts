@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { UploadConfig } from './config/config';
+import { UploadMetrics } from './domain/metrics';
 import { Slots } from './domain/slots';
 import { Sweeper } from './domain/sweeper';
 import { AccountDeletedHandler, SlotHandler, SweepHandler } from './handlers/handlers';
@@ -70,6 +71,7 @@ export class AppModule {
         { provide: UPLOAD_SECRET, useValue: config.UPLOAD_SECRET || randomBytes(32).toString('hex') },
         { provide: FILE_STORE, useFactory: () => fileStoreFor(config) },
         { provide: UploadStore, useFactory: (ds: DataSource) => new UploadStore(ds), inject: [DataSource] },
+        UploadMetrics,
         PublicUrl,
         Slots,
         Sweeper,

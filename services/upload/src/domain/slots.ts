@@ -7,6 +7,7 @@ import type { UploadConfig } from '../config/config';
 import { PublicUrl } from '../http/public-url';
 import { UploadStore } from '../store/upload-store';
 import { UPLOAD_CONFIG, UPLOAD_SECRET } from '../tokens';
+import { UploadMetrics } from './metrics';
 import { userKey } from './user-key';
 import { filenameProblem, newFileId, normalizeContentType, signPut } from './rules';
 
@@ -36,9 +37,16 @@ export class Slots {
     private readonly url: PublicUrl,
     @Inject(UPLOAD_CONFIG) private readonly config: UploadConfig,
     @Inject(UPLOAD_SECRET) private readonly secret: string,
+    private readonly metrics: UploadMetrics,
   ) {}
 
   async request(q: UploadSlotRequestV1): Promise<UploadSlotReplyV1> {
+    const r = await this.decide(q);
+    this.metrics.slots.inc({ outcome: 'slot' in r ? 'granted' : r.refused.reason });
+    return r;
+  }
+
+  private async decide(q: UploadSlotRequestV1): Promise<UploadSlotReplyV1> {
     const user = userKey(q?.user);
     if (!user) throw ReplyException.of('bad-request', 'user must be a bare JID');
     const purpose: UploadPurpose = q.purpose ?? 'message';

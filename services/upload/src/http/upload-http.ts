@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { UploadConfig } from '../config/config';
 import { contentDisposition, normalizeContentType, parseRange, servedInline, verifyPut } from '../domain/rules';
+import { UploadMetrics } from '../domain/metrics';
 import { retentionOf } from '../domain/slots';
 import { FILE_STORE, FileStore, LengthMismatchError } from '../storage/file-store';
 import { UploadStore } from '../store/upload-store';
@@ -26,6 +27,8 @@ const SAFETY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
+
+const METHODS = new Set(['GET', 'HEAD', 'PUT', 'OPTIONS']);
 
 class HttpProblem extends Error {
   constructor(
@@ -48,6 +51,7 @@ export class UploadHttp implements OnModuleDestroy {
     @Inject(UPLOAD_CONFIG) private readonly config: UploadConfig,
     @Inject(UPLOAD_SECRET) private readonly secret: string,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly metrics: UploadMetrics,
   ) {}
 
   /** Opens the listener; returns its port. */
@@ -92,6 +96,7 @@ export class UploadHttp implements OnModuleDestroy {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once('finish', () => this.metrics.http.inc({ method: METHODS.has(req.method ?? '') ? req.method! : 'other', status: String(res.statusCode) }));
     const cors = this.cors(req);
     try {
       const u = new URL(req.url ?? '/', 'http://upload.invalid');
@@ -170,6 +175,7 @@ export class UploadHttp implements OnModuleDestroy {
       await this.files.delete(id);
       throw new HttpProblem(410, 'this slot no longer exists');
     }
+    this.metrics.bytes.inc({ direction: 'in' }, row.size);
     res.writeHead(201, { ...SAFETY_HEADERS, ...cors, 'Cache-Control': 'no-store', 'Content-Length': '0' });
     res.end();
   }
@@ -202,6 +208,7 @@ export class UploadHttp implements OnModuleDestroy {
     res.writeHead(part ? 206 : 200, headers);
     try {
       await pipeline(body, res);
+      this.metrics.bytes.inc({ direction: 'out' }, Number(headers['Content-Length']));
     } catch (e) {
       if (!res.destroyed && !req.destroyed) this.log.warn({ err: e }, 'upload download broken off');
       res.destroy();
