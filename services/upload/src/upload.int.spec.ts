@@ -1,13 +1,15 @@
 // The upload service in process against real NATS and Postgres (ServiceHarness), with
 // its real HTTP listener on loopback and the filesystem store: slot validation and
 // quotas (also under concurrent requests), the PUT life cycle (single use, aborted
-// uploads, slots without a type), HEAD, the sweep and account deletion.
+// uploads, slots without a type), HEAD, the sweep and account deletion; and the HTTPS
+// listener with a certificate of its own.
 import { AccountDeletedV1, envelope, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { ConsumerHandle } from '@parley/nats';
 import { ServiceHarness } from '@parley/testing-service';
 import { waitFor } from '@parley/testing-stack';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule, UPLOAD_BUS } from './app.module';
@@ -16,6 +18,7 @@ import { UploadHttp } from './http/upload-http';
 
 /** A port of the task's range for the listener this spec starts. */
 const HTTP_PORT = 18432;
+const HTTPS_PORT = 18433;
 
 describe('upload service (integration)', () => {
   let h: ServiceHarness;
@@ -139,5 +142,65 @@ describe('upload service (integration)', () => {
     expect(existsSync(fileOf(s.put))).toBe(false);
     expect((await fetch(s.get)).status).toBe(404);
     expect((await fetch(other.get)).status).toBe(200);
+  });
+});
+
+describe('upload service with its own certificate (HTTPS listener)', () => {
+  let h: ServiceHarness;
+  let dir: string;
+  let cert: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-upload-tls-'));
+    const selfsigned = await import('selfsigned');
+    const generate = (selfsigned as unknown as { generate?: Function }).generate ?? (selfsigned as unknown as { default: { generate: Function } }).default.generate;
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+      keySize: 2048,
+      days: 1,
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
+    });
+    cert = pems.cert;
+    writeFileSync(join(dir, 'cert.pem'), pems.cert);
+    writeFileSync(join(dir, 'key.pem'), pems.private, { mode: 0o600 });
+    h = await ServiceHarness.create(
+      { name: 'upload', databaseUrlVar: 'UPLOAD_DATABASE_URL', module: (env) => AppModule.forRoot(loadUploadConfig(env), env), bus: UPLOAD_BUS },
+      {
+        UPLOAD_HTTP_PORT: String(HTTPS_PORT),
+        UPLOAD_HTTP_HOST: '127.0.0.1',
+        UPLOAD_PUBLIC_URL: `https://localhost:${HTTPS_PORT}`,
+        UPLOAD_TLS_CERT_FILE: join(dir, 'cert.pem'),
+        UPLOAD_TLS_KEY_FILE: join(dir, 'key.pem'),
+        UPLOAD_DIR: join(dir, 'files'),
+      },
+    );
+    await h.get(UploadHttp).listen();
+  });
+  afterAll(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const https = (url: string, method: string, body?: Buffer) =>
+    new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const req = httpsRequest(url, { method, ca: cert, headers: body ? { 'Content-Length': String(body.length), 'Content-Type': 'text/plain' } : {} }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('hands out https URLs and serves them over TLS', async () => {
+    const r = await h.bus.request<UploadSlotReplyV1>(UploadSubjects.requestSlot, { user: 'tls@localhost', filename: 'hello.txt', size: 5, contentType: 'text/plain' });
+    if (!('slot' in r)) throw new Error('refused');
+    expect(r.slot.get).toMatch(new RegExp(`^https://localhost:${HTTPS_PORT}/`));
+    expect((await https(r.slot.put, 'PUT', Buffer.from('hello'))).status).toBe(201);
+    const got = await https(r.slot.get, 'GET');
+    expect(got.status).toBe(200);
+    expect(got.body.toString()).toBe('hello');
+    // Plain HTTP on the TLS port gets nowhere.
+    await expect(fetch(r.slot.get.replace('https:', 'http:'))).rejects.toBeDefined();
   });
 });
