@@ -28,6 +28,9 @@ const SAFETY_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
 
+/** A connection silent for this long (mid-upload included) is closed; the slot is released for a retry. */
+const IDLE_TIMEOUT_MS = 60_000;
+
 const METHODS = new Set(['GET', 'HEAD', 'PUT', 'OPTIONS']);
 
 class HttpProblem extends Error {
@@ -61,9 +64,10 @@ export class UploadHttp implements OnModuleDestroy {
     const server = tls
       ? createHttps({ cert: readFileSync(this.config.UPLOAD_TLS_CERT_FILE!), key: readFileSync(this.config.UPLOAD_TLS_KEY_FILE!) }, handler)
       : createHttp(handler);
-    server.requestTimeout = 0; // large uploads take long; idle sockets still time out
+    server.requestTimeout = 0; // large uploads take long: no limit on the whole request...
     server.headersTimeout = 30_000;
     server.keepAliveTimeout = 5_000;
+    server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy()); // ...but a connection that goes silent is dropped
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
