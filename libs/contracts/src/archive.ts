@@ -10,13 +10,14 @@ import type { StreamSpec } from './streams';
 /**
  * Messages handed to the archive (`archive.cmd.store`), only for users who opted in.
  * Work-queue retention: content leaves NATS as soon as the archive committed it (or
- * dropped it); the max age bounds an outage. Consumed by durable `archive-store`.
+ * dropped it); the max age (12 hours) bounds how long content waits on the bus during
+ * an archive outage. Consumed by durable `archive-store`.
  */
 export const ARCHIVE_INBOX: StreamSpec = {
   name: 'ARCHIVE_INBOX',
   subjects: ['archive.cmd.store'],
   retention: 'workqueue',
-  maxAgeMs: 3 * 24 * 3600 * 1000,
+  maxAgeMs: 12 * 3600 * 1000,
   description: 'messages to archive for opted-in users, removed once stored',
 };
 

@@ -2,7 +2,9 @@
 // the bus: activity rows from gateway events, inactivity deletions, the leased sweeps of
 // two replicas, the retention report, the delivery-error log and anonymous statistics.
 import {
+  accountErased,
   DeliveryErrorsResult,
+  ErasuresResult,
   envelope,
   GatewayEvents,
   GatewaySubjects,
@@ -67,6 +69,29 @@ describe('janitor: activity, error log, report, statistics', () => {
     const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, {});
     expect(stats.days[0].counts).toMatchObject({ 'deletions.user': 1 });
     expect(stats.days.reduce((n, d) => n + (d.counts.registrations ?? 0), 0)).toBe(1);
+  });
+
+  it('records which owners confirmed each account erasure, without the JID, and lists the unconfirmed ones', async () => {
+    const deletion = envelope(GatewayEvents.accountDeleted, { jid: 'erin@localhost', reason: 'admin' });
+    await h.bus.publishEvent(deletion);
+    // Owners confirm on their own subjects; a repeat (redelivery) is recorded once.
+    for (const owner of ['roster', 'offline']) await h.bus.publishEvent(accountErased(owner, deletion, { items: 2 }));
+    await h.bus.publishEvent(accountErased('roster', deletion, { items: 2 }), undefined, { dedupe: false });
+    // A forged confirmation: archive's payload on roster's subject is refused.
+    await h.bus.publishEvent({ ...accountErased('archive', deletion, {}), type: 'erasure.evt.roster' }, 'erasure.evt.roster', { dedupe: false });
+    const entry = async (pending: boolean) => (await h.bus.request<ErasuresResult>(JanitorSubjects.erasures, { pending })).entries.find((e) => e.deletionId === deletion.id);
+    const pending = await waitFor(async () => {
+      const e = await entry(true);
+      return e?.reason && Object.keys(e.confirmed).length === 2 ? e : undefined;
+    }, { what: 'two confirmations and the deletion' });
+    expect(pending).toMatchObject({ reason: 'admin', deletedAt: deletion.occurredAt, missing: ['archive', 'upload'], confirmed: { roster: { erased: { items: 2 } }, offline: { erased: { items: 2 } } } });
+    await h.bus.publishEvent(accountErased('archive', deletion, { messages: 5, prefs: 1 }));
+    await h.bus.publishEvent(accountErased('upload', deletion, { files: 3 }));
+    await waitFor(async () => (await entry(true)) === undefined, { what: 'no longer pending' });
+    expect((await entry(false))!.missing).toEqual([]);
+    // Nothing in the record names the user.
+    expect(JSON.stringify(await h.sql('SELECT * FROM erasure'))).not.toContain('erin');
+    expect(JSON.stringify(await h.sql('SELECT * FROM erasure_confirmation'))).not.toContain('erin');
   });
 
   it('exempts only accounts it knows', async () => {

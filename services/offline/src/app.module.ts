@@ -1,6 +1,6 @@
 // The offline service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
 import { OutboxRelay, PersistenceModule } from '@parley/persistence';
 import { busOptions, createLogger, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
@@ -26,7 +26,7 @@ const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler,
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
 /** How the offline service sits on the bus: its queue group and the streams it publishes to or consumes. */
-export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS] };
+export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS] };
 
 @Module({})
 export class AppModule {

@@ -271,8 +271,8 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     expect(limited.next).toBeDefined();
   });
 
-  it('answers bad-request for malformed requests', async () => {
-    expect(await condition(fetch({}))).toBe('bad-request');
+  it('answers jid-malformed for a request without an account JID, bad-request for other malformed requests', async () => {
+    expect(await condition(fetch({}))).toBe('jid-malformed');
     expect(await condition(h.bus.request(OfflineSubjects.ack, { user: 'a@localhost', ids: [] }))).toBe('bad-request');
     expect(await condition(fetch({ user: 'a@localhost', after: 'not-a-cursor' }))).toBe('bad-request');
   });

@@ -1,6 +1,6 @@
 // The upload service: wiring only.
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { GATEWAY_EVENTS, QueueGroups, UPLOAD_EVENTS } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, QueueGroups, UPLOAD_EVENTS } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
 import { busOptions, createLogger, Health, RunServiceOptions, RuntimeModule } from '@parley/runtime';
@@ -22,7 +22,7 @@ import { UploadStore } from './store/upload-store';
 import { UPLOAD_CONFIG, UPLOAD_SECRET } from './tokens';
 
 /** How the upload service sits on the bus: its queue group and the streams it publishes to or consumes. */
-export const UPLOAD_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.upload, streams: [UPLOAD_EVENTS, GATEWAY_EVENTS] };
+export const UPLOAD_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.upload, streams: [UPLOAD_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS] };
 
 /** The file store UPLOAD_STORAGE names. */
 export function fileStoreFor(config: UploadConfig): FileStore {

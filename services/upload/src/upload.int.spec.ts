@@ -3,7 +3,7 @@
 // quotas (also under concurrent requests), the PUT life cycle (single use, aborted
 // uploads, slots without a type), HEAD, the sweep and account deletion; and the HTTPS
 // listener with a certificate of its own.
-import { AccountDeletedV1, envelope, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
+import { AccountDeletedV1, envelope, ERASURE_CONFIRMATIONS, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { ConsumerHandle } from '@parley/nats';
 import { ServiceHarness } from '@parley/testing-service';
 import { waitFor } from '@parley/testing-stack';
@@ -24,6 +24,7 @@ describe('upload service (integration)', () => {
   let h: ServiceHarness;
   let dir: string;
   let observer: ConsumerHandle;
+  let erasures: ConsumerHandle;
   const events: EventEnvelope<any>[] = [];
 
   const ask = (q: Partial<UploadSlotRequestV1>) => h.bus.request<UploadSlotReplyV1>(UploadSubjects.requestSlot, { user: 'alice@localhost', filename: 'a.bin', size: 10, ...q });
@@ -57,9 +58,11 @@ describe('upload service (integration)', () => {
     );
     await h.get(UploadHttp).listen();
     observer = await h.bus.consume({ stream: UPLOAD_EVENTS, durable: 'spec-observer', filterSubjects: ['upload.evt.>'], handler: async (e) => void events.push(e) });
+    erasures = await h.bus.consume({ stream: ERASURE_CONFIRMATIONS, durable: 'spec-erasures', filterSubjects: ['erasure.evt.>'], handler: async (e) => void events.push(e) });
   });
   afterAll(async () => {
     await observer?.stop();
+    await erasures?.stop();
     await h?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -142,6 +145,10 @@ describe('upload service (integration)', () => {
     expect(existsSync(fileOf(s.put))).toBe(false);
     expect((await fetch(s.get)).status).toBe(404);
     expect((await fetch(other.get)).status).toBe(200);
+    // Confirmed once, with counts only (the replay publishes the same confirmation id).
+    const confirmation = await waitFor(() => events.find((e) => e.type === 'erasure.evt.upload' && e.data.deletionId === gone.id), { what: 'the erasure confirmation' });
+    expect(confirmation.data).toEqual({ owner: 'upload', deletionId: gone.id, erased: { files: 1 } });
+    expect(JSON.stringify(confirmation)).not.toContain('bob');
   });
 });
 

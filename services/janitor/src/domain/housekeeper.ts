@@ -179,6 +179,7 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
     const parts: Array<[string, () => Promise<number>, Date]> = [
       ['delivery-log', () => this.store.sweepFailures(logCutoff), logCutoff],
       ['retention-report', () => this.store.sweepReports(new Date(t - this.config.JANITOR_REPORT_RETENTION)), new Date(t - this.config.JANITOR_REPORT_RETENTION)],
+      ['erasure-records', () => this.store.sweepErasures(new Date(t - this.config.JANITOR_REPORT_RETENTION)), new Date(t - this.config.JANITOR_REPORT_RETENTION)],
       ['statistics', () => this.store.sweepStats(new Date(t - this.config.JANITOR_STATS_RETENTION)), new Date(t - this.config.JANITOR_STATS_RETENTION)],
       ['handled-events', () => this.store.sweepHandled(new Date(t - HANDLED_EVENT_KEEP_MS)), new Date(t - HANDLED_EVENT_KEEP_MS)],
     ];

@@ -121,11 +121,12 @@ export class InMemoryOfflineStore implements OfflineStore {
     return n;
   }
 
-  async sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts> {
+  async sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts> {
     const messages = this.remove((m) => m.arrivedAt < o.messagesBefore);
     let markers = 0;
     for (const [id, r] of this.receipts) if (r.decidedAt < o.markersBefore && this.receipts.delete(id)) markers++;
     for (const [k, at] of this.erased) if (at < o.markersBefore && this.erased.delete(k)) markers++;
+    this.outbox.push(o.swept({ messages, markers }));
     return { messages, markers };
   }
 }

@@ -61,6 +61,9 @@ export interface OfflineStore {
   purge(user: string): Promise<number>;
   /** Deletes the user's messages and remembers (hashed) that the account was deleted at `erasedAt`. */
   eraseAccount(user: string, erasedAt: Date): Promise<number>;
-  /** Deletes messages that arrived before `messagesBefore` and markers decided before `markersBefore`. */
-  sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts>;
+  /**
+   * Deletes messages that arrived before `messagesBefore` and markers decided before
+   * `markersBefore`, then queues the event `swept` makes of the counts (outbox).
+   */
+  sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts>;
 }

@@ -202,7 +202,7 @@ export class TypeOrmOfflineStore implements OfflineStore {
     });
   }
 
-  async sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts> {
+  async sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts> {
     const batched = async (sql: string, cutoff: Date): Promise<number> => {
       let total = 0;
       for (;;) {
@@ -226,7 +226,10 @@ export class TypeOrmOfflineStore implements OfflineStore {
        SELECT count(*)::int AS n FROM d`,
       o.markersBefore,
     );
-    return { messages, markers: receipts + erased };
+    const counts = { messages, markers: receipts + erased };
+    await enqueueOutbox(this.ds, o.swept(counts));
+    await this.onEventsCommitted();
+    return counts;
   }
 }
 
