@@ -61,6 +61,8 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
       ...served(ArchiveSubjects, ARCHIVE_INBOX),
       ...requestSubjects(JanitorSubjects),
       UploadSubjects.requestSlot,
+      // `ctl export` (run with the gateway's credentials) lists the user's uploads.
+      UploadSubjects.files,
     ],
     writes: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_INBOX, ARCHIVE_INBOX],
     owns: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES],

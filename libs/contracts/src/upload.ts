@@ -23,6 +23,8 @@ export const UploadSubjects = {
   requestSlot: 'upload.cmd.request-slot',
   /** `{}` → {@link UploadSweepResult}: run the retention sweep now (the janitor's pass; also publishes `upload.evt.swept`). */
   sweep: 'upload.cmd.sweep',
+  /** {@link UploadFilesQuery} → {@link UploadFilesResult}: a user's stored files, for the data export (operators). */
+  files: 'upload.qry.files',
 } as const;
 
 /** Events the upload service publishes (stream {@link UPLOAD_EVENTS}). */
@@ -90,4 +92,32 @@ export interface UploadSweepResult {
 export interface UploadSweptV1 extends UploadSweepResult {
   retentionMs: number;
   trigger: 'timer' | 'command';
+}
+
+/** `upload.qry.files`: one user's stored files (metadata and GET URL, never the bytes), a page at a time. */
+export interface UploadFilesQuery {
+  user: string;
+  /** The `next` of the previous page. */
+  after?: string;
+  /** Most files per page (default 500, at most 1000). */
+  limit?: number;
+}
+
+/** One stored file, as the user's data export lists it. */
+export interface UploadFileV1 {
+  name: string;
+  size: number;
+  contentType: string;
+  purpose: UploadPurpose;
+  /** ISO-8601 times of the upload and of the deletion the retention rule sets. */
+  uploadedAt: string;
+  expiresAt: string;
+  /** The GET URL (whoever holds it can download the file until it expires). */
+  url: string;
+}
+
+/** `upload.qry.files` reply data (in an arbitrary but stable order). */
+export interface UploadFilesResult {
+  files: UploadFileV1[];
+  next?: string;
 }

@@ -3,7 +3,7 @@
 // quotas (also under concurrent requests), the PUT life cycle (single use, aborted
 // uploads, slots without a type), HEAD, the sweep and account deletion; and the HTTPS
 // listener with a certificate of its own.
-import { AccountDeletedV1, envelope, ERASURE_CONFIRMATIONS, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
+import { AccountDeletedV1, envelope, ERASURE_CONFIRMATIONS, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadFilesResult, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { ConsumerHandle } from '@parley/nats';
 import { ServiceHarness } from '@parley/testing-service';
 import { waitFor } from '@parley/testing-stack';
@@ -104,6 +104,28 @@ describe('upload service (integration)', () => {
     expect(await head.text()).toBe('');
     expect((await fetch(s.get.replace('a.bin', 'b.bin'))).status).toBe(404);
     expect((await fetch(s.get, { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('lists a user\'s stored files for the data export, a page at a time, and nobody else\'s', async () => {
+    const urls: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await granted({ user: 'lister@localhost', filename: `f${i}.txt`, size: 3, contentType: 'text/plain', purpose: i === 2 ? 'profile' : undefined });
+      expect((await put(s.put, Buffer.from('abc'), { 'Content-Type': 'text/plain' })).status).toBe(201);
+      urls.push(s.get);
+    }
+    await granted({ user: 'lister@localhost', filename: 'never-put.txt', size: 3 }); // a slot, not a file
+    const other = await granted({ user: 'someone@localhost', filename: 'theirs.txt', size: 3 });
+    expect((await put(other.put, Buffer.from('xyz'))).status).toBe(201);
+    const first = await h.bus.request<UploadFilesResult>(UploadSubjects.files, { user: 'Lister@localhost', limit: 2 });
+    expect(first.files).toHaveLength(2);
+    expect(first.next).toBeDefined();
+    const second = await h.bus.request<UploadFilesResult>(UploadSubjects.files, { user: 'lister@localhost', limit: 2, after: first.next });
+    expect(second.next).toBeUndefined();
+    const all = [...first.files, ...second.files];
+    expect(all.map((f) => f.url).sort()).toEqual([...urls].sort());
+    expect(all.find((f) => f.name === 'f2.txt')).toMatchObject({ size: 3, contentType: 'text/plain', purpose: 'profile' });
+    expect(Date.parse(all[0].expiresAt)).toBeGreaterThan(Date.parse(all[0].uploadedAt));
+    await expect(h.bus.request(UploadSubjects.files, { user: 'lister@localhost', after: '../x' })).rejects.toMatchObject({ error: { condition: 'bad-request' } });
   });
 
   it('releases the slot when the client goes away mid-upload: nothing is stored and the slot can be retried', async () => {

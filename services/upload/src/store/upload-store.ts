@@ -123,6 +123,14 @@ export class UploadStore {
     return returning<{ id: string }>(rows).map((r) => r.id);
   }
 
+  /** A user's stored files, in id order, after the id `after` (a page). */
+  async storedOf(user: string, after: string | undefined, limit: number): Promise<FileRow[]> {
+    return this.ds.query(
+      `SELECT ${COLUMNS} FROM upload_file WHERE user_jid = $1 AND state = 'stored' AND expires_at > now() AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      [user, after ?? null, limit],
+    );
+  }
+
   /** Every file id of a user (any state), a batch at a time. */
   async ofUser(user: string, limit: number): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.ds.query(`SELECT id FROM upload_file WHERE user_jid = $1 LIMIT $2`, [user, limit]);
