@@ -1,4 +1,4 @@
-# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor).
+# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor, upload).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -34,3 +34,12 @@ CMD ["node", "--enable-source-maps", "dist/services/archive/src/main.js"]
 FROM runtime AS janitor
 ENV HTTP_HOST=0.0.0.0
 CMD ["node", "--enable-source-maps", "dist/services/janitor/src/main.js"]
+
+FROM runtime AS upload
+USER root
+RUN mkdir -p /data/uploads && chown node:node /data/uploads
+USER node
+ENV HTTP_HOST=0.0.0.0 UPLOAD_HTTP_HOST=0.0.0.0 UPLOAD_DIR=/data/uploads
+EXPOSE 5280
+VOLUME /data/uploads
+CMD ["node", "--enable-source-maps", "dist/services/upload/src/main.js"]

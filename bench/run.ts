@@ -23,6 +23,7 @@ import { CpuGroup, CpuMeter, openFilesLimit, pidsByComm } from './src/proc';
 import { ProfileSummary, summarizeProfile } from './src/profile-summary';
 import { RosterBenchResult, runRosterBench } from './src/roster-bench';
 import { cpuCell, fmt, table } from './src/report';
+import { formatUploadBench, runUploadBench, UploadBackendResult } from './src/upload-bench';
 import { ScramKeyCache } from './src/scram-client';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -54,7 +55,7 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   if (has('help')) {
-    console.log(`usage: npm run bench -- [--quick] [--only=login,messages,same,memory,roster,parser,archive] [--profile]
+    console.log(`usage: npm run bench -- [--quick] [--only=login,messages,same,memory,roster,parser,archive,upload] [--profile]
   [--login-seconds=10] [--concurrency=50] [--pairs=200] [--rates=1000,2000,5000,10000,15000,20000,30000]
   [--step-seconds=5] [--idle=2000]`);
     process.exit(0);
@@ -63,7 +64,7 @@ function parseArgs(argv: string[]): Options {
     ?.split(',')
     .map(Number)
     .filter((n) => Number.isFinite(n) && n > 0 && n <= 1_000_000);
-  const parts = ['login', 'messages', 'same', 'memory', 'roster', 'parser', 'archive'];
+  const parts = ['login', 'messages', 'same', 'memory', 'roster', 'parser', 'archive', 'upload'];
   const only = new Set((get('only') ?? parts.join(',')).split(','));
   for (const p of only) if (!parts.includes(p)) throw new Error(`--only: unknown part "${p}" (parts: ${parts.join(', ')})`);
   return {
@@ -146,6 +147,7 @@ interface Results {
   roster?: RosterBenchResult;
   parser?: ExtraResult<unknown>;
   archive?: ExtraResult<unknown>;
+  upload?: UploadBackendResult[] | { error: string };
   profiles?: Record<string, ProfileSummary>;
   errors: string[];
 }
@@ -438,6 +440,14 @@ async function main(): Promise<number> {
     log('[bench] archive query: benchArchiveQuery()');
     results.archive = await archiveBench(ROOT);
   }
+  if (o.only.has('upload')) {
+    log('[bench] uploads (XEP-0363 service): filesystem and S3 (s3rver) stores');
+    try {
+      results.upload = await runUploadBench({ largeBytes: (o.quick ? 32 : 256) * 1e6, concurrent: 100, smallBytes: 1024 * 1024, backends: ['fs', 's3'], log });
+    } catch (e) {
+      results.upload = { error: (e as Error).message };
+    }
+  }
   if (o.profile) results.profiles = profiles;
 
   writeResults();
@@ -534,6 +544,10 @@ function printReport(r: Results): void {
   if (r.archive) {
     if (r.archive.status === 'ok') out.push(`6. Archive query (benchArchiveQuery, ${fmt(r.archive.ms)} ms):`, describe(r.archive.result));
     else out.push(`6. Archive query: ${r.archive.status === 'absent' ? `not run (${r.archive.file} absent)` : `failed: ${r.archive.error}`}`);
+  }
+  if (r.upload) {
+    if (Array.isArray(r.upload)) out.push('7. Uploads (one large file PUT/GET with the service\'s memory; 100 uploads of 1 MiB at once, then 100 downloads):', ...formatUploadBench(r.upload).map((l) => `   ${l}`));
+    else out.push(`7. Uploads: failed: ${r.upload.error}`);
   }
   if (r.profiles && Object.keys(r.profiles).length) {
     out.push(

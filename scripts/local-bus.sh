@@ -8,9 +8,22 @@ if [ -z "${NATS_URL:-}" ]; then
   _port=${PARLEY_NATS_PORT:-4223}
   _ctl="node dist/services/gateway/src/cli/ctl.js"
   mkdir -p "$_state/js"
+  _added=
   if [ ! -s "$_state/credentials.env" ]; then
     (umask 077 && $_ctl bus-credentials --format env > "$_state/credentials.env")
     echo "[bus] generated bus credentials in $_state/credentials.env" >&2
+  else
+    # Roles added since the file was written (a new service) get a password of their own.
+    while IFS= read -r _line; do
+      case "$_line" in
+        PARLEY_NATS_*=*)
+          if ! grep -q "^${_line%%=*}=" "$_state/credentials.env"; then
+            (umask 077 && printf '%s\n' "$_line" >> "$_state/credentials.env")
+            echo "[bus] added ${_line%%=*} to $_state/credentials.env" >&2
+            _added=1
+          fi ;;
+      esac
+    done < <($_ctl bus-credentials --format env)
   fi
   $_ctl bus-config > "$_state/auth.conf"
   printf 'listen: "127.0.0.1:%s"\njetstream { store_dir: "%s" }\ninclude "auth.conf"\n' "$_port" "$_state/js" > "$_state/nats.conf"
@@ -24,6 +37,13 @@ if [ -z "${NATS_URL:-}" ]; then
     else
       echo "[bus] nats-server is not installed: install it (Debian: nats-server) or set NATS_URL" >&2; exit 1
     fi
+  fi
+  if [ -n "$_added" ] && [ -f "$_state/nats.pid" ] && kill -0 "$(cat "$_state/nats.pid")" 2>/dev/null; then
+    # nats-server reads the passwords from its environment at start: a new role needs a restart, not a reload.
+    _old=$(cat "$_state/nats.pid")
+    kill "$_old"
+    for _ in $(seq 1 100); do kill -0 "$_old" 2>/dev/null || break; sleep 0.1; done
+    echo "[bus] NATS restarted for the new bus role(s)" >&2
   fi
   if [ -f "$_state/nats.pid" ] && kill -0 "$(cat "$_state/nats.pid")" 2>/dev/null; then
     kill -HUP "$(cat "$_state/nats.pid")"   # reload the permissions of this version

@@ -1,5 +1,5 @@
 // End-to-end: a user's data export (GDPR Art. 15/20) with `npm run ctl -- export`,
-// collected from the real roster, offline and archive services over the bus: the
+// collected from the real roster, offline, archive and upload services over the bus: the
 // bundle holds everything the user stored and nothing of anyone else.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ describe('data export (ctl export), end to end', () => {
 
   beforeAll(async () => {
     stack = await startStack('export');
-    await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive')]);
+    await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive'), stack.startService('upload', { UPLOAD_HTTP_PORT: '0', UPLOAD_DIR: join(out, 'uploads') })]);
     gw = await stack.startGateway();
   });
 
@@ -37,7 +37,7 @@ describe('data export (ctl export), end to end', () => {
 
   const say = async (from: TestClient, to: string, body: string) => from.send(xml('message', { to, type: 'chat', id: `m-${body}` }, xml('body', {}, body)));
 
-  it("writes the user's roster, block list, archive and offline messages, and nobody else's", async () => {
+  it("writes the user's roster, block list, archive, offline messages and uploads, and nobody else's", async () => {
     const [alice, bob, carol] = await users.accounts('alice', 'bob', 'carol');
     const [aliceJid, bobJid, carolJid] = [alice, bob, carol].map(users.jid);
     const a = await users.login(gw, alice);
@@ -56,6 +56,14 @@ describe('data export (ctl export), end to end', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, what: "bob's message in alice's archive" },
     );
+    // A file alice uploaded (XEP-0363), and one of carol's that must not appear.
+    const upload = async (who: TestClient, name: string) => {
+      const slot = await who.iq(xml('iq', { type: 'get', to: 'upload.localhost' }, xml('request', { xmlns: 'urn:xmpp:http:upload:0', filename: name, size: '4', 'content-type': 'text/plain' })));
+      expect((await fetch(slot.getChild('put')!.attrs.url, { method: 'PUT', body: 'data', headers: { 'Content-Type': 'text/plain' } })).status).toBe(201);
+      return slot.getChild('get')!.attrs.url as string;
+    };
+    const aliceFile = await upload(a, 'alice notes.txt');
+    await upload(c, 'carol private.txt');
     // Someone else's conversation: must not appear in alice's export.
     await say(c, bobJid, 'carol secret to bob');
     await b.waitFor((s) => s.is('message') && s.getChildText('body') === 'carol secret to bob');
@@ -72,6 +80,7 @@ describe('data export (ctl export), end to end', () => {
     expect(json.roster.items).toEqual([expect.objectContaining({ jid: bobJid, name: 'Bobby', groups: ['Friends'] })]);
     expect(json.offline.map((m: { stanza: string }) => m.stanza).join()).toContain('stored while away');
     expect(json.archive.messages.map((m: { stanza: string }) => m.stanza).join()).toContain('archived hello');
+    expect(json.uploads).toEqual([expect.objectContaining({ name: 'alice notes.txt', size: 4, contentType: 'text/plain', purpose: 'message', url: aliceFile })]);
 
     const raw = readFileSync(join(out, `${aliceJid}.xml`), 'utf8');
     expect(statSync(join(out, `${aliceJid}.xml`)).mode & 0o077).toBe(0); // the owner's eyes only
@@ -85,9 +94,11 @@ describe('data export (ctl export), end to end', () => {
     expect(offline.map(String).join()).toContain('stored while away');
     expect(offline.every((m) => typeof m !== 'string' && m.attrs.xmlns === 'jabber:client')).toBe(true);
     expect(String(user.getChild('archive', 'urn:xmpp:pie:0#mam'))).toContain('archived hello');
+    expect(user.getChild('uploads', 'urn:parley:export:0')!.getChild('file')!.attrs).toMatchObject({ name: 'alice notes.txt', url: aliceFile });
 
     for (const text of [raw, readFileSync(join(out, `${aliceJid}.json`), 'utf8')]) {
       expect(text).not.toContain('carol secret to bob');
+      expect(text).not.toContain('carol private.txt');
       expect(text).not.toContain(carolJid);
       expect(text).not.toContain('export password 1');
     }

@@ -9,7 +9,7 @@ import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@p
 import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
 /** The back-end services a suite can start. */
-export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor';
+export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor' | 'upload';
 
 export interface E2EStack {
   /** The suite's own NATS, with Parley's bus permissions: every process connects as its role. */
@@ -25,7 +25,7 @@ export interface E2EStack {
   gateways: GatewayProcess[];
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
   /** Starts a service process on its own test database; restarts reuse it. */
-  startService(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
+  startService(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess & { readyRecord: Record<string, unknown> }>;
   services: Map<string, ServiceProcess>;
   /** The database URL of a service started with startService. */
   serviceDbUrl(name: ServiceName): string;
@@ -59,7 +59,8 @@ export async function startStack(label: string): Promise<E2EStack> {
       const p = await spawnService(
         name,
         { ...busEnv(name), [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env },
-        (rec) => rec.msg === 'Nest application successfully started',
+        // The upload service is ready once its public HTTP listener is open (its record carries the port).
+        (rec) => rec.msg === (name === 'upload' ? 'upload HTTP listening' : 'Nest application successfully started'),
       );
       services.set(name, p);
       return p;

@@ -11,6 +11,7 @@ import { OfflineNotices, OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from '
 import { RosterSubjects, ROSTER_EVENTS } from './roster';
 import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, type StreamSpec } from './streams';
 import { GatewaySubjects } from './gateway';
+import { UPLOAD_EVENTS, UploadSubjects } from './upload';
 
 /** What one role does on the bus (logical subjects; the namespace is applied when rendered). */
 export interface BusRole {
@@ -38,7 +39,7 @@ export interface BusRole {
 }
 
 /** The roles Parley's processes run as. */
-export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor';
+export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor' | 'upload';
 
 /** The request subjects (`*.qry.*`, `*.cmd.*`) among a contract's subject constants. */
 export function requestSubjects(subjects: Record<string, unknown>): string[] {
@@ -59,6 +60,9 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
       ...served(OfflineSubjects, OFFLINE_INBOX),
       ...served(ArchiveSubjects, ARCHIVE_INBOX),
       ...requestSubjects(JanitorSubjects),
+      UploadSubjects.requestSlot,
+      // `ctl export` (run with the gateway's credentials) lists the user's uploads.
+      UploadSubjects.files,
     ],
     writes: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_INBOX, ARCHIVE_INBOX],
     owns: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES],
@@ -103,7 +107,7 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   janitor: {
     // Its own requests, and gateway heartbeats (a silent instance's sessions stop counting as open).
     subscribes: [...served(JanitorSubjects), GatewaySubjects.heartbeat],
-    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, GatewaySubjects.sweep, OfflineSubjects.stats, ArchiveSubjects.stats, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice],
+    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, GatewaySubjects.sweep, OfflineSubjects.stats, ArchiveSubjects.stats, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice, UploadSubjects.sweep],
     writes: [JANITOR_EVENTS],
     owns: [JANITOR_EVENTS, ERASURE_CONFIRMATIONS],
     provisions: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS],
@@ -115,5 +119,15 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
     ],
     replays: [],
     kv: [JANITOR_LEASE_BUCKET],
+  },
+  upload: {
+    // Slot requests (from gateways) and sweeps (from the janitor); files travel over its own HTTP listener, never the bus.
+    subscribes: served(UploadSubjects),
+    publishes: [],
+    writes: [UPLOAD_EVENTS, ERASURE_CONFIRMATIONS],
+    owns: [UPLOAD_EVENTS],
+    provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
+    consumes: [{ stream: GATEWAY_EVENTS, durable: Durables.uploadAccountDeleted }],
+    replays: [],
   },
 };

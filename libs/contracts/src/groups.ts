@@ -9,6 +9,7 @@ export const QueueGroups = {
   offline: 'offline',
   archive: 'archive',
   janitor: 'janitor',
+  upload: 'upload',
   /** Gateway instances answering commands any one of them can serve (delete-account, server-notice). */
   gateway: 'gateway',
 } as const;
@@ -27,4 +28,5 @@ export const Durables = {
   janitorOfflineFailures: 'janitor-offline-failures',
   /** The janitor's record of which owners confirmed each account erasure. */
   janitorErasures: 'janitor-erasures',
+  uploadAccountDeleted: 'upload-account-deleted',
 } as const;

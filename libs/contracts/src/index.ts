@@ -10,6 +10,7 @@ export * from './offline';
 export * from './archive';
 export * from './janitor';
 export * from './erasure';
+export * from './upload';
 export * from './domain-error';
 export * from './groups';
 export * from './bus-roles';

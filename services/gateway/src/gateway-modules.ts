@@ -19,6 +19,7 @@ import { lastModule } from './modules/xep-0012-last/last.module';
 import { commandsModule } from './modules/xep-0050-commands/commands.module';
 import { adminModule } from './modules/xep-0133-admin/admin.module';
 import { retentionModule } from './modules/xep-0128-retention/retention.module';
+import { uploadModule } from './modules/xep-0363-upload/upload.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
@@ -39,4 +40,5 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   lastModule,
   adminModule,
   retentionModule,
+  uploadModule,
 ];

@@ -84,8 +84,9 @@ describe('janitor: activity, error log, report, statistics', () => {
       const e = await entry(true);
       return e?.reason && Object.keys(e.confirmed).length === 2 ? e : undefined;
     }, { what: 'two confirmations and the deletion' });
-    expect(pending).toMatchObject({ reason: 'admin', deletedAt: deletion.occurredAt, missing: ['archive'], confirmed: { roster: { erased: { items: 2 } }, offline: { erased: { items: 2 } } } });
+    expect(pending).toMatchObject({ reason: 'admin', deletedAt: deletion.occurredAt, missing: ['archive', 'upload'], confirmed: { roster: { erased: { items: 2 } }, offline: { erased: { items: 2 } } } });
     await h.bus.publishEvent(accountErased('archive', deletion, { messages: 5, prefs: 1 }));
+    await h.bus.publishEvent(accountErased('upload', deletion, { files: 3 }));
     await waitFor(async () => (await entry(true)) === undefined, { what: 'no longer pending' });
     expect((await entry(false))!.missing).toEqual([]);
     // Nothing in the record names the user.
@@ -134,6 +135,8 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(pick('offline', 'markers')).toMatchObject({ deleted: h.sweepReplies.offline.markersDeleted });
     expect(pick('archive', 'messages')).toMatchObject({ deleted: h.sweepReplies.archive.deleted });
     expect(pick('gateway', 'username-tombstones')).toMatchObject({ deleted: h.sweepReplies.gateway.tombstonesDeleted, cutoff: h.sweepReplies.gateway.cutoff });
+    expect(pick('upload', 'files')).toMatchObject({ deleted: h.sweepReplies.upload.filesDeleted, cutoff: h.sweepReplies.upload.cutoff });
+    expect(pick('upload', 'slots')).toMatchObject({ deleted: h.sweepReplies.upload.slotsDeleted });
     expect(pick('janitor', 'delivery-log')).toMatchObject({ deleted: 0 });
     expect(h.calls.filter((c) => c.subject === OfflineSubjects.sweep)).toHaveLength(1);
 

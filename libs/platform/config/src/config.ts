@@ -119,6 +119,7 @@ export const RETENTION_POLICY = {
   archive: { max: '31d', what: 'archived messages (one month)' },
   offline: { max: '30d', what: 'undelivered offline messages' },
   uploads: { max: '10d', what: 'uploaded files' },
+  uploadsLongLived: { max: '365d', what: 'uploaded avatars and other long-lived files' },
   deliveryLog: { max: '30d', what: 'the delivery-error log' },
 } as const;
 

@@ -1,11 +1,13 @@
 // The export collector pages through every owner and renders XEP-0227 that parses back.
-import { ArchiveSubjects, OfflineSubjects, RosterSubjects } from '@parley/contracts';
+import { ArchiveSubjects, OfflineSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
 import { parseXml } from '@parley/xml';
 import { collectUserExport, ExportRequester, toXep0227 } from './user-export';
 
 const msg = (n: number) => `<message from='bob@localhost/r' to='alice@localhost' type='chat'><body>m${n} &lt;&amp;&gt;</body></message>`;
 
-function fakeOwners(offlineCount: number, archiveCount: number): ExportRequester & { asked: Array<{ subject: string; data: any }> } {
+const file = (n: number) => ({ name: `f${n} & <x>.jpg`, size: 10 + n, contentType: 'image/jpeg', purpose: 'message', uploadedAt: '2026-01-03T00:00:00.000Z', expiresAt: '2026-01-13T00:00:00.000Z', url: `https://u.example/id${n}/f${n}.jpg` });
+
+function fakeOwners(offlineCount: number, archiveCount: number, uploadCount = 1): ExportRequester & { asked: Array<{ subject: string; data: any }> } {
   const asked: Array<{ subject: string; data: any }> = [];
   return {
     asked,
@@ -26,6 +28,11 @@ function fakeOwners(offlineCount: number, archiveCount: number): ExportRequester
         const items = Array.from({ length: upto - from }, (_, i) => ({ id: `a${from + i}`, timestamp: '2026-01-02T00:00:00.000Z', stanza: msg(from + i), with: 'bob@localhost', direction: 'in' }));
         return { items, complete: upto >= archiveCount, first: items[0]?.id, last: items[items.length - 1]?.id } as T;
       }
+      if (subject === UploadSubjects.files) {
+        const from = data.after ? Number(data.after) : 0;
+        const upto = Math.min(uploadCount, from + data.limit);
+        return { files: Array.from({ length: upto - from }, (_, i) => file(from + i)), next: upto < uploadCount ? String(upto) : undefined } as T;
+      }
       throw new Error(`unexpected ${subject}`);
     },
   };
@@ -33,7 +40,7 @@ function fakeOwners(offlineCount: number, archiveCount: number): ExportRequester
 
 describe('user export', () => {
   it('pages through offline messages and the archive until each store says it is done', async () => {
-    const owners = fakeOwners(600, 520);
+    const owners = fakeOwners(600, 520, 260);
     const progress: string[] = [];
     const e = await collectUserExport(owners, 'alice@localhost', (what, n) => progress.push(`${what}:${n}`));
     expect(e.offline).toHaveLength(600);
@@ -41,6 +48,8 @@ describe('user export', () => {
     expect(e.archive.messages[519].id).toBe('a519');
     expect(owners.asked.filter((a) => a.subject === OfflineSubjects.fetch)).toHaveLength(3);
     expect(owners.asked.filter((a) => a.subject === ArchiveSubjects.lookup)).toHaveLength(3);
+    expect(e.uploads).toHaveLength(260);
+    expect(owners.asked.filter((a) => a.subject === UploadSubjects.files)).toHaveLength(2);
     // Only the user's own records are asked for.
     expect(owners.asked.every((a) => [a.data.user, a.data.jid, a.data.owner].includes('alice@localhost'))).toBe(true);
     expect(progress).toContain('offline:600');
@@ -62,5 +71,7 @@ describe('user export', () => {
     expect(result.attrs.id).toBe('a0');
     expect(result.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message', 'jabber:client')).toBeDefined();
     expect(user.getChild('blocklist', 'urn:xmpp:blocking')!.getChild('item', 'urn:xmpp:blocking')!.attrs.jid).toBe('x@y');
+    const f = user.getChild('uploads', 'urn:parley:export:0')!.getChild('file', 'urn:parley:export:0')!;
+    expect(f.attrs).toMatchObject({ name: 'f0 & <x>.jpg', size: '10', 'content-type': 'image/jpeg', purpose: 'message', url: 'https://u.example/id0/f0.jpg' });
   });
 });

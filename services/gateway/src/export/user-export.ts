@@ -1,6 +1,7 @@
 // Data export (GDPR Art. 15 and 20): everything Parley stores about one user, collected
 // from every owner over the bus with the queries the gateway already uses (roster and
-// block list, offline messages, archive and its preferences), rendered as XEP-0227
+// block list, offline messages, archive and its preferences, uploaded files' metadata and
+// download URLs), rendered as XEP-0227
 // (Portable Import/Export Format, `urn:xmpp:pie:0`) and as JSON. Only the user's own
 // data: each owner is asked for this user's records, never for anyone else's.
 // Credentials are left out: the SCRAM keys would let whoever holds the file test
@@ -19,6 +20,10 @@ import {
   RosterLoginQuery,
   RosterLoginResult,
   RosterSubjects,
+  UploadFilesQuery,
+  UploadFilesResult,
+  UploadFileV1,
+  UploadSubjects,
 } from '@parley/contracts';
 import { Element, parseXml, x } from '@parley/xml';
 
@@ -36,10 +41,12 @@ export interface UserExport {
   blocked: string[];
   offline: Array<{ id: string; from: string; arrivedAt: string; stanza: string }>;
   archive: { prefs: ArchivePrefsV1; messages: Array<{ id: string; timestamp: string; with: string; direction: 'in' | 'out'; stanza: string }> };
+  /** Files the user uploaded (XEP-0363) and can still be downloaded: metadata and URL, the bytes stay behind the URL. */
+  uploads: UploadFileV1[];
 }
 
 /** Collection progress, for long exports. */
-export type ExportProgress = (what: 'roster' | 'offline' | 'archive', count: number) => void;
+export type ExportProgress = (what: 'roster' | 'offline' | 'archive' | 'uploads', count: number) => void;
 
 const PAGE = 250;
 /** Bound on pages per store: a runaway cursor never loops forever. */
@@ -71,6 +78,16 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     last = r.last;
   }
 
+  const uploads: UploadFileV1[] = [];
+  let next: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await bus.request<UploadFilesResult>(UploadSubjects.files, { user: jid, after: next, limit: PAGE } satisfies UploadFilesQuery);
+    uploads.push(...r.files);
+    progress('uploads', uploads.length);
+    if (!r.next || r.files.length === 0) break;
+    next = r.next;
+  }
+
   return {
     format: 'parley-export/1',
     jid,
@@ -79,6 +96,7 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     blocked: login.blocked,
     offline,
     archive: { prefs, messages },
+    uploads,
   };
 }
 
@@ -124,6 +142,8 @@ export function toXep0227(e: UserExport): string {
         ]),
       ),
     ]),
+    // XEP-0227 has no place for uploads: listed in Parley's own namespace, the bytes behind each URL.
+    x('uploads', { xmlns: 'urn:parley:export:0' }, e.uploads.map((f) => x('file', { name: f.name, size: String(f.size), 'content-type': f.contentType, purpose: f.purpose, uploaded: f.uploadedAt, expires: f.expiresAt, url: f.url }))),
   ]);
   return `<?xml version='1.0' encoding='UTF-8'?>\n${x('server-data', { xmlns: NS_PIE }, [x('host', { jid: domain }, [user])]).toString()}\n`;
 }

@@ -141,6 +141,7 @@ export class ModuleHost {
       streamFeature: (p) => void r.streamFeatures.push(p),
       preAuthFeature: (p) => void r.preAuthFeatures.push(p),
       iq: (type, target, xmlns, handler) => r.onIq(type, target, xmlns, handler),
+      componentIq: (domain, type, xmlns, handler) => r.onComponentIq(domain, type, xmlns, handler),
       preAuthIq: (xmlns, handler) => {
         if (r.preAuthIq.has(xmlns)) throw new Error(`pre-auth IQ handler ${xmlns} registered twice`);
         r.preAuthIq.set(xmlns, handler);

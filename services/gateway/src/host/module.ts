@@ -151,6 +151,12 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   preAuthFeature(provider: (secure: boolean) => Element | undefined): void;
   /** IQ handler for `type`/`target`/payload namespace; see {@link IqHandler} for outcomes. */
   iq(type: 'get' | 'set', target: IqTarget, xmlns: string, handler: IqHandler): void;
+  /**
+   * IQ handler of a component the gateway hosts at `domain` (a subdomain such as
+   * `upload.<domain>`, answered by this module; list it with `serverItem`). Other stanzas
+   * to the component, and IQs to a user or resource of it, get `service-unavailable`.
+   */
+  componentIq(domain: string, type: 'get' | 'set', xmlns: string, handler: IqHandler): void;
   /** IQ handler before authentication (XEP-0077), by payload namespace. */
   preAuthIq(xmlns: string, handler: PreAuthIqHandler): void;
   /** Non-stanza elements on a bound stream. */

@@ -99,6 +99,29 @@ export class FeatureRegistry {
     this.iqHandlers.set(key, handler);
   }
 
+  /** IQ handlers of components the gateway hosts (e.g. `upload.<domain>`), by component domain, then `type/xmlns`. */
+  private readonly componentIqs = new Map<string, Map<string, IqHandler>>();
+
+  /** Registers an IQ handler of a hosted component (its bare domain JID). */
+  onComponentIq(domain: string, type: 'get' | 'set', xmlns: string, handler: IqHandler): void {
+    const m = this.componentIqs.get(domain) ?? new Map<string, IqHandler>();
+    const key = `${type}/${xmlns}`;
+    if (m.has(key)) throw new Error(`IQ handler ${key} of ${domain} registered twice`);
+    m.set(key, handler);
+    this.componentIqs.set(domain, m);
+  }
+
+  /** Whether the gateway hosts a component at `domain`. */
+  isComponent(domain: string): boolean {
+    return this.componentIqs.has(domain);
+  }
+
+  /** Finds a hosted component's handler for an IQ, or undefined (→ service-unavailable). */
+  componentIqHandler(domain: string, type: string, payload: Element | undefined): IqHandler | undefined {
+    if (!payload) return undefined;
+    return this.componentIqs.get(domain)?.get(`${type}/${payload.attrs.xmlns ?? ''}`);
+  }
+
   /** Finds the handler for an IQ, or undefined (→ service-unavailable). */
   iqHandler(type: string, target: IqTarget, payload: Element | undefined): IqHandler | undefined {
     if (!payload) return undefined;

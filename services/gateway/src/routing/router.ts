@@ -10,7 +10,7 @@ import { StanzaError, errorReply } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { CoreHooks } from '../host/core-hooks';
 import type { Hooks } from '../host/hooks';
-import { answerIq, Destination, FeatureRegistry } from '../host/registry';
+import { answerIq, Destination, FeatureRegistry, IqHandler } from '../host/registry';
 import { SlotMap } from '../host/slots';
 import type { Directory, ResourceState } from '../session/directory';
 import type { Session } from '../session/session';
@@ -177,7 +177,10 @@ export class Router {
       if (e instanceof StanzaError) return this.bounce(stanza, e);
       throw e;
     }
-    if (!to.local) return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), 'remote-domain');
+    if (!to.local) {
+      if (this.d.registry.isComponent(to.jid.domain)) return this.toComponent(stanza, to, origin);
+      return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), 'remote-domain');
+    }
     if (!to.jid.local) return this.toServer(stanza, to, origin);
     if (await this.d.hooks.until(CoreHooks.inbound, { stanza, to, origin, data })) return;
     if (stanza.name === 'message') return this.message(stanza, to, data);
@@ -188,10 +191,20 @@ export class Router {
   private async toServer(stanza: Element, to: Destination, origin?: Session): Promise<void> {
     if (stanza.name === 'iq') {
       if (to.jid.resource) return this.bounceIq(stanza, 'server-resource');
-      return this.handleIq(stanza, 'server', { bare: this.d.domain, local: '' }, origin);
+      return this.handleIq(stanza, (t, payload) => this.d.registry.iqHandler(t, 'server', payload), { bare: this.d.domain, local: '' }, origin);
     }
     if (stanza.name === 'message' && stanza.attrs.type !== 'error') this.bounce(stanza, StanzaError.serviceUnavailable(), 'to-server');
     // presence to the server itself is dropped (RFC 6121 §4.3.1 probes by the server are internal)
+  }
+
+  /** A stanza to a component the gateway hosts (XEP-0363 `upload.<domain>`): IQs to the component itself go to its handlers. */
+  private async toComponent(stanza: Element, to: Destination, origin?: Session): Promise<void> {
+    if (stanza.name === 'iq') {
+      if (to.jid.local || to.jid.resource) return this.bounceIq(stanza, 'component-resource');
+      const domain = to.jid.domain;
+      return this.handleIq(stanza, (t, payload) => this.d.registry.componentIqHandler(domain, t, payload), { bare: domain, local: '' }, origin);
+    }
+    if (stanza.name === 'message' && stanza.attrs.type !== 'error') this.bounce(stanza, StanzaError.serviceUnavailable(), 'component');
   }
 
   private bounceIq(stanza: Element, detail: string): void {
@@ -199,11 +212,11 @@ export class Router {
     if (t === 'get' || t === 'set') this.bounce(stanza, StanzaError.serviceUnavailable(), detail);
   }
 
-  private async handleIq(iq: Element, target: 'server' | 'account', owner: { bare: string; local: string }, origin?: Session): Promise<void> {
+  private async handleIq(iq: Element, lookup: (type: 'get' | 'set', payload: Element | undefined) => IqHandler | undefined, owner: { bare: string; local: string }, origin?: Session): Promise<void> {
     const t = iq.attrs.type;
     if (t !== 'get' && t !== 'set') return; // results and errors to the server or an account are dropped
     const payload = iq.children.find((c): c is Element => typeof c !== 'string');
-    const handler = this.d.registry.iqHandler(t, target, payload);
+    const handler = lookup(t, payload);
     if (!handler || !origin) return this.bounce(iq, StanzaError.serviceUnavailable());
     const reply = await answerIq(handler, iq, origin, owner, (e) => this.d.log.error({ err: e, ns: payload?.attrs.xmlns }, 'IQ handler crashed'));
     if (!reply) return;
@@ -218,7 +231,7 @@ export class Router {
     if (!to.jid.resource) {
       // RFC 6121 §8.5.2.1.3 / §8.5.1: the server answers for the account.
       if (!(await this.exists(to.jid, bare))) return this.bounceIq(iq, 'unknown-user');
-      return this.handleIq(iq, 'account', { bare, local: to.jid.local }, origin);
+      return this.handleIq(iq, (t, payload) => this.d.registry.iqHandler(t, 'account', payload), { bare, local: to.jid.local }, origin);
     }
     const st = this.d.directory.resource(bare, to.jid.resource);
     if (st) return this.deliverTo(bare, st, iq);

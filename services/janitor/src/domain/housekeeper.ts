@@ -20,6 +20,8 @@ import {
   RetentionReportEntry,
   RetentionSweptV1,
   ServerNoticeCommandV1,
+  UploadSubjects,
+  UploadSweepResult,
 } from '@parley/contracts';
 import { Bus, BusUnavailableError } from '@parley/nats';
 import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
@@ -82,6 +84,18 @@ export const OWNERS: Owner[] = [
       const o = r as GatewaySweepResult;
       if (!count(o?.tombstonesDeleted)) return undefined;
       return [{ owner: 'gateway', what: 'username-tombstones', deleted: o.tombstonesDeleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) }];
+    },
+  },
+  {
+    owner: 'upload',
+    subject: UploadSubjects.sweep,
+    entries: (r) => {
+      const o = r as UploadSweepResult;
+      if (!count(o?.filesDeleted) || !count(o.slotsDeleted)) return undefined;
+      return [
+        { owner: 'upload', what: 'files', deleted: o.filesDeleted, cutoff: isoOrUndefined(o.cutoff) },
+        { owner: 'upload', what: 'slots', deleted: o.slotsDeleted },
+      ];
     },
   },
 ];

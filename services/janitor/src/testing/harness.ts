@@ -17,8 +17,7 @@ import {
   JanitorEvents,
   OfflineSubjects,
   OfflineSweepResult,
-  QueueGroups,
-} from '@parley/contracts';
+  QueueGroups, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { Bus, ConsumerHandle } from '@parley/nats';
 import { startServiceApp } from '@parley/runtime';
 import { ServiceHarness } from '@parley/testing-service';
@@ -42,7 +41,7 @@ export interface Harness {
   /** Accounts the fake gateway reports online (deletion refused). */
   onlineAtGateway: Set<string>;
   /** What the fake owners answer. */
-  sweepReplies: { offline: OfflineSweepResult; archive: ArchiveSweptV1; gateway: GatewaySweepResult };
+  sweepReplies: { offline: OfflineSweepResult; archive: ArchiveSweptV1; gateway: GatewaySweepResult; upload: UploadSweepResult };
   /** janitor.evt.sweep-recorded events seen. */
   recorded: EventEnvelope<any>[];
   /** Starts the janitor (when created with `start: false`). */
@@ -70,6 +69,7 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
     offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now(), oldestRemaining: '2026-11-20T10:00:00.000Z' },
     archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000, oldestRemaining: '2026-11-05T08:00:00.000Z' },
     gateway: { tombstonesDeleted: 4, cutoff: now() },
+    upload: { filesDeleted: 4, bytesDeleted: 4096, slotsDeleted: 1, cutoff: now() },
   };
   const record = (subject: string, data: unknown) => calls.push({ subject, data, at: Date.now() });
   const subs: Subscription[] = [
@@ -78,6 +78,7 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
     bus.serve(GatewaySubjects.sweep, (q) => (record(GatewaySubjects.sweep, q), sweepReplies.gateway), { queue: QueueGroups.gateway }),
     bus.serve(OfflineSubjects.stats, () => ({ messages: 7, users: 2 }), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.stats, () => ({ optedIn: 3, messages: 40 }), { queue: QueueGroups.archive }),
+    bus.serve(UploadSubjects.sweep, (q) => (record(UploadSubjects.sweep, q), sweepReplies.upload), { queue: QueueGroups.upload }),
     bus.serve<DeleteAccountCommandV1, DeleteAccountResultV1>(
       GatewaySubjects.deleteAccount,
       async (q) => {
