@@ -7,6 +7,7 @@ import { ArchiveSubjects, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS } from '.
 import { Durables } from './groups';
 import { JANITOR_EVENTS, JANITOR_LEASE_BUCKET, JanitorSubjects } from './janitor';
 import { OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
+import { ProfileEvents, ProfileSubjects } from './profile';
 import { RosterSubjects, ROSTER_EVENTS } from './roster';
 import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, type StreamSpec } from './streams';
 import { GatewaySubjects } from './gateway';
@@ -37,7 +38,7 @@ export interface BusRole {
 }
 
 /** The roles Parley's processes run as. */
-export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor';
+export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor' | 'profile';
 
 /** The request subjects (`*.qry.*`, `*.cmd.*`) among a contract's subject constants. */
 export function requestSubjects(subjects: Record<string, unknown>): string[] {
@@ -51,13 +52,14 @@ const served = (subjects: Record<string, unknown>, ...streams: StreamSpec[]): st
 export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   gateway: {
     // Gateway-to-gateway traffic (deliveries, directory, presence relay) and the events it follows.
-    subscribes: ['gateway.>', 'roster.evt.>', 'offline.evt.>', 'archive.evt.>'],
+    subscribes: ['gateway.>', 'roster.evt.>', 'offline.evt.>', 'archive.evt.>', ProfileEvents.notify],
     publishes: [
       'gateway.>',
       ...requestSubjects(RosterSubjects),
       ...served(OfflineSubjects, OFFLINE_INBOX),
       ...served(ArchiveSubjects, ARCHIVE_INBOX),
       ...requestSubjects(JanitorSubjects),
+      ...requestSubjects(ProfileSubjects),
     ],
     writes: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_INBOX, ARCHIVE_INBOX],
     owns: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES],
@@ -113,5 +115,15 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
     ],
     replays: [],
     kv: [JANITOR_LEASE_BUCKET],
+  },
+  profile: {
+    // Its own requests; it asks the roster who may see a node, and tells the gateways what changed.
+    subscribes: served(ProfileSubjects),
+    publishes: [RosterSubjects.login, ProfileEvents.notify],
+    writes: [],
+    owns: [],
+    provisions: [GATEWAY_EVENTS],
+    consumes: [{ stream: GATEWAY_EVENTS, durable: Durables.profileAccountDeleted }],
+    replays: [],
   },
 };

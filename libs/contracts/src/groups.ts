@@ -9,6 +9,7 @@ export const QueueGroups = {
   offline: 'offline',
   archive: 'archive',
   janitor: 'janitor',
+  profile: 'profile',
   /** Gateway instances answering commands any one of them can serve (delete-account, server-notice). */
   gateway: 'gateway',
 } as const;
@@ -25,4 +26,5 @@ export const Durables = {
   janitorActivity: 'janitor-activity',
   janitorDeliveryFailures: 'janitor-delivery-failures',
   janitorOfflineFailures: 'janitor-offline-failures',
+  profileAccountDeleted: 'profile-account-deleted',
 } as const;

@@ -123,6 +123,7 @@ export class ModuleHost {
         serverFeatures: r.serverFeatures,
         accountFeatures: r.accountFeatures,
         publicAccountFeatures: r.publicAccountFeatures,
+        accountIdentities: r.accountIdentities,
         serverItems: r.serverItems,
         node: (node) => r.discoNodes.get(node),
       },
@@ -131,6 +132,7 @@ export class ModuleHost {
         r.accountFeatures.add(ns);
         if (opts?.public) r.publicAccountFeatures.add(ns);
       },
+      accountIdentity: (identity) => void r.accountIdentities.push(identity),
       serverItem: (item) => void r.serverItems.push(item),
       discoNode: (node, answers) => {
         if (r.discoNodes.has(node)) throw new Error(`disco node ${node} registered twice`);

@@ -99,6 +99,8 @@ export interface DiscoView {
   readonly accountFeatures: ReadonlySet<string>;
   /** The account features answered to anyone, not only the owner. */
   readonly publicAccountFeatures: ReadonlySet<string>;
+  /** Identities of every account besides account/registered. */
+  readonly accountIdentities: ReadonlyArray<{ category: string; type: string; name?: string }>;
   readonly serverItems: ReadonlyArray<{ jid: string; name?: string }>;
   node(node: string): DiscoNode | undefined;
 }
@@ -133,6 +135,8 @@ export interface ModuleContext<Options = Record<string, unknown>> {
    * `{ public: true }` also to anyone else, for what is answered to anyone.
    */
   accountFeature(ns: string, opts?: { public?: boolean }): void;
+  /** disco#info identity of every account (shown to anyone), e.g. XEP-0163 `pubsub/pep`. */
+  accountIdentity(identity: { category: string; type: string; name?: string }): void;
   /** disco#items entry of the server. */
   serverItem(item: { jid: string; name?: string }): void;
   /** Answers disco queries carrying `node`. */
