@@ -21,11 +21,11 @@ export interface E2EStack {
   dataDir: string;
   gateways: GatewayProcess[];
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
-  /** Starts a service process (roster, offline, archive) on its own test database; restarts reuse it. */
-  startService(name: 'roster' | 'offline' | 'archive', env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts a service process (roster, offline, archive, profile) on its own test database; restarts reuse it. */
+  startService(name: 'roster' | 'offline' | 'archive' | 'profile', env?: Record<string, string>): Promise<ServiceProcess>;
   services: Map<string, ServiceProcess>;
   /** The database URL of a service started with startService. */
-  serviceDbUrl(name: 'roster' | 'offline' | 'archive'): string;
+  serviceDbUrl(name: 'roster' | 'offline' | 'archive' | 'profile'): string;
   stop(): Promise<void>;
 }
 

@@ -15,6 +15,9 @@ import { timeModule } from './modules/xep-0202-time/time.module';
 import { carbonsModule } from './modules/xep-0280-carbons/carbons.module';
 import { mamModule } from './modules/xep-0313-mam/mam.module';
 import { csiModule } from './modules/xep-0352-csi/csi.module';
+import { privateModule } from './modules/xep-0049-private/private.module';
+import { vcardModule } from './modules/xep-0054-vcard/vcard.module';
+import { pepModule } from './modules/xep-0163-pep/pep.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
@@ -31,4 +34,7 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   carbonsModule,
   offlineModule,
   csiModule,
+  privateModule,
+  vcardModule,
+  pepModule,
 ];

@@ -1,0 +1,69 @@
+// XEP-0163: Personal Eventing Protocol, with XEP-0115 caps (`+notify`), XEP-0223
+// publish-options and the nodes clients rely on (avatars XEP-0084, bookmarks XEP-0402,
+// OMEMO device lists and bundles, nicknames XEP-0172). The profile service stores the
+// nodes and decides access (caps.ts asks it for the shared caps cache); this module
+// turns IQs into its requests (pep-iq.ts) and delivers notifications (notifications.ts).
+import { PepNotificationV1, ProfileEvents } from '@parley/contracts';
+import { capsOf, NS_PUBSUB, NS_PUBSUB_OWNER, pubsubError } from '@parley/xep';
+import { CoreHooks, defineModule } from '../../host';
+import { PEP, PepApi } from './api';
+import { Caps } from './caps';
+import { Notifications } from './notifications';
+import { pepIqHandler } from './pep-iq';
+
+/** Sees broadcast presence before the presence module (50) consumes it. */
+const PEP_PRIORITY = 60;
+
+/** XEP-0060 features PEP answers here (§10), listed to the owner; retrieval to anyone. */
+const OWNER_FEATURES = ['publish', 'publish-options', 'retract-items', 'delete-items', 'delete-nodes', 'auto-create', 'create-nodes', 'persistent-items', 'last-published', 'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'item-ids', 'filtered-notifications', 'presence-notifications', 'auto-subscribe'];
+
+export const pepModule = defineModule<PepApi>({
+  name: 'xep-0163-pep',
+  provides: PEP,
+  init(ctx) {
+    const notifications = new Notifications(ctx, (s) => caps.notifyNodes(s));
+    const caps: Caps = new Caps(ctx, (session, nodes) => void notifications.sendLast(session, nodes));
+
+    ctx.accountIdentity({ category: 'pubsub', type: 'pep' });
+    for (const f of OWNER_FEATURES) ctx.accountFeature(`${NS_PUBSUB}#${f}`);
+    ctx.accountFeature(`${NS_PUBSUB}#retrieve-items`, { public: true });
+    ctx.accountFeature(NS_PUBSUB, { public: true });
+
+    ctx.iq('get', 'account', NS_PUBSUB, pepIqHandler(ctx, 'get'));
+    ctx.iq('set', 'account', NS_PUBSUB, pepIqHandler(ctx, 'set'));
+    ctx.iq('set', 'account', NS_PUBSUB_OWNER, pepIqHandler(ctx, 'set'));
+    ctx.iq('get', 'account', NS_PUBSUB_OWNER, () => {
+      throw pubsubError('feature-not-implemented', 'unsupported', 'node configuration is set with publish-options', 'cancel');
+    });
+
+    ctx.hook(
+      CoreHooks.outboundPresence,
+      ({ session, stanza, to }) => {
+        if (to || stanza.attrs.type) return false;
+        const c = capsOf(stanza);
+        if (c) caps.seen(session, c);
+        return false;
+      },
+      PEP_PRIORITY,
+    );
+    // the client's answers to our disco#info queries (addressed to the server)
+    ctx.hook(
+      CoreHooks.outbound,
+      ({ session, stanza, to }) => {
+        if (stanza.name !== 'iq' || to.jid.local || (stanza.attrs.type !== 'result' && stanza.attrs.type !== 'error')) return false;
+        return caps.answer(session, stanza);
+      },
+      PEP_PRIORITY,
+    );
+
+    const sub = ctx.bus.subscribe<PepNotificationV1>(ProfileEvents.notify, (n) => {
+      notifications.deliver(n);
+    });
+    ctx.onStop(() => {
+      sub.unsubscribe();
+      caps.stop();
+    });
+
+    return { notifyNodes: (s) => caps.notifyNodes(s) };
+  },
+});
