@@ -283,12 +283,14 @@ describe('profile: vCards, private XML and PEP, end to end', () => {
     const j = await loginWithCaps(gw1, jo, [AVATAR_META]);
     const k = await loginWithCaps(gw2, kim, [AVATAR_META]);
     await befriend(j, k);
-    // vCard → PEP (XEP-0398 §4)
+    // kim's caps are known once an (empty: no avatar, XEP-0084 §4.2) metadata reaches her
     await waitFor(async () => {
       const before = eventsFrom(k, jid(jo)).length;
-      await iq(j, 'set', undefined, xml('vCard', { xmlns: VCARD }, xml('FN', {}, 'Jo'), xml('PHOTO', {}, xml('TYPE', {}, 'image/png'), xml('BINVAL', {}, PNG))));
+      await publish(j, AVATAR_META, 'none', xml('metadata', { xmlns: AVATAR_META }));
       return eventsFrom(k, jid(jo)).length > before || undefined;
     }, { what: 'kim to get avatar notifications', timeoutMs: WAIT, intervalMs: 500 });
+    // vCard → PEP (XEP-0398 §4)
+    await iq(j, 'set', undefined, xml('vCard', { xmlns: VCARD }, xml('FN', {}, 'Jo'), xml('PHOTO', {}, xml('TYPE', {}, 'image/png'), xml('BINVAL', {}, PNG))));
     const meta = await event(k, jid(jo), AVATAR_META, (its) => its.getChild('item')?.attrs.id === PNG_SHA1);
     expect(meta.getChild('event')!.getChild('items')!.getChild('item')!.getChild('metadata', AVATAR_META)!.getChild('info')!.attrs).toMatchObject({ id: PNG_SHA1, type: 'image/png' });
     const data = await iq(k, 'get', jid(jo), xml('pubsub', { xmlns: PUBSUB }, xml('items', { node: AVATAR_DATA }, xml('item', { id: PNG_SHA1 }))));
