@@ -1,4 +1,4 @@
-# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor).
+# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor, profile).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -34,3 +34,7 @@ CMD ["node", "--enable-source-maps", "dist/services/archive/src/main.js"]
 FROM runtime AS janitor
 ENV HTTP_HOST=0.0.0.0
 CMD ["node", "--enable-source-maps", "dist/services/janitor/src/main.js"]
+
+FROM runtime AS profile
+ENV HTTP_HOST=0.0.0.0
+CMD ["node", "--enable-source-maps", "dist/services/profile/src/main.js"]

@@ -221,6 +221,41 @@ describe('profile: vCards, private XML and PEP, end to end', () => {
     expect(await iqError(b, 'get', jid(ada), xml('pubsub', { xmlns: PUBSUB }, xml('items', { node: NICK })))).toEqual(['item-not-found', undefined]);
   });
 
+  /** Waits until `c` gets notifications of its own `node` (its caps are known), publishing to it meanwhile. */
+  const ownNotifications = (c: TestClient, node: string) =>
+    waitFor(async () => {
+      const before = eventsFrom(c, bare(c)).length;
+      await publish(c, node, 'probe', xml('probe', { xmlns: 'urn:example:probe' }));
+      return eventsFrom(c, bare(c)).length > before || undefined;
+    }, { what: `${c.jid} to get ${node} notifications`, timeoutMs: WAIT, intervalMs: 300 });
+  const discoQueries = (c: TestClient) => c.received.filter((s) => s.is('iq') && s.attrs.type === 'get' && s.attrs.from === 'localhost' && s.getChild('query', DISCO_INFO));
+
+  it('caps: verified once, then shared with the other gateway through the profile service', async () => {
+    const [pam, quinn] = await accounts('cPam', 'cQuinn');
+    const node = `urn:example:shared:${Date.now()}`;
+    const p = await loginWithCaps(gw1, pam, [node]);
+    await ownNotifications(p, node);
+    expect(discoQueries(p)).toHaveLength(1);
+    const q = await loginWithCaps(gw2, quinn, [node]);
+    await ownNotifications(q, node);
+    expect(discoQueries(q)).toEqual([]);
+  });
+
+  it('a new presence subscription brings the last item; disco#items lists the nodes the requester may see', async () => {
+    const [rae, sam] = await accounts('sRae', 'sSam');
+    const r = await loginWithCaps(gw1, rae, [NICK]);
+    const z = await loginWithCaps(gw2, sam, [NICK]);
+    await ownNotifications(z, NICK);
+    await publish(r, NICK, 'current', xml('nick', { xmlns: NICK }, 'Rae'));
+    await publish(r, BOOKMARKS, 'x@muc.example', xml('conference', { xmlns: BOOKMARKS }), { 'pubsub#access_model': 'whitelist' });
+    const nodes = async (c: TestClient) => (await iq(c, 'get', jid(rae), xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }))).getChildren('item').map((i) => i.attrs.node).sort();
+    expect(await nodes(z)).toEqual([]);
+    expect(await nodes(r)).toEqual([BOOKMARKS, NICK].sort());
+    await befriend(r, z);
+    await event(z, jid(rae), NICK, (its) => nickOf(its) === 'Rae');
+    expect(await nodes(z)).toEqual([NICK]);
+  });
+
   it('Bookmarks 2: whitelist node with publish-options, notifications to the owner only, preconditions, max_items', async () => {
     const [eve, fay] = await accounts('bEve', 'bFay');
     const e1 = await loginWithCaps(gw1, eve, [BOOKMARKS], 'one');

@@ -124,6 +124,7 @@ export class ModuleHost {
         accountFeatures: r.accountFeatures,
         publicAccountFeatures: r.publicAccountFeatures,
         accountIdentities: r.accountIdentities,
+        accountItems: async (session, target) => (await Promise.all(r.accountItems.map((p) => p(session, target)))).flat(),
         serverItems: r.serverItems,
         node: (node) => r.discoNodes.get(node),
       },
@@ -133,6 +134,7 @@ export class ModuleHost {
         if (opts?.public) r.publicAccountFeatures.add(ns);
       },
       accountIdentity: (identity) => void r.accountIdentities.push(identity),
+      accountItems: (provider) => void r.accountItems.push(provider),
       serverItem: (item) => void r.serverItems.push(item),
       discoNode: (node, answers) => {
         if (r.discoNodes.has(node)) throw new Error(`disco node ${node} registered twice`);

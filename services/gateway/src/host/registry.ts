@@ -68,6 +68,8 @@ export class FeatureRegistry {
   readonly accountFeatures = new Set<string>();
   /** disco#info identities every account shows besides account/registered (e.g. XEP-0163 pubsub/pep), to anyone. */
   readonly accountIdentities: Array<{ category: string; type: string; name?: string }> = [];
+  /** Contributors of an account's disco#items (e.g. XEP-0163 nodes the requester may see). */
+  readonly accountItems: Array<(session: Session, target: { bare: string; local: string }) => Promise<Element[]> | Element[]> = [];
   /** The account features answered to anyone, not only the owner (also listed to others). */
   readonly publicAccountFeatures = new Set<string>();
   /** disco#items of the server (components such as upload). */

@@ -3,9 +3,10 @@
 // OMEMO device lists and bundles, nicknames XEP-0172). The profile service stores the
 // nodes and decides access (caps.ts asks it for the shared caps cache); this module
 // turns IQs into its requests (pep-iq.ts) and delivers notifications (notifications.ts).
-import { PepNotificationV1, ProfileEvents } from '@parley/contracts';
+import { EventEnvelope, PepNodesQuery, PepNodesResult, PepNotificationV1, ProfileEvents, ProfileSubjects, RosterEvents, RosterItemUpdatedV1 } from '@parley/contracts';
+import { parseXml, x } from '@parley/xml';
 import { capsOf, NS_PUBSUB, NS_PUBSUB_OWNER, pubsubError } from '@parley/xep';
-import { CoreHooks, defineModule } from '../../host';
+import { CoreHooks, defineModule, serviceError } from '../../host';
 import { PEP, PepApi } from './api';
 import { Caps } from './caps';
 import { Notifications } from './notifications';
@@ -28,6 +29,16 @@ export const pepModule = defineModule<PepApi>({
     for (const f of OWNER_FEATURES) ctx.accountFeature(`${NS_PUBSUB}#${f}`);
     ctx.accountFeature(`${NS_PUBSUB}#retrieve-items`, { public: true });
     ctx.accountFeature(NS_PUBSUB, { public: true });
+
+    // XEP-0163 §7.3.1 / XEP-0030 §4: the account's nodes the requester may see
+    ctx.accountItems(async (session, target) => {
+      try {
+        const r = await ctx.bus.request<PepNodesResult>(ProfileSubjects.nodes, { owner: target.bare, requester: session.bare } satisfies PepNodesQuery);
+        return r.nodes.map((node) => x('item', { jid: target.bare, node }));
+      } catch (e) {
+        throw serviceError(e, 'profile service');
+      }
+    });
 
     ctx.iq('get', 'account', NS_PUBSUB, pepIqHandler(ctx, 'get'));
     ctx.iq('set', 'account', NS_PUBSUB, pepIqHandler(ctx, 'set'));
@@ -59,7 +70,25 @@ export const pepModule = defineModule<PepApi>({
     const sub = ctx.bus.subscribe<PepNotificationV1>(ProfileEvents.notify, (n) => {
       notifications.deliver(n);
     });
+    // XEP-0163 §6.1.2: a new presence subscription is a new PEP subscription; the last items follow
+    const subs = ctx.bus.subscribe<EventEnvelope<RosterItemUpdatedV1>>(RosterEvents.itemUpdated, (e) => {
+      const u = e?.data;
+      if (!u?.presence || (u.item?.subscription !== 'to' && u.item?.subscription !== 'both')) return;
+      let p;
+      try {
+        p = parseXml(u.presence);
+      } catch {
+        return;
+      }
+      if (p.attrs.type !== 'subscribed' || !u.item.jid) return;
+      for (const st of ctx.directory.resources(u.user)) {
+        const s = st.session;
+        const nodes = s && !s.closed && st.available ? [...caps.notifyNodes(s)] : [];
+        if (nodes.length) void notifications.sendLast(s!, nodes, [u.item.jid]);
+      }
+    });
     ctx.onStop(() => {
+      subs.unsubscribe();
       sub.unsubscribe();
       caps.stop();
     });
