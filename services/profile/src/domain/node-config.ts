@@ -73,14 +73,16 @@ export interface OwnerRoster {
   subscribers: ReadonlySet<string>;
   /** Bare JIDs in the roster with their groups, not blocked. */
   groups: ReadonlyMap<string, readonly string[]>;
+  /** Bare JIDs whose presence the owner receives (to/both), not blocked: whose nodes the owner follows. */
+  follows: readonly string[];
 }
 
 /** Reads a roster login answer into an {@link OwnerRoster}. */
-export function ownerRoster(login: Pick<RosterLoginResult, 'items' | 'broadcast' | 'blocked'>): OwnerRoster {
+export function ownerRoster(login: Pick<RosterLoginResult, 'items' | 'broadcast' | 'blocked'> & Partial<Pick<RosterLoginResult, 'probe'>>): OwnerRoster {
   const blocked = new Set(login.blocked);
   const groups = new Map<string, readonly string[]>();
   for (const i of login.items) if (!i.jid.includes('/') && !blocked.has(i.jid)) groups.set(i.jid, i.groups ?? []);
-  return { subscribers: new Set(login.broadcast), groups };
+  return { subscribers: new Set(login.broadcast), groups, follows: login.probe ?? [] };
 }
 
 /**

@@ -77,7 +77,8 @@ export class PepHandler {
   /**
    * XEP-0163 §4.3.3 / §6.1: the last item of each `+notify` node of the user and of every
    * contact the user receives presence from (or of the publishers named), that the user
-   * may see. A contact's roster is asked only for its nodes with presence or roster access.
+   * may see. A contact's roster is asked (once) only when it has such an item on a node
+   * with presence or roster access: the contact decides, blocking included.
    */
   @MessagePattern(ProfileSubjects.lastItems)
   async lastItems(@Payload(new PrepareJids({ user: 'account', 'publishers?': 'bare[]' } as never)) q: PepLastItemsQuery): Promise<PepLastItemsResult> {
@@ -86,7 +87,7 @@ export class PepHandler {
     let publishers = Array.isArray(q.publishers) ? q.publishers : undefined;
     if (!publishers) {
       const mine = await this.profile.rosterOf(q.user);
-      publishers = [q.user, ...(mine ? [...mine.groups.keys()] : [])];
+      publishers = [q.user, ...(mine?.follows ?? [])];
     }
     const rows = await this.profile.store.lastItems([...new Set(publishers)], nodes);
     const rosters = new Map<string, Awaited<ReturnType<ProfileService['rosterOf']>>>();
