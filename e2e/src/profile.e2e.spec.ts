@@ -295,6 +295,18 @@ describe('profile: vCards, private XML and PEP, end to end', () => {
     const i = await login(gw1, ivy);
     await befriend(g, h);
     const list = (...ids: number[]) => xml('list', { xmlns: AXOLOTL }, ...ids.map((id) => xml('device', { id: String(id) })));
+    // as Conversations does: the node exists with the default (presence) access, so publishing
+    // with access_model=open fails its precondition; reconfigure the node, then publish again
+    await publish(g, DEVICELIST, 'current', list(1111));
+    const openDevices = xml('pubsub', { xmlns: PUBSUB }, xml('publish', { node: DEVICELIST }, xml('item', { id: 'current' }, list(1111))), xml('publish-options', {}, xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'http://jabber.org/protocol/pubsub#publish-options')), xml('field', { var: 'pubsub#access_model' }, xml('value', {}, 'open')))));
+    expect(await iqError(g, 'set', undefined, openDevices)).toEqual(['conflict', 'precondition-not-met']);
+    expect(await iqError(i, 'get', jid(gus), xml('pubsub', { xmlns: PUBSUB }, xml('items', { node: DEVICELIST })))).toEqual(['not-authorized', 'presence-subscription-required']);
+    const form = await iq(g, 'get', undefined, xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node: DEVICELIST })));
+    const field = (v: string) => form.getChild('configure')!.getChild('x', 'jabber:x:data')!.getChildren('field').find((f) => f.attrs.var === v)!;
+    expect(field('pubsub#access_model').getChildText('value')).toBe('presence');
+    await iq(g, 'set', undefined, xml('pubsub', { xmlns: PUBSUB_OWNER }, xml('configure', { node: DEVICELIST }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'http://jabber.org/protocol/pubsub#node_config')), xml('field', { var: 'pubsub#access_model' }, xml('value', {}, 'open'))))));
+    await iq(g, 'set', undefined, openDevices);
+    expect(await items(i, jid(gus), DEVICELIST)).toHaveLength(1);
     await waitFor(async () => {
       const before = eventsFrom(h, jid(gus)).length;
       await publish(g, DEVICELIST, 'current', list(1111), { 'pubsub#access_model': 'open' });

@@ -25,6 +25,10 @@ export const ProfileSubjects = {
   retract: 'profile.cmd.retract',
   /** {@link PepDeleteNodeCommand} → {@link PepOutcome}. */
   deleteNode: 'profile.cmd.delete-node',
+  /** {@link PepNodeConfigQuery} → {@link PepNodeConfigResult} (the owner's `<configure/>` get). */
+  nodeConfig: 'profile.qry.node-config',
+  /** {@link PepConfigureCommand} → {@link PepOutcome} (the owner's `<configure/>` set). */
+  configureNode: 'profile.cmd.configure-node',
   /** {@link PepItemsQuery} → {@link PepItemsResult}. */
   items: 'profile.qry.items',
   /** {@link PepLastItemsQuery} → {@link PepLastItemsResult}: what a session that just asked for `+notify` is owed. */
@@ -156,6 +160,20 @@ export interface PepDeleteNodeCommand {
 }
 
 export type PepOutcome = { ok: true } | { ok: false; refusal: PepRefusal };
+
+export interface PepNodeConfigQuery {
+  owner: string;
+  node: string;
+}
+
+export type PepNodeConfigResult = { ok: true; config: PepNodeConfig; maxItemsLimit: number } | { ok: false; refusal: PepRefusal };
+
+/** XEP-0060 §8.2.4: new values of the fields given (same field names as publish-options). */
+export interface PepConfigureCommand {
+  owner: string;
+  node: string;
+  options: Record<string, string[]>;
+}
 
 export interface PepItemsQuery {
   owner: string;

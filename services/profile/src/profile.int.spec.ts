@@ -8,6 +8,7 @@ import {
   GatewayEvents,
   PepItemsResult,
   PepLastItemsResult,
+  PepNodeConfigResult,
   PepNodesResult,
   PepNotificationV1,
   PepOutcome,
@@ -78,6 +79,13 @@ describe('profile service (real NATS and Postgres)', () => {
       refusal: expect.objectContaining({ condition: 'conflict', pubsub: 'precondition-not-met' }),
     });
     expect(await ask<PepNodesResult>(ProfileSubjects.nodes, { owner: alice, requester: carol })).toEqual({ nodes: ['urn:x'] });
+    // reconfigured: fewer items kept at once, and presence access
+    expect(await ask<PepOutcome>(ProfileSubjects.configureNode, { owner: alice, node: 'urn:x', options: { 'pubsub#max_items': ['2'], 'pubsub#access_model': ['presence'] } })).toEqual({ ok: true });
+    const after = await ask<PepItemsResult>(ProfileSubjects.items, { owner: alice, requester: bob, node: 'urn:x' });
+    expect(after.ok && after.items.map((i) => i.id)).toEqual(['4', '3']);
+    expect(await ask<PepNodeConfigResult>(ProfileSubjects.nodeConfig, { owner: alice, node: 'urn:x' })).toEqual({ ok: true, config: expect.objectContaining({ accessModel: 'presence', maxItems: 2 }), maxItemsLimit: 3 });
+    expect(await ask<PepOutcome>(ProfileSubjects.configureNode, { owner: alice, node: 'urn:none', options: {} })).toEqual({ ok: false, refusal: { condition: 'item-not-found' } });
+    await ask(ProfileSubjects.configureNode, { owner: alice, node: 'urn:x', options: { 'pubsub#access_model': ['open'] } });
     expect((await ask<PepNodesResult>(ProfileSubjects.nodes, { owner: alice, requester: bob })).nodes.sort()).toEqual([NICK, 'urn:x']);
   });
 

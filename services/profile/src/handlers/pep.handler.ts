@@ -6,7 +6,10 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   DomainError,
   PepDeleteNodeCommand,
+  PepConfigureCommand,
   PepItemsQuery,
+  PepNodeConfigQuery,
+  PepNodeConfigResult,
   PepItemsResult,
   PepLastItemsQuery,
   PepLastItemsResult,
@@ -19,7 +22,7 @@ import {
   ProfileSubjects,
 } from '@parley/contracts';
 import { PrepareJids } from '@parley/nats';
-import { accessRefusal } from '../domain/node-config';
+import { accessRefusal, requestedConfig } from '../domain/node-config';
 import { ProfileService } from '../domain/profile.service';
 
 const validNode = (n: unknown): n is string => typeof n === 'string' && n.length > 0 && n.length <= 1024;
@@ -55,6 +58,25 @@ export class PepHandler {
     const config = await this.profile.store.node(c.owner, node);
     if (!config || !(await this.profile.store.deleteNode(c.owner, node))) return { ok: false, refusal: { condition: 'item-not-found' } };
     await this.profile.notify(c.owner, node, config, { kind: 'delete' });
+    return { ok: true };
+  }
+
+  @MessagePattern(ProfileSubjects.nodeConfig)
+  async nodeConfig(@Payload(new PrepareJids({ owner: 'account' })) q: PepNodeConfigQuery): Promise<PepNodeConfigResult> {
+    const config = await this.profile.store.node(q.owner, nodeOf(q.node));
+    if (!config) return { ok: false, refusal: { condition: 'item-not-found' } };
+    return { ok: true, config, maxItemsLimit: this.profile.config.PROFILE_MAX_ITEMS_PER_NODE };
+  }
+
+  /** XEP-0060 §8.2.4: the fields given replace the node's; the others stay. */
+  @MessagePattern(ProfileSubjects.configureNode)
+  async configure(@Payload(new PrepareJids({ owner: 'account' })) c: PepConfigureCommand): Promise<PepOutcome> {
+    const node = nodeOf(c.node);
+    const current = await this.profile.store.node(c.owner, node);
+    if (!current) return { ok: false, refusal: { condition: 'item-not-found' } };
+    const wanted = requestedConfig(c.options && typeof c.options === 'object' ? c.options : {}, this.profile.config.PROFILE_MAX_ITEMS_PER_NODE);
+    if ('refusal' in wanted) return { ok: false, refusal: wanted.refusal };
+    if (!(await this.profile.store.configure(c.owner, node, { ...current, ...wanted.config }))) return { ok: false, refusal: { condition: 'item-not-found' } };
     return { ok: true };
   }
 

@@ -24,7 +24,7 @@ const toConfig = (r: NodeRow): PepNodeConfig => ({
 
 const toItem = (r: { item_id: string; payload: string | null }): PepItemV1 => (r.payload === null ? { id: r.item_id } : { id: r.item_id, payload: r.payload });
 
-/** Runs a DELETE and returns how many rows it removed. */
+/** Runs a DELETE or UPDATE and returns how many rows it touched. */
 async function count(q: { query: DataSource['query'] }, del: string, params: unknown[]): Promise<number> {
   const rows: Array<{ n: number }> = await q.query(`WITH d AS (${del} RETURNING 1) SELECT count(*)::int AS n FROM d`, params);
   return rows[0].n;
@@ -134,6 +134,24 @@ export class ProfileStore {
       `INSERT INTO pep_nodes (owner, node, access_model, max_items, persist_items, send_last, roster_groups) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [owner, node, c.accessModel, c.maxItems, c.persistItems, c.sendLast, c.rosterGroups],
     );
+  }
+
+  /** Replaces a node's configuration; items beyond its new max_items are dropped. False when it does not exist. */
+  async configure(owner: string, node: string, c: PepNodeConfig): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const n = await count(
+        m,
+        `UPDATE pep_nodes SET access_model = $3, max_items = $4, persist_items = $5, send_last = $6, roster_groups = $7 WHERE owner = $1 AND node = $2`,
+        [owner, node, c.accessModel, c.maxItems, c.persistItems, c.sendLast, c.rosterGroups],
+      );
+      if (!n) return false;
+      await m.query(
+        `DELETE FROM pep_items WHERE owner = $1 AND node = $2 AND seq NOT IN (
+           SELECT seq FROM pep_items WHERE owner = $1 AND node = $2 ORDER BY seq DESC LIMIT $3)`,
+        [owner, node, c.persistItems ? c.maxItems : 1],
+      );
+      return true;
+    });
   }
 
   /** Removes one item; false when the node or item does not exist. */

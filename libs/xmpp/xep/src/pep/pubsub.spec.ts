@@ -35,6 +35,14 @@ describe('XEP-0060/0163 requests', () => {
     expect(pepRequestFromElement('set', ps("<delete node='n'/>", 'http://jabber.org/protocol/pubsub#owner'))).toEqual({ kind: 'delete', node: 'n' });
   });
 
+  it('decodes the owner\'s node configuration get and set (§8.2)', () => {
+    const owner = 'http://jabber.org/protocol/pubsub#owner';
+    expect(pepRequestFromElement('get', ps("<configure node='n'/>", owner))).toEqual({ kind: 'configure-get', node: 'n' });
+    const set = ps(`<configure node='n'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field><field var='pubsub#access_model'><value>open</value></field></x></configure>`, owner);
+    expect(pepRequestFromElement('set', set)).toEqual({ kind: 'configure', node: 'n', options: { 'pubsub#access_model': ['open'] } });
+    expect(fails(() => pepRequestFromElement('set', ps("<configure node='n'/>", owner)))[0]).toBe('bad-request');
+  });
+
   it('answers bad requests with the XEP-0060 conditions', () => {
     expect(fails(() => pepRequestFromElement('set', ps("<publish><item><x xmlns='y'/></item></publish>")))).toEqual(['bad-request', 'nodeid-required']);
     expect(fails(() => pepRequestFromElement('set', ps("<publish node='n'/>")))).toEqual(['bad-request', 'item-required']);

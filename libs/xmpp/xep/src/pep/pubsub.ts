@@ -12,13 +12,16 @@ export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
 export const NS_PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
 export const NS_PUBSUB_ERRORS = 'http://jabber.org/protocol/pubsub#errors';
 export const NS_PUBSUB_PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
+export const NS_PUBSUB_NODE_CONFIG = 'http://jabber.org/protocol/pubsub#node_config';
 
 /** A decoded `<pubsub xmlns='http://jabber.org/protocol/pubsub'/>` (or `#owner`) request. */
 export type PepRequest =
   | { kind: 'publish'; node: string; item: { id?: string; payload?: Element }; options?: Record<string, string[]> }
   | { kind: 'retract'; node: string; id: string; notify: boolean }
   | { kind: 'items'; node: string; ids?: string[]; max?: number }
-  | { kind: 'delete'; node: string };
+  | { kind: 'delete'; node: string }
+  | { kind: 'configure-get'; node: string }
+  | { kind: 'configure'; node: string; options: Record<string, string[]> };
 
 /** A pubsub error: the stanza condition plus the `pubsub#errors` one (XEP-0060 §7, §6.5). */
 export function pubsubError(condition: string, pubsub?: string, text?: string, type?: StanzaError['type']): StanzaError {
@@ -39,6 +42,13 @@ export function pepRequestFromElement(type: 'get' | 'set', ps: Element): PepRequ
   if (ns === NS_PUBSUB_OWNER) {
     const del = kid(ps, NS_PUBSUB_OWNER, 'delete');
     if (type === 'set' && del) return { kind: 'delete', node: nodeOf(del) };
+    const configure = kid(ps, NS_PUBSUB_OWNER, 'configure');
+    if (configure && type === 'get') return { kind: 'configure-get', node: nodeOf(configure) };
+    if (configure) {
+      const form = kid(configure, NS_PUBSUB_OWNER, 'x', NS_DATA_FORMS);
+      if (!form) throw StanzaError.badRequest('a configuration form is required');
+      return { kind: 'configure', node: nodeOf(configure), options: submittedForm(form, NS_PUBSUB_NODE_CONFIG) };
+    }
     throw pubsubError('feature-not-implemented', 'unsupported', undefined, 'cancel');
   }
   if (type === 'get') {
@@ -85,10 +95,15 @@ export function pepRequestFromElement(type: 'get' | 'set', ps: Element): PepRequ
 
 /** XEP-0060 §7.1.5: the publish-options form as field → values (FORM_TYPE checked, then dropped). */
 export function publishOptionsFromForm(el: Element): Record<string, string[]> {
+  return submittedForm(el, NS_PUBSUB_PUBLISH_OPTIONS);
+}
+
+/** A submitted form of `formType` as field → values (FORM_TYPE checked, then dropped). */
+function submittedForm(el: Element, formType: string): Record<string, string[]> {
   const form = dataForm.fromElement(el);
-  if (form.type !== 'submit') throw StanzaError.badRequest('publish-options must be a submitted form');
+  if (form.type !== 'submit') throw StanzaError.badRequest('expected a submitted form');
   const ft = dataForm.formType(form);
-  if (ft !== NS_PUBSUB_PUBLISH_OPTIONS) throw StanzaError.badRequest(`publish-options FORM_TYPE must be ${NS_PUBSUB_PUBLISH_OPTIONS}`);
+  if (ft !== formType) throw StanzaError.badRequest(`the form's FORM_TYPE must be ${formType}`);
   const out: Record<string, string[]> = {};
   for (const f of form.fields) if (f.var && f.var !== 'FORM_TYPE') out[f.var] = f.values;
   return out;
@@ -109,4 +124,28 @@ export function eventElement(node: string, change: { kind: 'items'; id: string; 
   if (change.kind === 'delete') return x('event', { xmlns: NS_PUBSUB_EVENT }, x('delete', { node }));
   if (change.kind === 'retract') return x('event', { xmlns: NS_PUBSUB_EVENT }, x('items', { node }, x('retract', { id: change.id })));
   return x('event', { xmlns: NS_PUBSUB_EVENT }, x('items', { node }, x('item', { id: change.id }, change.payload)));
+}
+
+/** XEP-0060 §8.2.1 the configuration form of a node, with the fields PEP supports here. */
+export function nodeConfigForm(node: string, c: { accessModel: string; maxItems: number; persistItems: boolean; sendLast: string; rosterGroups: string[] }, maxItemsLimit: number): Element {
+  const list = (v: string, label: string, value: string, options: string[]) =>
+    x('field', { var: v, type: 'list-single', label }, x('value', null, value), ...options.map((o) => x('option', null, x('value', null, o))));
+  return x(
+    'pubsub',
+    { xmlns: NS_PUBSUB_OWNER },
+    x(
+      'configure',
+      { node },
+      x(
+        'x',
+        { xmlns: NS_DATA_FORMS, type: 'form' },
+        x('field', { var: 'FORM_TYPE', type: 'hidden' }, x('value', null, NS_PUBSUB_NODE_CONFIG)),
+        list('pubsub#access_model', 'Who may subscribe and retrieve items', c.accessModel, ['open', 'presence', 'roster', 'whitelist']),
+        x('field', { var: 'pubsub#max_items', type: 'text-single', label: `Items kept (at most ${maxItemsLimit}, or max)` }, x('value', null, String(c.maxItems))),
+        x('field', { var: 'pubsub#persist_items', type: 'boolean', label: 'Keep items' }, x('value', null, c.persistItems ? '1' : '0')),
+        list('pubsub#send_last_published_item', 'When to send the last item', c.sendLast, ['never', 'on_sub', 'on_sub_and_presence']),
+        x('field', { var: 'pubsub#roster_groups_allowed', type: 'list-multi', label: 'Roster groups allowed (roster access)' }, ...c.rosterGroups.map((g) => x('value', null, g))),
+      ),
+    ),
+  );
 }

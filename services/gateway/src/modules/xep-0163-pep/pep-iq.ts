@@ -3,7 +3,10 @@
 // anyone may ask for items, and the service's access model decides.
 import {
   PepDeleteNodeCommand,
+  PepConfigureCommand,
   PepItemsQuery,
+  PepNodeConfigQuery,
+  PepNodeConfigResult,
   PepItemsResult,
   PepOutcome,
   PepPublishCommand,
@@ -12,7 +15,7 @@ import {
   ProfileSubjects,
 } from '@parley/contracts';
 import { StanzaError } from '@parley/stanza';
-import { itemsResult, pepRequestFromElement, publishResult, pubsubError } from '@parley/xep';
+import { itemsResult, nodeConfigForm, pepRequestFromElement, publishResult, pubsubError } from '@parley/xep';
 import { Element, parseXml } from '@parley/xml';
 import { IqHandler, ModuleContext, serviceError } from '../../host';
 
@@ -59,6 +62,16 @@ export function pepIqHandler(ctx: ModuleContext, type: 'get' | 'set'): IqHandler
     }
     if (req.kind === 'retract') {
       const r = await ask<PepOutcome>(ProfileSubjects.retract, { owner, node: req.node, id: req.id, notify: req.notify });
+      if (!r.ok) throw refused(r.refusal);
+      return undefined;
+    }
+    if (req.kind === 'configure-get') {
+      const r = await ask<PepNodeConfigResult>(ProfileSubjects.nodeConfig, { owner, node: req.node } satisfies PepNodeConfigQuery);
+      if (!r.ok) throw refused(r.refusal);
+      return nodeConfigForm(req.node, r.config, r.maxItemsLimit);
+    }
+    if (req.kind === 'configure') {
+      const r = await ask<PepOutcome>(ProfileSubjects.configureNode, { owner, node: req.node, options: req.options } satisfies PepConfigureCommand);
       if (!r.ok) throw refused(r.refusal);
       return undefined;
     }

@@ -5,7 +5,7 @@
 // turns IQs into its requests (pep-iq.ts) and delivers notifications (notifications.ts).
 import { EventEnvelope, PepNodesQuery, PepNodesResult, PepNotificationV1, ProfileEvents, ProfileSubjects, RosterEvents, RosterItemUpdatedV1 } from '@parley/contracts';
 import { parseXml, x } from '@parley/xml';
-import { capsOf, NS_PUBSUB, NS_PUBSUB_OWNER, pubsubError } from '@parley/xep';
+import { capsOf, NS_PUBSUB, NS_PUBSUB_OWNER } from '@parley/xep';
 import { CoreHooks, defineModule, serviceError } from '../../host';
 import { PEP, PepApi } from './api';
 import { Caps } from './caps';
@@ -16,7 +16,7 @@ import { pepIqHandler } from './pep-iq';
 const PEP_PRIORITY = 60;
 
 /** XEP-0060 features PEP answers here (§10), listed to the owner; retrieval to anyone. */
-const OWNER_FEATURES = ['publish', 'publish-options', 'retract-items', 'delete-items', 'delete-nodes', 'auto-create', 'create-nodes', 'persistent-items', 'last-published', 'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'item-ids', 'filtered-notifications', 'presence-notifications', 'auto-subscribe'];
+const OWNER_FEATURES = ['publish', 'publish-options', 'config-node', 'retract-items', 'delete-items', 'delete-nodes', 'auto-create', 'create-nodes', 'persistent-items', 'last-published', 'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'item-ids', 'filtered-notifications', 'presence-notifications', 'auto-subscribe'];
 
 export const pepModule = defineModule<PepApi>({
   name: 'xep-0163-pep',
@@ -43,9 +43,7 @@ export const pepModule = defineModule<PepApi>({
     ctx.iq('get', 'account', NS_PUBSUB, pepIqHandler(ctx, 'get'));
     ctx.iq('set', 'account', NS_PUBSUB, pepIqHandler(ctx, 'set'));
     ctx.iq('set', 'account', NS_PUBSUB_OWNER, pepIqHandler(ctx, 'set'));
-    ctx.iq('get', 'account', NS_PUBSUB_OWNER, () => {
-      throw pubsubError('feature-not-implemented', 'unsupported', 'node configuration is set with publish-options', 'cancel');
-    });
+    ctx.iq('get', 'account', NS_PUBSUB_OWNER, pepIqHandler(ctx, 'get'));
 
     ctx.hook(
       CoreHooks.outboundPresence,
