@@ -47,6 +47,7 @@ export class Caps {
     void this.features(session, caps, key)
       .then((features) => {
         if (state.key !== key || session.closed) return;
+        if (!features) state.key = undefined; // unknown or unverified: the next presence with caps tries again
         const nodes = notifyNodes(features ?? []);
         const added = nodes.filter((n) => !state.notify.has(n));
         state.notify = new Set(nodes);
