@@ -124,6 +124,8 @@ describe('profile service (real NATS and Postgres)', () => {
     // an empty metadata removes the PHOTO and the hash
     await ask(ProfileSubjects.publish, { owner: carol, node: 'urn:xmpp:avatar:metadata', item: { id: 'none', payload: "<metadata xmlns='urn:xmpp:avatar:metadata'/>" } });
     expect(await ask<AvatarHashResult>(ProfileSubjects.avatarHash, { owner: carol })).toEqual({ photoHash: '' });
+    await expect(ask(ProfileSubjects.setVCard, { owner: carol, vcard: `<vCard xmlns='vcard-temp'><NOTE>${'n'.repeat(140_000)}</NOTE></vCard>` })).rejects.toThrow(/not-acceptable/);
+    await expect(ask(ProfileSubjects.setVCard, { owner: carol, vcard: "<vCard xmlns='urn:wrong'/>" })).rejects.toThrow(/bad-request/);
     const v = await ask<VCardResult>(ProfileSubjects.getVCard, { owner: carol });
     expect(v.vcard).toContain('<FN>C</FN>');
     expect(v.vcard).not.toContain('PHOTO');

@@ -103,7 +103,7 @@ export class PepHandler {
    * with presence or roster access: the contact decides, blocking included.
    */
   @MessagePattern(ProfileSubjects.lastItems)
-  async lastItems(@Payload(new PrepareJids({ user: 'account', 'publishers?': 'bare[]' } as never)) q: PepLastItemsQuery): Promise<PepLastItemsResult> {
+  async lastItems(@Payload(new PrepareJids({ user: 'account', publishers: 'bare[]' })) q: PepLastItemsQuery): Promise<PepLastItemsResult> {
     const nodes = Array.isArray(q.nodes) ? q.nodes.filter(validNode).slice(0, 256) : [];
     if (!nodes.length) return { items: [] };
     let publishers = Array.isArray(q.publishers) ? q.publishers : undefined;
