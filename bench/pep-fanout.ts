@@ -99,10 +99,11 @@ async function main(): Promise<void> {
     const pub = await connectClient({ port: gws[0].starttlsPort, username: publisher, password: PASSWORD });
     clients.push(pub);
 
-    const publishRound = async (id: string, timeoutMs: number): Promise<{ got: number[] }> => {
-      const r = { t0: performance.now(), got: [] as number[] };
+    const publishRound = async (id: string, timeoutMs: number): Promise<{ got: number[]; iqMs: number }> => {
+      const r = { t0: performance.now(), got: [] as number[], iqMs: 0 };
       roundsSeen.set(id, r);
       await pub.iq(xml('iq', { type: 'set' }, xml('pubsub', { xmlns: PUBSUB }, xml('publish', { node: NICK }, xml('item', { id }, xml('nick', { xmlns: NICK }, `name ${id}`))))));
+      r.iqMs = performance.now() - r.t0;
       const deadline = Date.now() + timeoutMs;
       while (r.got.length < contacts && Date.now() < deadline) await new Promise((res) => setTimeout(res, 2));
       roundsSeen.delete(id);
@@ -117,17 +118,23 @@ async function main(): Promise<void> {
     }
     const each = new Samples(contacts * rounds);
     const whole = new Samples(rounds);
+    const iqs = new Samples(rounds);
     let lost = 0;
     for (let i = 0; i < rounds; i++) {
       const r = await publishRound(`r${i}`, 10_000);
       for (const t of r.got) each.add(t);
       lost += contacts - r.got.length;
+      iqs.add(r.iqMs);
       if (r.got.length === contacts) whole.add(Math.max(...r.got));
     }
     const f = (x: number) => x.toFixed(1);
     const e = each.summary();
     const w = whole.summary();
-    console.log(`PEP fan-out to ${contacts} contacts (2 gateways, ${rounds} publishes): per notification p50=${f(e.p50)} ms p99=${f(e.p99)} ms max=${f(e.max)} ms; whole round (last contact) p50=${f(w.p50)} ms p99=${f(w.p99)} ms; lost=${lost}`);
+    const q = iqs.summary();
+    console.log(
+      `PEP fan-out to ${contacts} contacts (2 gateways, ${rounds} publishes): per notification p50=${f(e.p50)} ms p99=${f(e.p99)} ms max=${f(e.max)} ms; ` +
+        `whole round (last contact) p50=${f(w.p50)} ms p99=${f(w.p99)} ms; publish IQ result p50=${f(q.p50)} ms p99=${f(q.p99)} ms; lost=${lost}`,
+    );
   } finally {
     await Promise.all(clients.map((c) => c.stop()));
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);
