@@ -36,7 +36,7 @@ export const vcardModule = defineModule({
     const hashes = new Map<string, string | undefined>();
 
     ctx.serverFeature(NS_VCARD);
-    ctx.accountFeature(NS_VCARD, { public: true });
+    ctx.accountFeature(NS_VCARD); // to the owner; others find vcard-temp on the server
     ctx.accountFeature(NS_PEP_VCARD_CONVERSION);
 
     ctx.iq('get', 'account', NS_VCARD, async (_iq, _session, target) => {

@@ -15,7 +15,7 @@ import { pepIqHandler } from './pep-iq';
 /** Sees broadcast presence before the presence module (50) consumes it. */
 const PEP_PRIORITY = 60;
 
-/** XEP-0060 features PEP answers here (§10), listed to the owner; retrieval to anyone. */
+/** XEP-0060 features PEP answers here (§10). */
 const OWNER_FEATURES = ['publish', 'publish-options', 'config-node', 'retract-items', 'delete-items', 'delete-nodes', 'auto-create', 'create-nodes', 'persistent-items', 'last-published', 'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'item-ids', 'filtered-notifications', 'presence-notifications', 'auto-subscribe'];
 
 export const pepModule = defineModule<PepApi>({
@@ -26,9 +26,8 @@ export const pepModule = defineModule<PepApi>({
     const caps: Caps = new Caps(ctx, (session, nodes) => void notifications.sendLast(session, nodes));
 
     ctx.accountIdentity({ category: 'pubsub', type: 'pep' });
-    for (const f of OWNER_FEATURES) ctx.accountFeature(`${NS_PUBSUB}#${f}`);
-    ctx.accountFeature(`${NS_PUBSUB}#retrieve-items`, { public: true });
-    ctx.accountFeature(NS_PUBSUB, { public: true });
+    // listed to the owner, whose client looks for PEP support; others just ask for items
+    for (const f of [...OWNER_FEATURES, 'retrieve-items']) ctx.accountFeature(`${NS_PUBSUB}#${f}`);
 
     // XEP-0163 §7.3.1 / XEP-0030 §4: the account's nodes the requester may see
     ctx.accountItems(async (session, target) => {
@@ -36,7 +35,9 @@ export const pepModule = defineModule<PepApi>({
         const r = await ctx.bus.request<PepNodesResult>(ProfileSubjects.nodes, { owner: target.bare, requester: session.bare } satisfies PepNodesQuery);
         return r.nodes.map((node) => x('item', { jid: target.bare, node }));
       } catch (e) {
-        throw serviceError(e, 'profile service');
+        // disco#items has other contributors: without the profile service, no nodes are listed
+        if (serviceError(e, 'profile service').condition === 'service-unavailable') return [];
+        throw e;
       }
     });
 
