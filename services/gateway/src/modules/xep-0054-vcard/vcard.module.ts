@@ -18,6 +18,9 @@ import { avatarMetadataInfo, NS_AVATAR_METADATA, NS_PEP_VCARD_CONVERSION, NS_VCA
 import { Element, parseXml, x } from '@parley/xml';
 import { CoreHooks, defineModule, ModuleContext, serviceError } from '../../host';
 
+/** How long a presence waits for the avatar hash before going out as the client sent it. */
+const HASH_TIMEOUT_MS = 1000;
+
 /** Before the PEP module (60) and the presence module (50): the stamped presence is what they see. */
 const VCARD_PRIORITY = 70;
 
@@ -63,7 +66,7 @@ export const vcardModule = defineModule({
     const hashOf = async (bare: string): Promise<string | undefined> => {
       if (hashes.has(bare)) return hashes.get(bare);
       try {
-        const r = await ctx.bus.request<AvatarHashResult>(ProfileSubjects.avatarHash, { owner: bare } satisfies AvatarHashQuery);
+        const r = await ctx.bus.request<AvatarHashResult>(ProfileSubjects.avatarHash, { owner: bare } satisfies AvatarHashQuery, { timeoutMs: HASH_TIMEOUT_MS });
         if (ctx.directory.resources(bare).some((st) => st.session)) hashes.set(bare, r.photoHash);
         return r.photoHash;
       } catch {
