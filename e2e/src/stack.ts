@@ -8,6 +8,9 @@ import { AuthenticatedNats, BusOptions, startAuthenticatedNats } from '@parley/n
 import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
+/** The back-end services a suite can start. */
+export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor' | 'profile';
+
 export interface E2EStack {
   /** The suite's own NATS, with Parley's bus permissions: every process connects as its role. */
   nats: AuthenticatedNats;
@@ -21,11 +24,11 @@ export interface E2EStack {
   dataDir: string;
   gateways: GatewayProcess[];
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
-  /** Starts a service process (roster, offline, archive, profile) on its own test database; restarts reuse it. */
-  startService(name: 'roster' | 'offline' | 'archive' | 'profile', env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts a service process on its own test database; restarts reuse it. */
+  startService(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
   services: Map<string, ServiceProcess>;
   /** The database URL of a service started with startService. */
-  serviceDbUrl(name: 'roster' | 'offline' | 'archive' | 'profile'): string;
+  serviceDbUrl(name: ServiceName): string;
   stop(): Promise<void>;
 }
 

@@ -10,13 +10,14 @@ import type { StreamSpec } from './streams';
 /**
  * Messages handed to the archive (`archive.cmd.store`), only for users who opted in.
  * Work-queue retention: content leaves NATS as soon as the archive committed it (or
- * dropped it); the max age bounds an outage. Consumed by durable `archive-store`.
+ * dropped it); the max age (12 hours) bounds how long content waits on the bus during
+ * an archive outage. Consumed by durable `archive-store`.
  */
 export const ARCHIVE_INBOX: StreamSpec = {
   name: 'ARCHIVE_INBOX',
   subjects: ['archive.cmd.store'],
   retention: 'workqueue',
-  maxAgeMs: 3 * 24 * 3600 * 1000,
+  maxAgeMs: 12 * 3600 * 1000,
   description: 'messages to archive for opted-in users, removed once stored',
 };
 
@@ -72,6 +73,8 @@ export const ArchiveSubjects = {
   optedIn: 'archive.qry.opted-in',
   /** Request/reply: run the retention sweep now. `{}` → {@link ArchiveSweptV1}. */
   sweep: 'archive.cmd.sweep',
+  /** `{}` → {@link ArchiveStatsResult}: anonymous totals for the janitor's daily statistics. */
+  stats: 'archive.qry.stats',
 } as const;
 
 /** Events the archive publishes on JetStream. */
@@ -301,4 +304,14 @@ export interface ArchiveSweptV1 {
   cutoff: string;
   /** The retention applied (ARCHIVE_RETENTION), in milliseconds. */
   retentionMs: number;
+  /** Timestamp (ISO-8601) of the oldest message still archived after the sweep; absent when none is. */
+  oldestRemaining?: string;
+}
+
+/** `archive.qry.stats` reply data: totals only, no JIDs. */
+export interface ArchiveStatsResult {
+  /** Users whose preferences archive something (opted in). */
+  optedIn: number;
+  /** Messages archived now. */
+  messages: number;
 }

@@ -5,6 +5,7 @@
 // Adding a subject to a service means adding it here, or NATS refuses it.
 import { ArchiveSubjects, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS } from './archive';
 import { Durables } from './groups';
+import { ERASURE_CONFIRMATIONS } from './erasure';
 import { JANITOR_EVENTS, JANITOR_LEASE_BUCKET, JanitorSubjects } from './janitor';
 import { OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
 import { ProfileEvents, ProfileSubjects } from './profile';
@@ -71,18 +72,18 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   roster: {
     subscribes: served(RosterSubjects),
     publishes: [],
-    writes: [ROSTER_EVENTS],
+    writes: [ROSTER_EVENTS, ERASURE_CONFIRMATIONS],
     owns: [ROSTER_EVENTS],
-    provisions: [GATEWAY_EVENTS],
+    provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
     consumes: [{ stream: GATEWAY_EVENTS, durable: Durables.rosterAccountDeleted }],
     replays: [],
   },
   offline: {
     subscribes: served(OfflineSubjects, OFFLINE_INBOX),
     publishes: [],
-    writes: [OFFLINE_EVENTS],
+    writes: [OFFLINE_EVENTS, ERASURE_CONFIRMATIONS],
     owns: [OFFLINE_INBOX, OFFLINE_EVENTS],
-    provisions: [GATEWAY_EVENTS],
+    provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
     consumes: [
       { stream: OFFLINE_INBOX, durable: Durables.offlineStore },
       { stream: GATEWAY_EVENTS, durable: Durables.offlineAccountDeleted },
@@ -92,9 +93,9 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   archive: {
     subscribes: served(ArchiveSubjects, ARCHIVE_INBOX),
     publishes: [],
-    writes: [ARCHIVE_EVENTS, ARCHIVE_PREFS],
+    writes: [ARCHIVE_EVENTS, ARCHIVE_PREFS, ERASURE_CONFIRMATIONS],
     owns: [ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS],
-    provisions: [GATEWAY_EVENTS],
+    provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
     consumes: [
       { stream: ARCHIVE_INBOX, durable: Durables.archiveStore },
       { stream: GATEWAY_EVENTS, durable: Durables.archiveAccountDeleted },
@@ -104,12 +105,13 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   janitor: {
     // Its own requests, and gateway heartbeats (a silent instance's sessions stop counting as open).
     subscribes: [...served(JanitorSubjects), GatewaySubjects.heartbeat],
-    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice],
+    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, OfflineSubjects.stats, ArchiveSubjects.stats, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice],
     writes: [JANITOR_EVENTS],
-    owns: [JANITOR_EVENTS],
+    owns: [JANITOR_EVENTS, ERASURE_CONFIRMATIONS],
     provisions: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS],
     consumes: [
       { stream: GATEWAY_EVENTS, durable: Durables.janitorActivity },
+      { stream: ERASURE_CONFIRMATIONS, durable: Durables.janitorErasures },
       { stream: GATEWAY_DELIVERY_FAILURES, durable: Durables.janitorDeliveryFailures },
       { stream: OFFLINE_EVENTS, durable: Durables.janitorOfflineFailures },
     ],
@@ -120,9 +122,9 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
     // Its own requests; it asks the roster who may see a node, and tells the gateways what changed.
     subscribes: served(ProfileSubjects),
     publishes: [RosterSubjects.login, ProfileEvents.notify],
-    writes: [],
+    writes: [ERASURE_CONFIRMATIONS],
     owns: [],
-    provisions: [GATEWAY_EVENTS],
+    provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
     consumes: [{ stream: GATEWAY_EVENTS, durable: Durables.profileAccountDeleted }],
     replays: [],
   },

@@ -1,4 +1,4 @@
-import { isDeliverCommandV1, isHeartbeatV1, isRouteChangeV1, isSessionsChunkV1 } from './gateway';
+import { isBlocklistLoadedV1, isDeliverCommandV1, isHeartbeatV1, isPresenceRelayV1, isRouteChangeV1, isSessionsChunkV1 } from './gateway';
 
 // Malformed payloads a buggy or foreign publisher could put on a gateway subject.
 const junk: unknown[] = [null, undefined, 42, 'text', [], [1, 2], {}, { i: 7 }];
@@ -38,5 +38,21 @@ describe('gateway-to-gateway payloads are validated at the bus edge', () => {
     expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', 0, true]] })).toBe(false);
     expect(isSessionsChunkV1({ i: 'gw1', s: [['alice@localhost', 'phone', '0', true, false]] })).toBe(false);
     for (const v of junk) expect(isSessionsChunkV1(v)).toBe(false);
+  });
+
+  it('validate presence relay work and block-list announcements', () => {
+    expect(isPresenceRelayV1({ c: [{ k: 'probe', u: 'a@x', t: 'b@x/r' }, { k: 'send', u: 'a@x', t: 'c@x', r: 'phone' }] })).toBe(true);
+    expect(isPresenceRelayV1({ c: [] })).toBe(true);
+    expect(isPresenceRelayV1({ c: [{ k: 'delete', u: 'a@x', t: 'b@x' }] })).toBe(false);
+    expect(isPresenceRelayV1({ c: [{ k: 'probe', u: 1, t: 'b@x' }] })).toBe(false);
+    expect(isPresenceRelayV1({ c: [{ k: 'probe', u: 'a@x', t: 'b@x', r: 5 }] })).toBe(false);
+    expect(isPresenceRelayV1({ c: 'x' })).toBe(false);
+    expect(isBlocklistLoadedV1({ i: 'gw1', u: 'a@x', b: ['c@x'] })).toBe(true);
+    expect(isBlocklistLoadedV1({ i: 'gw1', u: 'a@x', b: [1] })).toBe(false);
+    expect(isBlocklistLoadedV1({ i: 'gw1', u: 'a@x' })).toBe(false);
+    for (const v of junk) {
+      expect(isPresenceRelayV1(v)).toBe(false);
+      expect(isBlocklistLoadedV1(v)).toBe(false);
+    }
   });
 });

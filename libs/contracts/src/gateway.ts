@@ -205,3 +205,51 @@ export function isDeliverCommandV1(v: unknown): v is DeliverCommandV1 {
     v.b.every((x) => Array.isArray(x) && x.length === 2 && Array.isArray(x[0]) && x[0].every((t: unknown) => typeof t === 'string') && typeof x[1] === 'string')
   );
 }
+
+/** Presence one user's available resources owe someone (inside {@link PresenceRelayV1}). */
+export interface PresenceWorkV1 {
+  /**
+   * `probe`: answer a presence probe (RFC 6121 §4.3.2), if `t` may see the user's presence;
+   * `send`: send current presence without checks (the roster service decided it, §3.1.5 / XEP-0191 §3.4).
+   */
+  k: 'probe' | 'send';
+  /** Bare JID of the local user whose resources answer. */
+  u: string;
+  /** Who gets the presence (the prober's full or bare JID, or a contact). */
+  t: string;
+  /** Only this resource of the user (a probe to a full JID). */
+  r?: string;
+}
+
+/** Gateway-to-gateway, version 1, on `GatewaySubjects.presenceRelay(instanceId)`: presence work for one instance. */
+export interface PresenceRelayV1 {
+  c: PresenceWorkV1[];
+}
+
+/** Validates one {@link PresenceWorkV1}. */
+export function isPresenceWorkV1(v: unknown): v is PresenceWorkV1 {
+  return isObject(v) && (v.k === 'probe' || v.k === 'send') && typeof v.u === 'string' && typeof v.t === 'string' && (v.r === undefined || typeof v.r === 'string');
+}
+
+/** Validates a {@link PresenceRelayV1} read from the bus (every piece of work well-formed). */
+export function isPresenceRelayV1(v: unknown): v is PresenceRelayV1 {
+  return isObject(v) && Array.isArray(v.c) && v.c.every(isPresenceWorkV1);
+}
+
+/**
+ * Gateway-to-gateway, version 1, on `GatewaySubjects.blocklistLoaded`: a user's block list
+ * as loaded at login on instance `i`, so peers enforce it without asking the roster.
+ */
+export interface BlocklistLoadedV1 {
+  /** The announcing instance. */
+  i: string;
+  /** The user's bare JID. */
+  u: string;
+  /** The blocked JIDs. */
+  b: string[];
+}
+
+/** Validates a {@link BlocklistLoadedV1} read from the bus. */
+export function isBlocklistLoadedV1(v: unknown): v is BlocklistLoadedV1 {
+  return isObject(v) && typeof v.i === 'string' && typeof v.u === 'string' && Array.isArray(v.b) && v.b.every((j) => typeof j === 'string');
+}

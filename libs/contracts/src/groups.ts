@@ -26,5 +26,7 @@ export const Durables = {
   janitorActivity: 'janitor-activity',
   janitorDeliveryFailures: 'janitor-delivery-failures',
   janitorOfflineFailures: 'janitor-offline-failures',
+  /** The janitor's record of which owners confirmed each account erasure. */
+  janitorErasures: 'janitor-erasures',
   profileAccountDeleted: 'profile-account-deleted',
 } as const;

@@ -9,6 +9,7 @@ export * from './roster';
 export * from './offline';
 export * from './archive';
 export * from './janitor';
+export * from './erasure';
 export * from './profile';
 export * from './domain-error';
 export * from './groups';

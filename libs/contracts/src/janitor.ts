@@ -18,6 +18,8 @@ export const JanitorSubjects = {
   sweepNow: 'janitor.cmd.sweep-now',
   /** {@link SetExemptCommand} → {@link SetExemptResult} (operators): an exempt account is never deleted for inactivity; `item-not-found` when the janitor has not seen the account. */
   setExempt: 'janitor.cmd.set-exempt',
+  /** {@link ErasuresQuery} → {@link ErasuresResult} (operators, `ctl erasures`): account deletions and which owners confirmed the erasure. */
+  erasures: 'janitor.qry.erasures',
 } as const;
 
 /** `janitor.qry.last-activity` request. */
@@ -164,3 +166,28 @@ export interface SweepNowResult {
 
 /** The NATS KV bucket holding the janitor replicas' sweep lease. */
 export const JANITOR_LEASE_BUCKET = 'janitor-lease';
+
+/** `janitor.qry.erasures` request. */
+export interface ErasuresQuery {
+  /** Only deletions some owner has not confirmed yet. */
+  pending?: boolean;
+  /** Most entries, newest first (default 50, at most 1000). */
+  limit?: number;
+}
+/** One account deletion and its erasure confirmations (no JID: the deletion event's id names it). */
+export interface ErasureEntry {
+  deletionId: string;
+  /** Why the account was deleted (`user`, `admin`, `inactivity`); absent until the janitor saw the deletion event. */
+  reason?: string;
+  deletedAt?: string;
+  /** Owner → when it confirmed, and what it erased (counts). */
+  confirmed: Record<string, { at: string; erased: Record<string, number> }>;
+  /** Owners that have not confirmed yet. */
+  missing: string[];
+}
+/** `janitor.qry.erasures` reply data. */
+export interface ErasuresResult {
+  entries: ErasureEntry[];
+  /** The owners every erasure waits for. */
+  owners: string[];
+}

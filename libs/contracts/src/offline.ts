@@ -17,22 +17,29 @@ import type { StreamSpec } from './streams';
 
 /**
  * Stanzas handed to offline storage. Work-queue retention: a message leaves NATS as
- * soon as the offline service committed it; the max age bounds an outage.
+ * soon as the offline service committed it. NATS is not a store: the max age (12
+ * hours) bounds how long content waits there during an outage of the offline service
+ * (the privacy policy names the offline store, not the bus); an outage longer than
+ * that loses what was queued — alert on the `offline-store` consumer's pending count.
  */
 export const OFFLINE_INBOX: StreamSpec = {
   name: 'OFFLINE_INBOX',
   subjects: ['offline.cmd.store'],
   retention: 'workqueue',
-  maxAgeMs: 3 * 24 * 3600 * 1000,
+  maxAgeMs: 12 * 3600 * 1000,
   description: 'messages for offline users, removed once stored (content: short-lived)',
 };
 
-/** Offline-service facts: delivery failures (never content), sweeps. */
+/**
+ * Offline-service facts: delivery failures (JIDs, never content), sweeps. Kept one day:
+ * long enough for a consumer (the gateways' bounces, the janitor's log) down for hours,
+ * not a history of who wrote to whom — the janitor's delivery-error log is that record.
+ */
 export const OFFLINE_EVENTS: StreamSpec = {
   name: 'OFFLINE_EVENTS',
   subjects: ['offline.evt.>'],
   retention: 'limits',
-  maxAgeMs: 7 * 24 * 3600 * 1000,
+  maxAgeMs: 24 * 3600 * 1000,
   description: 'delivery-failed (from, to, reason, time; never content), swept',
 };
 
@@ -63,6 +70,8 @@ export const OfflineSubjects = {
   purge: 'offline.cmd.purge',
   /** {@link OfflineSweepCommand} → {@link OfflineSweepResult}: run the retention sweep now (also publishes `offline.evt.swept`). */
   sweep: 'offline.cmd.sweep',
+  /** `{}` → {@link OfflineStatsResult}: anonymous totals for the janitor's daily statistics. */
+  stats: 'offline.qry.stats',
 } as const;
 
 /** Events the offline service publishes on JetStream (stream {@link OFFLINE_EVENTS}). */
@@ -243,4 +252,14 @@ export interface OfflineSweepResult {
   messagesDeleted: number;
   markersDeleted: number;
   cutoff: string;
+  /** Arrival time (ISO-8601) of the oldest message still stored after the sweep; absent when none is. */
+  oldestRemaining?: string;
+}
+
+/** `offline.qry.stats` reply data: totals only, no JIDs. */
+export interface OfflineStatsResult {
+  /** Messages stored for offline users now. */
+  messages: number;
+  /** Users with at least one stored message. */
+  users: number;
 }

@@ -1,17 +1,19 @@
 // The archive service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
-import { NatsModule } from '@parley/nats';
-import { PersistenceModule } from '@parley/persistence';
-import { busOptions, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { ERASURE_CONFIRMATIONS, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
+import { Bus, NatsModule } from '@parley/nats';
+import { OutboxRelay, PersistenceModule } from '@parley/persistence';
+import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { DataSource } from 'typeorm';
 import { ArchiveConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
 import { LookupHandler } from './handlers/lookup.handler';
 import { MetadataHandler } from './handlers/metadata.handler';
 import { OptedInHandler } from './handlers/opted-in.handler';
-import { PrefsEvents } from './handlers/prefs-events';
+import { ArchiveOutbox } from './handlers/outbox';
 import { PrefsHandler } from './handlers/prefs.handler';
 import { StoreHandler } from './handlers/store.handler';
+import { StatsHandler } from './handlers/stats.handler';
 import { SweepHandler } from './handlers/sweep.handler';
 import { archiveDataSource } from './persistence/data-source';
 import { ARCHIVE_STORE } from './store/archive-store';
@@ -19,7 +21,7 @@ import { PgArchiveStore } from './store/pg-archive-store';
 import { ARCHIVE_CONFIG } from './tokens';
 
 /** The streams the archive provisions. */
-export const ARCHIVE_STREAMS = [ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS];
+export const ARCHIVE_STREAMS = [ARCHIVE_INBOX, ARCHIVE_EVENTS, ARCHIVE_PREFS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS];
 
 /** How the archive sits on the bus: queue group, streams, and the store consumer's configured concurrency. */
 export function archiveBus(config: ArchiveConfig): NonNullable<RunServiceOptions['bus']> {
@@ -38,8 +40,9 @@ export class AppModule {
       ],
       providers: [
         { provide: ARCHIVE_CONFIG, useValue: config },
-        { provide: ARCHIVE_STORE, useClass: PgArchiveStore },
-        PrefsEvents,
+        { provide: OutboxRelay, useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log), inject: [DataSource, Bus, LOGGER] },
+        { provide: ARCHIVE_STORE, useFactory: (ds: DataSource, outbox: OutboxRelay) => new PgArchiveStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] },
+        ArchiveOutbox,
       ],
       controllers: [
         PrefsHandler,
@@ -47,6 +50,7 @@ export class AppModule {
         MetadataHandler,
         OptedInHandler,
         SweepHandler,
+        StatsHandler,
         StoreHandler,
         AccountDeletedHandler,
       ],

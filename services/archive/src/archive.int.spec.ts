@@ -17,6 +17,7 @@ import {
 } from '@parley/contracts';
 import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
+import { prefsChanged } from './handlers/prefs-events';
 import { Harness, startHarness, storeMessage } from './testing/harness';
 
 // Hooks and tests share a loaded CI machine with other suites: generous limits, no timing assertions.
@@ -31,7 +32,7 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
 
   beforeAll(async () => {
     // One store command at a time: messages sharing a timestamp keep their publication order.
-    h = await startHarness({ ARCHIVE_PAGE_MAX: '100', ARCHIVE_PAGE_DEFAULT: '20', ARCHIVE_STORE_CONCURRENCY: '1', ARCHIVE_PREFS_REPUBLISH_INTERVAL: '200ms' });
+    h = await startHarness({ ARCHIVE_PAGE_MAX: '100', ARCHIVE_PAGE_DEFAULT: '20', ARCHIVE_STORE_CONCURRENCY: '1', ARCHIVE_OUTBOX_INTERVAL: '200ms' });
   }, HOOK_TIMEOUT);
   afterAll(async () => {
     await h?.close();
@@ -126,7 +127,8 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       expect(await condition(h.bus.request(ArchiveSubjects.setPrefs, { jid: 'gina@localhost', default: 'always', always: ['not a jid'], never: [] }))).toBe(
         'bad-request',
       );
-      expect(await condition(h.bus.request(ArchiveSubjects.getPrefs, { jid: 'gina@localhost/res' }))).toBe('bad-request');
+      expect(await condition(h.bus.request(ArchiveSubjects.getPrefs, { jid: 'localhost' }))).toBe('jid-malformed');
+      expect(await condition(h.bus.request(ArchiveSubjects.getPrefs, { jid: 'gina@@localhost' }))).toBe('jid-malformed');
       await expect(getPrefs('gina@localhost')).resolves.toEqual({ default: 'never', always: [], never: [] });
     });
   });
@@ -292,6 +294,12 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       expect(replay.find((r) => r.event.data.jid === 'frank@localhost')!.event.data.optedIn).toBe(false);
     });
 
+    it('answers the janitor totals: opted-in users and archived messages, no JID', async () => {
+      const [r] = await h.sql(`SELECT (SELECT count(*) FROM archive_prefs WHERE default_pref <> 'never' OR cardinality(always_jids) > 0)::int AS o, (SELECT count(*) FROM archive_messages)::int AS m`);
+      expect(r.o).toBeGreaterThan(0);
+      await expect(h.bus.request(ArchiveSubjects.stats, {})).resolves.toEqual({ optedIn: r.o, messages: r.m });
+    });
+
     it('lists opted-in users as a fallback, paged by JID', async () => {
       const first = await h.bus.request<ArchiveOptedInResult>(ArchiveSubjects.optedIn, { limit: 2 });
       expect(first.users.map((u) => u.jid)).toEqual(['alice@localhost', 'dave@localhost']);
@@ -302,11 +310,14 @@ describe('archive service (real NATS + Postgres, through the bus)', () => {
       expect(rest.users.find((u) => u.jid === 'henry@localhost')).toEqual({ jid: 'henry@localhost', default: 'never', always: ['bob@localhost'], never: [], version: 3 });
     });
 
-    it('republishes a prefs change whose event was never published (outbox)', async () => {
+    it('publishes on its timer an event committed while NATS could not take it (outbox)', async () => {
+      // What a change leaves behind when the publish after its commit failed.
       await h.sql(`INSERT INTO archive_prefs (jid, default_pref, always_jids, never_jids) VALUES ('ivan@localhost', 'always', '{}', '{}')`);
-      const seen = await waitFor(() => prefsEventsFor('ivan@localhost')[0], { what: 'republished prefs', timeoutMs: 15_000 });
+      const left = prefsChanged({ jid: 'ivan@localhost', default: 'always', always: [], never: [], version: 1 });
+      await h.sql('INSERT INTO outbox (subject, envelope) VALUES ($1, $2)', [left.subject, JSON.stringify(left.event)]);
+      const seen = await waitFor(() => prefsEventsFor('ivan@localhost')[0], { what: 'relayed prefs', timeoutMs: 15_000 });
       expect(seen.event.data).toMatchObject({ default: 'always', optedIn: true, version: 1 });
-      await waitFor(async () => (await h.sql(`SELECT published_version FROM archive_prefs WHERE jid = 'ivan@localhost'`))[0].published_version === 1);
+      await waitFor(async () => (await h.sql('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { what: 'an empty outbox' });
     });
   });
 
@@ -369,7 +380,8 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
       },
       { what: 'swept event', intervalMs: 300 },
     );
-    expect(Object.keys(swept.data).sort()).toEqual(['cutoff', 'deleted', 'retentionMs']);
+    // Counts and times only: nothing names a user.
+    expect(Object.keys(swept.data).every((k) => ['cutoff', 'deleted', 'retentionMs', 'oldestRemaining'].includes(k))).toBe(true);
     expect(swept.data.retentionMs).toBe(2000);
     await h.drained();
     const left = (await h.sql('SELECT stanza_id FROM archive_messages')).map((r) => r.stanza_id);
@@ -384,6 +396,8 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
     const reply = await h.bus.request<ArchiveSweptV1>(ArchiveSubjects.sweep, {});
     expect(reply).toMatchObject({ deleted: 0, retentionMs: 2000 });
     expect(Date.parse(reply.cutoff)).toBeLessThanOrEqual(Date.now() - 2000);
+    // What is left: the message of the previous test dated an hour ahead.
+    expect(Date.parse(reply.oldestRemaining!)).toBeGreaterThan(Date.now() + 30 * MIN);
   });
 });
 

@@ -1,6 +1,6 @@
 // The janitor service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, JANITOR_EVENTS, OFFLINE_EVENTS, QueueGroups } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, JANITOR_EVENTS, OFFLINE_EVENTS, QueueGroups } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
 import { createLogger, RunServiceOptions, RuntimeModule, busOptions } from '@parley/runtime';
@@ -10,6 +10,7 @@ import { GatewayInstances } from './domain/instances';
 import { JanitorMetrics } from './domain/metrics';
 import { ActivityHandler } from './handlers/activity.handler';
 import { DeliveryFailuresHandler } from './handlers/delivery-failures.handler';
+import { ErasuresHandler } from './handlers/erasures.handler';
 import { QueriesHandler } from './handlers/queries.handler';
 import { janitorDataSource } from './persistence/data-source';
 import { JANITOR_STORE } from './store/janitor-store';
@@ -19,7 +20,7 @@ import { JANITOR_CONFIG } from './tokens';
 /** How the janitor sits on the bus: its queue group and the streams it consumes or publishes to. */
 export const JANITOR_BUS: NonNullable<RunServiceOptions['bus']> = {
   queue: QueueGroups.janitor,
-  streams: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS, JANITOR_EVENTS],
+  streams: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS, JANITOR_EVENTS, ERASURE_CONFIRMATIONS],
 };
 
 @Module({})
@@ -33,7 +34,7 @@ export class AppModule {
         PersistenceModule.forService(() => ({ ...janitorDataSource(env, config.DB_POOL_SIZE) })),
       ],
       providers: [{ provide: JANITOR_CONFIG, useValue: config }, { provide: JANITOR_STORE, useClass: PgJanitorStore }, JanitorMetrics, GatewayInstances, Housekeeper],
-      controllers: [QueriesHandler, ActivityHandler, DeliveryFailuresHandler],
+      controllers: [QueriesHandler, ActivityHandler, DeliveryFailuresHandler, ErasuresHandler],
     };
   }
 }

@@ -2,7 +2,9 @@
 // the bus: activity rows from gateway events, inactivity deletions, the leased sweeps of
 // two replicas, the retention report, the delivery-error log and anonymous statistics.
 import {
+  accountErased,
   DeliveryErrorsResult,
+  ErasuresResult,
   envelope,
   GatewayEvents,
   GatewaySubjects,
@@ -69,6 +71,28 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(stats.days.reduce((n, d) => n + (d.counts.registrations ?? 0), 0)).toBe(1);
   });
 
+  it('records which owners confirmed each account erasure, without the JID, and lists the unconfirmed ones', async () => {
+    const deletion = envelope(GatewayEvents.accountDeleted, { jid: 'erin@localhost', reason: 'admin' });
+    await h.bus.publishEvent(deletion);
+    // Owners confirm on their own subjects; a repeat (redelivery) is recorded once.
+    for (const owner of ['roster', 'offline']) await h.bus.publishEvent(accountErased(owner, deletion, { items: 2 }));
+    await h.bus.publishEvent(accountErased('roster', deletion, { items: 2 }), undefined, { dedupe: false });
+    // A forged confirmation: archive's payload on roster's subject is refused.
+    await h.bus.publishEvent({ ...accountErased('archive', deletion, {}), type: 'erasure.evt.roster' }, 'erasure.evt.roster', { dedupe: false });
+    const entry = async (pending: boolean) => (await h.bus.request<ErasuresResult>(JanitorSubjects.erasures, { pending })).entries.find((e) => e.deletionId === deletion.id);
+    const pending = await waitFor(async () => {
+      const e = await entry(true);
+      return e?.reason && Object.keys(e.confirmed).length === 2 ? e : undefined;
+    }, { what: 'two confirmations and the deletion' });
+    expect(pending).toMatchObject({ reason: 'admin', deletedAt: deletion.occurredAt, missing: ['archive'], confirmed: { roster: { erased: { items: 2 } }, offline: { erased: { items: 2 } } } });
+    await h.bus.publishEvent(accountErased('archive', deletion, { messages: 5, prefs: 1 }));
+    await waitFor(async () => (await entry(true)) === undefined, { what: 'no longer pending' });
+    expect((await entry(false))!.missing).toEqual([]);
+    // Nothing in the record names the user.
+    expect(JSON.stringify(await h.sql('SELECT * FROM erasure'))).not.toContain('erin');
+    expect(JSON.stringify(await h.sql('SELECT * FROM erasure_confirmation'))).not.toContain('erin');
+  });
+
   it('exempts only accounts it knows', async () => {
     await publish(h, GatewayEvents.accountRegistered, { jid: 'ops@localhost', via: 'admin' });
     await waitFor(() => row('ops@localhost'), { what: 'ops row' });
@@ -113,8 +137,8 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(h.calls.filter((c) => c.subject === OfflineSubjects.sweep)).toHaveLength(1);
 
     const report = await h.bus.request<RetentionReportResult>(JanitorSubjects.report, {});
-    expect(report.latest.find((e) => e.owner === 'archive')).toMatchObject({ what: 'messages', deleted: 2 });
-    expect(report.latest.find((e) => e.owner === 'offline' && e.what === 'messages')).toMatchObject({ deleted: 3 });
+    expect(report.latest.find((e) => e.owner === 'archive')).toMatchObject({ what: 'messages', deleted: 2, oldestRemaining: '2026-11-05T08:00:00.000Z' });
+    expect(report.latest.find((e) => e.owner === 'offline' && e.what === 'messages')).toMatchObject({ deleted: 3, oldestRemaining: '2026-11-20T10:00:00.000Z' });
     const ev = await waitFor(() => h.recorded.find((e) => e.data.owner === 'offline'), { what: 'sweep-recorded for offline' });
     expect(ev.data.deleted).toEqual({ messages: 3, markers: 1 });
   });
@@ -193,6 +217,8 @@ describe('janitor: inactivity', () => {
     expect(left).toEqual(['active@localhost', 'busy@localhost', 'exempt@localhost', 'online@localhost']);
     const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, {});
     expect(stats.days[0].counts['deletions.inactivity']).toBe(1);
+    // The owners' totals, read at each pass (counts only).
+    expect(stats.days[0].counts).toMatchObject({ registered: 4, 'offline.held': 7, 'offline.users': 2, 'archive.opted-in': 3, 'archive.held': 40 });
   }, 90_000);
 });
 

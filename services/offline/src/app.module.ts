@@ -1,6 +1,6 @@
 // The offline service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
 import { OutboxRelay, PersistenceModule } from '@parley/persistence';
 import { busOptions, createLogger, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
@@ -14,6 +14,7 @@ import { HeadersHandler } from './handlers/headers.handler';
 import { PurgeHandler } from './handlers/purge.handler';
 import { RemoveHandler } from './handlers/remove.handler';
 import { StoreHandler } from './handlers/store.handler';
+import { StatsHandler } from './handlers/stats.handler';
 import { SweepHandler } from './handlers/sweep.handler';
 import { OFFLINE_CONFIG } from './handlers/params';
 import { offlineDataSource } from './persistence/data-source';
@@ -22,11 +23,11 @@ import { Sweeper } from './retention/sweeper';
 import { OFFLINE_STORE } from './store/offline-store';
 import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
 
-const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler];
+const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler, StatsHandler];
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
 /** How the offline service sits on the bus: its queue group and the streams it publishes to or consumes. */
-export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS] };
+export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS] };
 
 @Module({})
 export class AppModule {

@@ -1,5 +1,6 @@
 // The offline service driven through the bus exactly as the gateway drives it.
 import {
+  OfflineStatsResult,
   AccountDeletedV1,
   EventEnvelope,
   GatewayEvents,
@@ -271,10 +272,17 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     expect(limited.next).toBeDefined();
   });
 
-  it('answers bad-request for malformed requests', async () => {
-    expect(await condition(fetch({}))).toBe('bad-request');
+  it('answers jid-malformed for a request without an account JID, bad-request for other malformed requests', async () => {
+    expect(await condition(fetch({}))).toBe('jid-malformed');
     expect(await condition(h.bus.request(OfflineSubjects.ack, { user: 'a@localhost', ids: [] }))).toBe('bad-request');
     expect(await condition(fetch({ user: 'a@localhost', after: 'not-a-cursor' }))).toBe('bad-request');
+  });
+
+  it('answers the janitor totals that match what is stored, with no JID', async () => {
+    const [r] = await h.sql('SELECT count(*)::int AS messages, count(DISTINCT user_jid)::int AS users FROM offline_message');
+    const totals = await h.bus.request<OfflineStatsResult>(OfflineSubjects.stats, {});
+    expect(totals).toEqual({ messages: r.messages, users: r.users });
+    expect(JSON.stringify(totals)).not.toContain('@');
   });
 
   it('runs on a database whose schema matches its entities exactly', async () => {

@@ -22,9 +22,13 @@ describe('offline retention', () => {
   it('deletes messages past a short retention on offline.cmd.sweep and publishes swept', async () => {
     const user = 'alice@localhost';
     await handOff(h.bus, { from: 'bOb@localhost/phone', to: user, body: 'expiring', arrivedAt: new Date(Date.now() - 60_000) });
-    await waitFor(async () => (await count(user)) === 1, { what: 'the message stored' });
+    const keptAt = new Date(Date.now() + 3600_000);
+    await handOff(h.bus, { from: 'bOb@localhost/phone', to: 'carl@localhost', body: 'kept', arrivedAt: keptAt });
+    await waitFor(async () => (await count(user)) === 1 && (await count('carl@localhost')) === 1, { what: 'the messages stored' });
     const reply = await h.bus.request<OfflineSweepResult>(OfflineSubjects.sweep, {});
     expect(reply.messagesDeleted).toBe(1);
+    // The report's "oldest remaining": the message left behind.
+    expect(reply.oldestRemaining).toBe(keptAt.toISOString());
     const swept = await waitFor(() => h.events.find((e) => e.type === OfflineEvents.swept && e.data.trigger === 'command' && e.data.messagesDeleted >= 1), {
       what: 'the swept event of that sweep',
     });

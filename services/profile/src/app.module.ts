@@ -1,6 +1,6 @@
 // The profile service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
 import { PersistenceModule } from '@parley/persistence';
 import { busOptions, RunServiceOptions, RuntimeModule } from '@parley/runtime';
@@ -15,8 +15,8 @@ import { profileDataSource } from './persistence/data-source';
 import { ProfileStore } from './store/profile-store';
 import { PROFILE_CONFIG } from './tokens';
 
-/** The streams the profile service provisions (it consumes account deletions). */
-export const PROFILE_STREAMS = [GATEWAY_EVENTS];
+/** The streams the profile service provisions (it consumes account deletions and confirms erasures). */
+export const PROFILE_STREAMS = [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS];
 
 /** How the profile service sits on the bus. */
 export function profileBus(): NonNullable<RunServiceOptions['bus']> {

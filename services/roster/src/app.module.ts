@@ -1,6 +1,6 @@
 // The roster service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { GATEWAY_EVENTS, QueueGroups, ROSTER_EVENTS } from '@parley/contracts';
+import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, QueueGroups, ROSTER_EVENTS } from '@parley/contracts';
 import { Bus, NatsModule } from '@parley/nats';
 import { OutboxRelay, PersistenceModule } from '@parley/persistence';
 import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
@@ -20,7 +20,7 @@ import { ROSTER_STORE } from './store/roster.store';
 import { TypeOrmRosterStore } from './store/typeorm-roster.store';
 
 /** How the roster service sits on the bus: its queue group and the streams it publishes to or consumes. */
-export const ROSTER_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.roster, streams: [ROSTER_EVENTS, GATEWAY_EVENTS] };
+export const ROSTER_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.roster, streams: [ROSTER_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS] };
 
 @Module({})
 export class AppModule {

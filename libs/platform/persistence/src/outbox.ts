@@ -4,6 +4,13 @@
 // them right after each commit, and on the scheduler for what a failed publish left
 // behind. The table is created by `OUTBOX_TABLE_SQL` in the service's migration. JetStream drops duplicates by
 // event id, so publishing twice (a crash between publish and delete) is harmless.
+//
+// Order: one relay at a time drains a database (a transaction-scoped advisory lock;
+// replicas of a service wait for each other), oldest first, one publish after the
+// other, so the events of one subject reach the stream in the order they were queued.
+// A service that needs per-subject order (a last-value stream such as ARCHIVE_PREFS)
+// must queue the events of one subject in commit order: change the row the subject is
+// about (taking its lock) before `enqueueOutbox`, in the same transaction.
 import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@parley/contracts';
 import type { Bus } from '@parley/nats';
@@ -26,13 +33,16 @@ export const OUTBOX_TABLE_SQL = `
     envelope jsonb NOT NULL
   )`;
 
+/** The advisory lock (per database) a relay holds while it drains a batch. */
+export const OUTBOX_LOCK_KEY = 0x0b0c5e1a7;
+
 export class OutboxRelay {
   private running?: Promise<void>;
   private again = false;
 
   constructor(
     private readonly ds: DataSource,
-    private readonly bus: Bus,
+    private readonly bus: Pick<Bus, 'publishEvent'>,
     private readonly log: OutboxLogger,
     private readonly batch = 100,
   ) {}
@@ -68,8 +78,10 @@ export class OutboxRelay {
   /** Publishes one batch; returns whether a full batch was found (more may wait). */
   private drainBatch(): Promise<boolean> {
     return this.ds.transaction(async (m) => {
+      // Another replica draining holds the lock: wait, then continue after what it published.
+      await m.query('SELECT pg_advisory_xact_lock($1)', [OUTBOX_LOCK_KEY]);
       const rows: Array<{ seq: string; subject: string; envelope: EventEnvelope }> = await m.query(
-        'SELECT seq, subject, envelope FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+        'SELECT seq, subject, envelope FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE',
         [this.batch],
       );
       if (!rows.length) return false;

@@ -12,8 +12,8 @@ export const archiveConfigSpec = {
     default: '30d',
     min: '1s',
   }),
-  ARCHIVE_PREFS_REPUBLISH_INTERVAL: opt.duration({
-    doc: 'How often preference changes whose event could not be published are published again.',
+  ARCHIVE_OUTBOX_INTERVAL: opt.duration({
+    doc: 'How often events committed but not yet published (preference changes, sweep counts; after a NATS outage) are published again.',
     default: '30s',
     min: '100ms',
     max: '1h',

@@ -3,7 +3,7 @@
 // picks one page of it: `after` pages forward, `before` backward, an empty `before`
 // is the last page, `index` skips from the start.
 import type { ArchiveLookupQuery } from '@parley/contracts';
-import { foldJid, splitJid } from '@parley/xep';
+import { canonicalJid, splitJid } from '@parley/xep';
 import { ArchiveDomainError } from './errors';
 import { isBareJidLike, isJidLike } from './prefs';
 
@@ -66,7 +66,7 @@ export function planLookup(q: ArchiveLookupQuery, limits: PageLimits): LookupPla
   if (!q || typeof q !== 'object') throw ArchiveDomainError.badRequest('empty query');
   if (!isBareJidLike(q.owner)) throw ArchiveDomainError.badRequest('owner is not a bare JID');
   const plan: LookupPlan = {
-    owner: foldJid(q.owner),
+    owner: canonicalJid(q.owner),
     direction: 'forward',
     offset: 0,
     max: limits.pageDefault,
@@ -75,7 +75,7 @@ export function planLookup(q: ArchiveLookupQuery, limits: PageLimits): LookupPla
   };
   if (q.with !== undefined && q.with !== null) {
     if (!isJidLike(q.with)) throw ArchiveDomainError.badRequest('with is not a JID');
-    const w = foldJid(q.with);
+    const w = canonicalJid(q.with);
     const { bare, resource } = splitJid(w);
     plan.withBare = bare;
     if (resource !== undefined) plan.withFull = w;

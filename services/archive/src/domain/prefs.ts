@@ -1,21 +1,21 @@
 // Archiving preferences (XEP-0441): validation and normalisation of what a user sets.
 import type { ArchiveDefaultPref, ArchivePrefsV1 } from '@parley/contracts';
-import { MAM_PREFS_OFF, foldJid, mamOptedIn } from '@parley/xep';
+import { tryParseJid } from '@parley/jid';
+import { MAM_PREFS_OFF, canonicalJid, mamOptedIn } from '@parley/xep';
 import { ArchiveDomainError } from './errors';
 
 const DEFAULTS: readonly ArchiveDefaultPref[] = ['always', 'never', 'roster'];
 
-/** A JID as the archive accepts it: [local@]domain[/resource], no whitespace in the bare part, ≤ 3071 bytes. */
-const JID = /^(?:[^@/\s]+@)?[^@/\s]+(?:\/.+)?$/u;
-
-/** Whether `s` looks like a JID (the gateway prepares JIDs; this only rejects garbage). */
+/** Whether `s` is a JID that RFC 7622 preparation accepts (`@parley/jid`, the one preparation everywhere). */
 export function isJidLike(s: unknown): s is string {
-  return typeof s === 'string' && Buffer.byteLength(s, 'utf8') <= 3071 && JID.test(s);
+  return typeof s === 'string' && tryParseJid(s) !== undefined;
 }
 
-/** Whether `s` looks like a bare JID. */
+/** Whether `s` is a valid bare JID (no resource). */
 export function isBareJidLike(s: unknown): s is string {
-  return isJidLike(s) && !s.includes('/');
+  if (typeof s !== 'string') return false;
+  const j = tryParseJid(s);
+  return j !== undefined && j.resource === '';
 }
 
 /** The preferences of a user who never set any: archive nothing. */
@@ -39,7 +39,7 @@ export function normalizePrefs(input: { default?: unknown; always?: unknown; nev
     const out: string[] = [];
     for (const j of raw) {
       if (!isJidLike(j)) throw ArchiveDomainError.badRequest(`${name} contains a malformed JID`);
-      const f = foldJid(j);
+      const f = canonicalJid(j);
       if (!out.includes(f)) out.push(f);
     }
     if (out.length > listMax) throw ArchiveDomainError.notAcceptable(`${name} holds more than ${listMax} JIDs`);

@@ -2,7 +2,7 @@
 // what the gateway filtered (XEP-0313 §business-storeret-user-archives) plus the
 // owner's preferences (XEP-0441), which are authoritative here.
 import type { ArchivePrefsV1, ArchiveStoreV1 } from '@parley/contracts';
-import { foldJid, foldedBare, mamPrefsAllow, splitJid } from '@parley/xep';
+import { canonicalJid, canonicalBare, mamPrefsAllow, splitJid } from '@parley/xep';
 import { isBareJidLike, isJidLike } from './prefs';
 
 /** A message ready to insert. */
@@ -53,9 +53,9 @@ export function malformed(c: Partial<ArchiveStoreV1> | undefined): string | unde
  * message; `with` when that address is missing or belongs to someone else.
  */
 export function targetOf(c: ArchiveStoreV1): string {
-  const withBare = foldedBare(c.with);
+  const withBare = canonicalBare(c.with);
   const candidate = c.direction === 'out' ? c.toJid : c.fromFullJid;
-  if (candidate && foldedBare(candidate) === withBare) return foldJid(candidate);
+  if (candidate && canonicalBare(candidate) === withBare) return canonicalJid(candidate);
   return withBare;
 }
 
@@ -71,7 +71,7 @@ export function decideStore(c: ArchiveStoreV1, prefs: ArchivePrefsV1, policy: St
   return {
     store: true,
     record: {
-      owner: foldedBare(c.owner),
+      owner: canonicalBare(c.owner),
       stanzaId: c.stanzaId,
       ts,
       withBare: splitJid(target).bare,

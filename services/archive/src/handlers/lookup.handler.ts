@@ -2,6 +2,7 @@
 import { Inject, Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ArchiveLookupQuery, ArchiveLookupResult, ArchiveSubjects } from '@parley/contracts';
+import { PrepareJids } from '@parley/nats';
 import { ArchiveConfig } from '../config/config';
 import { planLookup } from '../domain/lookup';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
@@ -18,7 +19,7 @@ export class LookupHandler {
 
 
   @MessagePattern(ArchiveSubjects.lookup)
-  async handle(@Payload() q: ArchiveLookupQuery): Promise<ArchiveLookupResult> {
+  async handle(@Payload(new PrepareJids({ owner: 'account', with: 'full?' })) q: ArchiveLookupQuery): Promise<ArchiveLookupResult> {
     const plan = planLookup(q, { pageDefault: this.config.ARCHIVE_PAGE_DEFAULT, pageMax: this.config.ARCHIVE_PAGE_MAX });
     const page = await this.store.lookup(plan);
     const items = page.rows.map((r) => ({ id: r.id, timestamp: r.ts.toISOString(), stanza: r.stanza, with: r.withBare, direction: r.direction }));

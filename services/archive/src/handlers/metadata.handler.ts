@@ -2,9 +2,7 @@
 import { Inject, Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ArchiveMetadataQuery, ArchiveMetadataResult, ArchiveSubjects } from '@parley/contracts';
-import { foldJid } from '@parley/xep';
-import { ArchiveDomainError } from '../domain/errors';
-import { isBareJidLike } from '../domain/prefs';
+import { PrepareJids } from '@parley/nats';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
 
 @Controller()
@@ -17,9 +15,8 @@ export class MetadataHandler {
 
 
   @MessagePattern(ArchiveSubjects.metadata)
-  async handle(@Payload() q: ArchiveMetadataQuery): Promise<ArchiveMetadataResult> {
-    if (!isBareJidLike(q?.owner)) throw ArchiveDomainError.badRequest('owner is not a bare JID');
-    const b = await this.store.bounds(foldJid(q.owner));
+  async handle(@Payload(new PrepareJids({ owner: 'account' })) q: ArchiveMetadataQuery): Promise<ArchiveMetadataResult> {
+    const b = await this.store.bounds(q.owner);
     const out: ArchiveMetadataResult = {};
     if (b.start) out.start = { id: b.start.id, timestamp: b.start.ts.toISOString() };
     if (b.end) out.end = { id: b.end.id, timestamp: b.end.ts.toISOString() };

@@ -1,15 +1,14 @@
 // The archive's prefs and lookup controllers through Nest's testing module, on the
 // in-memory store: XEP-0441 preferences (off until opt-in) and XEP-0313 queries with RSM paging.
 import { Test } from '@nestjs/testing';
-import { ArchiveEvents, ArchivePrefsChangedV1, EventEnvelope } from '@parley/contracts';
-import { Bus } from '@parley/nats';
+import { ArchiveEvents } from '@parley/contracts';
 import { LOGGER } from '@parley/runtime';
+import { callWithPayloadPipes } from '@parley/testing-service';
 import { loadArchiveConfig } from '../config/config';
 import { ARCHIVE_STORE } from '../store/archive-store';
 import { InMemoryArchiveStore } from '../store/in-memory-archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
 import { LookupHandler } from './lookup.handler';
-import { PrefsEvents } from './prefs-events';
 import { PrefsHandler } from './prefs.handler';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
@@ -18,25 +17,14 @@ describe('archive prefs and lookup controllers (in-memory store)', () => {
   let store: InMemoryArchiveStore;
   let prefs: PrefsHandler;
   let lookup: LookupHandler;
-  let published: Array<{ subject: string; event: EventEnvelope<ArchivePrefsChangedV1> }>;
 
   beforeEach(async () => {
     store = new InMemoryArchiveStore();
-    published = [];
     const module = await Test.createTestingModule({
       controllers: [PrefsHandler, LookupHandler],
       providers: [
-        PrefsEvents,
         { provide: ARCHIVE_STORE, useValue: store },
         { provide: ARCHIVE_CONFIG, useValue: loadArchiveConfig({ ARCHIVE_PAGE_DEFAULT: '2', ARCHIVE_PAGE_MAX: '3' }) },
-        // The bus as the handlers use it: what they publish is recorded.
-        {
-          provide: Bus,
-          useValue: {
-            publishEvent: async (event: EventEnvelope<ArchivePrefsChangedV1>, subject: string) => void published.push({ subject, event }),
-            purgeSubject: async () => undefined,
-          },
-        },
         { provide: LOGGER, useValue: silent },
       ],
     }).compile();
@@ -45,20 +33,20 @@ describe('archive prefs and lookup controllers (in-memory store)', () => {
   });
 
   it('answers preferences never set as off (default never, empty lists)', async () => {
-    await expect(prefs.get({ jid: 'alicE@localhost' })).resolves.toEqual({ default: 'never', always: [], never: [] });
+    await expect(callWithPayloadPipes(prefs, 'get', { jid: 'alicE@localhost' })).resolves.toEqual({ default: 'never', always: [], never: [] });
   });
 
-  it('stores preferences under the owner, publishes prefs-changed on her subject and marks it published', async () => {
-    const set = await prefs.set({ jid: 'alicE@localhost', default: 'roster', always: ['bob@localhost'], never: [] });
+  it('stores preferences under the prepared owner JID and queues prefs-changed on her subject with the change', async () => {
+    const set = await callWithPayloadPipes(prefs, 'set', { jid: 'ＡlicE@LOCALHOST', default: 'roster', always: ['Bob@Localhost'], never: [] });
     expect(set).toEqual({ default: 'roster', always: ['bob@localhost'], never: [] });
-    await expect(prefs.get({ jid: 'alice@localhost' })).resolves.toEqual(set);
-    expect(published.map((p) => p.subject)).toEqual([ArchiveEvents.prefsChangedFor('alice@localhost')]);
-    expect(published[0].event.data).toMatchObject({ jid: 'alice@localhost', default: 'roster', optedIn: true, version: 1 });
-    await expect(store.pendingPrefs(10)).resolves.toEqual([]);
+    await expect(callWithPayloadPipes(prefs, 'get', { jid: 'alice@localhost' })).resolves.toEqual(set);
+    expect(store.outbox.map((p) => p.subject)).toEqual([ArchiveEvents.prefsChangedFor('alice@localhost')]);
+    expect(store.outbox[0].event.data).toMatchObject({ jid: 'alice@localhost', default: 'roster', optedIn: true, version: 1 });
   });
 
-  it('refuses preferences for something that is not a bare JID with bad-request', async () => {
-    await expect(prefs.get({ jid: 'alice@localhost/phone' })).rejects.toMatchObject({ condition: 'bad-request' });
+  it('refuses preferences for something that is not an account JID with jid-malformed', async () => {
+    await expect(callWithPayloadPipes(prefs, 'get', { jid: 'localhost' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
+    await expect(callWithPayloadPipes(prefs, 'get', { jid: 'al ice@@localhost' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
   });
 
   describe('lookup', () => {

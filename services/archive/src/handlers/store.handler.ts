@@ -8,7 +8,7 @@ import { Health, LOGGER, Logger } from '@parley/runtime';
 import { Counter } from 'prom-client';
 import { ArchiveConfig } from '../config/config';
 import { decideStore, malformed } from '../domain/store-decision';
-import { foldedBare } from '@parley/xep';
+import { canonicalBare } from '@parley/xep';
 import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
 
@@ -44,7 +44,7 @@ export class StoreHandler {
     // concurrency: ARCHIVE_STORE_CONCURRENCY, set per durable in ARCHIVE_BUS (app.module.ts)
     orderingKey: (e) => {
       const owner = (e.data as ArchiveStoreV1 | undefined)?.owner;
-      return typeof owner === 'string' ? foldedBare(owner) : undefined;
+      return typeof owner === 'string' ? canonicalBare(owner) : undefined;
     },
   } satisfies BusEventOptions)
   onEvent(@Payload() event: EventEnvelope<ArchiveStoreV1>): Promise<void> {
@@ -58,7 +58,7 @@ export class StoreHandler {
       this.outcomes.inc({ outcome: 'malformed' });
       throw new TerminalError(`malformed store command: ${problem}`);
     }
-    return this.apply(foldedBare(cmd.owner), cmd);
+    return this.apply(canonicalBare(cmd.owner), cmd);
   }
 
   private async apply(owner: string, cmd: ArchiveStoreV1): Promise<void> {

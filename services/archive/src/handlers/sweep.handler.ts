@@ -1,16 +1,14 @@
 // Retention (ARCHIVE_RETENTION): deletes messages older than the retention on
 // archive.cmd.sweep, which the janitor sends every JANITOR_SWEEP_INTERVAL (one janitor
-// replica leads), logs the count and publishes archive.evt.swept (counts only). This
-// process's own timer republishes prefs-changed events left in the outbox.
+// replica leads), logs the count and queues archive.evt.swept (counts only) in the outbox.
 import { Controller, Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
-import { ArchiveEvents, ArchiveSubjects, ArchiveSweptV1, envelope } from '@parley/contracts';
-import { Bus } from '@parley/nats';
+import { ArchiveSubjects, ArchiveSweptV1 } from '@parley/contracts';
 import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import { ArchiveConfig } from '../config/config';
-import { ARCHIVE_STORE, ArchiveStore } from '../store/archive-store';
+import { ARCHIVE_STORE, ArchiveStore, SweepResult } from '../store/archive-store';
 import { ARCHIVE_CONFIG } from '../tokens';
-import { PrefsEvents } from './prefs-events';
+import { swept } from './prefs-events';
 
 /** The scheduler's name of the retention job. */
 export const ARCHIVE_RETENTION_JOB = 'archive-retention';
@@ -18,18 +16,14 @@ export const ARCHIVE_RETENTION_JOB = 'archive-retention';
 @Controller()
 export class SweepHandler implements OnApplicationBootstrap {
   constructor(
-    private readonly bus: Bus,
     @Inject(ARCHIVE_STORE) private readonly store: ArchiveStore,
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
     @Inject(LOGGER) private readonly log: Logger,
-    private readonly prefsEvents: PrefsEvents,
     @Inject(SCHEDULER) private readonly scheduler: Scheduler,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.scheduler.onDemand(ARCHIVE_RETENTION_JOB, () => this.run());
-    this.scheduler.every('archive-prefs-republish', this.config.ARCHIVE_PREFS_REPUBLISH_INTERVAL, () => this.prefsEvents.flushPending());
-    await this.prefsEvents.flushPending();
   }
 
   /** Runs one sweep now, through the scheduler (joining one already running in this process). */
@@ -41,10 +35,9 @@ export class SweepHandler implements OnApplicationBootstrap {
   private async run(): Promise<ArchiveSweptV1> {
     const retentionMs = this.config.ARCHIVE_RETENTION;
     const cutoff = new Date(Date.now() - retentionMs);
-    const deleted = await this.store.sweep(cutoff);
-    const swept: ArchiveSweptV1 = { deleted, cutoff: cutoff.toISOString(), retentionMs };
-    this.log.info({ deleted, retentionMs }, 'archive retention sweep');
-    await this.bus.publishEvent(envelope(ArchiveEvents.swept, swept));
-    return swept;
+    const counts = (r: SweepResult): ArchiveSweptV1 => ({ deleted: r.deleted, cutoff: cutoff.toISOString(), retentionMs, oldestRemaining: r.oldestRemaining?.toISOString() });
+    const r = await this.store.sweep(cutoff, (x) => swept(counts(x)));
+    this.log.info({ deleted: r.deleted, retentionMs }, 'archive retention sweep');
+    return counts(r);
   }
 }

@@ -1,12 +1,12 @@
 // The archive store in memory, for unit tests of handlers: the same port and the same
-// semantics as the Postgres store (prefs versions and their outbox state, idempotent
+// semantics as the Postgres store (prefs versions and the events queued with them, idempotent
 // inserts per (owner, stanza id), (ts, seq) paging with RSM cursors, counts, retention).
 import type { ArchivePrefsV1 } from '@parley/contracts';
 import { ArchiveDomainError } from '../domain/errors';
 import { LookupPlan, referencedIds } from '../domain/lookup';
 import { defaultPrefs } from '../domain/prefs';
 import type { ArchiveRecord, StoreDecision } from '../domain/store-decision';
-import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, StoreOutcome, StoredPrefs } from './archive-store';
+import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, OutboxEvent, StoreOutcome, StoredPrefs, SweepResult } from './archive-store';
 
 type Message = ArchiveRecord & { seq: number };
 
@@ -18,26 +18,20 @@ export class InMemoryArchiveStore implements ArchiveStore {
   private readonly prefs = new Map<string, StoredPrefs>();
   private messages: Message[] = [];
   private seq = 0;
+  /** Events queued with changes, in commit order (what the outbox relay would publish). */
+  outbox: OutboxEvent[] = [];
 
   async getPrefs(jid: string): Promise<StoredPrefs | undefined> {
     const p = this.prefs.get(jid);
     return p && copyPrefs(p);
   }
 
-  async setPrefs(jid: string, prefs: ArchivePrefsV1): Promise<StoredPrefs> {
+  async setPrefs(jid: string, prefs: ArchivePrefsV1, changed: (row: StoredPrefs) => OutboxEvent): Promise<StoredPrefs> {
     const before = this.prefs.get(jid);
-    const row: StoredPrefs = { jid, default: prefs.default, always: [...prefs.always], never: [...prefs.never], version: (before?.version ?? 0) + 1, publishedVersion: before?.publishedVersion ?? 0 };
+    const row: StoredPrefs = { jid, default: prefs.default, always: [...prefs.always], never: [...prefs.never], version: (before?.version ?? 0) + 1 };
     this.prefs.set(jid, row);
+    this.outbox.push(changed(copyPrefs(row)));
     return copyPrefs(row);
-  }
-
-  async markPublished(jid: string, version: number): Promise<void> {
-    const p = this.prefs.get(jid);
-    if (p) p.publishedVersion = Math.max(p.publishedVersion, version);
-  }
-
-  async pendingPrefs(limit: number): Promise<string[]> {
-    return [...this.prefs.values()].filter((p) => p.publishedVersion < p.version).map((p) => p.jid).sort().slice(0, limit);
   }
 
   async optedIn(after: string | undefined, limit: number): Promise<StoredPrefs[]> {
@@ -96,15 +90,23 @@ export class InMemoryArchiveStore implements ArchiveStore {
     return { start: { id: first.stanzaId, ts: first.ts }, end: { id: last.stanzaId, ts: last.ts } };
   }
 
-  async sweep(cutoff: Date): Promise<number> {
+  async sweep(cutoff: Date, swept: (r: SweepResult) => OutboxEvent): Promise<SweepResult> {
     const before = this.messages.length;
     this.messages = this.messages.filter((m) => m.ts >= cutoff);
-    return before - this.messages.length;
+    const oldest = this.messages.reduce<Date | undefined>((o, m) => (!o || m.ts < o ? m.ts : o), undefined);
+    const r: SweepResult = { deleted: before - this.messages.length, oldestRemaining: oldest };
+    this.outbox.push(swept(r));
+    return r;
   }
 
-  async eraseUser(jid: string): Promise<{ messages: number; prefs: number }> {
+  async totals(): Promise<{ optedIn: number; messages: number }> {
+    return { optedIn: [...this.prefs.values()].filter((p) => p.default !== 'never' || p.always.length > 0).length, messages: this.messages.length };
+  }
+
+  async eraseUser(jid: string, prefsSubject: string): Promise<{ messages: number; prefs: number }> {
     const before = this.messages.length;
     this.messages = this.messages.filter((m) => m.owner !== jid);
+    this.outbox = this.outbox.filter((e) => e.subject !== prefsSubject);
     return { messages: before - this.messages.length, prefs: this.prefs.delete(jid) ? 1 : 0 };
   }
 }

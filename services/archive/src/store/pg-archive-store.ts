@@ -1,15 +1,14 @@
 // Postgres implementation of the archive store. Queries are hand-written SQL: paging
 // compares the row value (ts, seq) so every page is an index range scan on
 // (owner, ts, seq) or (owner, with_bare, ts, seq), whatever the archive's size.
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { ArchivePrefsV1 } from '@parley/contracts';
+import { enqueueOutbox } from '@parley/persistence';
 import { DataSource, EntityManager } from 'typeorm';
 import { ArchiveDomainError } from '../domain/errors';
 import { LookupPlan, referencedIds } from '../domain/lookup';
 import { defaultPrefs } from '../domain/prefs';
 import type { StoreDecision } from '../domain/store-decision';
-import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, StoreOutcome, StoredPrefs } from './archive-store';
+import type { ArchiveBounds, ArchiveRow, ArchiveStore, LookupPage, OutboxEvent, StoreOutcome, StoredPrefs, SweepResult } from './archive-store';
 
 /** Rows deleted per statement by sweeps and erasure (keeps locks and WAL bursts short). */
 const DELETE_BATCH = 5000;
@@ -23,7 +22,6 @@ interface PrefsRow {
   always_jids: string[];
   never_jids: string[];
   version: number;
-  published_version: number;
 }
 
 interface MessageRow {
@@ -42,7 +40,6 @@ const toPrefs = (r: PrefsRow): StoredPrefs => ({
   always: r.always_jids,
   never: r.never_jids,
   version: r.version,
-  publishedVersion: r.published_version,
 });
 
 const toRow = (r: MessageRow): ArchiveRow => ({
@@ -53,11 +50,17 @@ const toRow = (r: MessageRow): ArchiveRow => ({
   direction: r.direction === 'o' ? 'out' : 'in',
 });
 
-@Injectable()
 export class PgArchiveStore implements ArchiveStore {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /**
+   * `committed` runs after every commit that queued events (the outbox relay's flush,
+   * which never throws): a prefs change is answered once its event is out, when NATS is up.
+   */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly committed: () => Promise<void> | void = () => undefined,
+  ) {}
 
-  /** Builds the store over an explicit data source (bench, tools). */
+  /** Builds the store over an explicit data source (bench, tools): queued events wait for a relay. */
   static over(ds: DataSource): PgArchiveStore {
     return new PgArchiveStore(ds);
   }
@@ -67,8 +70,11 @@ export class PgArchiveStore implements ArchiveStore {
     return rows[0] ? toPrefs(rows[0]) : undefined;
   }
 
-  async setPrefs(jid: string, prefs: ArchivePrefsV1): Promise<StoredPrefs> {
-    const rows: PrefsRow[] = await this.ds.query(
+  async setPrefs(jid: string, prefs: ArchivePrefsV1, changed: (row: StoredPrefs) => OutboxEvent): Promise<StoredPrefs> {
+    const row = await this.ds.transaction(async (em: EntityManager) => {
+      // The upsert locks the user's row until commit, so two changes of one user queue
+      // their events in commit order (the relay keeps that order on the user's subject).
+      const rows: PrefsRow[] = await em.query(
       `INSERT INTO archive_prefs (jid, default_pref, always_jids, never_jids)
        VALUES ($1, $2, $3::text[], $4::text[])
        ON CONFLICT (jid) DO UPDATE SET
@@ -78,21 +84,15 @@ export class PgArchiveStore implements ArchiveStore {
          version = archive_prefs.version + 1,
          updated_at = now()
        RETURNING *`,
-      [jid, prefs.default, prefs.always, prefs.never],
-    );
-    return toPrefs(rows[0]);
-  }
-
-  async markPublished(jid: string, version: number): Promise<void> {
-    await this.ds.query('UPDATE archive_prefs SET published_version = GREATEST(published_version, $2) WHERE jid = $1', [jid, version]);
-  }
-
-  async pendingPrefs(limit: number): Promise<string[]> {
-    const rows: Array<{ jid: string }> = await this.ds.query(
-      'SELECT jid FROM archive_prefs WHERE published_version < version ORDER BY jid LIMIT $1',
-      [limit],
-    );
-    return rows.map((r) => r.jid);
+        [jid, prefs.default, prefs.always, prefs.never],
+      );
+      const stored = toPrefs(rows[0]);
+      const e = changed(stored);
+      await enqueueOutbox(em, e.event, e.subject);
+      return stored;
+    });
+    await this.committed();
+    return row;
   }
 
   async optedIn(after: string | undefined, limit: number): Promise<StoredPrefs[]> {
@@ -202,13 +202,33 @@ export class PgArchiveStore implements ArchiveStore {
     return { start, end: await one('DESC') };
   }
 
-  async sweep(cutoff: Date): Promise<number> {
-    return this.deleteInBatches('ts < $1', [cutoff]);
+  async sweep(cutoff: Date, swept: (r: SweepResult) => OutboxEvent): Promise<SweepResult> {
+    const deleted = await this.deleteInBatches('ts < $1', [cutoff]);
+    const [{ oldest }]: Array<{ oldest: Date | null }> = await this.ds.query('SELECT min(ts) AS oldest FROM archive_messages');
+    const r: SweepResult = { deleted, oldestRemaining: oldest ?? undefined };
+    const e = swept(r);
+    await enqueueOutbox(this.ds, e.event, e.subject);
+    await this.committed();
+    return r;
   }
 
-  async eraseUser(jid: string): Promise<{ messages: number; prefs: number }> {
+  async totals(): Promise<{ optedIn: number; messages: number }> {
+    const [r]: Array<{ opted_in: number; messages: number }> = await this.ds.query(
+      `SELECT (SELECT count(*) FROM archive_prefs WHERE default_pref <> 'never' OR cardinality(always_jids) > 0)::int AS opted_in,
+              (SELECT count(*) FROM archive_messages)::int AS messages`,
+    );
+    return { optedIn: r.opted_in, messages: r.messages };
+  }
+
+  async eraseUser(jid: string, prefsSubject: string): Promise<{ messages: number; prefs: number }> {
     const messages = await this.deleteInBatches('owner = $1', [jid]);
-    const gone: unknown[] = await this.ds.query('DELETE FROM archive_prefs WHERE jid = $1 RETURNING jid', [jid]);
+    const gone = await this.ds.transaction(async (em: EntityManager) => {
+      const deleted: unknown[] = await em.query('DELETE FROM archive_prefs WHERE jid = $1 RETURNING jid', [jid]);
+      // A relay publishing one of these holds its row: this waits until it has been
+      // published, so the caller's purge of the subject comes after it.
+      await em.query('DELETE FROM outbox WHERE subject = $1', [prefsSubject]);
+      return deleted;
+    });
     // A store command racing the erasure commits after it only if the user still had prefs,
     // which are gone now: one more pass removes anything that slipped in.
     const late = await this.deleteInBatches('owner = $1', [jid]);

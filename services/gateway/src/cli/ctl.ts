@@ -15,6 +15,9 @@ import { gatewayDataSource } from '../persistence/data-source';
 import { TypeOrmAccountsStore } from '../auth/accounts.store';
 import { BUS_USAGE, busCommand } from './bus-commands';
 import { JANITOR_COMMANDS, JANITOR_USAGE, runJanitorCtl } from './janitor-ctl';
+import { collectUserExport, toJson, toXep0227 } from '../export/user-export';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const USAGE = `usage: npm run ctl -- <command>
 
@@ -22,6 +25,9 @@ const USAGE = `usage: npm run ctl -- <command>
   account passwd <user>     set a new password (password from stdin, or --password)
   account delete <user>     delete an account and erase its data everywhere
   account list              list accounts (username, created)
+  export <user> [--out DIR] write everything stored about <user> (roster, block list, offline
+                            messages, archive) as DIR/<jid>.xml (XEP-0227) and DIR/<jid>.json,
+                            readable by the owner only; progress on stderr (needs the services)
   migrate                   apply pending gateway database migrations
 ${BUS_USAGE}
 
@@ -46,7 +52,7 @@ async function readPassword(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   if (JANITOR_COMMANDS.has(argv[0])) return runJanitorCtl(argv);
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' }, namespace: { type: 'string' }, format: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' }, namespace: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } });
   const [cmd, sub, who] = positionals;
   if (values.help || !cmd || cmd === 'help') {
     process.stdout.write(`${USAGE}\n\n${JANITOR_USAGE}\n`);
@@ -70,8 +76,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${redactUrl(dbOpts.url)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
     return 0;
   }
-  if (cmd !== 'account' || !sub) throw new CliError(USAGE, 2);
   const domain = config.XMPP_DOMAIN.toLowerCase();
+  if (cmd === 'export') return exportUser(sub, values.out ?? '.', domain, dbOpts, config);
+  if (cmd !== 'account' || !sub) throw new CliError(USAGE, 2);
   const ds = await openDataSource(dbOpts);
   const store = new TypeOrmAccountsStore(ds);
   let bus: Bus | undefined;
@@ -117,6 +124,29 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof AccountExistsError) throw new CliError(`${e.username}@${domain} already exists`);
     if (e instanceof InvalidUsernameError || e instanceof WeakPasswordError) throw new CliError(e.message, 2);
     throw e;
+  } finally {
+    await bus?.close();
+    await ds.destroy();
+  }
+}
+
+/** `export <user>`: collects the user's data from every owner and writes both renderings. */
+async function exportUser(who: string | undefined, dir: string, domain: string, dbOpts: ReturnType<typeof gatewayDataSource>, config: ReturnType<typeof loadGatewayConfig>): Promise<number> {
+  if (!who) throw new CliError(`export needs a user\n\n${USAGE}`, 2);
+  const jid = tryParseJid(who.includes('@') ? who : `${who}@${domain}`);
+  if (!jid || !jid.local || jid.domain !== domain) throw new CliError(`"${who}" is not a user of ${domain}`, 2);
+  const ds = await openDataSource(dbOpts);
+  let bus: Bus | undefined;
+  try {
+    if (!(await new TypeOrmAccountsStore(ds).exists(jid.local))) throw new CliError(`no account ${jid.bareString}`);
+    bus = await Bus.connect(busOptions(config, 'parley-ctl'));
+    const data = await collectUserExport(bus, jid.bareString, (what, n) => process.stderr.write(`[export] ${what}: ${n}\n`));
+    const base = join(dir, jid.bareString);
+    // XEP-0227 §6: exported data is for its owner only.
+    writeFileSync(`${base}.xml`, toXep0227(data), { mode: 0o600 });
+    writeFileSync(`${base}.json`, toJson(data), { mode: 0o600 });
+    process.stdout.write(`${base}.xml\n${base}.json\n`);
+    return 0;
   } finally {
     await bus?.close();
     await ds.destroy();

@@ -43,6 +43,16 @@ describe('janitor ctl commands', () => {
     await expect(janitorCtl(['exempt'], t.c)).rejects.toBeInstanceOf(JanitorCtlError);
   });
 
+  it('erasures: prints each deletion with its confirmations, and --pending fails while one is missing', async () => {
+    const entry = { deletionId: 'd-1', reason: 'admin', deletedAt: '2026-12-02T11:00:00.000Z', confirmed: { roster: { at: '2026-12-02T11:00:01.000Z', erased: { items: 1 } } }, missing: ['offline', 'archive'] };
+    const t = ctx(() => ({ entries: [entry], owners: ['roster', 'offline', 'archive'] }));
+    await expect(janitorCtl(['erasures', '--pending'], t.c)).resolves.toBe(1);
+    expect(t.sent[0]).toEqual({ subject: JanitorSubjects.erasures, data: { pending: true, limit: undefined } });
+    expect(t.lines).toEqual(['2026-12-02T11:00:00.000Z\td-1\tadmin\tconfirmed: roster 2026-12-02T11:00:01.000Z\tmissing: offline, archive', '1 deletion(s); owners: roster, offline, archive']);
+    const none = ctx(() => ({ entries: [], owners: ['roster'] }));
+    await expect(janitorCtl(['erasures', '--pending'], none.c)).resolves.toBe(0);
+  });
+
   it('report and stats print one line per entry or day', async () => {
     const e = { owner: 'offline', what: 'messages', deleted: 3, cutoff: '2026-11-02T12:00:00.000Z', at: '2026-12-02T12:00:00.000Z' };
     const t = ctx((s) => (s === JanitorSubjects.report ? { latest: [e], recent: [e] } : { days: [{ day: '2026-12-02', counts: { registered: 4, active: 2 } }] }));

@@ -1,10 +1,11 @@
 // The janitor's operator commands in `npm run ctl`, over the bus:
-//   report | errors [--jid J] [--since 1d] [--limit N] | stats [--days N] | exempt USER | unexempt USER | sweep
+//   report | errors [--jid J] [--since 1d] [--limit N] | stats [--days N] | exempt USER | unexempt USER | sweep | erasures [--pending]
 // (ctl.ts dispatches these names here before its own argument parsing).
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@parley/config';
 import {
   DeliveryErrorsResult,
+  ErasuresResult,
   JanitorSubjects,
   RetentionReportEntry,
   RetentionReportResult,
@@ -18,7 +19,7 @@ import { Bus, BusReplyError, BusUnavailableError } from '@parley/nats';
 import { loadGatewayConfig } from '../config/config';
 
 /** The commands handled here. */
-export const JANITOR_COMMANDS = new Set(['report', 'errors', 'stats', 'exempt', 'unexempt', 'sweep']);
+export const JANITOR_COMMANDS = new Set(['report', 'errors', 'stats', 'exempt', 'unexempt', 'sweep', 'erasures']);
 
 export const JANITOR_USAGE = `janitor (needs the janitor service running):
   report                    retention report: the latest sweep of every owner, then recent ones
@@ -28,6 +29,10 @@ export const JANITOR_USAGE = `janitor (needs the janitor service running):
   exempt <user>             never delete <user> for inactivity
   unexempt <user>           the inactivity rule applies to <user> again
   sweep                     run every owner's retention sweep now and print what it deleted
+  erasures [--pending] [--limit N]
+                            account deletions and which owners confirmed erasing the user
+                            (no JIDs: a deletion is named by its event id); --pending: only
+                            those some owner has not confirmed (exit code 1 when any)
   add --json to print the raw answer`;
 
 /** What the commands need: a bus-like requester, the domain, and an output. */
@@ -56,7 +61,7 @@ export async function janitorCtl(argv: string[], ctx: JanitorCtlContext): Promis
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { jid: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, days: { type: 'string' }, json: { type: 'boolean' } },
+    options: { jid: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, days: { type: 'string' }, json: { type: 'boolean' }, pending: { type: 'boolean' } },
   });
   const [cmd, who] = positionals;
   const int = (v: string | undefined, name: string) => {
@@ -120,6 +125,17 @@ export async function janitorCtl(argv: string[], ctx: JanitorCtlContext): Promis
           for (const e of r.entries) ctx.out(entryLine(e));
         });
         return r.entries.some((e) => e.error) ? 1 : 0;
+      }
+      case 'erasures': {
+        const r = await ctx.bus.request<ErasuresResult>(JanitorSubjects.erasures, { pending: values.pending === true, limit: int(values.limit, 'limit') });
+        print(r, () => {
+          for (const e of r.entries) {
+            const done = Object.entries(e.confirmed).map(([o, c]) => `${o} ${c.at}`).join(', ');
+            ctx.out(`${e.deletedAt ?? '(deletion not seen yet)'}\t${e.deletionId}\t${e.reason ?? '?'}\tconfirmed: ${done || 'none'}${e.missing.length ? `\tmissing: ${e.missing.join(', ')}` : ''}`);
+          }
+          ctx.out(`${r.entries.length} deletion(s); owners: ${r.owners.join(', ')}`);
+        });
+        return values.pending && r.entries.length ? 1 : 0;
       }
       default:
         throw new JanitorCtlError(JANITOR_USAGE, 2);

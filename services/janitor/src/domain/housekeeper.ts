@@ -5,6 +5,7 @@
 import { JANITOR_LEASE_BUCKET } from '@parley/contracts';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import {
+  ArchiveStatsResult,
   ArchiveSubjects,
   ArchiveSweptV1,
   DeleteAccountCommandV1,
@@ -12,6 +13,7 @@ import {
   envelope,
   GatewaySubjects,
   JanitorEvents,
+  OfflineStatsResult,
   OfflineSubjects,
   OfflineSweepResult,
   RetentionReportEntry,
@@ -58,7 +60,7 @@ export const OWNERS: Owner[] = [
       const o = r as OfflineSweepResult;
       if (!count(o?.messagesDeleted) || !count(o.markersDeleted)) return undefined;
       return [
-        { owner: 'offline', what: 'messages', deleted: o.messagesDeleted, cutoff: isoOrUndefined(o.cutoff) },
+        { owner: 'offline', what: 'messages', deleted: o.messagesDeleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) },
         { owner: 'offline', what: 'markers', deleted: o.markersDeleted },
       ];
     },
@@ -69,7 +71,7 @@ export const OWNERS: Owner[] = [
     entries: (r) => {
       const o = r as ArchiveSweptV1;
       if (!count(o?.deleted)) return undefined;
-      return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff) }];
+      return [{ owner: 'archive', what: 'messages', deleted: o.deleted, cutoff: isoOrUndefined(o.cutoff), oldestRemaining: isoOrUndefined(o.oldestRemaining) }];
     },
   },
 ];
@@ -165,6 +167,7 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
     const parts: Array<[string, () => Promise<number>, Date]> = [
       ['delivery-log', () => this.store.sweepFailures(logCutoff), logCutoff],
       ['retention-report', () => this.store.sweepReports(new Date(t - this.config.JANITOR_REPORT_RETENTION)), new Date(t - this.config.JANITOR_REPORT_RETENTION)],
+      ['erasure-records', () => this.store.sweepErasures(new Date(t - this.config.JANITOR_REPORT_RETENTION)), new Date(t - this.config.JANITOR_REPORT_RETENTION)],
       ['statistics', () => this.store.sweepStats(new Date(t - this.config.JANITOR_STATS_RETENTION)), new Date(t - this.config.JANITOR_STATS_RETENTION)],
       ['handled-events', () => this.store.sweepHandled(new Date(t - HANDLED_EVENT_KEEP_MS)), new Date(t - HANDLED_EVENT_KEEP_MS)],
     ];
@@ -260,5 +263,19 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.accounts.set({ state: 'registered' }, c.registered);
     this.metrics.accounts.set({ state: 'active_today' }, c.active);
     this.metrics.accounts.set({ state: 'exempt' }, c.exempt);
+    // The owners' totals (counts only): an owner that does not answer is left out today.
+    const totals: Record<string, number> = {};
+    const ask = async <T>(subject: string, read: (r: T) => Record<string, number>) => {
+      try {
+        const r = await this.bus.request<T>(subject, {}, { timeoutMs: this.config.JANITOR_SWEEP_TIMEOUT });
+        for (const [k, v] of Object.entries(read(r))) if (count(v)) totals[k] = v;
+      } catch (err) {
+        this.log.warn({ subject, err: (err as Error).message }, 'owner totals not available');
+      }
+    };
+    await ask<OfflineStatsResult>(OfflineSubjects.stats, (r) => ({ 'offline.held': r?.messages, 'offline.users': r?.users }));
+    await ask<ArchiveStatsResult>(ArchiveSubjects.stats, (r) => ({ 'archive.opted-in': r?.optedIn, 'archive.held': r?.messages }));
+    await this.store.setDailyTotals(now, totals);
+    for (const [k, v] of Object.entries(totals)) this.metrics.ownerTotals.set({ what: k }, v);
   }
 }

@@ -13,6 +13,7 @@ export class JanitorMetrics {
   readonly deletionRequests: Counter<'outcome'>;
   readonly notices: Counter<'outcome'>;
   readonly leader: Gauge;
+  readonly ownerTotals: Gauge<'what'>;
 
   constructor(@Inject(Health) health: Health) {
     const registers = [health.metrics];
@@ -23,6 +24,7 @@ export class JanitorMetrics {
     this.accounts = new Gauge({ name: 'janitor_accounts', help: 'Accounts the janitor knows: registered, active today, exempt (at the last pass).', labelNames: ['state'], registers });
     this.deletionRequests = new Counter({ name: 'janitor_inactivity_deletions_total', help: 'Inactivity deletion requests, by outcome (deleted, online, unknown, failed).', labelNames: ['outcome'], registers });
     this.notices = new Counter({ name: 'janitor_inactivity_notices_total', help: 'Inactivity notices, by outcome (sent, failed).', labelNames: ['outcome'], registers });
+    this.ownerTotals = new Gauge({ name: 'janitor_owner_totals', help: 'Totals the owners report at the last pass: offline.held, offline.users, archive.opted-in, archive.held.', labelNames: ['what'], registers });
     this.leader = new Gauge({ name: 'janitor_leader', help: '1 while this replica holds the sweep lease.', registers });
   }
 }

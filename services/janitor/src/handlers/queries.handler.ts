@@ -5,6 +5,9 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   DeliveryErrorsQuery,
   DeliveryErrorsResult,
+  ERASURE_OWNERS,
+  ErasuresQuery,
+  ErasuresResult,
   JanitorSubjects,
   LastActivityQuery,
   LastActivityResult,
@@ -63,6 +66,13 @@ export class QueriesHandler {
     const exempt = flag(c.exempt, 'exempt');
     if (!(await this.store.setExempt(c.jid, exempt))) throw ReplyException.of('item-not-found', 'the janitor has not seen this account (registered or logged in) yet');
     return { exempt };
+  }
+
+  @MessagePattern(JanitorSubjects.erasures)
+  async erasures(@Payload() q: ErasuresQuery): Promise<ErasuresResult> {
+    if (q.pending !== undefined && typeof q.pending !== 'boolean') throw ReplyException.of('bad-request', 'pending must be a boolean');
+    const owners = [...ERASURE_OWNERS];
+    return { entries: await this.store.erasures({ pending: q.pending === true, limit: limit(q.limit, 50, 1000), owners }), owners };
   }
 
   @MessagePattern(JanitorSubjects.report)

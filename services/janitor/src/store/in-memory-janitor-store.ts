@@ -1,5 +1,5 @@
 // The janitor store in memory, for unit specs of the controllers (same contract as Postgres).
-import type { DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import type { DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
 import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statReason } from './janitor-store';
 
 interface Row {
@@ -62,6 +62,7 @@ export class InMemoryJanitorStore implements JanitorStore {
       }
       case 'deleted':
         this.rows.delete(e.jid);
+        if (!this.erasureRows.has(eventId)) this.erasureRows.set(eventId, { reason: statReason(e.reason), at: e.at });
         this.bump(e.at, `deletions.${statReason(e.reason)}`);
         break;
     }
@@ -178,6 +179,41 @@ export class InMemoryJanitorStore implements JanitorStore {
     return { latest: [...latest.values()].sort((a, b) => (a.owner + a.what).localeCompare(b.owner + b.what)), recent: recent.slice(0, limit).map(out) };
   }
 
+  private readonly erasureRows = new Map<string, { reason: string; at: Date }>();
+  private readonly confirmations = new Map<string, Map<string, { at: Date; erased: Record<string, number> }>>();
+
+  async confirmErasure(c: { deletionId: string; owner: string; at: Date; erased: Record<string, number> }): Promise<void> {
+    const m = this.confirmations.get(c.deletionId) ?? new Map();
+    if (!m.has(c.owner)) m.set(c.owner, { at: c.at, erased: { ...c.erased } });
+    this.confirmations.set(c.deletionId, m);
+  }
+
+  async erasures(q: { pending: boolean; limit: number; owners: readonly string[] }): Promise<ErasureEntry[]> {
+    const ids = new Map<string, Date>();
+    for (const [id, r] of this.erasureRows) ids.set(id, r.at);
+    for (const [id, m] of this.confirmations) if (!ids.has(id)) ids.set(id, new Date(Math.min(...[...m.values()].map((c) => c.at.getTime()))));
+    const out: ErasureEntry[] = [];
+    for (const [id] of [...ids].sort((a, b) => b[1].getTime() - a[1].getTime())) {
+      const confirmed: ErasureEntry['confirmed'] = {};
+      for (const [owner, c] of this.confirmations.get(id) ?? []) confirmed[owner] = { at: c.at.toISOString(), erased: c.erased };
+      const missing = q.owners.filter((o) => !confirmed[o]);
+      if (q.pending && !missing.length) continue;
+      const r = this.erasureRows.get(id);
+      out.push({ deletionId: id, reason: r?.reason, deletedAt: r?.at.toISOString(), confirmed, missing });
+    }
+    return out.slice(0, q.limit);
+  }
+
+  async sweepErasures(before: Date): Promise<number> {
+    let n = 0;
+    for (const [id, r] of this.erasureRows) if (r.at < before && this.erasureRows.delete(id)) n++;
+    for (const [id, m] of this.confirmations) {
+      for (const [owner, c] of m) if (c.at < before) m.delete(owner);
+      if (!m.size) this.confirmations.delete(id);
+    }
+    return n;
+  }
+
   async sweepReports(before: Date): Promise<number> {
     const keep = this.reports.filter((e) => e.at >= before);
     const n = this.reports.length - keep.length;
@@ -198,6 +234,10 @@ export class InMemoryJanitorStore implements JanitorStore {
     this.bump(now, 'registered', c.registered, 'set');
     this.bump(now, 'active', c.active, 'max');
     return c;
+  }
+
+  async setDailyTotals(now: Date, values: Record<string, number>): Promise<void> {
+    for (const [name, value] of Object.entries(values)) this.bump(now, name, value, 'set');
   }
 
   async stats(days: number, now: Date): Promise<DailyStats[]> {

@@ -1,5 +1,5 @@
 // What the janitor keeps, behind one interface (Postgres in production, memory in unit specs).
-import type { DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import type { DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
 
 export const JANITOR_STORE = Symbol('JANITOR_STORE');
 
@@ -27,7 +27,10 @@ export interface ActivityRow {
 export type FailureRecord = Omit<DeliveryErrorEntry, 'at'> & { at: Date };
 
 export interface JanitorStore {
-  /** Applies one gateway event (once per `eventId`); false when it was applied before. Counts statistics of `day`. */
+  /**
+   * Applies one gateway event (once per `eventId`); false when it was applied before. Counts
+   * statistics of `day`. A deletion also opens an erasure record under `eventId`.
+   */
   applyActivity(eventId: string, e: ActivityEvent): Promise<boolean>;
   /** The account's row, or undefined. */
   activity(jid: string): Promise<ActivityRow | undefined>;
@@ -58,6 +61,13 @@ export interface JanitorStore {
   /** Deletes log entries older than `before`; how many. */
   sweepFailures(before: Date): Promise<number>;
 
+  /** Records an owner's confirmation that it erased the user of deletion `deletionId` (idempotent). */
+  confirmErasure(c: { deletionId: string; owner: string; at: Date; erased: Record<string, number> }): Promise<void>;
+  /** Deletions with their confirmations, newest first; `pending`: only those missing one of `owners`. */
+  erasures(q: { pending: boolean; limit: number; owners: readonly string[] }): Promise<ErasureEntry[]>;
+  /** Deletes erasure records (and confirmations) older than `before`; how many deletions. */
+  sweepErasures(before: Date): Promise<number>;
+
   /** Records a sweep (counts `sweeps` for its day). */
   recordSweep(e: Omit<RetentionReportEntry, 'at'> & { at: Date }): Promise<void>;
   report(limit: number): Promise<RetentionReportResult>;
@@ -67,6 +77,8 @@ export interface JanitorStore {
 
   /** Sets today's `registered` (rows now) and raises today's `active` (rows used today or online). */
   snapshotStats(now: Date): Promise<{ registered: number; active: number; exempt: number }>;
+  /** Sets today's values of owner totals (e.g. `offline.held`), the latest reading of the day. */
+  setDailyTotals(now: Date, values: Record<string, number>): Promise<void>;
   stats(days: number, now: Date): Promise<DailyStats[]>;
   sweepStats(before: Date): Promise<number>;
 }

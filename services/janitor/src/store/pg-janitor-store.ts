@@ -1,6 +1,6 @@
 // The janitor's Postgres store: plain SQL on the service's own database.
 import { Injectable } from '@nestjs/common';
-import type { DailyStats, DeliveryErrorsResult, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import type { DailyStats, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statReason } from './janitor-store';
 
@@ -66,6 +66,7 @@ export class PgJanitorStore implements JanitorStore {
           break;
         case 'deleted':
           await m.query('DELETE FROM account_activity WHERE jid = $1', [e.jid]);
+          await m.query('INSERT INTO erasure (deletion_id, reason, deleted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [eventId, statReason(e.reason), e.at]);
           await bump(m, e.at, `deletions.${statReason(e.reason)}`);
           break;
       }
@@ -228,6 +229,46 @@ export class PgJanitorStore implements JanitorStore {
     return { latest: latest.map(reportEntry), recent: recent.map(reportEntry) };
   }
 
+  async confirmErasure(c: { deletionId: string; owner: string; at: Date; erased: Record<string, number> }): Promise<void> {
+    await this.ds.query(
+      'INSERT INTO erasure_confirmation (deletion_id, owner, confirmed_at, erased) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [c.deletionId, c.owner, c.at, JSON.stringify(c.erased)],
+    );
+  }
+
+  async erasures(q: { pending: boolean; limit: number; owners: readonly string[] }): Promise<ErasureEntry[]> {
+    // Deletions the janitor saw, and confirmations of deletions it has not seen yet.
+    const rows: Array<{ deletion_id: string; reason: string | null; deleted_at: Date | null; confirmations: Array<{ owner: string; at: string; erased: Record<string, number> }> | null }> =
+      await this.ds.query(
+        `WITH ids AS (
+           SELECT deletion_id, deleted_at AS t FROM erasure
+           UNION SELECT deletion_id, min(confirmed_at) FROM erasure_confirmation WHERE deletion_id NOT IN (SELECT deletion_id FROM erasure) GROUP BY deletion_id)
+         SELECT ids.deletion_id, e.reason, e.deleted_at,
+                (SELECT json_agg(json_build_object('owner', c.owner, 'at', c.confirmed_at, 'erased', c.erased))
+                   FROM erasure_confirmation c WHERE c.deletion_id = ids.deletion_id) AS confirmations
+         FROM ids LEFT JOIN erasure e ON e.deletion_id = ids.deletion_id
+         WHERE NOT $1::boolean OR (SELECT count(DISTINCT owner) FROM erasure_confirmation c WHERE c.deletion_id = ids.deletion_id AND c.owner = ANY($2::text[])) < cardinality($2::text[])
+         ORDER BY ids.t DESC LIMIT $3`,
+        [q.pending, [...q.owners], q.limit],
+      );
+    return rows.map((r) => {
+      const confirmed: ErasureEntry['confirmed'] = {};
+      for (const c of r.confirmations ?? []) confirmed[c.owner] = { at: new Date(c.at).toISOString(), erased: c.erased };
+      return {
+        deletionId: r.deletion_id,
+        reason: r.reason ?? undefined,
+        deletedAt: r.deleted_at?.toISOString(),
+        confirmed,
+        missing: q.owners.filter((o) => !confirmed[o]),
+      };
+    });
+  }
+
+  async sweepErasures(before: Date): Promise<number> {
+    await this.ds.query('DELETE FROM erasure_confirmation WHERE confirmed_at < $1', [before]);
+    return deleted(this.ds, 'DELETE FROM erasure WHERE deleted_at < $1', [before]);
+  }
+
   async sweepReports(before: Date): Promise<number> {
     return deleted(this.ds, 'DELETE FROM retention_report WHERE at < $1', [before]);
   }
@@ -258,6 +299,11 @@ export class PgJanitorStore implements JanitorStore {
       );
       return c;
     });
+  }
+
+  async setDailyTotals(now: Date, values: Record<string, number>): Promise<void> {
+    for (const [name, value] of Object.entries(values))
+      await this.ds.query(`INSERT INTO daily_stat (day, name, value) VALUES ($1, $2, $3) ON CONFLICT (day, name) DO UPDATE SET value = EXCLUDED.value`, [dayOf(now), name, value]);
   }
 
   async stats(days: number, now: Date): Promise<DailyStats[]> {

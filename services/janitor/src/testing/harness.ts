@@ -66,13 +66,15 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
   const onlineAtGateway = new Set<string>();
   const now = () => new Date().toISOString();
   const sweepReplies = {
-    offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now() },
-    archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000 },
+    offline: { messagesDeleted: 3, markersDeleted: 1, cutoff: now(), oldestRemaining: '2026-11-20T10:00:00.000Z' },
+    archive: { deleted: 2, cutoff: now(), retentionMs: 30 * 86_400_000, oldestRemaining: '2026-11-05T08:00:00.000Z' },
   };
   const record = (subject: string, data: unknown) => calls.push({ subject, data, at: Date.now() });
   const subs: Subscription[] = [
     bus.serve(OfflineSubjects.sweep, (q) => (record(OfflineSubjects.sweep, q), sweepReplies.offline), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.sweep, (q) => (record(ArchiveSubjects.sweep, q), sweepReplies.archive), { queue: QueueGroups.archive }),
+    bus.serve(OfflineSubjects.stats, () => ({ messages: 7, users: 2 }), { queue: QueueGroups.offline }),
+    bus.serve(ArchiveSubjects.stats, () => ({ optedIn: 3, messages: 40 }), { queue: QueueGroups.archive }),
     bus.serve<DeleteAccountCommandV1, DeleteAccountResultV1>(
       GatewaySubjects.deleteAccount,
       async (q) => {

@@ -16,7 +16,7 @@ describe('offline configuration', () => {
   });
 
   it('refuses a de-duplication window shorter than the inbox stream keeps hand-offs', () => {
-    expect(() => loadOfflineConfig({ OFFLINE_DEDUP_WINDOW: '1d' })).toThrow(/OFFLINE_DEDUP_WINDOW/);
+    expect(() => loadOfflineConfig({ OFFLINE_DEDUP_WINDOW: '6h' })).toThrow(/OFFLINE_DEDUP_WINDOW/);
   });
 
   it('is documented in the README as it is', () => {

@@ -21,8 +21,8 @@ export const offlineConfigSpec = {
   OFFLINE_DEDUP_WINDOW: opt.duration({
     doc:
       'How long handled hand-off ids (no content, no JID) and hashed account-deletion markers are kept, so a redelivered ' +
-      'or in-flight message is not stored again. Must cover the OFFLINE_INBOX stream max age (3d).',
-    default: '4d',
+      'or in-flight message is not stored again. Must cover the OFFLINE_INBOX stream max age (12h).',
+    default: '1d',
     min: `${Math.ceil(OFFLINE_INBOX.maxAgeMs / 1000)}s`,
     max: '30d',
   }),

@@ -3,14 +3,14 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineCountResult, OfflineSubjects, OfflineUserQuery } from '@parley/contracts';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { requireUser } from './params';
+import { USER } from './params';
 
 @Controller()
 export class CountHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
   @MessagePattern(OfflineSubjects.count)
-  async handle(@Payload() q: OfflineUserQuery): Promise<OfflineCountResult> {
-    return { count: await this.store.count(requireUser(q)) };
+  async handle(@Payload(USER) q: OfflineUserQuery): Promise<OfflineCountResult> {
+    return { count: await this.store.count(q.user) };
   }
 }

@@ -9,7 +9,7 @@ import { domainOf } from '@parley/jid';
 import { encodeCursor } from '../store/cursor';
 import { OFFLINE_STORE, OfflineStore, StoredMessage } from '../store/offline-store';
 import { optionalCursor } from './cursor-param';
-import { OFFLINE_CONFIG, optionalLimit, requireIds, requireUser } from './params';
+import { OFFLINE_CONFIG, optionalLimit, requireIds, USER } from './params';
 
 /** Most ids in one XEP-0013 view request. */
 const MAX_VIEW_IDS = 100;
@@ -22,8 +22,8 @@ export class FetchHandler {
   ) {}
 
   @MessagePattern(OfflineSubjects.fetch)
-  async handle(@Payload() q: OfflineFetchQuery): Promise<OfflineFetchResult> {
-    const user = requireUser(q);
+  async handle(@Payload(USER) q: OfflineFetchQuery): Promise<OfflineFetchResult> {
+    const user = q.user;
     const ids = q.ids === undefined ? undefined : requireIds(q, MAX_VIEW_IDS);
     const after = optionalCursor(q.after);
     const limit = optionalLimit(q.limit, 100, 500);

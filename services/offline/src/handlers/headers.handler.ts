@@ -5,15 +5,15 @@ import { OfflineHeadersQuery, OfflineHeadersResult, OfflineSubjects } from '@par
 import { encodeCursor } from '../store/cursor';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
 import { optionalCursor } from './cursor-param';
-import { optionalLimit, requireUser } from './params';
+import { optionalLimit, USER } from './params';
 
 @Controller()
 export class HeadersHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
   @MessagePattern(OfflineSubjects.headers)
-  async handle(@Payload() q: OfflineHeadersQuery): Promise<OfflineHeadersResult> {
-    const page = await this.store.headers(requireUser(q), { after: optionalCursor(q.after), limit: optionalLimit(q.limit, 1000, 5000) });
+  async handle(@Payload(USER) q: OfflineHeadersQuery): Promise<OfflineHeadersResult> {
+    const page = await this.store.headers(q.user, { after: optionalCursor(q.after), limit: optionalLimit(q.limit, 1000, 5000) });
     return {
       items: page.items.map((h) => ({ id: h.id, from: h.from, arrivedAt: h.arrivedAt.toISOString() })),
       next: page.next ? encodeCursor(page.next) : undefined,

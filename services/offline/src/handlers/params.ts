@@ -1,6 +1,5 @@
 // The configuration token and the request parameters every handler validates.
-import { userKey } from '../domain/user-key';
-import { ReplyException } from '@parley/nats';
+import { PrepareJids, ReplyException } from '@parley/nats';
 
 /** The validated {@link OfflineConfig}. */
 export const OFFLINE_CONFIG = Symbol('OFFLINE_CONFIG');
@@ -8,14 +7,12 @@ export const OFFLINE_CONFIG = Symbol('OFFLINE_CONFIG');
 /** Most ids accepted in one request. */
 export const MAX_IDS = 1000;
 
-/** The user key of a request, or `bad-request`. */
-export function requireUser(q: unknown): string {
-  const user = (q as { user?: unknown } | null)?.user;
-  if (typeof user !== 'string' || user.length > 3071) throw ReplyException.of('bad-request', 'user must be a bare JID');
-  const key = userKey(user);
-  if (!key) throw ReplyException.of('bad-request', 'user must be a bare JID');
-  return key;
-}
+/**
+ * The payload pipe of every request about one user: `user` becomes the prepared bare
+ * account JID (RFC 7622, `@parley/jid`), the key the user's messages are filed under;
+ * anything else is refused with `jid-malformed`.
+ */
+export const USER = new PrepareJids({ user: 'account' });
 
 /** The `ids` of a request (non-empty strings, at most `max`), or `bad-request`. */
 export function requireIds(q: unknown, max = MAX_IDS): string[] {

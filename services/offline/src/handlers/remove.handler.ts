@@ -5,15 +5,15 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { OfflineDeletedResult, OfflineIdsCommand, OfflineSubjects } from '@parley/contracts';
 import { ReplyException } from '@parley/nats';
 import { OFFLINE_STORE, OfflineStore } from '../store/offline-store';
-import { requireIds, requireUser } from './params';
+import { requireIds, USER } from './params';
 
 @Controller()
 export class RemoveHandler {
   constructor(@Inject(OFFLINE_STORE) private readonly store: OfflineStore) {}
 
   @MessagePattern(OfflineSubjects.remove)
-  async handle(@Payload() q: OfflineIdsCommand): Promise<OfflineDeletedResult> {
-    const user = requireUser(q);
+  async handle(@Payload(USER) q: OfflineIdsCommand): Promise<OfflineDeletedResult> {
+    const user = q.user;
     const deleted = await this.store.deleteExactly(user, requireIds(q));
     if (deleted === undefined) throw ReplyException.of('item-not-found', 'no such offline message');
     return { deleted };

@@ -1,9 +1,10 @@
 // The offline store and fetch controllers through Nest's testing module, on the
 // in-memory store: a hand-off is stored or refused, and fetched back in arrival order.
 import { Test } from '@nestjs/testing';
-import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
 import { TerminalError } from '@parley/nats';
 import { LOGGER } from '@parley/runtime';
+import { callWithPayloadPipes } from '@parley/testing-service';
 import { loadOfflineConfig } from '../config/config';
 import { InMemoryOfflineStore } from '../store/in-memory-offline-store';
 import { OFFLINE_STORE } from '../store/offline-store';
@@ -53,7 +54,7 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     await store.handle(second); // arrival order is the hand-off's arrivedAt, not the order of commits
     await store.handle(first);
 
-    const { messages, next } = await fetch.handle({ user: 'ALICE@localhost', stampDelay: true });
+    const { messages, next } = await callWithPayloadPipes<OfflineFetchResult>(fetch, 'handle', { user: 'ALICE@localhost', stampDelay: true });
     expect(messages.map((m) => m.id)).toEqual([first.id, second.id]);
     expect(next).toBeUndefined();
     expect(messages[0]).toMatchObject({ from: 'bob@localhost/phone', type: 'chat', stanzaId: expect.stringMatching(/^m\d+$/), delayStamped: true });
@@ -99,7 +100,7 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     await expect(fetch.handle({ user: 'alice@localhost', ids: [a.id, 'nope'] })).rejects.toMatchObject({ error: { condition: 'item-not-found' } });
   });
 
-  it('refuses a request for a user that is not an account JID with bad-request', async () => {
-    await expect(fetch.handle({ user: 'localhost' })).rejects.toMatchObject({ error: { condition: 'bad-request' } });
+  it('refuses a request for a user that is not an account JID with jid-malformed', async () => {
+    await expect(callWithPayloadPipes(fetch, 'handle', { user: 'localhost' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });
   });
 });

@@ -121,11 +121,18 @@ export class InMemoryOfflineStore implements OfflineStore {
     return n;
   }
 
-  async sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts> {
+  async totals(): Promise<{ messages: number; users: number }> {
+    return { messages: this.messages.length, users: new Set(this.messages.map((m) => m.user)).size };
+  }
+
+  async sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts> {
     const messages = this.remove((m) => m.arrivedAt < o.messagesBefore);
     let markers = 0;
     for (const [id, r] of this.receipts) if (r.decidedAt < o.markersBefore && this.receipts.delete(id)) markers++;
     for (const [k, at] of this.erased) if (at < o.markersBefore && this.erased.delete(k)) markers++;
-    return { messages, markers };
+    const oldest = this.messages.reduce<Date | undefined>((m, x) => (!m || x.arrivedAt < m ? x.arrivedAt : m), undefined);
+    const counts: SweepCounts = { messages, markers, oldestRemaining: oldest };
+    this.outbox.push(o.swept(counts));
+    return counts;
   }
 }

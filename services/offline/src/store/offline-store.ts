@@ -34,6 +34,8 @@ export interface Page<T> {
 export interface SweepCounts {
   messages: number;
   markers: number;
+  /** Arrival time of the oldest message still stored. */
+  oldestRemaining?: Date;
 }
 
 /** Injection token of the {@link OfflineStore}. */
@@ -59,8 +61,13 @@ export interface OfflineStore {
   /** Deletes all of `ids`, or none when one does not exist (then returns undefined). */
   deleteExactly(user: string, ids: string[]): Promise<number | undefined>;
   purge(user: string): Promise<number>;
+  /** Totals for statistics: messages stored and users holding any. */
+  totals(): Promise<{ messages: number; users: number }>;
   /** Deletes the user's messages and remembers (hashed) that the account was deleted at `erasedAt`. */
   eraseAccount(user: string, erasedAt: Date): Promise<number>;
-  /** Deletes messages that arrived before `messagesBefore` and markers decided before `markersBefore`. */
-  sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts>;
+  /**
+   * Deletes messages that arrived before `messagesBefore` and markers decided before
+   * `markersBefore`, then queues the event `swept` makes of the counts (outbox).
+   */
+  sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts>;
 }

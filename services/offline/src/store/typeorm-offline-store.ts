@@ -202,7 +202,12 @@ export class TypeOrmOfflineStore implements OfflineStore {
     });
   }
 
-  async sweep(o: { messagesBefore: Date; markersBefore: Date }): Promise<SweepCounts> {
+  async totals(): Promise<{ messages: number; users: number }> {
+    const [r]: Array<{ messages: number; users: number }> = await this.ds.query('SELECT count(*)::int AS messages, count(DISTINCT user_jid)::int AS users FROM offline_message');
+    return r;
+  }
+
+  async sweep(o: { messagesBefore: Date; markersBefore: Date; swept: (counts: SweepCounts) => EventEnvelope }): Promise<SweepCounts> {
     const batched = async (sql: string, cutoff: Date): Promise<number> => {
       let total = 0;
       for (;;) {
@@ -226,7 +231,11 @@ export class TypeOrmOfflineStore implements OfflineStore {
        SELECT count(*)::int AS n FROM d`,
       o.markersBefore,
     );
-    return { messages, markers: receipts + erased };
+    const [{ oldest }]: Array<{ oldest: Date | null }> = await this.ds.query('SELECT min(arrived_at) AS oldest FROM offline_message');
+    const counts: SweepCounts = { messages, markers: receipts + erased, oldestRemaining: oldest ?? undefined };
+    await enqueueOutbox(this.ds, o.swept(counts));
+    await this.onEventsCommitted();
+    return counts;
   }
 }
 

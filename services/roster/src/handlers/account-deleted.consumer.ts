@@ -4,6 +4,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
+  accountErased,
   AccountDeletedV1,
   Durables,
   envelope,
@@ -14,7 +15,7 @@ import {
   RosterUserErasedV1,
   SubscriptionPresenceToSend,
 } from '@parley/contracts';
-import { BusEventOptions, PrepareJids, TerminalError } from '@parley/nats';
+import { Bus, BusEventOptions, PrepareJids, TerminalError } from '@parley/nats';
 import { LOGGER, Logger } from '@parley/runtime';
 import { presencesOnRemoval } from '../domain/subscription';
 import { ROSTER_STORE, RosterStore } from '../store/roster.store';
@@ -28,10 +29,11 @@ export class AccountDeletedConsumer {
   constructor(
     @Inject(ROSTER_STORE) private readonly store: RosterStore,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly bus: Bus,
   ) {}
 
   /** Erases one deleted account; throws to be retried, TerminalError for a bad event. */
-  @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE } satisfies BusEventOptions)
+  @EventPattern(GatewayEvents.accountDeleted, { stream: GATEWAY_EVENTS, durable: ACCOUNT_DELETED_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
   async erase(@Payload(new PrepareJids({ 'data.jid': 'account' })) event: EventEnvelope<AccountDeletedV1>): Promise<void> {
     // A missing `data` or a bad JID is refused by the pipe: the filter terminates the event.
     if (typeof event.data !== 'object' || event.data === null) throw new TerminalError(`account-deleted event ${event.id} has no data`);
@@ -66,7 +68,7 @@ export class AccountDeletedConsumer {
       const blocked = await tx.blocked();
       if (!entries.length && !blocked.length && !contactsUpdated) {
         await tx.eraseAll();
-        return false;
+        return undefined;
       }
       const presences: SubscriptionPresenceToSend[] = entries.flatMap((e) =>
         presencesOnRemoval(e).types.map((type) => ({ to: bareOf(e.contact), type })),
@@ -75,8 +77,10 @@ export class AccountDeletedConsumer {
       await tx.emit(
         envelope<RosterUserErasedV1>(RosterEvents.userErased, { user, presences, contactsUpdated }, { causationId: event.id, correlationId: event.correlationId }),
       );
-      return true;
+      return { items: entries.length, blocked: blocked.length };
     });
     if (erased) this.log.info({ event: event.id, contactsUpdated }, 'erased roster data of a deleted account');
+    // Confirmed once erased; a failed publish retries the (idempotent) erasure and this.
+    await this.bus.publishEvent(accountErased('roster', event, { ...(erased ?? { items: 0, blocked: 0 }), contactsUpdated }));
   }
 }

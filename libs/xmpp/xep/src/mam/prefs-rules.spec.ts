@@ -1,4 +1,4 @@
-import { MAM_PREFS_OFF, MamPrefs, compileMamPrefs, foldJid, mamOptedIn, mamPrefsAllow, splitJid } from './prefs-rules';
+import { MAM_PREFS_OFF, MamPrefs, compileMamPrefs, canonicalJid, canonicalBare, mamOptedIn, mamPrefsAllow, splitJid } from './prefs-rules';
 
 const prefs = (p: Partial<MamPrefs>): MamPrefs => ({ default: 'never', always: [], never: [], ...p });
 const romeo = 'romeo@montague.lit';
@@ -72,7 +72,9 @@ describe('XEP-0441 archiving preferences', () => {
   it('compares localpart and domain case-insensitively, resources exactly', () => {
     expect(mamPrefsAllow(prefs({ always: ['Romeo@Montague.LIT'] }), { jid: 'rOmeo@montague.lit/Phone', inRoster: false })).toBe(true);
     expect(mamPrefsAllow(prefs({ always: ['romeo@montague.lit/Phone'] }), { jid: 'ROMEO@montague.lit/phone', inRoster: false })).toBe(false);
-    expect(foldJid('alicE@Example.org/Res')).toBe('alice@example.org/Res');
+    expect(canonicalJid('alicE@Example.org/Res')).toBe('alice@example.org/Res');
+    expect(canonicalJid('Ａlice@EXAMPLE.org')).toBe('alice@example.org'); // PRECIS width and case mapping, not toLowerCase
+    expect(canonicalBare('a@b.example/x')).toBe('a@b.example');
     expect(splitJid('a@b/c/d')).toEqual({ bare: 'a@b', resource: 'c/d' });
   });
 

@@ -1,6 +1,7 @@
 // XEP-0441: Message Archive Management Preferences — which peers a user's archive keeps.
 // Pure rules (no XML): the archive applies them to every store command, and a gateway
 // may apply them to avoid sending content the archive would drop anyway.
+import { tryParseJid } from '@parley/jid';
 
 /** XEP-0441 §config-default: the behaviour for JIDs in neither list. */
 export type MamDefault = 'always' | 'never' | 'roster';
@@ -30,19 +31,20 @@ export function splitJid(jid: string): { bare: string; resource?: string } {
 }
 
 /**
- * Case-folds the bare part (localpart and domain are case-insensitive after RFC 7622
- * preparation); the resource is kept as is. Idempotent on prepared JIDs, so it only
- * protects against a caller that forgot to prepare.
+ * The JID in its one canonical form: prepared as RFC 7622 says (`@parley/jid`: localpart
+ * UsernameCaseMapped, domain lower-cased and IDNA, resource OpaqueString), so two
+ * spellings of one address compare equal. Idempotent on prepared JIDs; a string that is
+ * no JID is returned trimmed, and matches nothing prepared.
  */
-export function foldJid(jid: string): string {
-  const { bare, resource } = splitJid(jid.trim());
-  const b = bare.normalize('NFC').toLowerCase();
-  return resource === undefined ? b : `${b}/${resource}`;
+export function canonicalJid(jid: string): string {
+  const t = jid.trim();
+  return tryParseJid(t)?.toString() ?? t;
 }
 
-/** The folded bare JID of `jid`. */
-export function foldedBare(jid: string): string {
-  return splitJid(foldJid(jid)).bare;
+/** The canonical bare JID of `jid` (see {@link canonicalJid}). */
+export function canonicalBare(jid: string): string {
+  const t = jid.trim();
+  return tryParseJid(t)?.bareString ?? splitJid(t).bare;
 }
 
 /**
@@ -53,11 +55,11 @@ export function foldedBare(jid: string): string {
  * whether the peer is in the roster.
  */
 export function mamPrefsAllow(prefs: MamPrefs, target: MamTarget): boolean {
-  const t = foldJid(target.jid);
+  const t = canonicalJid(target.jid);
   const { bare: tBare, resource } = splitJid(t);
   const listed = (list: string[], full: boolean) =>
     list.some((entry) => {
-      const e = foldJid(entry);
+      const e = canonicalJid(entry);
       const hasResource = splitJid(e).resource !== undefined;
       return full ? hasResource && resource !== undefined && e === t : !hasResource && e === tBare;
     });
@@ -94,7 +96,7 @@ export function compileMamPrefs(prefs: MamPrefs): (jid: string) => MamVerdict {
   const alwaysBare = new Set<string>();
   const sort = (list: string[], full: Set<string>, bare: Set<string>) => {
     for (const entry of list) {
-      const e = foldJid(entry);
+      const e = canonicalJid(entry);
       (splitJid(e).resource !== undefined ? full : bare).add(e);
     }
   };
@@ -102,7 +104,7 @@ export function compileMamPrefs(prefs: MamPrefs): (jid: string) => MamVerdict {
   sort(prefs.always, alwaysFull, alwaysBare);
   const fallback: MamVerdict = prefs.default === 'always' || prefs.default === 'roster' ? prefs.default : 'never';
   return (jid) => {
-    const t = foldJid(jid);
+    const t = canonicalJid(jid);
     const { bare, resource } = splitJid(t);
     if (resource !== undefined) {
       if (neverFull.has(t)) return 'never';

@@ -15,7 +15,10 @@ export class ArchivePrefsEntity {
   /** +1 on every change; carried by archive.evt.prefs-changed. */
   @Column({ type: 'int' }) version: number;
 
-  /** The newest version published to ARCHIVE_PREFS (outbox: below `version` means pending). */
+  /**
+   * Written only by the previous version's per-row outbox; the shared outbox replaced it
+   * (migration 1764900000000). Kept until no such replica can run, then dropped.
+   */
   @Column({ name: 'published_version', type: 'int' }) publishedVersion: number;
 
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

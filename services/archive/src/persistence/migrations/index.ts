@@ -1,4 +1,5 @@
 // Migrations of the archive database, in order. Append only.
 import { Archive1764000000000 } from './1764000000000-archive';
+import { ArchiveOutbox1764900000000 } from './1764900000000-archive-outbox';
 
-export const migrations: Function[] = [Archive1764000000000];
+export const migrations: Function[] = [Archive1764000000000, ArchiveOutbox1764900000000];

@@ -2,27 +2,15 @@
 // knows its last presence (RFC 6121 §4.3.2: a probe is answered from it), so work
 // that needs it goes to the instances holding the user's available resources, one
 // core-NATS message per instance and batch; each answers from its local sessions.
-import { GatewaySubjects } from '@parley/contracts';
+import { GatewaySubjects, isPresenceRelayV1, PresenceRelayV1, PresenceWorkV1 } from '@parley/contracts';
 import type { Logger } from 'pino';
 import type { ModuleContext } from '../../host';
 
-/** Core NATS, gateway to gateway: presence work for one instance (`{c: PresenceWork[]}`). */
+/** Core NATS, gateway to gateway: presence work for one instance ({@link PresenceRelayV1}). */
 export const PRESENCE_RELAY_SUBJECT = GatewaySubjects.presenceRelay;
 
-/** Presence one user's available resources owe someone. */
-export interface PresenceWork {
-  /**
-   * `probe`: answer a presence probe (RFC 6121 §4.3.2), if `t` may see the user's presence;
-   * `send`: send current presence without checks (the roster service decided it, §3.1.5 / XEP-0191 §3.4).
-   */
-  k: 'probe' | 'send';
-  /** Bare JID of the local user whose resources answer. */
-  u: string;
-  /** Who gets the presence (the prober's full or bare JID, or a contact). */
-  t: string;
-  /** Only this resource of the user (a probe to a full JID). */
-  r?: string;
-}
+/** Presence one user's available resources owe someone (the contract's {@link PresenceWorkV1}). */
+export type PresenceWork = PresenceWorkV1;
 
 export class PresenceRelay {
   private sub?: { unsubscribe(): void };
@@ -37,8 +25,12 @@ export class PresenceRelay {
   ) {}
 
   start(): void {
-    this.sub = this.bus.subscribe<{ c?: PresenceWork[] }>(PRESENCE_RELAY_SUBJECT(this.instanceId), async (m) => {
-      for (const w of Array.isArray(m.c) ? m.c : []) await this.answer(w);
+    this.sub = this.bus.subscribe<unknown>(PRESENCE_RELAY_SUBJECT(this.instanceId), async (m) => {
+      if (!isPresenceRelayV1(m)) {
+        this.log.warn('malformed presence relay message dropped');
+        return;
+      }
+      for (const w of m.c) await this.answer(w);
     });
   }
 
@@ -62,12 +54,11 @@ export class PresenceRelay {
         }
       }
     }
-    for (const [instance, c] of remote) this.bus.publish(PRESENCE_RELAY_SUBJECT(instance), { c });
+    for (const [instance, c] of remote) this.bus.publish(PRESENCE_RELAY_SUBJECT(instance), { c } satisfies PresenceRelayV1);
     for (const w of local) await this.answer(w);
   }
 
   private async answer(w: PresenceWork): Promise<void> {
-    if ((w.k !== 'probe' && w.k !== 'send') || typeof w.u !== 'string' || typeof w.t !== 'string') return;
     try {
       await this.answerLocal(w);
     } catch (err) {

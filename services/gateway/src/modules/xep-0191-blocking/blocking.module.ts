@@ -11,7 +11,9 @@ import {
   BlocklistQuery,
   BlocklistResult,
   BlockResult,
+  BlocklistLoadedV1,
   EventEnvelope,
+  isBlocklistLoadedV1,
   GatewaySubjects,
   RosterEvents,
   RosterSubjects,
@@ -73,7 +75,7 @@ export const blockingModule = defineModule<BlockingApi>({
       listOf: (user) => lists.get(user, async () => (await fetchList(user)).blocked),
       trackLogin: async (user, request) => {
         const answer = await lists.track(user, request, (a) => a.blocked);
-        ctx.bus.publish(BLOCKLIST_LOADED_SUBJECT, { i: ctx.instanceId, u: user, b: lists.known(user)?.jids ?? answer.blocked });
+        ctx.bus.publish(BLOCKLIST_LOADED_SUBJECT, { i: ctx.instanceId, u: user, b: [...(lists.known(user)?.jids ?? answer.blocked)] } satisfies BlocklistLoadedV1);
         return answer;
       },
     };
@@ -229,8 +231,9 @@ export const blockingModule = defineModule<BlockingApi>({
           }
         }
       }),
-      ctx.bus.subscribe<{ i: string; u: string; b: string[] }>(BLOCKLIST_LOADED_SUBJECT, (m) => {
-        if (m.i !== ctx.instanceId && typeof m.u === 'string' && Array.isArray(m.b)) lists.announced(m.u, m.b);
+      ctx.bus.subscribe<unknown>(BLOCKLIST_LOADED_SUBJECT, (m) => {
+        if (!isBlocklistLoadedV1(m)) return void ctx.log.warn('malformed block-list announcement dropped');
+        if (m.i !== ctx.instanceId) lists.announced(m.u, m.b);
       }),
     ];
     // Changes may have been missed while NATS was unreachable: forget what is not pinned.

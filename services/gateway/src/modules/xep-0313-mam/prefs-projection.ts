@@ -5,7 +5,7 @@
 // own copy of the preferences on every store command.
 import { ARCHIVE_INBOX, ARCHIVE_PREFS, ArchiveEvents, ArchiveOptedInQuery, ArchiveOptedInResult, ArchivePrefsV1, ArchiveSubjects, EventEnvelope } from '@parley/contracts';
 import { BusUnavailableError, decodeJson } from '@parley/nats';
-import { MamVerdict, compileMamPrefs, foldJid, mamOptedIn } from '@parley/xep';
+import { MamVerdict, compileMamPrefs, canonicalJid, mamOptedIn } from '@parley/xep';
 import type { Logger } from 'pino';
 import type { ModuleBus, StreamReplay } from '../../host';
 
@@ -42,7 +42,7 @@ export class ArchivePrefsProjection {
 
   /** Applies an event or a snapshot row; older versions than the one known are ignored. Returns whether it applied. */
   apply(p: VersionedPrefs): boolean {
-    const jid = foldJid(p.jid);
+    const jid = canonicalJid(p.jid);
     const cur = this.users.get(jid);
     if (cur && (p.version < cur.version || (p.version === cur.version && !cur.provisional))) return false;
     this.set(jid, p, p.version, false);
@@ -56,13 +56,13 @@ export class ArchivePrefsProjection {
    * or higher version) replaces it.
    */
   applyLocal(jid: string, prefs: ArchivePrefsV1): void {
-    const bare = foldJid(jid);
+    const bare = canonicalJid(jid);
     this.set(bare, prefs, (this.users.get(bare)?.version ?? 0) + 1, true);
   }
 
   /** Forgets a user entirely (account deleted: a new account of that name starts over). */
   forget(jid: string): void {
-    const bare = foldJid(jid);
+    const bare = canonicalJid(jid);
     if (this.users.get(bare)?.match) this.opted -= 1;
     this.users.delete(bare);
   }

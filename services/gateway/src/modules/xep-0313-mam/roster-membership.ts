@@ -5,7 +5,7 @@
 // (nothing is archived that the user did not clearly ask for), and it is asked again soon.
 import type { RosterGetResult, RosterItemUpdatedV1 } from '@parley/contracts';
 import { BusUnavailableError } from '@parley/nats';
-import { foldedBare } from '@parley/xep';
+import { canonicalBare } from '@parley/xep';
 import type { Logger } from 'pino';
 
 /** Cache lifetimes and size. */
@@ -46,7 +46,7 @@ export class RosterMembership {
   itemUpdated(e: RosterItemUpdatedV1): void {
     const c = this.cache.get(e.user);
     if (!c || !e.item || typeof e.item.jid !== 'string') return;
-    const jid = foldedBare(e.item.jid);
+    const jid = canonicalBare(e.item.jid);
     if (e.item.subscription === 'remove') c.jids.delete(jid);
     else c.jids.add(jid);
   }
@@ -63,7 +63,7 @@ export class RosterMembership {
       .then(
         (r) => {
           if (r.kind !== 'full') return { jids: new Set<string>(), ttl: this.opts.unavailableTtlMs };
-          return { jids: new Set(r.items.map((i) => foldedBare(i.jid))), ttl: this.opts.ttlMs };
+          return { jids: new Set(r.items.map((i) => canonicalBare(i.jid))), ttl: this.opts.ttlMs };
         },
         (e) => {
           if (!(e instanceof BusUnavailableError) || e.reason !== 'no-responders') this.log.warn({ err: e }, 'roster lookup for archiving preferences failed; peer taken as not in roster');

@@ -1,0 +1,134 @@
+// Data export (GDPR Art. 15 and 20): everything Parley stores about one user, collected
+// from every owner over the bus with the queries the gateway already uses (roster and
+// block list, offline messages, archive and its preferences), rendered as XEP-0227
+// (Portable Import/Export Format, `urn:xmpp:pie:0`) and as JSON. Only the user's own
+// data: each owner is asked for this user's records, never for anyone else's.
+// Credentials are left out: the SCRAM keys would let whoever holds the file test
+// passwords offline, and a user moving servers sets a new password there anyway.
+import {
+  ArchiveLookupQuery,
+  ArchiveLookupResult,
+  ArchivePrefsQuery,
+  ArchivePrefsV1,
+  ArchiveSubjects,
+  OfflineFetchQuery,
+  OfflineFetchResult,
+  OfflineSubjects,
+  PendingSubscriptionRequest,
+  RosterItem,
+  RosterLoginQuery,
+  RosterLoginResult,
+  RosterSubjects,
+} from '@parley/contracts';
+import { Element, parseXml, x } from '@parley/xml';
+
+/** What the exporter needs from the bus: request/reply (`Bus.request`). */
+export interface ExportRequester {
+  request<T>(subject: string, data: unknown, opts?: { timeoutMs?: number }): Promise<T>;
+}
+
+/** One user's data as exported. */
+export interface UserExport {
+  format: 'parley-export/1';
+  jid: string;
+  exportedAt: string;
+  roster: { items: RosterItem[]; pendingIn: PendingSubscriptionRequest[] };
+  blocked: string[];
+  offline: Array<{ id: string; from: string; arrivedAt: string; stanza: string }>;
+  archive: { prefs: ArchivePrefsV1; messages: Array<{ id: string; timestamp: string; with: string; direction: 'in' | 'out'; stanza: string }> };
+}
+
+/** Collection progress, for long exports. */
+export type ExportProgress = (what: 'roster' | 'offline' | 'archive', count: number) => void;
+
+const PAGE = 250;
+/** Bound on pages per store: a runaway cursor never loops forever. */
+const MAX_PAGES = 100_000;
+
+/** Collects the user's data from every owner (the account must exist; the caller checks). */
+export async function collectUserExport(bus: ExportRequester, jid: string, progress: ExportProgress = () => undefined, now = new Date()): Promise<UserExport> {
+  const login = await bus.request<RosterLoginResult>(RosterSubjects.login, { user: jid } satisfies RosterLoginQuery);
+  progress('roster', login.items.length);
+
+  const offline: UserExport['offline'] = [];
+  let after: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await bus.request<OfflineFetchResult>(OfflineSubjects.fetch, { user: jid, after, limit: PAGE, stampDelay: true } satisfies OfflineFetchQuery);
+    for (const m of r.messages) offline.push({ id: m.id, from: m.from, arrivedAt: m.arrivedAt, stanza: m.stanza });
+    progress('offline', offline.length);
+    if (!r.next || r.messages.length === 0) break;
+    after = r.next;
+  }
+
+  const prefs = await bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid } satisfies ArchivePrefsQuery);
+  const messages: UserExport['archive']['messages'] = [];
+  let last: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await bus.request<ArchiveLookupResult>(ArchiveSubjects.lookup, { owner: jid, rsm: { max: PAGE, after: last }, count: false } satisfies ArchiveLookupQuery);
+    for (const i of r.items) messages.push({ id: i.id, timestamp: i.timestamp, with: i.with, direction: i.direction, stanza: i.stanza });
+    progress('archive', messages.length);
+    if (r.complete || !r.last) break;
+    last = r.last;
+  }
+
+  return {
+    format: 'parley-export/1',
+    jid,
+    exportedAt: now.toISOString(),
+    roster: { items: login.items, pendingIn: login.pendingIn },
+    blocked: login.blocked,
+    offline,
+    archive: { prefs, messages },
+  };
+}
+
+export const NS_PIE = 'urn:xmpp:pie:0';
+const NS_PIE_MAM = 'urn:xmpp:pie:0#mam';
+const NS_CLIENT = 'jabber:client';
+
+/** A stored stanza as a `jabber:client` element (it is stored without a namespace declaration). */
+function clientStanza(xml: string): Element {
+  const el = parseXml(xml);
+  if (!el.attrs.xmlns) el.attrs.xmlns = NS_CLIENT;
+  return el;
+}
+
+/** The export as a XEP-0227 document (`<server-data xmlns='urn:xmpp:pie:0'>`). */
+export function toXep0227(e: UserExport): string {
+  const at = e.jid.indexOf('@');
+  const local = e.jid.slice(0, at);
+  const domain = e.jid.slice(at + 1);
+  const roster = x(
+    'query',
+    { xmlns: 'jabber:iq:roster' },
+    e.roster.items.map((i) =>
+      x('item', { jid: i.jid, name: i.name, subscription: i.subscription, ask: i.ask, approved: i.approved ? 'true' : undefined }, i.groups.map((g) => x('group', {}, g))),
+    ),
+  );
+  const user = x('user', { name: local }, [
+    roster,
+    // Requests the user has not answered yet, as they arrived (RFC 6121 §3.1.3).
+    ...(e.roster.pendingIn.length
+      ? [x('roster-requests', { xmlns: 'urn:parley:export:0' }, e.roster.pendingIn.map((p) => (p.stanza ? clientStanza(p.stanza) : x('presence', { xmlns: NS_CLIENT, type: 'subscribe', from: p.jid, to: e.jid }, p.status ? [x('status', {}, p.status)] : []))))]
+      : []),
+    x('blocklist', { xmlns: 'urn:xmpp:blocking' }, e.blocked.map((j) => x('item', { jid: j }))),
+    x('offline-messages', {}, e.offline.map((m) => clientStanza(m.stanza))),
+    x('archive', { xmlns: NS_PIE_MAM }, [
+      x('prefs', { xmlns: 'urn:xmpp:mam:2', default: e.archive.prefs.default }, [
+        x('always', {}, e.archive.prefs.always.map((j) => x('jid', {}, j))),
+        x('never', {}, e.archive.prefs.never.map((j) => x('jid', {}, j))),
+      ]),
+      ...e.archive.messages.map((m) =>
+        x('result', { xmlns: 'urn:xmpp:mam:2', id: m.id }, [
+          x('forwarded', { xmlns: 'urn:xmpp:forward:0' }, [x('delay', { xmlns: 'urn:xmpp:delay', stamp: m.timestamp }), clientStanza(m.stanza)]),
+        ]),
+      ),
+    ]),
+  ]);
+  return `<?xml version='1.0' encoding='UTF-8'?>\n${x('server-data', { xmlns: NS_PIE }, [x('host', { jid: domain }, [user])]).toString()}\n`;
+}
+
+/** The export as JSON (the same data, stanzas as XML strings). */
+export function toJson(e: UserExport): string {
+  return `${JSON.stringify(e, null, 2)}\n`;
+}
