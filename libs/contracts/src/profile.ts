@@ -35,6 +35,8 @@ export const ProfileSubjects = {
   lastItems: 'profile.qry.last-items',
   /** {@link PepNodesQuery} → {@link PepNodesResult}: the nodes a requester may see (disco#items of an account). */
   nodes: 'profile.qry.nodes',
+  /** {@link ProfileExportQuery} → {@link ProfileExportResult}: everything kept about one user (data export). */
+  export: 'profile.qry.export',
   /** {@link CapsQuery} → {@link CapsResult}: the shared XEP-0115 cache. */
   getCaps: 'profile.qry.caps',
   /** {@link PutCapsCommand} → `{}`: a verified caps hash and its features. */
@@ -225,6 +227,22 @@ export interface PepNotificationV1 {
   item?: PepItemV1;
   /** Bare JIDs whose sessions may get it (the publisher included). */
   recipients: string[];
+}
+
+// ---- data export ------------------------------------------------------------
+
+export interface ProfileExportQuery {
+  owner: string;
+}
+
+/** Everything the profile service keeps about one user. */
+export interface ProfileExportResult {
+  /** The vCard as XML, when the user has one. */
+  vcard?: string;
+  /** Private XML, one element per namespace. */
+  private: Array<{ ns: string; xml: string }>;
+  /** PEP nodes with their configuration and items, oldest item first. */
+  nodes: Array<{ node: string; config: PepNodeConfig; items: PepItemV1[] }>;
 }
 
 // ---- entity capabilities ----------------------------------------------------

@@ -1,5 +1,5 @@
 // The export collector pages through every owner and renders XEP-0227 that parses back.
-import { ArchiveSubjects, OfflineSubjects, RosterSubjects } from '@parley/contracts';
+import { ArchiveSubjects, OfflineSubjects, ProfileSubjects, RosterSubjects } from '@parley/contracts';
 import { parseXml } from '@parley/xml';
 import { collectUserExport, ExportRequester, toXep0227 } from './user-export';
 
@@ -26,6 +26,12 @@ function fakeOwners(offlineCount: number, archiveCount: number): ExportRequester
         const items = Array.from({ length: upto - from }, (_, i) => ({ id: `a${from + i}`, timestamp: '2026-01-02T00:00:00.000Z', stanza: msg(from + i), with: 'bob@localhost', direction: 'in' }));
         return { items, complete: upto >= archiveCount, first: items[0]?.id, last: items[items.length - 1]?.id } as T;
       }
+      if (subject === ProfileSubjects.export)
+        return {
+          vcard: "<vCard xmlns='vcard-temp'><FN>Alice &amp; co</FN></vCard>",
+          private: [{ ns: 'storage:bookmarks', xml: "<storage xmlns='storage:bookmarks'/>" }],
+          nodes: [{ node: 'urn:xmpp:bookmarks:1', config: { accessModel: 'whitelist', maxItems: 256, persistItems: true, sendLast: 'never', rosterGroups: [] }, items: [{ id: 'room@muc', payload: "<conference xmlns='urn:xmpp:bookmarks:1' name='R'/>" }] }],
+        } as T;
       throw new Error(`unexpected ${subject}`);
     },
   };
@@ -62,5 +68,13 @@ describe('user export', () => {
     expect(result.attrs.id).toBe('a0');
     expect(result.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message', 'jabber:client')).toBeDefined();
     expect(user.getChild('blocklist', 'urn:xmpp:blocking')!.getChild('item', 'urn:xmpp:blocking')!.attrs.jid).toBe('x@y');
+    // the profile: vCard, private XML, PEP node configuration and items
+    expect(user.getChild('vCard', 'vcard-temp')!.getChild('FN', 'vcard-temp')!.text()).toBe('Alice & co');
+    expect(user.getChild('query', 'jabber:iq:private')!.getChild('storage', 'storage:bookmarks')).toBeDefined();
+    const conf = user.getChild('pubsub', 'http://jabber.org/protocol/pubsub#owner')!.getChild('configure', 'http://jabber.org/protocol/pubsub#owner')!;
+    expect(conf.attrs.node).toBe('urn:xmpp:bookmarks:1');
+    expect(String(conf)).toContain('whitelist');
+    const items = user.getChild('pubsub', 'http://jabber.org/protocol/pubsub')!.getChild('items', 'http://jabber.org/protocol/pubsub')!;
+    expect(items.getChild('item')!.getChild('conference', 'urn:xmpp:bookmarks:1')!.attrs.name).toBe('R');
   });
 });

@@ -1,7 +1,8 @@
 // Data export (GDPR Art. 15 and 20): everything Parley stores about one user, collected
 // from every owner over the bus with the queries the gateway already uses (roster and
 // block list, offline messages, archive and its preferences), rendered as XEP-0227
-// (Portable Import/Export Format, `urn:xmpp:pie:0`) and as JSON. Only the user's own
+// (Portable Import/Export Format, `urn:xmpp:pie:0`) and as JSON. The profile (vCard,
+// private XML, PEP nodes) comes from the profile service. Only the user's own
 // data: each owner is asked for this user's records, never for anyone else's.
 // Credentials are left out: the SCRAM keys would let whoever holds the file test
 // passwords offline, and a user moving servers sets a new password there anyway.
@@ -15,6 +16,9 @@ import {
   OfflineFetchResult,
   OfflineSubjects,
   PendingSubscriptionRequest,
+  ProfileExportQuery,
+  ProfileExportResult,
+  ProfileSubjects,
   RosterItem,
   RosterLoginQuery,
   RosterLoginResult,
@@ -36,10 +40,12 @@ export interface UserExport {
   blocked: string[];
   offline: Array<{ id: string; from: string; arrivedAt: string; stanza: string }>;
   archive: { prefs: ArchivePrefsV1; messages: Array<{ id: string; timestamp: string; with: string; direction: 'in' | 'out'; stanza: string }> };
+  /** vCard, private XML and PEP nodes (profile service). */
+  profile: ProfileExportResult;
 }
 
 /** Collection progress, for long exports. */
-export type ExportProgress = (what: 'roster' | 'offline' | 'archive', count: number) => void;
+export type ExportProgress = (what: 'roster' | 'offline' | 'archive' | 'profile', count: number) => void;
 
 const PAGE = 250;
 /** Bound on pages per store: a runaway cursor never loops forever. */
@@ -71,6 +77,9 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     last = r.last;
   }
 
+  const profile = await bus.request<ProfileExportResult>(ProfileSubjects.export, { owner: jid } satisfies ProfileExportQuery);
+  progress('profile', profile.nodes.length + profile.private.length + (profile.vcard ? 1 : 0));
+
   return {
     format: 'parley-export/1',
     jid,
@@ -79,6 +88,7 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     blocked: login.blocked,
     offline,
     archive: { prefs, messages },
+    profile,
   };
 }
 
@@ -91,6 +101,48 @@ function clientStanza(xml: string): Element {
   const el = parseXml(xml);
   if (!el.attrs.xmlns) el.attrs.xmlns = NS_CLIENT;
   return el;
+}
+
+/** A stored element, or nothing when it no longer parses (never a broken document). */
+function stored(xml: string | undefined): Element | undefined {
+  if (xml === undefined) return undefined;
+  try {
+    return parseXml(xml);
+  } catch {
+    return undefined;
+  }
+}
+
+/** XEP-0227 §4.5, §4.6 and PEP: the vCard, private XML, node configurations and items. */
+function profileElements(p: ProfileExportResult | undefined): Element[] {
+  if (!p) return [];
+  const out: Element[] = [];
+  const vcard = stored(p.vcard);
+  if (vcard) out.push(vcard);
+  if (p.private.length) out.push(x('query', { xmlns: 'jabber:iq:private' }, p.private.map((i) => stored(i.xml)).filter((el): el is Element => el !== undefined)));
+  if (p.nodes.length) {
+    const field = (v: string, ...values: string[]) => x('field', { var: v }, values.map((val) => x('value', {}, val)));
+    out.push(
+      x(
+        'pubsub',
+        { xmlns: 'http://jabber.org/protocol/pubsub#owner' },
+        p.nodes.map((n) =>
+          x('configure', { node: n.node }, [
+            x('x', { xmlns: 'jabber:x:data', type: 'submit' }, [
+              field('FORM_TYPE', 'http://jabber.org/protocol/pubsub#node_config'),
+              field('pubsub#access_model', n.config.accessModel),
+              field('pubsub#max_items', String(n.config.maxItems)),
+              field('pubsub#persist_items', n.config.persistItems ? '1' : '0'),
+              field('pubsub#send_last_published_item', n.config.sendLast),
+              field('pubsub#roster_groups_allowed', ...n.config.rosterGroups),
+            ]),
+          ]),
+        ),
+      ),
+      x('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, p.nodes.map((n) => x('items', { node: n.node }, n.items.map((i) => x('item', { id: i.id }, [stored(i.payload)].filter((el): el is Element => el !== undefined)))))),
+    );
+  }
+  return out;
 }
 
 /** The export as a XEP-0227 document (`<server-data xmlns='urn:xmpp:pie:0'>`). */
@@ -112,6 +164,7 @@ export function toXep0227(e: UserExport): string {
       ? [x('roster-requests', { xmlns: 'urn:parley:export:0' }, e.roster.pendingIn.map((p) => (p.stanza ? clientStanza(p.stanza) : x('presence', { xmlns: NS_CLIENT, type: 'subscribe', from: p.jid, to: e.jid }, p.status ? [x('status', {}, p.status)] : []))))]
       : []),
     x('blocklist', { xmlns: 'urn:xmpp:blocking' }, e.blocked.map((j) => x('item', { jid: j }))),
+    ...profileElements(e.profile),
     x('offline-messages', {}, e.offline.map((m) => clientStanza(m.stanza))),
     x('archive', { xmlns: NS_PIE_MAM }, [
       x('prefs', { xmlns: 'urn:xmpp:mam:2', default: e.archive.prefs.default }, [

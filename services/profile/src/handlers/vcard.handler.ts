@@ -1,8 +1,8 @@
 // profile.qry.vcard, profile.cmd.set-vcard, profile.qry.avatar-hash: XEP-0054 vcard-temp
-// with the XEP-0153 hash and the XEP-0398 conversion (ProfileService).
+// with the XEP-0153 hash and the XEP-0398 conversion (ProfileService); profile.qry.export.
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { AvatarHashQuery, AvatarHashResult, DomainError, ProfileSubjects, SetVCardCommand, SetVCardResult, VCardQuery, VCardResult } from '@parley/contracts';
+import { AvatarHashQuery, AvatarHashResult, DomainError, ProfileExportQuery, ProfileExportResult, ProfileSubjects, SetVCardCommand, SetVCardResult, VCardQuery, VCardResult } from '@parley/contracts';
 import { PrepareJids } from '@parley/nats';
 import { NS_VCARD } from '@parley/xep';
 import { parseElement, ProfileService } from '../domain/profile.service';
@@ -30,5 +30,11 @@ export class VCardHandler {
   async hash(@Payload(new PrepareJids({ owner: 'account' })) q: AvatarHashQuery): Promise<AvatarHashResult> {
     const v = await this.profile.store.getVCard(q.owner);
     return v ? { photoHash: v.photoHash } : {};
+  }
+
+  /** Data export: the user's vCard, private XML and PEP nodes with their items. */
+  @MessagePattern(ProfileSubjects.export)
+  export(@Payload(new PrepareJids({ owner: 'account' })) q: ProfileExportQuery): Promise<ProfileExportResult> {
+    return this.profile.store.export(q.owner);
   }
 }

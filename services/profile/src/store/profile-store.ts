@@ -185,6 +185,18 @@ export class ProfileStore {
     return rows.map((r) => ({ owner: r.owner, node: r.node, config: toConfig(r), item: toItem(r) }));
   }
 
+  /** Everything kept about `owner` (data export). */
+  async export(owner: string): Promise<{ vcard?: string; private: Array<{ ns: string; xml: string }>; nodes: Array<{ node: string; config: PepNodeConfig; items: PepItemV1[] }> }> {
+    const v = await this.getVCard(owner);
+    const priv: Array<{ ns: string; xml: string }> = await this.ds.query(`SELECT ns, xml FROM private_xml WHERE owner = $1 ORDER BY ns`, [owner]);
+    const nodes = [];
+    for (const n of await this.nodes(owner)) {
+      const rows = await this.ds.query(`SELECT item_id, payload FROM pep_items WHERE owner = $1 AND node = $2 ORDER BY seq`, [owner, n.node]);
+      nodes.push({ ...n, items: rows.map(toItem) });
+    }
+    return { ...(v ? { vcard: v.xml } : {}), private: priv.map((r) => ({ ns: r.ns, xml: r.xml })), nodes };
+  }
+
   // ---- caps ----
 
   async getCaps(key: string): Promise<string[] | undefined> {
