@@ -296,6 +296,26 @@ describe('offline messages, end to end', () => {
     await waitCount('grace@localhost', 0);
   });
 
+  it('delivers at once, in order and once, what the offline service stores while the user is already online', async () => {
+    expect(await registerInBand(gw1.starttlsPort, 'kate', PASSWORD)).toMatch(/type=.result./);
+    await stack.services.get('offline')!.stop();
+    const alice = await login(gw1, 'alice');
+    const ids = Array.from({ length: 30 }, (_, i) => `late-${i}`);
+    for (const id of ids) await send(alice, 'kate@localhost', id, `queued ${id}`);
+    // Kate comes online while the hand-offs wait on the bus: her login finds nothing stored.
+    // (No IQ here: @xmpp/client does not count IQ results in its XEP-0198 acknowledgements.)
+    const kate = await online(gw2, 'kate');
+    await kate.waitFor((s) => s.is('presence') && s.attrs.from === kate.jid, 'own presence', WAIT);
+    expect(kate.received.some((s) => s.is('message'))).toBe(false);
+    // The service comes back and stores them: each reaches her open session, not her next login.
+    await stack.startService('offline');
+    await waitFor(() => messagesFrom(kate, alice.jid).length >= ids.length, { what: 'all 30 delivered to the open session', timeoutMs: WAIT });
+    await waitCount('kate@localhost', 0);
+    const got = messagesFrom(kate, alice.jid).map((m) => m.attrs.id);
+    expect(got).toEqual(ids); // arrival order, each once
+    expect(messagesFrom(kate, alice.jid).every((m) => delayOf(m) !== undefined)).toBe(true);
+  });
+
   it('loses nothing when the gateway dies between reading the backlog and deleting it', async () => {
     const alice = await login(gw1, 'alice');
     await send(alice, 'heidi@localhost', 'k1', 'one');

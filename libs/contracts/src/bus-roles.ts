@@ -7,7 +7,7 @@ import { ArchiveSubjects, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS } from '.
 import { Durables } from './groups';
 import { ERASURE_CONFIRMATIONS } from './erasure';
 import { JANITOR_EVENTS, JANITOR_LEASE_BUCKET, JanitorSubjects } from './janitor';
-import { OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
+import { OfflineNotices, OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
 import { ProfileEvents, ProfileSubjects } from './profile';
 import { RosterSubjects, ROSTER_EVENTS } from './roster';
 import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, type StreamSpec } from './streams';
@@ -53,7 +53,7 @@ const served = (subjects: Record<string, unknown>, ...streams: StreamSpec[]): st
 export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   gateway: {
     // Gateway-to-gateway traffic (deliveries, directory, presence relay) and the events it follows.
-    subscribes: ['gateway.>', 'roster.evt.>', 'offline.evt.>', 'archive.evt.>', ProfileEvents.notify],
+    subscribes: ['gateway.>', 'roster.evt.>', 'offline.evt.>', OfflineNotices.stored, 'archive.evt.>', ProfileEvents.notify],
     publishes: [
       'gateway.>',
       ...requestSubjects(RosterSubjects),
@@ -80,7 +80,7 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   },
   offline: {
     subscribes: served(OfflineSubjects, OFFLINE_INBOX),
-    publishes: [],
+    publishes: [OfflineNotices.stored],
     writes: [OFFLINE_EVENTS, ERASURE_CONFIRMATIONS],
     owns: [OFFLINE_INBOX, OFFLINE_EVENTS],
     provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],

@@ -263,3 +263,29 @@ export interface OfflineStatsResult {
   /** Users with at least one stored message. */
   users: number;
 }
+
+/**
+ * Core-NATS notices of the offline service (never persisted: outside every stream). A
+ * missed notice costs only latency: gateways fetch again at login and after a bus reconnect.
+ */
+export const OfflineNotices = {
+  /** {@link OfflineStoredNoticeV1}: a message for `u` was committed to the offline store. */
+  stored: 'offline.ntf.stored',
+} as const;
+
+/**
+ * `offline.ntf.stored` v1: a gateway holding an available session of `u` fetches it at
+ * once, so a message stored while the user was coming online (the router had seen no
+ * available session) is not stranded until the next login.
+ */
+export interface OfflineStoredNoticeV1 {
+  /** Recipient, bare JID. */
+  u: string;
+  /** The stored message's id. */
+  id: string;
+}
+
+/** Validates an {@link OfflineStoredNoticeV1} read from the bus. */
+export function isOfflineStoredNoticeV1(v: unknown): v is OfflineStoredNoticeV1 {
+  return typeof v === 'object' && v !== null && typeof (v as OfflineStoredNoticeV1).u === 'string' && typeof (v as OfflineStoredNoticeV1).id === 'string';
+}

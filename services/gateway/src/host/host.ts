@@ -18,7 +18,7 @@ export interface HostEnv {
   log: Logger;
   bus: ModuleBus;
   router: RouterPort;
-  directory: Pick<Directory, 'resources' | 'resource'>;
+  directory: Pick<Directory, 'resources' | 'resource' | 'localSessions'>;
   sessions: SessionsPort;
   accounts: AccountsPort;
   registry: FeatureRegistry;

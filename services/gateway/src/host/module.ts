@@ -125,7 +125,7 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   readonly bus: ModuleBus;
   readonly router: RouterPort;
   /** Where every resource of every user is (cluster-wide). */
-  readonly directory: Pick<Directory, 'resources' | 'resource'>;
+  readonly directory: Pick<Directory, 'resources' | 'resource' | 'localSessions'>;
   readonly sessions: SessionsPort;
   readonly accounts: AccountsPort;
   readonly disco: DiscoView;

@@ -1,8 +1,8 @@
 // The offline store and fetch controllers through Nest's testing module, on the
 // in-memory store: a hand-off is stored or refused, and fetched back in arrival order.
 import { Test } from '@nestjs/testing';
-import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
-import { TerminalError } from '@parley/nats';
+import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineNotices, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { Bus, TerminalError } from '@parley/nats';
 import { LOGGER } from '@parley/runtime';
 import { callWithPayloadPipes } from '@parley/testing-service';
 import { loadOfflineConfig } from '../config/config';
@@ -18,15 +18,19 @@ describe('offline store and fetch controllers (in-memory store)', () => {
   let store: StoreHandler;
   let fetch: FetchHandler;
   let memory: InMemoryOfflineStore;
+  let notices: Array<{ subject: string; data: unknown }>;
 
   beforeEach(async () => {
     memory = new InMemoryOfflineStore();
+    notices = [];
     const module = await Test.createTestingModule({
       controllers: [StoreHandler, FetchHandler],
       providers: [
         { provide: OFFLINE_STORE, useValue: memory },
         { provide: OFFLINE_CONFIG, useValue: loadOfflineConfig({ OFFLINE_QUOTA: '2' }) },
         { provide: LOGGER, useValue: silent },
+        // The bus as the store handler uses it: core notices are recorded.
+        { provide: Bus, useValue: { publish: (subject: string, data: unknown) => void notices.push({ subject, data }) } },
       ],
     }).compile();
     store = module.get(StoreHandler);
@@ -67,6 +71,8 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     await store.handle(h);
     await store.handle(h);
     expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(1);
+    // One stored notice (core NATS) for the gateways: the redelivery is no news.
+    expect(notices).toEqual([{ subject: OfflineNotices.stored, data: { u: 'alice@localhost', id: h.id } }]);
   });
 
   it('refuses a hand-off beyond OFFLINE_QUOTA and commits delivery-failed with the refusal, once (ids and reason, no content)', async () => {

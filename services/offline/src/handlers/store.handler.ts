@@ -5,8 +5,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { LOGGER, Logger } from '@parley/runtime';
-import { EventEnvelope, OFFLINE_INBOX, OfflineDeliveryFailedV1, OfflineEvents, OfflineStoreV1, OfflineSubjects, envelope, Durables } from '@parley/contracts';
-import { BusEventOptions, TerminalError } from '@parley/nats';
+import { EventEnvelope, OFFLINE_INBOX, OfflineDeliveryFailedV1, OfflineEvents, OfflineNotices, OfflineStoredNoticeV1, OfflineStoreV1, OfflineSubjects, envelope, Durables } from '@parley/contracts';
+import { Bus, BusEventOptions, TerminalError } from '@parley/nats';
 import { messageType } from '@parley/stanza';
 import type { OfflineConfig } from '../config/config';
 import { deliveryFailedEventId } from '../domain/event-id';
@@ -23,6 +23,7 @@ export class StoreHandler {
     @Inject(OFFLINE_STORE) private readonly store: OfflineStore,
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly bus: Bus,
   ) {}
 
   // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
@@ -32,8 +33,18 @@ export class StoreHandler {
     if (!read.ok) throw new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${read.problem}`);
     const h = read.handOff;
     const outcome = await this.store.accept(h, { quota: this.config.OFFLINE_QUOTA, now: new Date(), refusalEvent: (r) => this.deliveryFailed(e, h, r) });
+    // A gateway holding an available session of the user delivers it now (core NATS, best effort).
+    if (outcome.kind === 'stored' && !outcome.duplicate) this.notify(h.user, h.id);
     // Never the stanza, never JIDs: ids and outcomes only.
     this.log.info({ handOffId: h.id, outcome: outcome.kind, reason: outcome.kind === 'refused' ? outcome.reason : undefined, duplicate: outcome.duplicate }, 'offline hand-off');
+  }
+
+  private notify(user: string, id: string): void {
+    try {
+      this.bus.publish(OfflineNotices.stored, { u: user, id } satisfies OfflineStoredNoticeV1);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'stored notice not published; gateways fetch at the next login or reconnect');
+    }
   }
 
   /** offline.evt.delivery-failed for a refusal; its id derives from the hand-off, so a repeat is dropped by JetStream. */

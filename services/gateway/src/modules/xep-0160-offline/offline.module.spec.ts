@@ -1,4 +1,4 @@
-import { envelope, EventEnvelope, OfflineEvents, OfflineFetchQuery, OfflineFetchResult, OfflineIdsCommand, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { envelope, EventEnvelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflineIdsCommand, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { settle, TestGateway } from '../../testing/test-gateway';
 import { presenceModule } from '../rfc6121-presence/presence.module';
@@ -36,6 +36,41 @@ describe('XEP-0160 offline messages (in process, offline service faked on the bu
     expect(m.getChildText('body')).toBe('hello');
     await settle();
     expect(acked).toEqual([{ user: 'bob@localhost', ids: ['n1'] }]);
+  });
+
+  it('delivers at once what is stored while the session is available (stored notice), once, and a burst reads once more', async () => {
+    const msg = (n: number) => ({
+      id: `n${n}`,
+      from: 'alice@localhost/desk',
+      type: 'chat' as const,
+      stanzaId: `m${n}`,
+      arrivedAt: '2026-12-01T10:00:00Z',
+      stanza: `<message from='alice@localhost/desk' to='bob@localhost' type='chat' id='m${n}'><body>late ${n}</body></message>`,
+    });
+    let stored = [msg(1)].slice(0, 0);
+    let fetches = 0;
+    gw.bus.answer<OfflineFetchQuery, OfflineFetchResult>(OfflineSubjects.fetch, () => (fetches++, { messages: stored }));
+    const acked: string[] = [];
+    gw.bus.answer<OfflineIdsCommand>(OfflineSubjects.ack, (c) => (acked.push(...c.ids), (stored = stored.filter((m) => !c.ids.includes(m.id))), { deleted: c.ids.length }));
+    const b = await gw.online('bob', 'phone');
+    await settle();
+    const before = fetches;
+    // Committed after the login fetch (the router had seen no available session).
+    stored = [msg(1), msg(2)];
+    for (const id of ['n1', 'n2', 'n1']) gw.bus.publish(OfflineNotices.stored, { u: 'bob@localhost', id });
+    const first = await b.next((s) => s.name === 'message');
+    const second = await b.next((s) => s.name === 'message');
+    await settle();
+    expect([first, second].map((s) => s.getChildText('body'))).toEqual(['late 1', 'late 2']);
+    expect(b.received.filter((s) => s.name === 'message')).toEqual([]); // once each
+    expect(acked).toEqual(['n1', 'n2']);
+    // Three notices, at most two more reads (one running, one queued), never one per notice beyond that.
+    expect(fetches - before).toBeLessThanOrEqual(2);
+    // Someone else's notice, and a malformed one, change nothing.
+    gw.bus.publish(OfflineNotices.stored, { u: 'carol@localhost', id: 'x' });
+    gw.bus.publish(OfflineNotices.stored, { nope: true });
+    await settle();
+    expect(await b.drain((s) => s.name === 'message')).toEqual([]);
   });
 
   it('bounces a delivery failure the offline service reports, never for an error message', async () => {

@@ -15,6 +15,12 @@
 //   socket, or XEP-0198's `<a/>` once it exists). Nothing is deleted before that, so a
 //   crash of the gateway or the service loses nothing; the worst case is a message
 //   shown twice (written, then the gateway died before the ack).
+// - a message committed to the offline store while the user has an available session
+//   here (the router saw none: the session was coming online on this or another
+//   gateway) is announced by the offline service (`offline.ntf.stored`, core NATS): the
+//   session reads the backlog again at once, skipping what it was already written, so
+//   it arrives without waiting for the next login, exactly once per session. After a
+//   bus reconnect (notices may have been missed) every available session reads again.
 // - `offline.evt.delivery-failed` (quota, account deleted) is bounced to the sender by
 //   exactly one gateway (shared durable consumer), never for an error message.
 import { randomUUID } from 'node:crypto';
@@ -32,6 +38,8 @@ import {
   OfflineStoreV1,
   OfflineSubjects,
   Durables,
+  isOfflineStoredNoticeV1,
+  OfflineNotices,
 } from '@parley/contracts';
 import { NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
@@ -94,6 +102,18 @@ export const offlineModule = defineModule({
       OFFLINE_PRESENCE_PRIORITY,
     );
     ctx.hook(CoreHooks.sessionClosed, ({ session }) => backlog.forget(session));
+
+    // Stored while the user was (becoming) available here: deliver now, not at the next login.
+    const localAvailable = (bare: string): Session[] =>
+      ctx.directory.resources(bare).flatMap((r) => (r.session && !r.session.closed && r.session.available ? [r.session] : []));
+    const stored = ctx.bus.subscribe<unknown>(OfflineNotices.stored, (n) => {
+      if (!isOfflineStoredNoticeV1(n)) return void log.warn('malformed offline stored notice dropped');
+      for (const s of localAvailable(n.u)) void backlog.push(s, { recheck: false });
+    });
+    ctx.onBusReconnect(() => {
+      for (const s of ctx.directory.localSessions()) if (s.available && !s.closed) void backlog.push(s, { recheck: false });
+    });
+    ctx.onStop(() => stored.unsubscribe());
     ctx.hook(CoreHooks.sessionEnded, ({ session }) => fromStorage.sessionEnded(session));
 
     const bounces = await ctx.bus.consume<OfflineDeliveryFailedV1>({
@@ -154,7 +174,15 @@ class Backlog {
    */
   push(session: Session, o: { priority?: number; recheck: boolean }): Promise<void> {
     const st = offlineState(session);
-    st.chain = st.chain.then(() => this.flood(session, st, o.priority)).catch((e) => this.log.error({ err: e }, 'offline backlog delivery failed'));
+    // A burst of notices for one user reads the backlog once more, not once per message.
+    if (st.queued && o.priority === undefined && !o.recheck) return st.chain;
+    st.queued = true;
+    st.chain = st.chain
+      .then(() => {
+        st.queued = false;
+        return this.flood(session, st, o.priority);
+      })
+      .catch((e) => this.log.error({ err: e }, 'offline backlog delivery failed'));
     if (o.recheck && this.eligible(session, st, o.priority)) {
       clearTimeout(st.recheck);
       st.recheck = setTimeout(() => {
@@ -229,7 +257,11 @@ class Backlog {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
         await this.ctx.bus.request<OfflineDeletedResult>(OfflineSubjects.ack, { user: session.bare, ids: ids.slice(i, i + ACK_CHUNK) } satisfies OfflineIdsCommand);
       }
-      for (const id of ids) st.pending.delete(id);
+      // Deleted now; but a read queued or running since may have fetched them before the
+      // deletion: forget them only once the reads on the chain so far are done.
+      void st.chain.then(() => {
+        for (const id of ids) st.pending.delete(id);
+      });
     } catch (e) {
       // Kept in `pending`: not written to this session again; a later login gets them again.
       this.log.warn({ err: e, messages: ids.length }, 'delivered offline messages could not be deleted; they will be delivered again at the next login');

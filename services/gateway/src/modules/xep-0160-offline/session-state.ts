@@ -13,6 +13,8 @@ export interface OfflineSessionState {
   flexible: boolean;
   /** Serialises backlog deliveries of this session. */
   chain: Promise<void>;
+  /** A delivery is queued on `chain` and has not started reading yet: another request joins it. */
+  queued?: boolean;
   /** Ids written to this session whose deletion (`offline.cmd.ack`) is pending: never written twice. */
   pending: Set<string>;
   /** The one follow-up look for messages that were still in flight when the backlog was read. */
