@@ -1,4 +1,4 @@
-# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor, upload).
+# One multi-target image build: `--target gateway` (or roster, offline, archive, janitor, upload, profile).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -43,3 +43,7 @@ ENV HTTP_HOST=0.0.0.0 UPLOAD_HTTP_HOST=0.0.0.0 UPLOAD_DIR=/data/uploads
 EXPOSE 5280
 VOLUME /data/uploads
 CMD ["node", "--enable-source-maps", "dist/services/upload/src/main.js"]
+
+FROM runtime AS profile
+ENV HTTP_HOST=0.0.0.0
+CMD ["node", "--enable-source-maps", "dist/services/profile/src/main.js"]

@@ -1,5 +1,5 @@
 // End-to-end: a user's data export (GDPR Art. 15/20) with `npm run ctl -- export`,
-// collected from the real roster, offline, archive and upload services over the bus: the
+// collected from the real roster, offline, archive, upload and profile services over the bus: the
 // bundle holds everything the user stored and nothing of anyone else.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ describe('data export (ctl export), end to end', () => {
 
   beforeAll(async () => {
     stack = await startStack('export');
-    await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive'), stack.startService('upload', { UPLOAD_HTTP_PORT: '0', UPLOAD_DIR: join(out, 'uploads') })]);
+    await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive'), stack.startService('profile'), stack.startService('upload', { UPLOAD_HTTP_PORT: '0', UPLOAD_DIR: join(out, 'uploads') })]);
     gw = await stack.startGateway();
   });
 
@@ -37,7 +37,7 @@ describe('data export (ctl export), end to end', () => {
 
   const say = async (from: TestClient, to: string, body: string) => from.send(xml('message', { to, type: 'chat', id: `m-${body}` }, xml('body', {}, body)));
 
-  it("writes the user's roster, block list, archive, offline messages and uploads, and nobody else's", async () => {
+  it("writes the user's roster, block list, archive, offline messages, uploads and profile, and nobody else's", async () => {
     const [alice, bob, carol] = await users.accounts('alice', 'bob', 'carol');
     const [aliceJid, bobJid, carolJid] = [alice, bob, carol].map(users.jid);
     const a = await users.login(gw, alice);
@@ -46,6 +46,9 @@ describe('data export (ctl export), end to end', () => {
     await a.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: bobJid, name: 'Bobby' }, xml('group', {}, 'Friends')))));
     await a.iq(xml('iq', { type: 'set' }, xml('block', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: 'spammer@example.net' }))));
     await a.iq(xml('iq', { type: 'set' }, xml('prefs', { xmlns: NS_MAM, default: 'always' })));
+    await a.iq(xml('iq', { type: 'set' }, xml('vCard', { xmlns: 'vcard-temp' }, xml('FN', {}, 'Alice Export'))));
+    await a.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: 'jabber:iq:private' }, xml('prefs', { xmlns: 'urn:example:prefs' }, 'kept private'))));
+    await a.iq(xml('iq', { type: 'set' }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, xml('publish', { node: 'http://jabber.org/protocol/nick' }, xml('item', { id: 'current' }, xml('nick', { xmlns: 'http://jabber.org/protocol/nick' }, 'Ally'))))));
     // Archived while alice is online (retried until her gateway applies her new preferences).
     await waitFor(
       async () => {
@@ -81,6 +84,9 @@ describe('data export (ctl export), end to end', () => {
     expect(json.offline.map((m: { stanza: string }) => m.stanza).join()).toContain('stored while away');
     expect(json.archive.messages.map((m: { stanza: string }) => m.stanza).join()).toContain('archived hello');
     expect(json.uploads).toEqual([expect.objectContaining({ name: 'alice notes.txt', size: 4, contentType: 'text/plain', purpose: 'message', url: aliceFile })]);
+    expect(json.profile.vcard).toContain('Alice Export');
+    expect(json.profile.private).toEqual([expect.objectContaining({ ns: 'urn:example:prefs' })]);
+    expect(json.profile.nodes).toEqual([expect.objectContaining({ node: 'http://jabber.org/protocol/nick', items: [expect.objectContaining({ id: 'current' })] })]);
 
     const raw = readFileSync(join(out, `${aliceJid}.xml`), 'utf8');
     expect(statSync(join(out, `${aliceJid}.xml`)).mode & 0o077).toBe(0); // the owner's eyes only
@@ -95,6 +101,9 @@ describe('data export (ctl export), end to end', () => {
     expect(offline.every((m) => typeof m !== 'string' && m.attrs.xmlns === 'jabber:client')).toBe(true);
     expect(String(user.getChild('archive', 'urn:xmpp:pie:0#mam'))).toContain('archived hello');
     expect(user.getChild('uploads', 'urn:parley:export:0')!.getChild('file')!.attrs).toMatchObject({ name: 'alice notes.txt', url: aliceFile });
+    expect(user.getChild('vCard', 'vcard-temp')!.getChildText('FN')).toBe('Alice Export');
+    expect(String(user.getChild('query', 'jabber:iq:private'))).toContain('kept private');
+    expect(String(user.getChild('pubsub', 'http://jabber.org/protocol/pubsub'))).toContain('Ally');
 
     for (const text of [raw, readFileSync(join(out, `${aliceJid}.json`), 'utf8')]) {
       expect(text).not.toContain('carol secret to bob');

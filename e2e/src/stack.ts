@@ -9,7 +9,7 @@ import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@p
 import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
 
 /** The back-end services a suite can start. */
-export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor' | 'upload';
+export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor' | 'upload' | 'profile';
 
 export interface E2EStack {
   /** The suite's own NATS, with Parley's bus permissions: every process connects as its role. */

@@ -8,6 +8,7 @@ import { Durables } from './groups';
 import { ERASURE_CONFIRMATIONS } from './erasure';
 import { JANITOR_EVENTS, JANITOR_LEASE_BUCKET, JanitorSubjects } from './janitor';
 import { OfflineNotices, OfflineSubjects, OFFLINE_EVENTS, OFFLINE_INBOX } from './offline';
+import { ProfileEvents, ProfileSubjects } from './profile';
 import { RosterSubjects, ROSTER_EVENTS } from './roster';
 import { GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, type StreamSpec } from './streams';
 import { GatewaySubjects } from './gateway';
@@ -39,7 +40,7 @@ export interface BusRole {
 }
 
 /** The roles Parley's processes run as. */
-export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor' | 'upload';
+export type BusRoleName = 'gateway' | 'roster' | 'offline' | 'archive' | 'janitor' | 'upload' | 'profile';
 
 /** The request subjects (`*.qry.*`, `*.cmd.*`) among a contract's subject constants. */
 export function requestSubjects(subjects: Record<string, unknown>): string[] {
@@ -53,7 +54,7 @@ const served = (subjects: Record<string, unknown>, ...streams: StreamSpec[]): st
 export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   gateway: {
     // Gateway-to-gateway traffic (deliveries, directory, presence relay) and the events it follows.
-    subscribes: ['gateway.>', 'roster.evt.>', 'offline.evt.>', OfflineNotices.stored, 'archive.evt.>'],
+    subscribes: ['gateway.>', 'roster.evt.>', 'offline.evt.>', OfflineNotices.stored, 'archive.evt.>', ProfileEvents.notify],
     publishes: [
       'gateway.>',
       ...requestSubjects(RosterSubjects),
@@ -63,6 +64,7 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
       UploadSubjects.requestSlot,
       // `ctl export` (run with the gateway's credentials) lists the user's uploads.
       UploadSubjects.files,
+      ...requestSubjects(ProfileSubjects),
     ],
     writes: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_INBOX, ARCHIVE_INBOX],
     owns: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES],
@@ -128,6 +130,16 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
     owns: [UPLOAD_EVENTS],
     provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
     consumes: [{ stream: GATEWAY_EVENTS, durable: Durables.uploadAccountDeleted }],
+    replays: [],
+  },
+  profile: {
+    // Its own requests; it asks the roster who may see a node, and tells the gateways what changed.
+    subscribes: served(ProfileSubjects),
+    publishes: [RosterSubjects.login, ProfileEvents.notify],
+    writes: [ERASURE_CONFIRMATIONS],
+    owns: [],
+    provisions: [GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
+    consumes: [{ stream: GATEWAY_EVENTS, durable: Durables.profileAccountDeleted }],
     replays: [],
   },
 };

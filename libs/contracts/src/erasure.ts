@@ -32,7 +32,7 @@ export interface AccountErasedV1 {
 }
 
 /** The owners that hold user data and confirm each erasure (the janitor waits for these). */
-export const ERASURE_OWNERS = ['roster', 'offline', 'archive', 'upload'] as const;
+export const ERASURE_OWNERS = ['roster', 'offline', 'archive', 'upload', 'profile'] as const;
 
 /**
  * The event id of `owner`'s confirmation of deletion `deletionId`: the same for every

@@ -10,6 +10,7 @@ export const QueueGroups = {
   archive: 'archive',
   janitor: 'janitor',
   upload: 'upload',
+  profile: 'profile',
   /** Gateway instances answering commands any one of them can serve (delete-account, server-notice). */
   gateway: 'gateway',
 } as const;
@@ -29,4 +30,5 @@ export const Durables = {
   /** The janitor's record of which owners confirmed each account erasure. */
   janitorErasures: 'janitor-erasures',
   uploadAccountDeleted: 'upload-account-deleted',
+  profileAccountDeleted: 'profile-account-deleted',
 } as const;

@@ -11,6 +11,7 @@ export * from './archive';
 export * from './janitor';
 export * from './erasure';
 export * from './upload';
+export * from './profile';
 export * from './domain-error';
 export * from './groups';
 export * from './bus-roles';

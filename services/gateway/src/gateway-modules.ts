@@ -20,6 +20,9 @@ import { commandsModule } from './modules/xep-0050-commands/commands.module';
 import { adminModule } from './modules/xep-0133-admin/admin.module';
 import { retentionModule } from './modules/xep-0128-retention/retention.module';
 import { uploadModule } from './modules/xep-0363-upload/upload.module';
+import { privateModule } from './modules/xep-0049-private/private.module';
+import { vcardModule } from './modules/xep-0054-vcard/vcard.module';
+import { pepModule } from './modules/xep-0163-pep/pep.module';
 
 /** Every feature module of the gateway. */
 export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
@@ -41,4 +44,7 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   adminModule,
   retentionModule,
   uploadModule,
+  privateModule,
+  vcardModule,
+  pepModule,
 ];

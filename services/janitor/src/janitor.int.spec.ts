@@ -84,9 +84,11 @@ describe('janitor: activity, error log, report, statistics', () => {
       const e = await entry(true);
       return e?.reason && Object.keys(e.confirmed).length === 2 ? e : undefined;
     }, { what: 'two confirmations and the deletion' });
-    expect(pending).toMatchObject({ reason: 'admin', deletedAt: deletion.occurredAt, missing: ['archive', 'upload'], confirmed: { roster: { erased: { items: 2 } }, offline: { erased: { items: 2 } } } });
+    expect(pending).toMatchObject({ reason: 'admin', deletedAt: deletion.occurredAt, missing: ['archive', 'upload', 'profile'], confirmed: { roster: { erased: { items: 2 } }, offline: { erased: { items: 2 } } } });
     await h.bus.publishEvent(accountErased('archive', deletion, { messages: 5, prefs: 1 }));
     await h.bus.publishEvent(accountErased('upload', deletion, { files: 3 }));
+    await waitFor(async () => (await entry(true))?.missing.join() === 'profile', { what: 'only the profile missing' });
+    await h.bus.publishEvent(accountErased('profile', deletion, { vcards: 1, privateXml: 0, nodes: 2 }));
     await waitFor(async () => (await entry(true)) === undefined, { what: 'no longer pending' });
     expect((await entry(false))!.missing).toEqual([]);
     // Nothing in the record names the user.

@@ -12,3 +12,6 @@ export * from './blocking';
 export * from './roster';
 export * from './blocking-command';
 export * from './register';
+export * from './pep/caps';
+export * from './pep/pubsub';
+export * from './pep/vcard';

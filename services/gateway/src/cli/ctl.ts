@@ -26,7 +26,7 @@ const USAGE = `usage: npm run ctl -- <command>
   account delete <user>     delete an account and erase its data everywhere
   account list              list accounts (username, created)
   export <user> [--out DIR] write everything stored about <user> (roster, block list, offline
-                            messages, archive) as DIR/<jid>.xml (XEP-0227) and DIR/<jid>.json,
+                            messages, archive, profile) as DIR/<jid>.xml (XEP-0227) and DIR/<jid>.json,
                             readable by the owner only; progress on stderr (needs the services)
   migrate                   apply pending gateway database migrations
 ${BUS_USAGE}

@@ -1,5 +1,5 @@
 // The export collector pages through every owner and renders XEP-0227 that parses back.
-import { ArchiveSubjects, OfflineSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
+import { ArchiveSubjects, OfflineSubjects, ProfileSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
 import { parseXml } from '@parley/xml';
 import { collectUserExport, ExportRequester, toXep0227 } from './user-export';
 
@@ -33,6 +33,12 @@ function fakeOwners(offlineCount: number, archiveCount: number, uploadCount = 1)
         const upto = Math.min(uploadCount, from + data.limit);
         return { files: Array.from({ length: upto - from }, (_, i) => file(from + i)), next: upto < uploadCount ? String(upto) : undefined } as T;
       }
+      if (subject === ProfileSubjects.export)
+        return {
+          vcard: "<vCard xmlns='vcard-temp'><FN>Alice &amp; co</FN></vCard>",
+          private: [{ ns: 'storage:bookmarks', xml: "<storage xmlns='storage:bookmarks'/>" }],
+          nodes: [{ node: 'urn:xmpp:bookmarks:1', config: { accessModel: 'whitelist', maxItems: 256, persistItems: true, sendLast: 'never', rosterGroups: [] }, items: [{ id: 'room@muc', payload: "<conference xmlns='urn:xmpp:bookmarks:1' name='R'/>" }] }],
+        } as T;
       throw new Error(`unexpected ${subject}`);
     },
   };
@@ -73,5 +79,13 @@ describe('user export', () => {
     expect(user.getChild('blocklist', 'urn:xmpp:blocking')!.getChild('item', 'urn:xmpp:blocking')!.attrs.jid).toBe('x@y');
     const f = user.getChild('uploads', 'urn:parley:export:0')!.getChild('file', 'urn:parley:export:0')!;
     expect(f.attrs).toMatchObject({ name: 'f0 & <x>.jpg', size: '10', 'content-type': 'image/jpeg', purpose: 'message', url: 'https://u.example/id0/f0.jpg' });
+    // the profile: vCard, private XML, PEP node configuration and items
+    expect(user.getChild('vCard', 'vcard-temp')!.getChild('FN', 'vcard-temp')!.text()).toBe('Alice & co');
+    expect(user.getChild('query', 'jabber:iq:private')!.getChild('storage', 'storage:bookmarks')).toBeDefined();
+    const conf = user.getChild('pubsub', 'http://jabber.org/protocol/pubsub#owner')!.getChild('configure', 'http://jabber.org/protocol/pubsub#owner')!;
+    expect(conf.attrs.node).toBe('urn:xmpp:bookmarks:1');
+    expect(String(conf)).toContain('whitelist');
+    const items = user.getChild('pubsub', 'http://jabber.org/protocol/pubsub')!.getChild('items', 'http://jabber.org/protocol/pubsub')!;
+    expect(items.getChild('item')!.getChild('conference', 'urn:xmpp:bookmarks:1')!.attrs.name).toBe('R');
   });
 });

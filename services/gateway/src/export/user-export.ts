@@ -2,7 +2,8 @@
 // from every owner over the bus with the queries the gateway already uses (roster and
 // block list, offline messages, archive and its preferences, uploaded files' metadata and
 // download URLs), rendered as XEP-0227
-// (Portable Import/Export Format, `urn:xmpp:pie:0`) and as JSON. Only the user's own
+// (Portable Import/Export Format, `urn:xmpp:pie:0`) and as JSON. The profile (vCard,
+// private XML, PEP nodes) comes from the profile service. Only the user's own
 // data: each owner is asked for this user's records, never for anyone else's.
 // Credentials are left out: the SCRAM keys would let whoever holds the file test
 // passwords offline, and a user moving servers sets a new password there anyway.
@@ -16,6 +17,9 @@ import {
   OfflineFetchResult,
   OfflineSubjects,
   PendingSubscriptionRequest,
+  ProfileExportQuery,
+  ProfileExportResult,
+  ProfileSubjects,
   RosterItem,
   RosterLoginQuery,
   RosterLoginResult,
@@ -43,10 +47,12 @@ export interface UserExport {
   archive: { prefs: ArchivePrefsV1; messages: Array<{ id: string; timestamp: string; with: string; direction: 'in' | 'out'; stanza: string }> };
   /** Files the user uploaded (XEP-0363) and can still be downloaded: metadata and URL, the bytes stay behind the URL. */
   uploads: UploadFileV1[];
+  /** vCard, private XML and PEP nodes (profile service). */
+  profile: ProfileExportResult;
 }
 
 /** Collection progress, for long exports. */
-export type ExportProgress = (what: 'roster' | 'offline' | 'archive' | 'uploads', count: number) => void;
+export type ExportProgress = (what: 'roster' | 'offline' | 'archive' | 'uploads' | 'profile', count: number) => void;
 
 const PAGE = 250;
 /** Bound on pages per store: a runaway cursor never loops forever. */
@@ -88,6 +94,9 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     next = r.next;
   }
 
+  const profile = await bus.request<ProfileExportResult>(ProfileSubjects.export, { owner: jid } satisfies ProfileExportQuery);
+  progress('profile', profile.nodes.length + profile.private.length + (profile.vcard ? 1 : 0));
+
   return {
     format: 'parley-export/1',
     jid,
@@ -97,6 +106,7 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     offline,
     archive: { prefs, messages },
     uploads,
+    profile,
   };
 }
 
@@ -109,6 +119,48 @@ function clientStanza(xml: string): Element {
   const el = parseXml(xml);
   if (!el.attrs.xmlns) el.attrs.xmlns = NS_CLIENT;
   return el;
+}
+
+/** A stored element, or nothing when it no longer parses (never a broken document). */
+function stored(xml: string | undefined): Element | undefined {
+  if (xml === undefined) return undefined;
+  try {
+    return parseXml(xml);
+  } catch {
+    return undefined;
+  }
+}
+
+/** XEP-0227 §4.5, §4.6 and PEP: the vCard, private XML, node configurations and items. */
+function profileElements(p: ProfileExportResult | undefined): Element[] {
+  if (!p) return [];
+  const out: Element[] = [];
+  const vcard = stored(p.vcard);
+  if (vcard) out.push(vcard);
+  if (p.private.length) out.push(x('query', { xmlns: 'jabber:iq:private' }, p.private.map((i) => stored(i.xml)).filter((el): el is Element => el !== undefined)));
+  if (p.nodes.length) {
+    const field = (v: string, ...values: string[]) => x('field', { var: v }, values.map((val) => x('value', {}, val)));
+    out.push(
+      x(
+        'pubsub',
+        { xmlns: 'http://jabber.org/protocol/pubsub#owner' },
+        p.nodes.map((n) =>
+          x('configure', { node: n.node }, [
+            x('x', { xmlns: 'jabber:x:data', type: 'submit' }, [
+              field('FORM_TYPE', 'http://jabber.org/protocol/pubsub#node_config'),
+              field('pubsub#access_model', n.config.accessModel),
+              field('pubsub#max_items', String(n.config.maxItems)),
+              field('pubsub#persist_items', n.config.persistItems ? '1' : '0'),
+              field('pubsub#send_last_published_item', n.config.sendLast),
+              field('pubsub#roster_groups_allowed', ...n.config.rosterGroups),
+            ]),
+          ]),
+        ),
+      ),
+      x('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, p.nodes.map((n) => x('items', { node: n.node }, n.items.map((i) => x('item', { id: i.id }, [stored(i.payload)].filter((el): el is Element => el !== undefined)))))),
+    );
+  }
+  return out;
 }
 
 /** The export as a XEP-0227 document (`<server-data xmlns='urn:xmpp:pie:0'>`). */
@@ -130,6 +182,7 @@ export function toXep0227(e: UserExport): string {
       ? [x('roster-requests', { xmlns: 'urn:parley:export:0' }, e.roster.pendingIn.map((p) => (p.stanza ? clientStanza(p.stanza) : x('presence', { xmlns: NS_CLIENT, type: 'subscribe', from: p.jid, to: e.jid }, p.status ? [x('status', {}, p.status)] : []))))]
       : []),
     x('blocklist', { xmlns: 'urn:xmpp:blocking' }, e.blocked.map((j) => x('item', { jid: j }))),
+    ...profileElements(e.profile),
     x('offline-messages', {}, e.offline.map((m) => clientStanza(m.stanza))),
     x('archive', { xmlns: NS_PIE_MAM }, [
       x('prefs', { xmlns: 'urn:xmpp:mam:2', default: e.archive.prefs.default }, [

@@ -123,6 +123,8 @@ export class ModuleHost {
         serverFeatures: r.serverFeatures,
         accountFeatures: r.accountFeatures,
         publicAccountFeatures: r.publicAccountFeatures,
+        accountIdentities: r.accountIdentities,
+        accountItems: async (session, target) => (await Promise.all(r.accountItems.map((p) => p(session, target)))).flat(),
         serverItems: r.serverItems,
         serverInfoForms: r.serverInfoForms,
         node: (node) => r.discoNodes.get(node),
@@ -132,6 +134,8 @@ export class ModuleHost {
         r.accountFeatures.add(ns);
         if (opts?.public) r.publicAccountFeatures.add(ns);
       },
+      accountIdentity: (identity) => void r.accountIdentities.push(identity),
+      accountItems: (provider) => void r.accountItems.push(provider),
       serverItem: (item) => void r.serverItems.push(item),
       serverInfoForm: (form) => void r.serverInfoForms.push(form),
       discoNode: (node, answers) => {

@@ -103,6 +103,10 @@ export interface DiscoView {
   readonly accountFeatures: ReadonlySet<string>;
   /** The account features answered to anyone, not only the owner. */
   readonly publicAccountFeatures: ReadonlySet<string>;
+  /** Identities of every account besides account/registered. */
+  readonly accountIdentities: ReadonlyArray<{ category: string; type: string; name?: string }>;
+  /** disco#items of an account, from every module that contributes some. */
+  accountItems(session: Session, target: { bare: string; local: string }): Promise<Element[]>;
   readonly serverItems: ReadonlyArray<{ jid: string; name?: string }>;
   /** XEP-0128 data forms of the server's disco#info. */
   readonly serverInfoForms: ReadonlyArray<Element>;
@@ -141,6 +145,10 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   accountFeature(ns: string, opts?: { public?: boolean }): void;
   /** XEP-0128: a data form (type `result`, with a FORM_TYPE) in the server's disco#info. */
   serverInfoForm(form: Element): void;
+  /** disco#info identity of every account (shown to anyone), e.g. XEP-0163 `pubsub/pep`. */
+  accountIdentity(identity: { category: string; type: string; name?: string }): void;
+  /** Contributes `<item/>`s to an account's disco#items (XEP-0030 §4). */
+  accountItems(provider: (session: Session, target: { bare: string; local: string }) => Promise<Element[]> | Element[]): void;
   /** disco#items entry of the server. */
   serverItem(item: { jid: string; name?: string }): void;
   /** Answers disco queries carrying `node`. */

@@ -66,6 +66,10 @@ export class FeatureRegistry {
   readonly serverFeatures = new Set<string>();
   /** disco#info features of every account (bare JID), as the account's owner sees them. */
   readonly accountFeatures = new Set<string>();
+  /** disco#info identities every account shows besides account/registered (e.g. XEP-0163 pubsub/pep), to anyone. */
+  readonly accountIdentities: Array<{ category: string; type: string; name?: string }> = [];
+  /** Contributors of an account's disco#items (e.g. XEP-0163 nodes the requester may see). */
+  readonly accountItems: Array<(session: Session, target: { bare: string; local: string }) => Promise<Element[]> | Element[]> = [];
   /** The account features answered to anyone, not only the owner (also listed to others). */
   readonly publicAccountFeatures = new Set<string>();
   /** disco#items of the server (components such as upload). */

@@ -39,12 +39,12 @@ export const discoModule = defineModule({
       // XEP-0030 §3.3: every entity lists what it answers. The owner gets everything the
       // account answers for it; anyone else only what is answered to anyone (disco, ping),
       // so nothing is advertised to a requester that would not be answered.
-      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...features(own ? d.accountFeatures : d.publicAccountFeatures));
+      return x('query', { xmlns: NS.discoInfo }, x('identity', { category: 'account', type: 'registered' }), ...d.accountIdentities.map((i) => x('identity', i)), ...features(own ? d.accountFeatures : d.publicAccountFeatures));
     });
-    ctx.iq('get', 'account', NS.discoItems, (iq, session, target) => {
+    ctx.iq('get', 'account', NS.discoItems, async (iq, session, target) => {
       const node = iq.getChild('query')?.attrs.node;
       if (node) return nodeAnswer('items', node, session, target);
-      return x('query', { xmlns: NS.discoItems });
+      return x('query', { xmlns: NS.discoItems }, ...(await d.accountItems(session, target)));
     });
   },
 });
