@@ -18,6 +18,7 @@ export const retentionModule = defineModule({
     OFFLINE_RETENTION: opt.retention({ doc: 'Advertised (XEP-0128): how long undelivered messages are kept; the offline service\'s setting of the same name.', policy: 'offline', min: '1s' }),
     ARCHIVE_RETENTION: opt.retention({ doc: 'Advertised (XEP-0128): how long archived messages are kept; the archive service\'s setting of the same name.', policy: 'archive', min: '1s' }),
     DELIVERY_LOG_RETENTION: opt.retention({ doc: 'Advertised (XEP-0128): how long the delivery-error log keeps an entry; the janitor\'s setting of the same name.', policy: 'deliveryLog', min: '1s' }),
+    UPLOAD_RETENTION: opt.retention({ doc: 'Advertised (XEP-0128): how long files shared in messages (XEP-0363) are kept; the upload service\'s setting of the same name.', policy: 'uploads', min: '1s' }),
     ACCOUNT_INACTIVITY: opt.duration({ doc: 'Advertised (XEP-0128): an account unused this long is deleted; the janitor\'s setting of the same name.', default: '365d', min: '1s', max: '3650d' }),
   },
   init(ctx) {
@@ -30,6 +31,7 @@ export const retentionModule = defineModule({
           { var: 'FORM_TYPE', type: 'hidden', values: [NS_RETENTION] },
           field('offline', 'Undelivered messages are kept at most (seconds)', o.OFFLINE_RETENTION),
           field('archive', 'Archived messages are kept at most (seconds; the archive is off until you turn it on)', o.ARCHIVE_RETENTION),
+          field('uploads', 'Files shared in messages are deleted after (seconds)', o.UPLOAD_RETENTION),
           field('inactivity', 'An account unused this long is deleted (seconds)', o.ACCOUNT_INACTIVITY),
           field('delivery-log', 'Delivery errors (no content) are logged for (seconds)', o.DELIVERY_LOG_RETENTION),
         ],
