@@ -111,6 +111,16 @@ describe('data export (ctl export), end to end', () => {
       expect(text).not.toContain(carolJid);
       expect(text).not.toContain('export password 1');
     }
+
+    // The same, asked by alice herself through her client (XEP-0050 "Export my data").
+    const again = await users.login(gw, alice);
+    const r = await again.iq(xml('iq', { type: 'set', to: 'localhost' }, xml('command', { xmlns: 'http://jabber.org/protocol/commands', node: 'urn:parley:export:0', action: 'execute' })), 30_000);
+    expect(r.attrs.status).toBe('completed');
+    const mine = JSON.parse(r.getChildText('json', 'urn:parley:export:0')!);
+    expect(mine.jid).toBe(aliceJid);
+    expect(mine.archive.messages.map((m: { stanza: string }) => m.stanza).join()).toContain('archived hello');
+    expect(String(r.getChild('server-data', 'urn:xmpp:pie:0'))).toContain('Bobby');
+    expect(r.toString()).not.toContain('carol secret to bob');
   });
 
   it('refuses an unknown user and a JID of another domain', async () => {

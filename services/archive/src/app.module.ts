@@ -1,16 +1,15 @@
 // The archive service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
 import { ERASURE_CONFIRMATIONS, ARCHIVE_EVENTS, ARCHIVE_INBOX, ARCHIVE_PREFS, Durables, GATEWAY_EVENTS, QueueGroups } from '@parley/contracts';
-import { Bus, NatsModule } from '@parley/nats';
-import { OutboxRelay, PersistenceModule } from '@parley/persistence';
-import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { NatsModule } from '@parley/nats';
+import { OutboxRelay, outboxProviders, PersistenceModule } from '@parley/persistence';
+import { busOptions, LOGGER, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { ArchiveConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
 import { LookupHandler } from './handlers/lookup.handler';
 import { MetadataHandler } from './handlers/metadata.handler';
 import { OptedInHandler } from './handlers/opted-in.handler';
-import { ArchiveOutbox } from './handlers/outbox';
 import { PrefsHandler } from './handlers/prefs.handler';
 import { StoreHandler } from './handlers/store.handler';
 import { StatsHandler } from './handlers/stats.handler';
@@ -40,9 +39,8 @@ export class AppModule {
       ],
       providers: [
         { provide: ARCHIVE_CONFIG, useValue: config },
-        { provide: OutboxRelay, useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log), inject: [DataSource, Bus, LOGGER] },
+        ...outboxProviders(config.ARCHIVE_OUTBOX_INTERVAL, LOGGER),
         { provide: ARCHIVE_STORE, useFactory: (ds: DataSource, outbox: OutboxRelay) => new PgArchiveStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] },
-        ArchiveOutbox,
       ],
       controllers: [
         PrefsHandler,

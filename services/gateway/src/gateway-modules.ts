@@ -17,6 +17,7 @@ import { mamModule } from './modules/xep-0313-mam/mam.module';
 import { csiModule } from './modules/xep-0352-csi/csi.module';
 import { lastModule } from './modules/xep-0012-last/last.module';
 import { commandsModule } from './modules/xep-0050-commands/commands.module';
+import { exportModule } from './modules/xep-0227-export/export.module';
 import { adminModule } from './modules/xep-0133-admin/admin.module';
 import { retentionModule } from './modules/xep-0128-retention/retention.module';
 import { uploadModule } from './modules/xep-0363-upload/upload.module';
@@ -40,6 +41,7 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   offlineModule,
   csiModule,
   commandsModule,
+  exportModule,
   lastModule,
   adminModule,
   retentionModule,

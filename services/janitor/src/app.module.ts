@@ -2,8 +2,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ERASURE_CONFIRMATIONS, GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, JANITOR_EVENTS, OFFLINE_EVENTS, QueueGroups } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
-import { PersistenceModule } from '@parley/persistence';
-import { createLogger, RunServiceOptions, RuntimeModule, busOptions } from '@parley/runtime';
+import { OutboxRelay, outboxProviders, PersistenceModule } from '@parley/persistence';
+import { createLogger, LOGGER, RunServiceOptions, RuntimeModule, busOptions } from '@parley/runtime';
+import { DataSource } from 'typeorm';
 import { JanitorConfig } from './config/config';
 import { Housekeeper } from './domain/housekeeper';
 import { GatewayInstances } from './domain/instances';
@@ -33,7 +34,7 @@ export class AppModule {
         NatsModule.forRoot(() => busOptions(config, 'janitor', createLogger('janitor', env))),
         PersistenceModule.forService(() => ({ ...janitorDataSource(env, config.DB_POOL_SIZE) })),
       ],
-      providers: [{ provide: JANITOR_CONFIG, useValue: config }, { provide: JANITOR_STORE, useClass: PgJanitorStore }, JanitorMetrics, GatewayInstances, Housekeeper],
+      providers: [{ provide: JANITOR_CONFIG, useValue: config }, ...outboxProviders(config.JANITOR_OUTBOX_INTERVAL, LOGGER), { provide: JANITOR_STORE, useFactory: (ds: DataSource, outbox: OutboxRelay) => new PgJanitorStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] }, JanitorMetrics, GatewayInstances, Housekeeper],
       controllers: [QueriesHandler, ActivityHandler, DeliveryFailuresHandler, ErasuresHandler],
     };
   }

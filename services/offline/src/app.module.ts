@@ -1,9 +1,9 @@
 // The offline service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
 import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, OFFLINE_EVENTS, OFFLINE_INBOX, QueueGroups } from '@parley/contracts';
-import { Bus, NatsModule } from '@parley/nats';
-import { OutboxRelay, PersistenceModule } from '@parley/persistence';
-import { busOptions, createLogger, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { NatsModule } from '@parley/nats';
+import { OutboxRelay, outboxProviders, PersistenceModule } from '@parley/persistence';
+import { busOptions, createLogger, LOGGER, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { OfflineConfig } from './config/config';
 import { AccountDeletedHandler } from './handlers/account-deleted.handler';
@@ -18,7 +18,6 @@ import { StatsHandler } from './handlers/stats.handler';
 import { SweepHandler } from './handlers/sweep.handler';
 import { OFFLINE_CONFIG } from './handlers/params';
 import { offlineDataSource } from './persistence/data-source';
-import { OfflineOutbox } from './retention/outbox';
 import { Sweeper } from './retention/sweeper';
 import { OFFLINE_STORE } from './store/offline-store';
 import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
@@ -41,9 +40,8 @@ export class AppModule {
       ],
       providers: [
         { provide: OFFLINE_CONFIG, useValue: config },
-        { provide: OutboxRelay, useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log), inject: [DataSource, Bus, LOGGER] },
+        ...outboxProviders(config.OFFLINE_OUTBOX_INTERVAL, LOGGER),
         { provide: OFFLINE_STORE, useFactory: (ds: DataSource, outbox: OutboxRelay) => new TypeOrmOfflineStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] },
-        OfflineOutbox,
         Sweeper,
       ],
       controllers: [...requestHandlers, ...eventHandlers],

@@ -1,15 +1,14 @@
 // The roster service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
 import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, QueueGroups, ROSTER_EVENTS } from '@parley/contracts';
-import { Bus, NatsModule } from '@parley/nats';
-import { OutboxRelay, PersistenceModule } from '@parley/persistence';
-import { busOptions, LOGGER, Logger, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { NatsModule } from '@parley/nats';
+import { OutboxRelay, outboxProviders, PersistenceModule } from '@parley/persistence';
+import { busOptions, LOGGER, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { DataSource } from 'typeorm';
 import { RosterConfig } from './config/config';
 import { AccountDeletedConsumer } from './handlers/account-deleted.consumer';
 import { BlockHandler, BlocklistHandler, UnblockAllHandler, UnblockHandler } from './handlers/blocking.handlers';
 import { GetRosterHandler } from './handlers/get.handler';
-import { RosterLifecycle } from './handlers/lifecycle';
 import { LoginHandler } from './handlers/login.handler';
 import { PresenceHandler } from './handlers/presence.handler';
 import { RemoveItemHandler } from './handlers/remove-item.handler';
@@ -34,18 +33,13 @@ export class AppModule {
       ],
       providers: [
         { provide: ROSTER_CONFIG, useValue: config },
-        {
-          provide: OutboxRelay,
-          useFactory: (ds: DataSource, bus: Bus, log: Logger) => new OutboxRelay(ds, bus, log),
-          inject: [DataSource, Bus, LOGGER],
-        },
+        ...outboxProviders(config.ROSTER_OUTBOX_INTERVAL, LOGGER),
         {
           provide: ROSTER_STORE,
           useFactory: (ds: DataSource, outbox: OutboxRelay) =>
             new TypeOrmRosterStore(ds, { changeLogSize: config.ROSTER_CHANGE_LOG_SIZE, onEventsCommitted: () => outbox.tryFlush() }),
           inject: [DataSource, OutboxRelay],
         },
-        RosterLifecycle,
       ],
       controllers: [
         GetRosterHandler,

@@ -2,8 +2,8 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ERASURE_CONFIRMATIONS, GATEWAY_EVENTS, QueueGroups, UPLOAD_EVENTS } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
-import { PersistenceModule } from '@parley/persistence';
-import { busOptions, createLogger, Health, RunServiceOptions, RuntimeModule } from '@parley/runtime';
+import { OutboxRelay, outboxProviders, PersistenceModule } from '@parley/persistence';
+import { busOptions, createLogger, Health, LOGGER, RunServiceOptions, RuntimeModule } from '@parley/runtime';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -70,7 +70,8 @@ export class AppModule {
         { provide: UPLOAD_CONFIG, useValue: config },
         { provide: UPLOAD_SECRET, useValue: config.UPLOAD_SECRET || randomBytes(32).toString('hex') },
         { provide: FILE_STORE, useFactory: () => fileStoreFor(config) },
-        { provide: UploadStore, useFactory: (ds: DataSource) => new UploadStore(ds), inject: [DataSource] },
+        ...outboxProviders(config.UPLOAD_OUTBOX_INTERVAL, LOGGER),
+        { provide: UploadStore, useFactory: (ds: DataSource, outbox: OutboxRelay) => new UploadStore(ds, () => outbox.tryFlush()), inject: [DataSource, OutboxRelay] },
         UploadMetrics,
         PublicUrl,
         Slots,

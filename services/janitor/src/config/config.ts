@@ -49,6 +49,7 @@ export const janitorConfigSpec = {
     max: '1d',
   }),
   DELIVERY_LOG_RETENTION: opt.retention({ doc: 'How long the delivery-error log keeps an entry (sender, recipient, kind, reason; never content).', policy: 'deliveryLog', min: '1s' }),
+  JANITOR_OUTBOX_INTERVAL: opt.duration({ doc: 'How often events committed but not yet published (sweep-recorded counts; e.g. NATS was briefly down) are retried.', default: '5s', min: '100ms', max: '1h' }),
   JANITOR_REPORT_RETENTION: opt.duration({ doc: 'How long retention-report entries and erasure records (counts and deletion ids only) are kept.', default: '90d', min: '1s', max: '3650d' }),
   JANITOR_STATS_RETENTION: opt.duration({ doc: 'How long daily anonymous statistics (counts only, no JIDs) are kept.', default: '730d', min: '1d', max: '3650d' }),
 };

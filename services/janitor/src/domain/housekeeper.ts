@@ -208,20 +208,22 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async record(owner: string, entries: Entry[]): Promise<RetentionReportEntry[]> {
     const at = new Date();
-    const out: RetentionReportEntry[] = [];
+    const ok = entries.every((e) => !e.error);
+    const deleted = Object.fromEntries(entries.map((e) => [e.what, e.deleted]));
+    // The report rows and their sweep-recorded event (counts only) commit together; the outbox relay publishes it.
+    const event = ok ? envelope(JanitorEvents.sweepRecorded, { owner, deleted, at: at.toISOString() } satisfies RetentionSweptV1) : undefined;
+    await this.store.recordSweeps(
+      entries.map((e) => ({ ...e, at })),
+      event,
+    );
+    const out: RetentionReportEntry[] = entries.map((e) => ({ ...e, at: at.toISOString() }));
     for (const e of entries) {
-      await this.store.recordSweep({ ...e, at });
-      out.push({ ...e, at: at.toISOString() });
       if (e.error) this.metrics.sweepFailures.inc({ owner });
       else this.metrics.swept.inc({ owner, what: e.what }, e.deleted);
     }
-    if (entries.every((e) => !e.error)) {
+    if (ok) {
       this.metrics.lastSweep.set({ owner }, at.getTime() / 1000);
-      const deleted = Object.fromEntries(entries.map((e) => [e.what, e.deleted]));
       this.log.info({ owner, deleted }, 'sweep recorded');
-      await this.bus
-        .publishEvent(envelope(JanitorEvents.sweepRecorded, { owner, deleted, at: at.toISOString() } satisfies RetentionSweptV1))
-        .catch((err) => this.log.warn({ err, owner }, 'sweep-recorded not published'));
     }
     return out;
   }

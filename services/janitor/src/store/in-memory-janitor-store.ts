@@ -1,5 +1,5 @@
 // The janitor store in memory, for unit specs of the controllers (same contract as Postgres).
-import type { DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import type { EventEnvelope, DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
 import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statReason } from './janitor-store';
 
 interface Row {
@@ -166,9 +166,15 @@ export class InMemoryJanitorStore implements JanitorStore {
     return n;
   }
 
-  async recordSweep(e: Omit<RetentionReportEntry, 'at'> & { at: Date }): Promise<void> {
-    this.reports.push(e);
-    if (!e.error) this.bump(e.at, 'sweeps');
+  /** Events queued with changes, in commit order (what the outbox relay would publish). */
+  readonly outbox: EventEnvelope[] = [];
+
+  async recordSweeps(entries: Array<Omit<RetentionReportEntry, 'at'> & { at: Date }>, event?: EventEnvelope): Promise<void> {
+    for (const e of entries) {
+      this.reports.push(e);
+      if (!e.error) this.bump(e.at, 'sweeps');
+    }
+    if (event) this.outbox.push(event);
   }
 
   async report(limit: number): Promise<RetentionReportResult> {

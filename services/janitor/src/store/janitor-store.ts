@@ -1,5 +1,5 @@
 // What the janitor keeps, behind one interface (Postgres in production, memory in unit specs).
-import type { DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import type { EventEnvelope, DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
 
 export const JANITOR_STORE = Symbol('JANITOR_STORE');
 
@@ -69,7 +69,11 @@ export interface JanitorStore {
   sweepErasures(before: Date): Promise<number>;
 
   /** Records a sweep (counts `sweeps` for its day). */
-  recordSweep(e: Omit<RetentionReportEntry, 'at'> & { at: Date }): Promise<void>;
+  /**
+   * Records one owner's sweep entries (counting `sweeps` for their day) and queues `event`
+   * (`janitor.evt.sweep-recorded`, counts only) in the outbox, in one transaction.
+   */
+  recordSweeps(entries: Array<Omit<RetentionReportEntry, 'at'> & { at: Date }>, event?: EventEnvelope): Promise<void>;
   report(limit: number): Promise<RetentionReportResult>;
   sweepReports(before: Date): Promise<number>;
   /** Deletes handled-event ids older than `before`; how many. */

@@ -1,6 +1,7 @@
 // The janitor's Postgres store: plain SQL on the service's own database.
 import { Injectable } from '@nestjs/common';
-import type { DailyStats, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import type { EventEnvelope, DailyStats, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
+import { enqueueOutbox } from '@parley/persistence';
 import { DataSource, EntityManager } from 'typeorm';
 import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statReason } from './janitor-store';
 
@@ -32,7 +33,11 @@ function reportEntry(r: { owner: string; what: string; deleted: string; cutoff: 
 
 @Injectable()
 export class PgJanitorStore implements JanitorStore {
-  constructor(private readonly ds: DataSource) {}
+  /** `committed` runs after a commit that queued events (the outbox relay's flush, which never throws). */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly committed: () => Promise<void> | void = () => undefined,
+  ) {}
 
   applyActivity(eventId: string, e: ActivityEvent): Promise<boolean> {
     return this.ds.transaction(async (m) => {
@@ -211,19 +216,23 @@ export class PgJanitorStore implements JanitorStore {
     return deleted(this.ds, 'DELETE FROM delivery_failure WHERE at < $1', [before]);
   }
 
-  recordSweep(e: Omit<RetentionReportEntry, 'at'> & { at: Date }): Promise<void> {
-    return this.ds.transaction(async (m) => {
-      await m.query('INSERT INTO retention_report (owner, what, deleted, cutoff, oldest_remaining, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        e.owner,
-        e.what,
-        e.deleted,
-        e.cutoff ?? null,
-        e.oldestRemaining ?? null,
-        e.error ?? null,
-        e.at,
-      ]);
-      if (!e.error) await bump(m, e.at, 'sweeps');
+  async recordSweeps(entries: Array<Omit<RetentionReportEntry, 'at'> & { at: Date }>, event?: EventEnvelope): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      for (const e of entries) {
+        await m.query('INSERT INTO retention_report (owner, what, deleted, cutoff, oldest_remaining, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          e.owner,
+          e.what,
+          e.deleted,
+          e.cutoff ?? null,
+          e.oldestRemaining ?? null,
+          e.error ?? null,
+          e.at,
+        ]);
+        if (!e.error) await bump(m, e.at, 'sweeps');
+      }
+      if (event) await enqueueOutbox(m, event);
     });
+    if (event) await this.committed();
   }
 
   async report(limit: number): Promise<RetentionReportResult> {

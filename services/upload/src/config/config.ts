@@ -37,6 +37,7 @@ export const uploadConfigSpec = {
     min: 1,
     max: 1024 ** 5,
   }),
+  UPLOAD_OUTBOX_INTERVAL: opt.duration({ doc: 'How often events committed but not yet published (sweep counts; e.g. NATS was briefly down) are retried.', default: '5s', min: '100ms', max: '1h' }),
   UPLOAD_SLOT_TTL: opt.duration({ doc: 'How long a PUT URL is accepted after the slot was granted (XEP-0363 §7 recommends about 60s).', default: '5m', min: '1s', max: '1h' }),
   UPLOAD_RETENTION: opt.retention({
     doc: 'Files uploaded for messages (purpose `message`, and requests without a purpose) are deleted this long after the upload: GETs stop at once, the sweep (`upload.cmd.sweep`, driven by the janitor) deletes file and row. At most the policy\'s 10d.',

@@ -5,7 +5,6 @@
 // account's files (gateway.evt.account-deleted).
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { envelope, UploadEvents, UploadSweepResult, UploadSweptV1 } from '@parley/contracts';
-import { Bus } from '@parley/nats';
 import { JobTrigger, LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import type { UploadConfig } from '../config/config';
 import { FILE_STORE, FileStore } from '../storage/file-store';
@@ -24,7 +23,6 @@ export class Sweeper implements OnApplicationBootstrap {
     private readonly store: UploadStore,
     @Inject(FILE_STORE) private readonly files: FileStore,
     @Inject(UPLOAD_CONFIG) private readonly config: UploadConfig,
-    @Inject(Bus) private readonly bus: Bus,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(SCHEDULER) private readonly scheduler: Scheduler,
   ) {}
@@ -81,7 +79,8 @@ export class Sweeper implements OnApplicationBootstrap {
     this.log.info({ trigger, filesDeleted, bytesDeleted, slotsDeleted, cutoff: cutoff.toISOString() }, 'upload retention sweep');
     const result: UploadSweepResult = { filesDeleted, bytesDeleted, slotsDeleted, cutoff: cutoff.toISOString() };
     const swept: UploadSweptV1 = { ...result, retentionMs: this.config.UPLOAD_RETENTION, trigger };
-    await this.bus.publishEvent(envelope(UploadEvents.swept, swept));
+    // Counts only, queued in the outbox after the deletions (the relay publishes it).
+    await this.store.queue(envelope(UploadEvents.swept, swept));
     return result;
   }
 

@@ -1,6 +1,8 @@
 // The upload database: slots, quotas, the PUT life cycle, retention and erasure. Plain
 // SQL on the service's DataSource; quota checks and reservations happen under one
 // advisory lock so that replicas cannot overshoot a quota together.
+import type { EventEnvelope } from '@parley/contracts';
+import { enqueueOutbox } from '@parley/persistence';
 import { DataSource } from 'typeorm';
 
 /** Advisory lock key of slot reservations (any constant unique within this database). */
@@ -29,7 +31,17 @@ const HELD = `(state IN ('stored', 'uploading') OR (state = 'reserved' AND put_e
 export type ReserveOutcome = { ok: true } | { ok: false; scope: 'user' | 'server'; retryAt: Date };
 
 export class UploadStore {
-  constructor(private readonly ds: DataSource) {}
+  /** `committed` runs after a commit that queued events (the outbox relay's flush, which never throws). */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly committed: () => Promise<void> | void = () => undefined,
+  ) {}
+
+  /** Queues an event in the outbox (its own transaction: a sweep's counts, after its deletions). */
+  async queue(event: EventEnvelope): Promise<void> {
+    await enqueueOutbox(this.ds, event);
+    await this.committed();
+  }
 
   /**
    * Reserves a slot when the user's and the server's quotas allow `size` more bytes;

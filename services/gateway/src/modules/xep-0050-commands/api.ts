@@ -1,5 +1,6 @@
 // XEP-0050 Ad-Hoc Commands: what other modules use to offer commands.
 import type { DataForm } from '@parley/xep';
+import type { Element } from '@parley/xml';
 import { defineApi, Session } from '../../host';
 
 /** `http://jabber.org/protocol/commands`. */
@@ -18,6 +19,8 @@ export interface CommandStep {
   form?: DataForm;
   /** A note for the user (XEP-0050 §4.3). */
   note?: { type: 'info' | 'warn' | 'error'; text: string };
+  /** Other payload of the result (XEP-0050 §3.4 allows any namespaced child), after the form. */
+  payload?: Element[];
   /** Completed: no further stage. */
   done: boolean;
 }

@@ -56,6 +56,7 @@ export const commandsModule = defineModule({
         step.done ? undefined : x('actions', { execute: 'complete' }, x('complete')),
         step.note ? x('note', { type: step.note.type }, step.note.text) : undefined,
         step.form ? dataForm.toElement(step.form) : undefined,
+        ...(step.payload ?? []),
       );
 
     const sessionsOf = (full: string): Map<string, OpenSession> => {
