@@ -18,6 +18,9 @@ describe('gateway-to-gateway payloads are validated at the bus edge', () => {
     expect(isHeartbeatV1({ i: 'gw1', n: 0 })).toBe(true);
     expect(isHeartbeatV1({ i: 'gw1' })).toBe(false);
     expect(isHeartbeatV1({ i: 1, n: 1 })).toBe(false);
+    expect(isHeartbeatV1({ i: 'gw1', n: 0, m: 12 })).toBe(true);
+    expect(isHeartbeatV1({ i: 'gw1', n: 0, m: -1 })).toBe(false);
+    expect(isHeartbeatV1({ i: 'gw1', n: 0, m: 1.5 })).toBe(false);
     for (const v of junk) expect(isHeartbeatV1(v)).toBe(false);
   });
 

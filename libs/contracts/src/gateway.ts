@@ -213,11 +213,13 @@ export interface HeartbeatV1 {
   i: string;
   /** Its local session count. */
   n: number;
+  /** Messages from its clients it routed since its previous heartbeat (anonymous statistics). */
+  m?: number;
 }
 
 /** Validates a {@link HeartbeatV1} read from the bus. */
 export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
-  return isObject(v) && typeof v.i === 'string' && typeof v.n === 'number';
+  return isObject(v) && typeof v.i === 'string' && typeof v.n === 'number' && (v.m === undefined || (typeof v.m === 'number' && Number.isInteger(v.m) && v.m >= 0));
 }
 
 /**

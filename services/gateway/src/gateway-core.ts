@@ -128,6 +128,7 @@ export class GatewayCore implements StreamHost {
         s.close(kickError(reason));
       },
       peerGone: (instanceId, dropped) => this.hooks.each(CoreHooks.peerGone, { instanceId, dropped }),
+      takeRouted: () => this.router?.takeRouted() ?? 0,
     };
     const natsCluster = (cb: ClusterCallbacks, directory: Directory, instanceId: string): CoreCluster => {
       if (!this.nats) throw new Error('the NATS cluster link needs a connected Bus');

@@ -18,6 +18,7 @@ import {
 } from '@parley/contracts';
 import { waitFor } from '@parley/testing-stack';
 import { LEASE_BUCKET, LEASE_KEY } from './domain/housekeeper';
+import { GatewayInstances } from './domain/instances';
 import { Harness, startHarness } from './testing/harness';
 
 const HOOK_TIMEOUT = 60_000;
@@ -147,6 +148,19 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(report.latest.find((e) => e.owner === 'offline' && e.what === 'messages')).toMatchObject({ deleted: 3, oldestRemaining: '2026-11-20T10:00:00.000Z' });
     const ev = await waitFor(() => h.recorded.find((e) => e.data.owner === 'offline'), { what: 'sweep-recorded for offline' });
     expect(ev.data.deleted).toEqual({ messages: 3, markers: 1 });
+  });
+
+  it("sums the messages the gateways' heartbeats say they routed into the day's statistics, ignoring malformed counts", async () => {
+    const before = (await h.bus.request<StatsResult>(JanitorSubjects.stats, { days: 1 })).days[0]?.counts['messages.routed'] ?? 0;
+    const instances = h.service.app!.get(GatewayInstances);
+    for (const m of [5, 7, 0]) h.bus.publish(GatewaySubjects.heartbeat, { i: 'gw-count', n: 1, m });
+    h.bus.publish(GatewaySubjects.heartbeat, { i: 'gw-count', n: 1, m: -3 }); // malformed: ignored
+    await h.bus.flush();
+    await waitFor(async () => {
+      await instances.flushRouted();
+      const counts = (await h.bus.request<StatsResult>(JanitorSubjects.stats, { days: 1 })).days[0].counts;
+      return counts['messages.routed'] === before + 12;
+    }, { what: '12 more routed messages counted' });
   });
 
   it('keeps statistics without JIDs', async () => {

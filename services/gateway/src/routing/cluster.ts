@@ -6,6 +6,7 @@
 import {
   DeliverCommandV1 as DeliverCommand,
   GatewaySubjects,
+  HeartbeatV1,
   isDeliverCommandV1,
   isHeartbeatV1,
   isRouteChangeV1,
@@ -44,6 +45,8 @@ export interface ClusterCallbacks {
   kickLocal(fullJid: string, reason: KickReason): void;
   /** An instance vanished; these were its resources. */
   peerGone(instanceId: string, dropped: Array<{ bare: string; state: ResourceState }>): void;
+  /** Messages routed since the previous call (carried by the heartbeat, for anonymous statistics). */
+  takeRouted?(): number;
 }
 
 export class Cluster {
@@ -126,7 +129,7 @@ export class Cluster {
   }
 
   private heartbeat(): void {
-    this.bus.publish(GatewaySubjects.heartbeat, { i: this.instanceId, n: this.directory.localSize });
+    this.bus.publish(GatewaySubjects.heartbeat, { i: this.instanceId, n: this.directory.localSize, m: this.cb.takeRouted?.() ?? 0 } satisfies HeartbeatV1);
   }
 
   private expirePeers(): void {

@@ -77,7 +77,18 @@ export class Router {
   }
 
   /** A stanza from a bound client, stamped and checked: outbound hooks, then routing, then `messageSent`. */
+  /** Messages from clients routed since the last {@link takeRouted} (anonymous statistics). */
+  private routed = 0;
+
+  /** Returns and resets the count of messages routed from clients. */
+  takeRouted(): number {
+    const n = this.routed;
+    this.routed = 0;
+    return n;
+  }
+
   async fromClient(session: Session, stanza: Element): Promise<void> {
+    if (stanza.name === 'message') this.routed += 1;
     let to: Destination | undefined;
     if (stanza.attrs.to !== undefined) {
       try {

@@ -242,6 +242,10 @@ export class InMemoryJanitorStore implements JanitorStore {
     return c;
   }
 
+  async addDailyCounts(now: Date, values: Record<string, number>): Promise<void> {
+    for (const [name, n] of Object.entries(values)) this.bump(now, name, n);
+  }
+
   async setDailyTotals(now: Date, values: Record<string, number>): Promise<void> {
     for (const [name, value] of Object.entries(values)) this.bump(now, name, value, 'set');
   }

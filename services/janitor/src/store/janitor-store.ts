@@ -81,6 +81,8 @@ export interface JanitorStore {
 
   /** Sets today's `registered` (rows now) and raises today's `active` (rows used today or online). */
   snapshotStats(now: Date): Promise<{ registered: number; active: number; exempt: number }>;
+  /** Adds to today's counters (e.g. `messages.routed`). */
+  addDailyCounts(now: Date, values: Record<string, number>): Promise<void>;
   /** Sets today's values of owner totals (e.g. `offline.held`), the latest reading of the day. */
   setDailyTotals(now: Date, values: Record<string, number>): Promise<void>;
   stats(days: number, now: Date): Promise<DailyStats[]>;

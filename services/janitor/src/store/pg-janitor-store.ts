@@ -313,6 +313,10 @@ export class PgJanitorStore implements JanitorStore {
     });
   }
 
+  async addDailyCounts(now: Date, values: Record<string, number>): Promise<void> {
+    for (const [name, n] of Object.entries(values)) await bump(this.ds, now, name, n);
+  }
+
   async setDailyTotals(now: Date, values: Record<string, number>): Promise<void> {
     for (const [name, value] of Object.entries(values))
       await this.ds.query(`INSERT INTO daily_stat (day, name, value) VALUES ($1, $2, $3) ON CONFLICT (day, name) DO UPDATE SET value = EXCLUDED.value`, [dayOf(now), name, value]);

@@ -47,6 +47,21 @@ describe('XEP-0198 stream management (in process)', () => {
     expect(a.closedWith).toMatchObject({ condition: 'undefined-condition' });
   });
 
+  it('asks again for stanzas sent while an <r/> was out, once its <a/> leaves them unacknowledged', async () => {
+    const a = await gw.login('alice', 'desk');
+    await enable(a, '');
+    for (let i = 0; i < 10; i++) a.session.send(x('message', { to: a.full, id: `m${i}` }));
+    await a.next((s) => s.name === 'r'); // ten unacknowledged: asked at once
+    for (let i = 10; i < 13; i++) a.session.send(x('message', { to: a.full, id: `m${i}` }));
+    let delivered: boolean | undefined;
+    a.session.whenDelivered((d) => (delivered = d));
+    expect(nonza(a, `<a xmlns='${NS.sm}' h='10'/>`)).toBe(true);
+    // The three sent meanwhile get their own request (without it they would wait for the next send).
+    await a.next((s) => s.name === 'r', 'a second <r/>', 5000);
+    expect(nonza(a, `<a xmlns='${NS.sm}' h='13'/>`)).toBe(true);
+    expect(delivered).toBe(true);
+  });
+
   it('keeps a dropped session for resumption, resends what was not acknowledged, and adopts it on <resume/>', async () => {
     const a = await gw.login('alice', 'desk');
     const { id } = await enable(a);

@@ -155,7 +155,10 @@ class StreamManagement {
       if (!Number.isFinite(h) || !sm.acknowledge(h)) {
         // XEP-0198 §4: an h above what was sent ends the stream
         session.close(new StreamError('undefined-condition', 'acknowledgement for stanzas never sent', x('handled-count-too-high', { xmlns: NS.sm, h: el.attrs.h, 'send-count': sm.outbound >>> 0 })));
+        return true;
       }
+      // Stanzas sent while the <r/> was out are not covered by this <a/>: ask again for them.
+      if (sm.unacked.length) sm.requestAckSoon();
       return true;
     }
     return false;
