@@ -109,7 +109,7 @@ export const BUS_ROLES: Record<BusRoleName, BusRole> = {
   janitor: {
     // Its own requests, and gateway heartbeats (a silent instance's sessions stop counting as open).
     subscribes: [...served(JanitorSubjects), GatewaySubjects.heartbeat],
-    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, GatewaySubjects.sweep, OfflineSubjects.stats, ArchiveSubjects.stats, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice, UploadSubjects.sweep],
+    publishes: [OfflineSubjects.sweep, ArchiveSubjects.sweep, GatewaySubjects.sweep, OfflineSubjects.stats, ArchiveSubjects.stats, UploadSubjects.stats, GatewaySubjects.deleteAccount, GatewaySubjects.serverNotice, UploadSubjects.sweep],
     writes: [JANITOR_EVENTS],
     owns: [JANITOR_EVENTS, ERASURE_CONFIRMATIONS],
     provisions: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS],

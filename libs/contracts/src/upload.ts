@@ -25,7 +25,19 @@ export const UploadSubjects = {
   sweep: 'upload.cmd.sweep',
   /** {@link UploadFilesQuery} → {@link UploadFilesResult}: a user's stored files, for the data export (operators). */
   files: 'upload.qry.files',
+  /** `{}` → {@link UploadStatsResult}: anonymous totals for the janitor's daily statistics. */
+  stats: 'upload.qry.stats',
 } as const;
+
+/** `upload.qry.stats` reply data: totals only, no JIDs. */
+export interface UploadStatsResult {
+  /** Files stored now. */
+  files: number;
+  /** Their bytes. */
+  bytes: number;
+  /** Files stored since the start of today (UTC). */
+  storedToday: number;
+}
 
 /** Events the upload service publishes (stream {@link UPLOAD_EVENTS}). */
 export const UploadEvents = {

@@ -238,7 +238,7 @@ describe('janitor: inactivity', () => {
     const stats = await h.bus.request<StatsResult>(JanitorSubjects.stats, {});
     expect(stats.days[0].counts['deletions.inactivity']).toBe(1);
     // The owners' totals, read at each pass (counts only).
-    expect(stats.days[0].counts).toMatchObject({ registered: 4, 'offline.held': 7, 'offline.users': 2, 'archive.opted-in': 3, 'archive.held': 40 });
+    expect(stats.days[0].counts).toMatchObject({ registered: 4, 'offline.held': 7, 'offline.users': 2, 'archive.opted-in': 3, 'archive.held': 40, 'uploads.held': 6, 'uploads.bytes': 6144, 'uploads.stored': 2 });
   }, 90_000);
 });
 

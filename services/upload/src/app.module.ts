@@ -11,7 +11,7 @@ import { UploadConfig } from './config/config';
 import { UploadMetrics } from './domain/metrics';
 import { Slots } from './domain/slots';
 import { Sweeper } from './domain/sweeper';
-import { AccountDeletedHandler, FilesHandler, SlotHandler, SweepHandler } from './handlers/handlers';
+import { AccountDeletedHandler, FilesHandler, SlotHandler, StatsHandler, SweepHandler } from './handlers/handlers';
 import { PublicUrl } from './http/public-url';
 import { UploadHttp } from './http/upload-http';
 import { uploadDataSource } from './persistence/data-source';
@@ -79,7 +79,7 @@ export class AppModule {
         UploadHttp,
         FileStoreLifecycle,
       ],
-      controllers: [SlotHandler, FilesHandler, SweepHandler, AccountDeletedHandler],
+      controllers: [SlotHandler, FilesHandler, SweepHandler, StatsHandler, AccountDeletedHandler],
     };
   }
 }

@@ -3,7 +3,7 @@
 // quotas (also under concurrent requests), the PUT life cycle (single use, aborted
 // uploads, slots without a type), HEAD, the sweep and account deletion; and the HTTPS
 // listener with a certificate of its own.
-import { AccountDeletedV1, envelope, ERASURE_CONFIRMATIONS, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadFilesResult, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
+import { AccountDeletedV1, envelope, ERASURE_CONFIRMATIONS, EventEnvelope, GatewayEvents, UPLOAD_EVENTS, UploadEvents, UploadFilesResult, UploadSlotReplyV1, UploadSlotRequestV1, UploadStatsResult, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { ConsumerHandle } from '@parley/nats';
 import { ServiceHarness } from '@parley/testing-service';
 import { waitFor } from '@parley/testing-stack';
@@ -142,6 +142,14 @@ describe('upload service (integration)', () => {
     expect(existsSync(`${fileOf(s.put)}.partial`)).toBe(false);
     expect((await put(s.put, Buffer.alloc(4096, 2))).status).toBe(201);
     expect(existsSync(fileOf(s.put))).toBe(true);
+  });
+
+  it('answers the janitor totals that match the stored files, with no JID', async () => {
+    const [r] = await h.sql(`SELECT count(*)::int AS files, COALESCE(sum(size), 0)::float8 AS bytes FROM upload_file WHERE state = 'stored'`);
+    expect(r.files).toBeGreaterThan(0);
+    const totals = await h.bus.request<UploadStatsResult>(UploadSubjects.stats, {});
+    expect(totals).toEqual({ files: r.files, bytes: r.bytes, storedToday: r.files });
+    expect(JSON.stringify(totals)).not.toContain('@');
   });
 
   it('sweeps unused slots after they expired and publishes counts only', async () => {

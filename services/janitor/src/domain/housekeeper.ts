@@ -15,6 +15,7 @@ import {
   GatewaySweepResult,
   JanitorEvents,
   OfflineStatsResult,
+  UploadStatsResult,
   OfflineSubjects,
   OfflineSweepResult,
   RetentionReportEntry,
@@ -301,6 +302,7 @@ export class Housekeeper implements OnApplicationBootstrap, OnModuleDestroy {
     };
     await ask<OfflineStatsResult>(OfflineSubjects.stats, (r) => ({ 'offline.held': r?.messages, 'offline.users': r?.users }));
     await ask<ArchiveStatsResult>(ArchiveSubjects.stats, (r) => ({ 'archive.opted-in': r?.optedIn, 'archive.held': r?.messages }));
+    await ask<UploadStatsResult>(UploadSubjects.stats, (r) => ({ 'uploads.held': r?.files, 'uploads.bytes': r?.bytes, 'uploads.stored': r?.storedToday }));
     await this.store.setDailyTotals(now, totals);
     for (const [k, v] of Object.entries(totals)) this.metrics.ownerTotals.set({ what: k }, v);
   }

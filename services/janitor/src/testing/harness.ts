@@ -78,6 +78,7 @@ export async function startHarness(overrides: Record<string, string> = {}, o: { 
     bus.serve(GatewaySubjects.sweep, (q) => (record(GatewaySubjects.sweep, q), sweepReplies.gateway), { queue: QueueGroups.gateway }),
     bus.serve(OfflineSubjects.stats, () => ({ messages: 7, users: 2 }), { queue: QueueGroups.offline }),
     bus.serve(ArchiveSubjects.stats, () => ({ optedIn: 3, messages: 40 }), { queue: QueueGroups.archive }),
+    bus.serve(UploadSubjects.stats, () => ({ files: 6, bytes: 6144, storedToday: 2 }), { queue: QueueGroups.upload }),
     bus.serve(UploadSubjects.sweep, (q) => (record(UploadSubjects.sweep, q), sweepReplies.upload), { queue: QueueGroups.upload }),
     bus.serve<DeleteAccountCommandV1, DeleteAccountResultV1>(
       GatewaySubjects.deleteAccount,

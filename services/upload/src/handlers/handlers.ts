@@ -2,7 +2,7 @@
 // (janitor) and account deletions (gateway events).
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { accountErased, AccountDeletedV1, Durables, EventEnvelope, GATEWAY_EVENTS, GatewayEvents, UploadFilesQuery, UploadFilesResult, UploadFileV1, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects, UploadSweepResult } from '@parley/contracts';
+import { accountErased, AccountDeletedV1, Durables, EventEnvelope, GATEWAY_EVENTS, GatewayEvents, UploadFilesQuery, UploadFilesResult, UploadFileV1, UploadSlotReplyV1, UploadSlotRequestV1, UploadStatsResult, UploadSubjects, UploadSweepResult } from '@parley/contracts';
 import { Bus, BusEventOptions, PrepareJids, ReplyException } from '@parley/nats';
 import { LOGGER, Logger, SCHEDULER, Scheduler } from '@parley/runtime';
 import { filePath, Slots } from '../domain/slots';
@@ -46,6 +46,17 @@ export class FilesHandler {
     }));
     const last = rows[rows.length - 1];
     return rows.length === Math.min(limit, 1000) && last ? { files, next: last.id } : { files };
+  }
+}
+
+@Controller()
+export class StatsHandler {
+  constructor(private readonly store: UploadStore) {}
+
+  /** Totals for the janitor's daily statistics (counts only). */
+  @MessagePattern(UploadSubjects.stats)
+  handle(): Promise<UploadStatsResult> {
+    return this.store.totals(new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`));
   }
 }
 

@@ -37,6 +37,15 @@ export class UploadStore {
     private readonly committed: () => Promise<void> | void = () => undefined,
   ) {}
 
+  /** Totals for statistics (no JIDs): stored files, their bytes, and those stored since `dayStart`. */
+  async totals(dayStart: Date): Promise<{ files: number; bytes: number; storedToday: number }> {
+    const [r]: Array<{ files: number; bytes: number; today: number }> = await this.ds.query(
+      `SELECT count(*)::int AS files, COALESCE(sum(size), 0)::float8 AS bytes, count(*) FILTER (WHERE stored_at >= $1)::int AS today FROM upload_file WHERE state = 'stored'`,
+      [dayStart],
+    );
+    return { files: r.files, bytes: r.bytes, storedToday: r.today };
+  }
+
   /** Queues an event in the outbox (its own transaction: a sweep's counts, after its deletions). */
   async queue(event: EventEnvelope): Promise<void> {
     await enqueueOutbox(this.ds, event);
