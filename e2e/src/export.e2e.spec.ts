@@ -26,7 +26,7 @@ describe('data export (ctl export), end to end', () => {
 
   beforeAll(async () => {
     stack = await startStack('export');
-    await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive'), stack.startService('profile'), stack.startService('upload', { UPLOAD_HTTP_PORT: '0', UPLOAD_DIR: join(out, 'uploads') })]);
+    await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive'), stack.startService('profile'), stack.startService('janitor', { JANITOR_SWEEP_INTERVAL: '1h' }), stack.startService('upload', { UPLOAD_HTTP_PORT: '0', UPLOAD_DIR: join(out, 'uploads') })]);
     gw = await stack.startGateway();
   });
 
@@ -79,6 +79,8 @@ describe('data export (ctl export), end to end', () => {
     });
 
     const json = JSON.parse(readFileSync(join(out, `${aliceJid}.json`), 'utf8'));
+    // What the janitor keeps about the account (it saw her registration and logins).
+    expect(json.account).toMatchObject({ known: true, createdAt: expect.any(String), lastUsedAt: expect.any(String) });
     expect(json).toMatchObject({ format: 'parley-export/1', jid: aliceJid, blocked: ['spammer@example.net'], archive: { prefs: { default: 'always' } } });
     expect(json.roster.items).toEqual([expect.objectContaining({ jid: bobJid, name: 'Bobby', groups: ['Friends'] })]);
     expect(json.offline.map((m: { stanza: string }) => m.stanza).join()).toContain('stored while away');

@@ -8,6 +8,8 @@ export const JanitorSubjects = {
   lastActivity: 'janitor.qry.last-activity',
   /** {@link SetLastActivityVisibilityCommand} → `{ hidden: boolean }`: the user hides or shows their last activity. */
   setLastActivityVisibility: 'janitor.cmd.set-last-activity-visibility',
+  /** {@link AccountActivityQuery} → {@link AccountActivityResult}: what the janitor keeps about one account, for the data export. */
+  accountActivity: 'janitor.qry.account-activity',
   /** Retention report for operators (`ctl report`). */
   report: 'janitor.qry.report',
   /** Delivery-error log query for operators (`ctl errors`). */
@@ -190,4 +192,23 @@ export interface ErasuresResult {
   entries: ErasureEntry[];
   /** The owners every erasure waits for. */
   owners: string[];
+}
+
+/** `janitor.qry.account-activity` request. */
+export interface AccountActivityQuery {
+  /** Bare JID of the account. */
+  jid: string;
+}
+/** `janitor.qry.account-activity` reply data: the account's activity row (all of it), or `known: false`. */
+export interface AccountActivityResult {
+  known: boolean;
+  createdAt?: string;
+  lastUsedAt?: string;
+  lastLogoutAt?: string;
+  /** Never deleted for inactivity (operators). */
+  exempt?: boolean;
+  /** Last activity hidden from contacts (the user). */
+  hidden?: boolean;
+  /** When the inactivity notice went out, if it did. */
+  noticeSentAt?: string;
 }

@@ -56,6 +56,16 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(await h.sql('SELECT jid, instance_id, open FROM account_session')).toEqual([{ jid: 'alice@localhost', instance_id: 'gw-2', open: 1 }]);
     const la = await h.bus.request<LastActivityResult>(JanitorSubjects.lastActivity, { jid: 'ALICE@localhost' });
     expect(la).toEqual({ online: true, hidden: false, lastLogoutAt: new Date(r.last_logout_at).toISOString() });
+    // The account's whole row, for the user's data export.
+    await expect(h.bus.request(JanitorSubjects.accountActivity, { jid: 'alice@localhost' })).resolves.toEqual({
+      known: true,
+      createdAt: registered.occurredAt,
+      lastUsedAt: new Date(r.last_used_at).toISOString(),
+      lastLogoutAt: new Date(r.last_logout_at).toISOString(),
+      exempt: false,
+      hidden: false,
+    });
+    await expect(h.bus.request(JanitorSubjects.accountActivity, { jid: 'nobody@localhost' })).resolves.toEqual({ known: false });
     // No history: one row, whatever happened.
     expect(await h.sql('SELECT count(*)::int AS n FROM account_activity')).toEqual([{ n: 1 }]);
 

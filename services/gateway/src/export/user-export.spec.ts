@@ -1,5 +1,5 @@
 // The export collector pages through every owner and renders XEP-0227 that parses back.
-import { ArchiveSubjects, OfflineSubjects, ProfileSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
+import { ArchiveSubjects, JanitorSubjects, OfflineSubjects, ProfileSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
 import { parseXml } from '@parley/xml';
 import { collectUserExport, ExportRequester, toXep0227 } from './user-export';
 
@@ -13,6 +13,7 @@ function fakeOwners(offlineCount: number, archiveCount: number, uploadCount = 1)
     asked,
     async request<T>(subject: string, data: any): Promise<T> {
       asked.push({ subject, data });
+      if (subject === JanitorSubjects.accountActivity) return { known: true, createdAt: '2026-01-01T00:00:00.000Z', lastUsedAt: '2026-12-01T00:00:00.000Z', exempt: false, hidden: true } as T;
       if (subject === RosterSubjects.login)
         return { ver: '3', items: [{ jid: 'bob@localhost', groups: ['A & B'], subscription: 'both' }], probe: [], broadcast: [], pendingIn: [{ jid: 'eve@localhost', status: 'hi' }], blocked: ['x@y'] } as T;
       if (subject === OfflineSubjects.fetch) {
@@ -68,6 +69,7 @@ describe('user export', () => {
     const user = doc.getChild('host', 'urn:xmpp:pie:0')!.getChild('user')!;
     expect(doc.getChild('host')!.attrs.jid).toBe('localhost');
     expect(user.attrs.name).toBe('alice');
+    expect(user.getChild('account', 'urn:parley:export:0')!.attrs).toMatchObject({ created: '2026-01-01T00:00:00.000Z', 'last-used': '2026-12-01T00:00:00.000Z', hidden: 'true' });
     const item = user.getChild('query', 'jabber:iq:roster')!.getChild('item', 'jabber:iq:roster')!;
     expect(item.attrs).toMatchObject({ jid: 'bob@localhost', subscription: 'both' });
     expect(item.getChild('group')!.text()).toBe('A & B');

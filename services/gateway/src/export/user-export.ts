@@ -8,6 +8,9 @@
 // Credentials are left out: the SCRAM keys would let whoever holds the file test
 // passwords offline, and a user moving servers sets a new password there anyway.
 import {
+  AccountActivityQuery,
+  AccountActivityResult,
+  JanitorSubjects,
   ArchiveLookupQuery,
   ArchiveLookupResult,
   ArchivePrefsQuery,
@@ -41,6 +44,8 @@ export interface UserExport {
   format: 'parley-export/1';
   jid: string;
   exportedAt: string;
+  /** What the janitor keeps about the account: created, last used, last logout, flags. */
+  account: AccountActivityResult;
   roster: { items: RosterItem[]; pendingIn: PendingSubscriptionRequest[] };
   blocked: string[];
   offline: Array<{ id: string; from: string; arrivedAt: string; stanza: string }>;
@@ -60,6 +65,7 @@ const MAX_PAGES = 100_000;
 
 /** Collects the user's data from every owner (the account must exist; the caller checks). */
 export async function collectUserExport(bus: ExportRequester, jid: string, progress: ExportProgress = () => undefined, now = new Date()): Promise<UserExport> {
+  const account = await bus.request<AccountActivityResult>(JanitorSubjects.accountActivity, { jid } satisfies AccountActivityQuery);
   const login = await bus.request<RosterLoginResult>(RosterSubjects.login, { user: jid } satisfies RosterLoginQuery);
   progress('roster', login.items.length);
 
@@ -101,6 +107,7 @@ export async function collectUserExport(bus: ExportRequester, jid: string, progr
     format: 'parley-export/1',
     jid,
     exportedAt: now.toISOString(),
+    account,
     roster: { items: login.items, pendingIn: login.pendingIn },
     blocked: login.blocked,
     offline,
@@ -175,7 +182,10 @@ export function toXep0227(e: UserExport): string {
       x('item', { jid: i.jid, name: i.name, subscription: i.subscription, ask: i.ask, approved: i.approved ? 'true' : undefined }, i.groups.map((g) => x('group', {}, g))),
     ),
   );
+  const a = e.account;
   const user = x('user', { name: local }, [
+    // The account's activity as the janitor keeps it (no history, no address).
+    x('account', { xmlns: 'urn:parley:export:0', created: a.createdAt, 'last-used': a.lastUsedAt, 'last-logout': a.lastLogoutAt, exempt: a.exempt === undefined ? undefined : String(a.exempt), hidden: a.hidden === undefined ? undefined : String(a.hidden), 'notice-sent': a.noticeSentAt }),
     roster,
     // Requests the user has not answered yet, as they arrived (RFC 6121 §3.1.3).
     ...(e.roster.pendingIn.length

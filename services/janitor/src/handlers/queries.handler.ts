@@ -3,6 +3,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  AccountActivityQuery,
+  AccountActivityResult,
   DeliveryErrorsQuery,
   DeliveryErrorsResult,
   ERASURE_OWNERS,
@@ -51,6 +53,17 @@ export class QueriesHandler {
     if (!row) return { online: false, hidden: false };
     const r: LastActivityResult = { online: row.openSessions > 0, hidden: row.hidden };
     if (row.lastLogoutAt) r.lastLogoutAt = row.lastLogoutAt.toISOString();
+    return r;
+  }
+
+  /** Everything the janitor keeps about the account (its one row), for the user's data export. */
+  @MessagePattern(JanitorSubjects.accountActivity)
+  async accountActivity(@Payload(new PrepareJids({ jid: 'account' })) q: AccountActivityQuery): Promise<AccountActivityResult> {
+    const row = await this.store.activity(q.jid);
+    if (!row) return { known: false };
+    const r: AccountActivityResult = { known: true, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt.toISOString(), exempt: row.exempt, hidden: row.hidden };
+    if (row.lastLogoutAt) r.lastLogoutAt = row.lastLogoutAt.toISOString();
+    if (row.noticeSentAt) r.noticeSentAt = row.noticeSentAt.toISOString();
     return r;
   }
 

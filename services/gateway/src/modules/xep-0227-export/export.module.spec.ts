@@ -1,5 +1,5 @@
 // "Export my data" through XEP-0050, in process, the owners faked on the bus.
-import { ArchiveSubjects, OfflineSubjects, ProfileSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
+import { ArchiveSubjects, JanitorSubjects, OfflineSubjects, ProfileSubjects, RosterSubjects, UploadSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { TestGateway } from '../../testing/test-gateway';
 import { discoModule } from '../xep-0030-disco/disco.module';
@@ -16,6 +16,7 @@ describe('data export as an ad-hoc command (in process)', () => {
 
   const owners = (gw: TestGateway, archived: number) => {
     const record = (subject: string) => (q: any) => void asked.push({ subject, data: q });
+    gw.bus.answer(JanitorSubjects.accountActivity, (q) => (record(JanitorSubjects.accountActivity)(q), { known: true, createdAt: '2026-01-01T00:00:00.000Z', lastUsedAt: '2026-12-01T00:00:00.000Z', exempt: false, hidden: false }));
     gw.bus.answer(RosterSubjects.login, (q) => (record(RosterSubjects.login)(q), { ver: '1', items: [{ jid: 'bob@localhost', groups: [], subscription: 'both' }], probe: [], broadcast: [], pendingIn: [], blocked: [] }));
     gw.bus.answer(OfflineSubjects.fetch, (q) => (record(OfflineSubjects.fetch)(q), { messages: [] }));
     gw.bus.answer(ArchiveSubjects.getPrefs, (q) => (record(ArchiveSubjects.getPrefs)(q), { default: 'always', always: [], never: [] }));
@@ -43,7 +44,7 @@ describe('data export as an ad-hoc command (in process)', () => {
     expect(data.getChild('host')!.getChild('user')!.attrs.name).toBe('alice');
     expect(String(data)).toContain('bob@localhost');
     const json = JSON.parse(cmd.getChild('json', NS_EXPORT)!.text());
-    expect(json).toMatchObject({ jid: 'alice@localhost', archive: { prefs: { default: 'always' } } });
+    expect(json).toMatchObject({ jid: 'alice@localhost', account: { known: true, createdAt: '2026-01-01T00:00:00.000Z' }, archive: { prefs: { default: 'always' } } });
     expect(json.archive.messages).toHaveLength(2);
     // Every owner was asked about alice, and only about alice.
     expect(asked.length).toBeGreaterThanOrEqual(6);
