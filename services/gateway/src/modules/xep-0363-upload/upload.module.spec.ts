@@ -1,7 +1,7 @@
-import { UploadSlotRequestV1, UploadSubjects } from '@parley/contracts';
+import { EventEnvelope, GatewayDeliveryFailedV1, GatewayEvents, UploadSlotRequestV1, UploadSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { discoModule } from '../xep-0030-disco/disco.module';
-import { TestGateway } from '../../testing/test-gateway';
+import { settle, TestGateway } from '../../testing/test-gateway';
 import { NS_UPLOAD, NS_UPLOAD_PURPOSE, uploadModule } from './upload.module';
 
 const request = (attrs: string, inner = '') => `<iq type='get' to='upload.localhost'><request xmlns='${NS_UPLOAD}' ${attrs}>${inner}</request></iq>`;
@@ -60,6 +60,15 @@ describe('XEP-0363 HTTP File Upload, gateway side (in process)', () => {
     e = (await alice.iq(request(`filename='a' size='1'`))).getChild('error')!;
     expect(e.getChild('not-acceptable', NS.stanzas)).toBeDefined();
     expect(e.getChildText('text', NS.stanzas)).toMatch(/path separator/);
+    // Each refusal is in the delivery-error log: who, the component, the rule; never the file name.
+    await settle();
+    const failed = gw.bus.sent<EventEnvelope<GatewayDeliveryFailedV1>>(GatewayEvents.deliveryFailed).map((f) => f.data);
+    expect(failed.map((f) => [f.from, f.to, f.kind, f.reason, f.detail])).toEqual([
+      ['alice@localhost', 'upload.localhost', 'iq', 'not-acceptable', 'upload-file-too-large'],
+      ['alice@localhost', 'upload.localhost', 'iq', 'resource-constraint', 'upload-quota'],
+      ['alice@localhost', 'upload.localhost', 'iq', 'not-acceptable', 'upload-not-acceptable'],
+    ]);
+    expect(JSON.stringify(failed)).not.toContain('path separator');
   });
 
   it('refuses malformed requests itself and says service-unavailable when the service is down', async () => {

@@ -4,7 +4,7 @@
 // requests into `upload.cmd.request-slot` to the upload service, which owns quotas,
 // files and the HTTP listener. The gateway never touches a file.
 import { opt } from '@parley/config';
-import { UPLOAD_PURPOSES, UploadPurpose, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects } from '@parley/contracts';
+import { envelope, GatewayDeliveryFailedV1, GatewayEvents, UPLOAD_PURPOSES, UploadPurpose, UploadSlotReplyV1, UploadSlotRequestV1, UploadSubjects } from '@parley/contracts';
 import { NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import { defineModule, serviceError } from '../../host';
@@ -104,6 +104,12 @@ export const uploadModule = defineModule({
         reply = await ctx.bus.request<UploadSlotReplyV1>(UploadSubjects.requestSlot, ask);
       } catch (e) {
         throw serviceError(e, 'upload service');
+      }
+      if ('refused' in reply) {
+        // A refused upload is a delivery failure of the delivery-error log (reason and rule, never the file name).
+        const reason = reply.refused.reason === 'quota' ? 'resource-constraint' : 'not-acceptable';
+        const failed: GatewayDeliveryFailedV1 = { from: session.bare, to: jid, kind: 'iq', reason, detail: `upload-${reply.refused.reason}`, at: new Date().toISOString() };
+        ctx.bus.publishEvent(envelope(GatewayEvents.deliveryFailed, failed)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'delivery-failed event not acknowledged'));
       }
       return slotAnswer(reply);
     });
