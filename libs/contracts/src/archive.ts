@@ -22,15 +22,16 @@ export const ARCHIVE_INBOX: StreamSpec = {
 };
 
 /**
- * Archive facts other than preferences (today: `archive.evt.swept`). Counts only,
- * never content or JIDs. Its subjects must not overlap {@link ARCHIVE_PREFS}.
+ * Archive facts other than preferences: `archive.evt.swept` (counts only) and
+ * `archive.evt.delivery-failed` (owner and peer JIDs, reason; never content), kept one
+ * day for the janitor's delivery-error log. Its subjects must not overlap {@link ARCHIVE_PREFS}.
  */
 export const ARCHIVE_EVENTS: StreamSpec = {
   name: 'ARCHIVE_EVENTS',
-  subjects: ['archive.evt.swept'],
+  subjects: ['archive.evt.swept', 'archive.evt.delivery-failed'],
   retention: 'limits',
-  maxAgeMs: 7 * 24 * 3600 * 1000,
-  description: 'swept (counts only, no content, no JIDs)',
+  maxAgeMs: 24 * 3600 * 1000,
+  description: 'swept (counts only); delivery-failed (owner, peer, reason; no content)',
 };
 
 /**
@@ -90,7 +91,27 @@ export const ArchiveEvents = {
   prefsChangedAll: 'archive.evt.prefs-changed.>',
   /** `archive.evt.swept` ({@link ArchiveSweptV1}, stream ARCHIVE_EVENTS). */
   swept: 'archive.evt.swept',
+  /** `archive.evt.delivery-failed` ({@link ArchiveDeliveryFailedV1}, stream ARCHIVE_EVENTS). */
+  deliveryFailed: 'archive.evt.delivery-failed',
 } as const;
+
+/**
+ * `archive.evt.delivery-failed` v1: a message the owner's preferences asked to archive
+ * was refused by the archive (larger than ARCHIVE_MAX_STANZA_BYTES, or already past the
+ * retention when it arrived). Names the two parties and the rule, never content.
+ */
+export interface ArchiveDeliveryFailedV1 {
+  /** The archive's owner, bare JID. */
+  owner: string;
+  /** The peer, bare JID. */
+  with: string;
+  /** `out`: the owner sent it; `in`: the owner received it. */
+  direction: 'in' | 'out';
+  /** Why it was not archived. */
+  reason: 'too-large' | 'expired';
+  /** ISO-8601 time of the refusal. */
+  at: string;
+}
 
 // ---- preferences ------------------------------------------------------------
 

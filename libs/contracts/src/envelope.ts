@@ -1,5 +1,5 @@
 // The one envelope every JetStream event travels in (see docs/bus.md).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * A versioned, past-tense event. Publishers set `Nats-Msg-Id = id` so JetStream
@@ -53,4 +53,16 @@ export interface ReplyError {
   type?: 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
   /** Human-readable text, safe to show the user. Never message content. */
   text?: string;
+}
+
+/**
+ * A UUID (version 5 layout) derived from `name`: re-publishing the same fact under the
+ * same name yields the same event id, so JetStream (and idempotent consumers) drop the repeat.
+ */
+export function derivedEventId(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }

@@ -3,8 +3,7 @@
 // ERASURE_CONFIRMATIONS; the janitor records which owners confirmed each deletion
 // (`npm run ctl -- erasures`). A confirmation names the deletion by its event id and
 // carries counts only — never the JID, so the record of erasures holds no personal data.
-import { createHash } from 'node:crypto';
-import { envelope, type EventEnvelope } from './envelope';
+import { derivedEventId, envelope, type EventEnvelope } from './envelope';
 import type { StreamSpec } from './streams';
 
 /** Confirmations of erasure, one subject per owner: `erasure.evt.<owner>`. */
@@ -39,11 +38,7 @@ export const ERASURE_OWNERS = ['roster', 'offline', 'archive', 'upload', 'profil
  * redelivery, so JetStream keeps one confirmation however often the owner retries.
  */
 export function erasureConfirmationId(deletionId: string, owner: string): string {
-  const h = createHash('sha256').update(`erasure/${owner}/${deletionId}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return derivedEventId(`erasure/${owner}/${deletionId}`);
 }
 
 /** Validates an {@link AccountErasedV1} read from the bus. */

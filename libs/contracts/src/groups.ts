@@ -27,6 +27,8 @@ export const Durables = {
   janitorActivity: 'janitor-activity',
   janitorDeliveryFailures: 'janitor-delivery-failures',
   janitorOfflineFailures: 'janitor-offline-failures',
+  /** The janitor's log of messages the archive refused. */
+  janitorArchiveFailures: 'janitor-archive-failures',
   /** The janitor's record of which owners confirmed each account erasure. */
   janitorErasures: 'janitor-erasures',
   uploadAccountDeleted: 'upload-account-deleted',

@@ -398,6 +398,10 @@ describe('archive retention (short ARCHIVE_RETENTION)', () => {
     expect(Date.parse(reply.cutoff)).toBeLessThanOrEqual(Date.now() - 2000);
     // What is left: the message of the previous test dated an hour ahead.
     expect(Date.parse(reply.oldestRemaining!)).toBeGreaterThan(Date.now() + 30 * MIN);
+    // alice asked for it (prefs always): its refusal is a delivery failure, without content.
+    const failed = await waitFor(() => h.events.find((e) => e.type === ArchiveEvents.deliveryFailed), { what: 'archive delivery-failed' });
+    expect(failed.data).toEqual({ owner: 'alice@localhost', with: 'bob@localhost', direction: 'in', reason: 'expired', at: expect.any(String) });
+    expect(JSON.stringify(failed)).not.toContain('hello');
   });
 });
 

@@ -1,6 +1,6 @@
 // The janitor service: wiring only.
 import { DynamicModule, Module } from '@nestjs/common';
-import { ERASURE_CONFIRMATIONS, GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, JANITOR_EVENTS, OFFLINE_EVENTS, QueueGroups } from '@parley/contracts';
+import { ARCHIVE_EVENTS, ERASURE_CONFIRMATIONS, GATEWAY_DELIVERY_FAILURES, GATEWAY_EVENTS, JANITOR_EVENTS, OFFLINE_EVENTS, QueueGroups } from '@parley/contracts';
 import { NatsModule } from '@parley/nats';
 import { OutboxRelay, outboxProviders, PersistenceModule } from '@parley/persistence';
 import { createLogger, LOGGER, RunServiceOptions, RuntimeModule, busOptions } from '@parley/runtime';
@@ -21,7 +21,7 @@ import { JANITOR_CONFIG } from './tokens';
 /** How the janitor sits on the bus: its queue group and the streams it consumes or publishes to. */
 export const JANITOR_BUS: NonNullable<RunServiceOptions['bus']> = {
   queue: QueueGroups.janitor,
-  streams: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS, JANITOR_EVENTS, ERASURE_CONFIRMATIONS],
+  streams: [GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES, OFFLINE_EVENTS, ARCHIVE_EVENTS, JANITOR_EVENTS, ERASURE_CONFIRMATIONS],
 };
 
 @Module({})

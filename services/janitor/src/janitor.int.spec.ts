@@ -10,6 +10,7 @@ import {
   GatewaySubjects,
   JanitorSubjects,
   LastActivityResult,
+  ArchiveEvents,
   OfflineEvents,
   OfflineSubjects,
   RetentionReportResult,
@@ -120,21 +121,23 @@ describe('janitor: activity, error log, report, statistics', () => {
     await publish(h, GatewayEvents.deliveryFailed, { from: 'bob@localhost', to: 'ghost@localhost', kind: 'message', reason: 'service-unavailable', detail: 'unknown-user', at: new Date().toISOString(), body: secret, stanza: `<message><body>${secret}</body></message>` });
     await publish(h, GatewayEvents.deliveryFailed, { to: 'carol@localhost', kind: 'presence', reason: 'not-acceptable', at: ago(3 * 86_400_000).toISOString() });
     await publish(h, OfflineEvents.deliveryFailed, { from: 'bob@localhost/phone', to: 'dave@localhost', reason: 'quota', messageType: 'chat', stanzaId: 'x1', at: new Date().toISOString(), stanza: secret });
+    await publish(h, ArchiveEvents.deliveryFailed, { owner: 'erin@localhost', with: 'Bob@localhost', direction: 'in', reason: 'too-large', at: new Date().toISOString() });
     // Unusable input is dropped, not retried forever.
     await publish(h, GatewayEvents.deliveryFailed, { from: 'bob@localhost', to: 'x@localhost', kind: 'message', reason: `free text ${secret}`, at: new Date().toISOString() });
-    await waitFor(async () => (await h.sql('SELECT count(*)::int AS n FROM delivery_failure'))[0].n === 3, { what: 'three failures logged' });
+    await waitFor(async () => (await h.sql('SELECT count(*)::int AS n FROM delivery_failure'))[0].n === 4, { what: 'four failures logged' });
 
     const all = await h.bus.request<DeliveryErrorsResult>(JanitorSubjects.errors, {});
-    expect(all.total).toBe(3);
-    expect(all.countsByReason).toEqual({ 'service-unavailable': 1, 'not-acceptable': 1, quota: 1 });
+    expect(all.total).toBe(4);
+    expect(all.countsByReason).toEqual({ 'service-unavailable': 1, 'not-acceptable': 1, quota: 1, 'not-archived': 1 });
     const bob = await h.bus.request<DeliveryErrorsResult>(JanitorSubjects.errors, { jid: 'BOB@localhost', since: ago(HOUR).toISOString() });
     expect(bob.items.map((i) => [i.source, i.from, i.to, i.kind, i.reason, i.detail])).toEqual(
       expect.arrayContaining([
         ['gateway', 'bob@localhost', 'ghost@localhost', 'message', 'service-unavailable', 'unknown-user'],
         ['offline', 'bob@localhost', 'dave@localhost', 'message', 'quota', undefined],
+        ['archive', 'bob@localhost', 'erin@localhost', 'message', 'not-archived', 'too-large'],
       ]),
     );
-    expect(bob.total).toBe(2);
+    expect(bob.total).toBe(3);
     const dump = JSON.stringify(await h.sql('SELECT * FROM delivery_failure')) + JSON.stringify(all);
     expect(dump).not.toContain('secret');
     expect(dump).not.toContain('<body');

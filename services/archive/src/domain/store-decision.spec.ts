@@ -69,6 +69,8 @@ describe('deciding whether a store command is archived', () => {
   it('drops a stanza above the size limit and one older than the retention', () => {
     expect(decideStore(cmd({ stanza: `<message>${'x'.repeat(5000)}</message>` }), prefs(), policy)).toEqual({ store: false, reason: 'too-large' });
     expect(decideStore(cmd({ timestamp: '2024-12-01T00:00:00Z' }), prefs(), policy)).toEqual({ store: false, reason: 'expired' });
+    // Only what the owner asked to archive counts as refused: otherwise it is the owner's choice.
+    expect(decideStore(cmd({ stanza: `<message>${'x'.repeat(5000)}</message>` }), prefs({ default: 'never' }), policy)).toEqual({ store: false, reason: 'prefs' });
   });
 
   it('names what is malformed', () => {

@@ -63,11 +63,12 @@ export function targetOf(c: ArchiveStoreV1): string {
 export function decideStore(c: ArchiveStoreV1, prefs: ArchivePrefsV1, policy: StorePolicy): StoreDecision {
   if (malformed(c)) return { store: false, reason: 'malformed' };
   if ((c.type !== 'chat' && c.type !== 'normal') || !c.hasBody) return { store: false, reason: 'not-archivable' };
+  // The owner's choice first: `too-large` and `expired` are refusals of what the owner asked to keep.
+  const target = targetOf(c);
+  if (!mamPrefsAllow(prefs, { jid: target, inRoster: c.inRoster })) return { store: false, reason: 'prefs' };
   if (Buffer.byteLength(c.stanza, 'utf8') > policy.maxStanzaBytes) return { store: false, reason: 'too-large' };
   const ts = new Date(c.timestamp);
   if (ts.getTime() < policy.now.getTime() - policy.retentionMs) return { store: false, reason: 'expired' };
-  const target = targetOf(c);
-  if (!mamPrefsAllow(prefs, { jid: target, inRoster: c.inRoster })) return { store: false, reason: 'prefs' };
   return {
     store: true,
     record: {

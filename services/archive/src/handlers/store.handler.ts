@@ -2,8 +2,8 @@
 // message when the owner's preferences allow it; acks (drops) everything else.
 import { Inject, Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { ARCHIVE_INBOX, ArchiveStoreV1, ArchiveSubjects, Durables, EventEnvelope } from '@parley/contracts';
-import { BusEventOptions, TerminalError } from '@parley/nats';
+import { ARCHIVE_INBOX, ArchiveDeliveryFailedV1, ArchiveEvents, ArchiveStoreV1, ArchiveSubjects, derivedEventId, Durables, envelope, EventEnvelope } from '@parley/contracts';
+import { Bus, BusEventOptions, TerminalError } from '@parley/nats';
 import { Health, LOGGER, Logger } from '@parley/runtime';
 import { Counter } from 'prom-client';
 import { ArchiveConfig } from '../config/config';
@@ -24,6 +24,7 @@ export class StoreHandler {
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
     @Inject(LOGGER) private readonly log: Logger,
     health: Health,
+    private readonly bus: Bus,
   ) {
     this.outcomes = new Counter({
       name: 'archive_store_commands_total',
@@ -48,20 +49,20 @@ export class StoreHandler {
     },
   } satisfies BusEventOptions)
   onEvent(@Payload() event: EventEnvelope<ArchiveStoreV1>): Promise<void> {
-    return this.handle(event.data);
+    return this.handle(event.data, event.id);
   }
 
   /** Applies one command; resolves when committed or deliberately dropped. */
-  async handle(cmd: ArchiveStoreV1): Promise<void> {
+  async handle(cmd: ArchiveStoreV1, commandId?: string): Promise<void> {
     const problem = malformed(cmd);
     if (problem) {
       this.outcomes.inc({ outcome: 'malformed' });
       throw new TerminalError(`malformed store command: ${problem}`);
     }
-    return this.apply(canonicalBare(cmd.owner), cmd);
+    return this.apply(canonicalBare(cmd.owner), cmd, commandId);
   }
 
-  private async apply(owner: string, cmd: ArchiveStoreV1): Promise<void> {
+  private async apply(owner: string, cmd: ArchiveStoreV1, commandId?: string): Promise<void> {
     const outcome = await this.store.storeIfAllowed(owner, (prefs) =>
       decideStore(cmd, prefs, {
         now: new Date(),
@@ -72,5 +73,11 @@ export class StoreHandler {
     const label = outcome.stored ? (outcome.duplicate ? 'duplicate' : 'stored') : outcome.reason;
     this.outcomes.inc({ outcome: label });
     if (!outcome.stored && outcome.reason !== 'prefs') this.log.info({ reason: outcome.reason }, 'store command dropped');
+    if (!outcome.stored && (outcome.reason === 'too-large' || outcome.reason === 'expired')) {
+      // Asked for by the owner's preferences and refused: a delivery failure for the janitor's log
+      // (one per command: a redelivery publishes the same event id, which JetStream drops).
+      const data: ArchiveDeliveryFailedV1 = { owner, with: canonicalBare(cmd.with), direction: cmd.direction, reason: outcome.reason, at: new Date().toISOString() };
+      await this.bus.publishEvent(envelope(ArchiveEvents.deliveryFailed, data, commandId ? { id: derivedEventId(`archive-refused/${commandId}`), causationId: commandId } : {}));
+    }
   }
 }

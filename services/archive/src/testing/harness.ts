@@ -61,7 +61,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
     await bus.consume({
       stream: ARCHIVE_EVENTS,
       durable: 'spec-observer',
-      filterSubjects: [ArchiveEvents.swept],
+      filterSubjects: ARCHIVE_EVENTS.subjects,
       handler: async (e) => {
         events.push(e);
       },

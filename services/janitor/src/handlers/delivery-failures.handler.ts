@@ -5,6 +5,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
+  ARCHIVE_EVENTS,
+  ArchiveDeliveryFailedV1,
+  ArchiveEvents,
   Durables,
   EventEnvelope,
   GATEWAY_DELIVERY_FAILURES,
@@ -47,6 +50,16 @@ export class DeliveryFailuresHandler {
     const reason = word(d.reason, 'reason')!;
     const logged = await this.store.logFailure(e.id, { source: 'gateway', from: d.from, to: d.to, kind: d.kind, reason, detail: word(d.detail, 'detail', true), at: at(e) });
     if (logged) this.metrics.deliveryFailures.inc({ source: 'gateway', reason });
+  }
+
+  /** A message the owner asked to archive and the archive refused: logged as `not-archived` with the rule. */
+  @EventPattern(ArchiveEvents.deliveryFailed, { stream: ARCHIVE_EVENTS, durable: Durables.janitorArchiveFailures, maxDeliver: -1 } satisfies BusEventOptions)
+  async archive(@Payload(new PrepareJids({ 'data.owner': 'bare', 'data.with': 'bare' })) e: EventEnvelope<ArchiveDeliveryFailedV1>): Promise<void> {
+    const d = e.data;
+    if (d.direction !== 'in' && d.direction !== 'out') throw new TerminalError('archive delivery-failed without a direction');
+    const [from, to] = d.direction === 'out' ? [d.owner, d.with] : [d.with, d.owner];
+    const logged = await this.store.logFailure(e.id, { source: 'archive', from, to, kind: 'message', reason: 'not-archived', detail: word(d.reason, 'detail'), at: at(e) });
+    if (logged) this.metrics.deliveryFailures.inc({ source: 'archive', reason: 'not-archived' });
   }
 
   @EventPattern(OfflineEvents.deliveryFailed, { stream: OFFLINE_EVENTS, durable: Durables.janitorOfflineFailures, maxDeliver: -1 } satisfies BusEventOptions)
