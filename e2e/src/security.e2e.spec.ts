@@ -73,6 +73,17 @@ describe('stanzas that grow when escaped, across gateways', () => {
     const alice = await login(gw1, 'alice');
     const bob = await login(gw2, 'bob');
     const carol = await login(gw1, 'carol');
+    // gw1 must know bob's session on gw2 first (the directory replicates asynchronously;
+    // before that a message to bob goes to offline storage, which this suite does not run).
+    for (let i = 0; ; i++) {
+      alice.send(chat('bob', `ready${i}`));
+      try {
+        await bob.expect(new RegExp(`id=["']ready${i}["']`), 1000);
+        break;
+      } catch (e) {
+        if (i >= 20) throw e;
+      }
+    }
     // within MAX_STANZA_SIZE as sent (256 KiB), far larger once escaped: '"' in an attribute becomes &quot;, '>' in text &gt;
     const quotes = `<message to='bob@localhost' type='chat' id='quotes' data='${'"'.repeat(200_000)}'><body>q</body></message>`;
     const angles = `<message to='bob@localhost' type='chat' id='angles'><body>${'>'.repeat(250_000)}</body></message>`;
