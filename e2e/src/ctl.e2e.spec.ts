@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { EventEnvelope, GATEWAY_EVENTS, GatewayEvents } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, registerInBand } from '@parley/testing-xmpp';
+import { connectClient, GatewayProcess, rawLogin, registerInBand } from '@parley/testing-xmpp';
 import { E2EStack, startStack } from './stack';
 
 const run = promisify(execFile);
@@ -46,6 +46,15 @@ describe('admin CLI (npm run ctl)', () => {
     const c = await connectClient({ port: gw.starttlsPort, username: 'zoe', password: 'a strong password', presence: false });
     await c.stop();
     await waitFor(() => events.find((e) => e.type === GatewayEvents.accountRegistered && e.data.jid === 'zoe@localhost' && e.data.via === 'admin'));
+  });
+
+  it('counts who is online and ends a user\'s sessions (the account stays)', async () => {
+    const c = await rawLogin(gw.starttlsPort, 'zoe', 'a strong password', 'desk');
+    await waitFor(async () => /^1 users online, 1 sessions/m.test((await ctl(['online'])).stdout), { what: 'zoe online' });
+    expect((await ctl(['sessions', 'end', 'zoe'])).stdout).toMatch(/zoe@localhost: 1 session\(s\) ended/);
+    await c.expectClosed();
+    await waitFor(async () => (await ctl(['online'])).stdout.startsWith('0 users online'), { what: 'nobody online' });
+    await expect(ctl(['sessions', 'end'])).rejects.toMatchObject({ code: 2 });
   });
 
   it('lists accounts', async () => {

@@ -30,6 +30,10 @@ export const GatewaySubjects = {
   deleteAccount: 'gateway.cmd.delete-account',
   /** {@link ServerNoticeCommandV1} → `{ routed: boolean }`: a message from the server to a local user (delivered or stored offline like any message); queue group `gateway`. */
   serverNotice: 'gateway.cmd.server-notice',
+  /** `{ jid }` (bare) → {@link EndSessionsResultV1}: end every session of a user, on every gateway (operators, `ctl sessions end`); queue group `gateway`. */
+  endSessions: 'gateway.cmd.end-sessions',
+  /** `{}` → {@link OnlineResultV1}: sessions and users online in the whole deployment (operators, `ctl online`); queue group `gateway`. */
+  online: 'gateway.qry.online',
   /** `{}` → {@link GatewaySweepResult}: delete expired username tombstones now (the janitor drives it); queue group `gateway`. */
   sweep: 'gateway.cmd.sweep',
 } as const;
@@ -288,4 +292,18 @@ export interface BlocklistLoadedV1 {
 /** Validates a {@link BlocklistLoadedV1} read from the bus. */
 export function isBlocklistLoadedV1(v: unknown): v is BlocklistLoadedV1 {
   return isObject(v) && typeof v.i === 'string' && typeof v.u === 'string' && Array.isArray(v.b) && v.b.every((j) => typeof j === 'string');
+}
+
+/** `gateway.cmd.end-sessions` reply data. */
+export interface EndSessionsResultV1 {
+  /** Sessions (resources) that were open and are being ended. */
+  ended: number;
+}
+
+/** `gateway.qry.online` reply data: counts only. */
+export interface OnlineResultV1 {
+  /** Users with at least one session. */
+  users: number;
+  /** Sessions (resources). */
+  sessions: number;
 }

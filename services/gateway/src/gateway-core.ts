@@ -190,6 +190,7 @@ export class GatewayCore implements StreamHost {
       directory: this.directory,
       router: this.router,
       endUser: (bare, reason) => this.sessions.endUser(bare, reason),
+      online: () => ({ users: this.directory.userCount, sessions: this.directory.resourceCount }),
       removing: (bare, work) => this.whileRemoving(bare, work),
       log,
     });

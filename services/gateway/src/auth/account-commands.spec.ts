@@ -32,6 +32,22 @@ describe('account commands on the bus (in process)', () => {
     expect(await gw.bus.request(GatewaySubjects.deleteAccount, { jid: 'bob@localhost', reason: 'inactivity' })).toEqual({ deleted: false });
   });
 
+  it('counts who is online in the deployment, and ends a user\'s sessions on request (operators)', async () => {
+    gw = await TestGateway.start({ modules: [] });
+    const bob = await gw.login('bob', 'phone');
+    await gw.login('bob', 'desk');
+    await gw.login('carol', 'pad');
+    gw.core.directory.put('dave@localhost', { resource: 'x', instanceId: 'gw-other', priority: 0, available: true, carbons: false });
+    expect(await gw.bus.request(GatewaySubjects.online, {})).toEqual({ users: 3, sessions: 4 });
+    expect(await gw.bus.request(GatewaySubjects.endSessions, { jid: 'bob@localhost' })).toEqual({ ended: 2 });
+    await settle();
+    expect(bob.closedWith).toBeDefined();
+    expect(gw.core.directory.resources('bob@localhost')).toEqual([]);
+    expect(await gw.store.exists('bob')).toBe(true); // the account stays
+    expect(await gw.bus.request(GatewaySubjects.endSessions, { jid: 'nobody@localhost' })).toEqual({ ended: 0 });
+    await expect(gw.bus.request(GatewaySubjects.endSessions, { jid: 'x@elsewhere' })).rejects.toBeInstanceOf(BusReplyError);
+  });
+
   it('deletes for an admin and ends the user’s sessions here and on other instances', async () => {
     gw = await TestGateway.start({ modules: [] });
     const carol = await gw.login('carol', 'desk');

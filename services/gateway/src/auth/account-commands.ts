@@ -6,10 +6,15 @@
 // - gateway.cmd.server-notice: a message from the domain to a user, routed like any
 //   message (delivered, or stored offline).
 // - gateway.cmd.sweep: removes expired username tombstones; answers counts only.
+// - gateway.cmd.end-sessions: ends every session of a user on every gateway (operators).
+// - gateway.qry.online: users and sessions online in the deployment (the directory is
+//   replicated to every gateway, so any one answers).
 // Every payload is validated here; a malformed one is answered `bad-request`.
 import { randomUUID } from 'node:crypto';
 import {
   DeleteAccountResultV1,
+  EndSessionsResultV1,
+  OnlineResultV1,
   GatewaySubjects,
   GatewaySweepResult,
   isDeleteAccountCommandV1,
@@ -32,7 +37,9 @@ export interface AccountCommandDeps {
   directory: Pick<Directory, 'resources'>;
   router: Pick<RouterPort, 'route'>;
   /** Ends every session of a user, here and on other instances. */
-  endUser(bare: string, reason: 'removed'): void;
+  endUser(bare: string, reason: 'removed' | 'ended'): void;
+  /** Users and sessions online in the deployment. */
+  online(): OnlineResultV1;
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close here, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
   log: Logger;
@@ -57,7 +64,21 @@ export class AccountCommands {
       this.d.bus.serve<unknown, DeleteAccountResultV1>(GatewaySubjects.deleteAccount, (cmd) => this.deleteAccount(cmd), q),
       this.d.bus.serve<unknown, { routed: boolean }>(GatewaySubjects.serverNotice, (cmd) => this.serverNotice(cmd), q),
       this.d.bus.serve<unknown, GatewaySweepResult>(GatewaySubjects.sweep, () => this.sweep(), q),
+      this.d.bus.serve<unknown, EndSessionsResultV1>(GatewaySubjects.endSessions, (cmd) => this.endSessions(cmd), q),
+      this.d.bus.serve<unknown, OnlineResultV1>(GatewaySubjects.online, () => this.d.online(), q),
     ];
+  }
+
+  endSessions(cmd: unknown): EndSessionsResultV1 {
+    const raw = (cmd as { jid?: unknown } | null)?.jid;
+    if (typeof raw !== 'string') throw ReplyException.of('bad-request', 'expected { jid }');
+    const { bare } = localUser(this.d.domain, raw);
+    const ended = this.d.directory.resources(bare).length;
+    if (ended) {
+      this.d.endUser(bare, 'ended');
+      this.d.log.info({ sessions: ended }, 'sessions ended on request');
+    }
+    return { ended };
   }
 
   async deleteAccount(cmd: unknown): Promise<DeleteAccountResultV1> {

@@ -4,10 +4,10 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { Bus } from '@parley/nats';
+import { Bus, BusUnavailableError } from '@parley/nats';
 import { busOptions } from '@parley/runtime';
 import { migrateDatabase, openDataSource, OutboxRelay, redactUrl } from '@parley/persistence';
-import { GATEWAY_EVENTS } from '@parley/contracts';
+import { EndSessionsResultV1, GATEWAY_EVENTS, GatewaySubjects, OnlineResultV1 } from '@parley/contracts';
 import { tryParseJid } from '@parley/jid';
 import { AccountExistsError, AccountsService, InvalidUsernameError, UsernameTombstonedError, WeakPasswordError } from '../auth/accounts.service';
 import { loadGatewayConfig } from '../config/config';
@@ -25,6 +25,8 @@ const USAGE = `usage: npm run ctl -- <command>
   account passwd <user>     set a new password (password from stdin, or --password)
   account delete <user>     delete an account and erase its data everywhere
   account list              list accounts (username, created)
+  online                    users and sessions online in the whole deployment (needs a gateway)
+  sessions end <user>       end every session of <user> on every gateway (the account stays)
   export <user> [--out DIR] write everything stored about <user> (roster, block list, offline
                             messages, archive, profile) as DIR/<jid>.xml (XEP-0227) and DIR/<jid>.json,
                             readable by the owner only; progress on stderr (needs the services)
@@ -78,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const domain = config.XMPP_DOMAIN.toLowerCase();
   if (cmd === 'export') return exportUser(sub, values.out ?? '.', domain, dbOpts, config);
+  if (cmd === 'online' || cmd === 'sessions') return sessionsCommand(cmd, sub, positionals[2], domain, config);
   if (cmd !== 'account' || !sub) throw new CliError(USAGE, 2);
   const ds = await openDataSource(dbOpts);
   const store = new TypeOrmAccountsStore(ds);
@@ -129,6 +132,29 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await bus?.close();
     await ds.destroy();
+  }
+}
+
+/** `online` and `sessions end <user>`: asked of any gateway over the bus (queue group `gateway`). */
+async function sessionsCommand(cmd: string, sub: string | undefined, who: string | undefined, domain: string, config: ReturnType<typeof loadGatewayConfig>): Promise<number> {
+  if (cmd === 'sessions' && (sub !== 'end' || !who)) throw new CliError(`sessions end needs a user\n\n${USAGE}`, 2);
+  const bus = await Bus.connect(busOptions(config, 'parley-ctl'));
+  try {
+    if (cmd === 'online') {
+      const r = await bus.request<OnlineResultV1>(GatewaySubjects.online, {});
+      process.stdout.write(`${r.users} users online, ${r.sessions} sessions\n`);
+      return 0;
+    }
+    const jid = tryParseJid(who!.includes('@') ? who! : `${who}@${domain}`);
+    if (!jid || !jid.local || jid.domain !== domain) throw new CliError(`"${who}" is not a user of ${domain}`, 2);
+    const r = await bus.request<EndSessionsResultV1>(GatewaySubjects.endSessions, { jid: jid.bareString });
+    process.stdout.write(`${jid.bareString}: ${r.ended} session(s) ended\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof BusUnavailableError) throw new CliError('no gateway answers (is one running?)');
+    throw e;
+  } finally {
+    await bus.close();
   }
 }
 

@@ -77,6 +77,13 @@ export class Directory {
     return this.users.size;
   }
 
+  /** Number of resources (sessions) anywhere in the cluster. */
+  get resourceCount(): number {
+    let n = 0;
+    for (const m of this.users.values()) n += m.size;
+    return n;
+  }
+
   /** Number of local sessions. */
   get localSize(): number {
     return this.localCount;
