@@ -30,7 +30,7 @@ import { GatewayMetrics, StreamHost } from './stream/stream-host';
 export { GatewayMetrics };
 
 /** The cluster as the core drives it (routing/cluster.ts; an in-process fake in tests). */
-export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void> };
+export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void> };
 
 /** What the core is built from besides its configuration. */
 export interface CoreParts {
@@ -225,6 +225,8 @@ export class GatewayCore implements StreamHost {
     await this.outbox.tryFlush();
     this.outboxTimer = setInterval(() => void this.outbox.tryFlush(), this.config.GATEWAY_OUTBOX_INTERVAL).unref();
     this.reconnectListeners.push(() => void this.outbox.tryFlush());
+    // Our own connection came back: what peers changed meanwhile was not heard; ask them.
+    this.reconnectListeners.push(() => void this.cluster.resync?.());
     if (this.reconnectListeners.length && this.nats) this.nats.onReconnect(() => this.reconnectListeners.forEach((fn) => fn()));
     await this.cluster.start();
     if (this.config.SCRAM_SHA512 === 'auto') {

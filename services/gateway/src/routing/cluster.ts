@@ -53,6 +53,8 @@ export class Cluster {
   private readonly peers = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly subs: Array<{ unsubscribe(): void }> = [];
+  private started = false;
+  private resyncing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: Bus,
@@ -76,7 +78,12 @@ export class Cluster {
       }),
       this.bus.subscribeRaw(GatewaySubjects.heartbeat, (m) => {
         const h = this.read(m, isHeartbeatV1);
-        if (h && h.i !== this.instanceId) this.peers.set(h.i, Date.now());
+        if (!h || h.i === this.instanceId) return;
+        const known = this.peers.has(h.i);
+        this.peers.set(h.i, Date.now());
+        // A peer we do not know (it came back after we timed it out, e.g. across a NATS
+        // outage, or missed our bootstrap): fetch its sessions, or they stay unroutable.
+        if (!known && this.started) void this.resync(h.i);
       }),
       this.bus.subscribeRaw(GatewaySubjects.sessionsQuery, (m) => {
         const chunks = this.snapshot();
@@ -85,6 +92,7 @@ export class Cluster {
     );
     await this.bus.flush();
     await this.bootstrap();
+    this.started = true;
     this.heartbeat();
     this.timer = setInterval(() => {
       this.heartbeat();
@@ -115,17 +123,31 @@ export class Cluster {
     return chunks;
   }
 
-  private async bootstrap(): Promise<void> {
+  private async bootstrap(only?: string): Promise<void> {
     try {
       const replies = await this.bus.requestMany(GatewaySubjects.sessionsQuery, { i: this.instanceId }, { maxWaitMs: 400, accept: isSessionsChunkV1 });
       for (const chunk of replies) {
-        if (chunk.i === this.instanceId) continue;
+        if (chunk.i === this.instanceId || (only && chunk.i !== only)) continue;
         this.peers.set(chunk.i, Date.now());
         for (const [b, r, p, a, c] of chunk.s) this.directory.put(b, { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c });
       }
     } catch (e) {
       this.log.debug({ err: e }, 'no peer gateways answered the sessions query');
     }
+  }
+
+  /**
+   * Re-reads the peers' sessions (one peer's, or every peer's after this process's own
+   * bus connection came back): route changes published while we could not hear them are
+   * not replayed by NATS. One re-sync at a time; another request during it runs after it.
+   */
+  resync(only?: string): Promise<void> {
+    const run = async () => {
+      await this.bootstrap(only);
+      this.log.info({ peer: only ?? 'all' }, 'directory re-synchronised from peer gateways');
+    };
+    this.resyncing = this.resyncing.then(run, run);
+    return this.resyncing;
   }
 
   private heartbeat(): void {
