@@ -1,10 +1,11 @@
 // End-to-end: a NATS outage longer than ROUTE_PEER_TIMEOUT. Each gateway times the other
 // out and drops its sessions from the directory; when the bus is back, the heartbeat of a
 // peer it no longer knows makes it fetch that peer's sessions again, so messages between
-// sessions that stayed open on different gateways flow again without anyone logging in.
+// sessions that stayed open on different gateways flow again without anyone logging in,
+// and contacts who were told the other side went unavailable see it available again.
 import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
-import { e2eUsers, E2EStack, startStack } from './stack';
+import { befriend, e2eUsers, E2EStack, startStack } from './stack';
 
 jest.setTimeout(120_000);
 
@@ -17,6 +18,7 @@ describe('a NATS outage between two gateways', () => {
 
   beforeAll(async () => {
     stack = await startStack('outage');
+    await stack.startService('roster');
     gw1 = await stack.startGateway(env);
     gw2 = await stack.startGateway(env);
   });
@@ -49,6 +51,9 @@ describe('a NATS outage between two gateways', () => {
     const a = await users.login(gw1, alice);
     const b = await users.login(gw2, bob);
     await reaches(a, b, users.jid(bob), 'before', 20_000);
+    await befriend(a, b);
+    await a.waitFor((s) => s.is('presence') && s.attrs.from === b.jid && s.attrs.type === undefined, "bob's presence", 20_000);
+    const mark = a.received.length;
 
     stack.nats.pause();
     try {
@@ -60,5 +65,16 @@ describe('a NATS outage between two gateways', () => {
     // Both directions, within a few heartbeats of the bus coming back.
     await reaches(a, b, users.jid(bob), 'after', 15_000);
     await reaches(b, a, users.jid(alice), 'back', 15_000);
+    // alice was told bob went away when gw1 timed gw2 out; after the re-sync she sees him again.
+    const since = () => a.received.slice(mark).filter((s) => s.is('presence') && s.attrs.from === b.jid);
+    await waitFor(() => since().some((s) => s.attrs.type === 'unavailable'), { what: 'bob unavailable during the outage', timeoutMs: 15_000 });
+    await waitFor(
+      () => {
+        const seen = since();
+        const last = seen[seen.length - 1];
+        return last !== undefined && last.attrs.type === undefined;
+      },
+      { what: 'bob available again', timeoutMs: 15_000 },
+    );
   });
 });

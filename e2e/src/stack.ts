@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthenticatedNats, BusOptions, startAuthenticatedNats } from '@parley/nats';
-import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
-import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient } from '@parley/testing-xmpp';
+import { createTestDatabase, TestDatabase, testInfra, uniqueNamespace, waitFor } from '@parley/testing-stack';
+import { connectClient, GatewayProcess, registerInBand, ServiceProcess, spawnGateway, spawnService, TestClient, xml } from '@parley/testing-xmpp';
 
 /** The back-end services a suite can start. */
 export type ServiceName = 'roster' | 'offline' | 'archive' | 'janitor' | 'upload' | 'profile';
@@ -114,4 +114,23 @@ export function e2eUsers(password: string, registerPort: () => number) {
       return c;
     },
   };
+}
+
+/** `a` and `b` subscribe to each other (RFC 6121 §3), waiting until the roster says `both`. */
+export async function befriend(a: TestClient, b: TestClient, timeoutMs = 30_000): Promise<void> {
+  const aj = a.jid.split('/')[0];
+  const bj = b.jid.split('/')[0];
+  await a.send(xml('presence', { to: bj, type: 'subscribe' }));
+  await b.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === aj, 'subscribe', timeoutMs);
+  await b.send(xml('presence', { to: aj, type: 'subscribed' }));
+  await b.send(xml('presence', { to: aj, type: 'subscribe' }));
+  await a.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bj, 'subscribe back', timeoutMs);
+  await a.send(xml('presence', { to: bj, type: 'subscribed' }));
+  await waitFor(
+    async () => {
+      const r = await b.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })), timeoutMs);
+      return r.getChildren('item').find((i) => i.attrs.jid === aj)?.attrs.subscription === 'both';
+    },
+    { what: 'mutual subscription', timeoutMs },
+  );
 }

@@ -129,6 +129,7 @@ export class GatewayCore implements StreamHost {
       },
       peerGone: (instanceId, dropped) => this.hooks.each(CoreHooks.peerGone, { instanceId, dropped }),
       takeRouted: () => this.router?.takeRouted() ?? 0,
+      peerBack: (instanceId, added) => this.hooks.each(CoreHooks.peerBack, { instanceId, added }),
     };
     const natsCluster = (cb: ClusterCallbacks, directory: Directory, instanceId: string): CoreCluster => {
       if (!this.nats) throw new Error('the NATS cluster link needs a connected Bus');

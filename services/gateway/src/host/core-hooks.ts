@@ -69,6 +69,12 @@ export interface PeerGoneEvent {
   readonly dropped: Array<{ bare: string; state: ResourceState }>;
 }
 
+export interface PeerBackEvent {
+  readonly instanceId: string;
+  /** Resources the directory did not hold before the re-sync. */
+  readonly added: Array<{ bare: string; state: ResourceState }>;
+}
+
 /** Hooks fired by the gateway (router, sessions, cluster). Priorities: higher first. */
 export const CoreHooks = {
   /** `until`: a client's presence (RFC 6121 §4), before the router sees it; true = consumed. */
@@ -91,4 +97,6 @@ export const CoreHooks = {
   sessionEnded: defineHook<SessionEvent, 'each'>('session-ended', 'each'),
   /** `each`: a peer gateway vanished. */
   peerGone: defineHook<PeerGoneEvent, 'each'>('peer-gone', 'each'),
+  /** A peer's sessions came back into the directory by a re-sync (after a NATS outage): the resources that were not known. */
+  peerBack: defineHook<PeerBackEvent, 'each'>('peer-back', 'each'),
 } as const;

@@ -1,6 +1,6 @@
 // The host API modules are written against: import from here, never from the core.
 export { CoreHooks } from './core-hooks';
-export type { DeliveredEvent, InboundEvent, OfflineEvent, OutboundEvent, OutboundPresenceEvent, PeerGoneEvent, SentEvent, SessionEvent } from './core-hooks';
+export type { DeliveredEvent, InboundEvent, OfflineEvent, OutboundEvent, OutboundPresenceEvent, PeerBackEvent, PeerGoneEvent, SentEvent, SessionEvent } from './core-hooks';
 export { defineHook } from './hooks';
 export type { Hook, HookHandler, HookKind } from './hooks';
 export { defineApi, defineModule } from './module';

@@ -47,6 +47,8 @@ export interface ClusterCallbacks {
   peerGone(instanceId: string, dropped: Array<{ bare: string; state: ResourceState }>): void;
   /** Messages routed since the previous call (carried by the heartbeat, for anonymous statistics). */
   takeRouted?(): number;
+  /** A re-sync brought back resources of a peer that the directory did not hold (after an outage). */
+  peerBack?(instanceId: string, added: Array<{ bare: string; state: ResourceState }>): void;
 }
 
 export class Cluster {
@@ -123,14 +125,20 @@ export class Cluster {
     return chunks;
   }
 
-  private async bootstrap(only?: string): Promise<void> {
+  private async bootstrap(only?: string, announce = false): Promise<void> {
     try {
       const replies = await this.bus.requestMany(GatewaySubjects.sessionsQuery, { i: this.instanceId }, { maxWaitMs: 400, accept: isSessionsChunkV1 });
+      const added = new Map<string, Array<{ bare: string; state: ResourceState }>>();
       for (const chunk of replies) {
         if (chunk.i === this.instanceId || (only && chunk.i !== only)) continue;
         this.peers.set(chunk.i, Date.now());
-        for (const [b, r, p, a, c] of chunk.s) this.directory.put(b, { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c });
+        for (const [b, r, p, a, c] of chunk.s) {
+          const state: ResourceState = { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c };
+          if (announce && !this.directory.resource(b, r)) added.set(chunk.i, [...(added.get(chunk.i) ?? []), { bare: b, state }]);
+          this.directory.put(b, state);
+        }
       }
+      for (const [instance, list] of added) this.cb.peerBack?.(instance, list);
     } catch (e) {
       this.log.debug({ err: e }, 'no peer gateways answered the sessions query');
     }
@@ -143,7 +151,7 @@ export class Cluster {
    */
   resync(only?: string): Promise<void> {
     const run = async () => {
-      await this.bootstrap(only);
+      await this.bootstrap(only, true);
       this.log.info({ peer: only ?? 'all' }, 'directory re-synchronised from peer gateways');
     };
     this.resyncing = this.resyncing.then(run, run);

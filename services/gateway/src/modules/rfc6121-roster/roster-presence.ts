@@ -153,6 +153,25 @@ export class RosterPresence {
   }
 
   /**
+   * Resources of a peer came back by a re-sync (after a NATS outage in which they were
+   * taken for gone and announced unavailable): each local session that sees their presence
+   * probes them again (RFC 6121 §4.3), answered by the gateway that holds them, which
+   * checks the subscription as for any probe.
+   */
+  async peerBack(added: Array<{ bare: string; state: ResourceState }>): Promise<void> {
+    const back = new Set(added.filter((a) => a.state.available).map((a) => a.bare));
+    if (!back.size) return;
+    const work: PresenceWork[] = [];
+    for (const u of this.r.users.values()) {
+      for (const bare of back) {
+        if (bare !== u.user && !u.subscribedTo(bare)) continue;
+        for (const s of u.sessions) if (s.available && !s.closed) work.push({ k: 'probe', u: bare, t: s.full });
+      }
+    }
+    if (work.length) await this.relay.dispatch(work);
+  }
+
+  /**
    * A peer gateway vanished with its sessions: each gateway tells its own sessions
    * that contacts (and own resources) held there went unavailable, from cache.
    */

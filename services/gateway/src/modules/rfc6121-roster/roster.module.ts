@@ -38,6 +38,7 @@ export const rosterModule = defineModule({
     gw.hook(CoreHooks.outboundPresence, ({ session, stanza, to }) => rosters.guard(() => subscriptions.outboundPresence(session, stanza, to), true), ROSTER_PRIORITY);
     gw.hook(CoreHooks.inbound, ({ stanza, to }) => rosters.guard(() => subscriptions.inbound(stanza, to), true), ROSTER_PRIORITY);
     gw.hook(CoreHooks.peerGone, ({ instanceId, dropped }) => presence.peerGone(instanceId, dropped));
+    gw.hook(CoreHooks.peerBack, ({ added }) => presence.peerBack(added));
 
     gw.hook(
       PresenceHooks.broadcastTargets,
