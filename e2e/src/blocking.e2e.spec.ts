@@ -4,11 +4,10 @@ import { RosterSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
-import { E2EStack, e2eUsers, startStack } from './stack';
+import { befriend, E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
 const BLOCKING = 'urn:xmpp:blocking';
-const ROSTER = 'jabber:iq:roster';
 const WAIT = 20_000;
 
 type Stanza = Awaited<ReturnType<TestClient['waitFor']>>;
@@ -40,23 +39,6 @@ describe('blocking (XEP-0191), end to end', () => {
   const ping = (c: TestClient) => c.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), WAIT);
   const errorOf = (s: Stanza) => s.getChild('error');
 
-  /** a and b subscribe to each other. */
-  const befriend = async (a: TestClient, b: TestClient) => {
-    const [aj, bj] = [a.jid.split('/')[0], b.jid.split('/')[0]];
-    await a.send(xml('presence', { to: bj, type: 'subscribe' }));
-    await b.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === aj, 'subscribe', WAIT);
-    await b.send(xml('presence', { to: aj, type: 'subscribed' }));
-    await b.send(xml('presence', { to: aj, type: 'subscribe' }));
-    await a.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bj, 'subscribe back', WAIT);
-    await a.send(xml('presence', { to: bj, type: 'subscribed' }));
-    await waitFor(
-      async () => {
-        const r = await b.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: ROSTER })), WAIT);
-        return r.getChildren('item').find((i) => i.attrs.jid === aj)?.attrs.subscription === 'both';
-      },
-      { what: 'mutual subscription', timeoutMs: WAIT },
-    );
-  };
 
   beforeAll(async () => {
     stack = await startStack('blocking');

@@ -12,7 +12,7 @@ import { Bus, BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
 import { Client } from 'pg';
-import { E2EStack, e2eUsers, startStack } from './stack';
+import { befriend, E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = 30_000;
@@ -37,24 +37,6 @@ describe('the janitor with the gateway, end to end', () => {
     }
   };
 
-  /** a and b subscribe to each other. */
-  const befriend = async (a: TestClient, b: TestClient) => {
-    const aj = a.jid.split('/')[0];
-    const bj = b.jid.split('/')[0];
-    await a.send(xml('presence', { to: bj, type: 'subscribe' }));
-    await b.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === aj, 'subscribe', WAIT);
-    await b.send(xml('presence', { to: aj, type: 'subscribed' }));
-    await b.send(xml('presence', { to: aj, type: 'subscribe' }));
-    await a.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bj, 'subscribe back', WAIT);
-    await a.send(xml('presence', { to: bj, type: 'subscribed' }));
-    await waitFor(
-      async () => {
-        const r = await b.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })), WAIT);
-        return r.getChildren('item').find((i) => i.attrs.jid === aj)?.attrs.subscription === 'both';
-      },
-      { what: 'mutual subscription', timeoutMs: WAIT },
-    );
-  };
 
   const lastOf = (c: TestClient, to: string) => c.iq(xml('iq', { type: 'get', to }, xml('query', { xmlns: 'jabber:iq:last' })), WAIT);
 

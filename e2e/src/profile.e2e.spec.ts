@@ -9,13 +9,12 @@ import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
 import { waitFor } from '@parley/testing-stack';
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import { E2EStack, e2eUsers, startStack } from './stack';
+import { befriend, E2EStack, e2eUsers, startStack } from './stack';
 
 jest.setTimeout(240_000);
 
 const PASSWORD = 'correct horse battery';
 const WAIT = 20_000;
-const ROSTER = 'jabber:iq:roster';
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const CAPS = 'http://jabber.org/protocol/caps';
 const PUBSUB = 'http://jabber.org/protocol/pubsub';
@@ -87,22 +86,6 @@ describe('profile: vCards, private XML and PEP, end to end', () => {
     return c;
   };
 
-  /** a and b subscribe to each other. */
-  const befriend = async (a: TestClient, b: TestClient) => {
-    const [aj, bj] = [bare(a), bare(b)];
-    await a.send(xml('presence', { to: bj, type: 'subscribe' }));
-    await b.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === aj, 'subscribe', WAIT);
-    await b.send(xml('presence', { to: aj, type: 'subscribed' }));
-    await b.send(xml('presence', { to: aj, type: 'subscribe' }));
-    await a.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bj, 'subscribe back', WAIT);
-    await a.send(xml('presence', { to: bj, type: 'subscribed' }));
-    for (const [x, y] of [[a, bj], [b, aj]] as const) {
-      await waitFor(async () => (await iq(x, 'get', undefined, xml('query', { xmlns: ROSTER }))).getChildren('item').find((i) => i.attrs.jid === y)?.attrs.subscription === 'both', {
-        what: 'mutual subscription',
-        timeoutMs: WAIT,
-      });
-    }
-  };
 
   const publish = (c: TestClient, node: string, id: string | undefined, payload: ReturnType<typeof xml>, options?: Record<string, string>) =>
     iq(

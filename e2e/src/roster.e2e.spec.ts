@@ -2,7 +2,7 @@
 // real roster service, two real gateways and real clients.
 import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, RawXmpp, rawLogin as rawLoginAs, TestClient, xml } from '@parley/testing-xmpp';
-import { E2EStack, e2eUsers, startStack } from './stack';
+import { befriend, E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
 const ROSTER = 'jabber:iq:roster';
@@ -36,22 +36,6 @@ describe('rosters and subscriptions, end to end', () => {
     c.waitFor((s) => s.is('presence') && s.attrs.from === from && s.attrs.type === type, what, WAIT);
   const subscriptionOf = (sub: string, ask?: string) => (i: Stanza) => i.attrs.subscription === sub && i.attrs.ask === ask;
 
-  /** a and b subscribe to each other (both end with 'both'). */
-  const befriend = async (a: TestClient, b: TestClient) => {
-    const [aj, bj] = [a.jid.split('/')[0], b.jid.split('/')[0]];
-    await a.send(xml('presence', { to: bj, type: 'subscribe' }));
-    await b.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === aj, 'subscribe', WAIT);
-    await b.send(xml('presence', { to: aj, type: 'subscribed' }));
-    await b.send(xml('presence', { to: aj, type: 'subscribe' }));
-    await a.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bj, 'subscribe back', WAIT);
-    await a.send(xml('presence', { to: bj, type: 'subscribed' }));
-    await waitFor(async () => {
-      const [ra, rb] = await Promise.all([rosterGet(a), rosterGet(b)]);
-      const sa = ra.getChild('query')?.getChildren('item').find((i) => i.attrs.jid === bj)?.attrs.subscription;
-      const sb = rb.getChild('query')?.getChildren('item').find((i) => i.attrs.jid === aj)?.attrs.subscription;
-      return sa === 'both' && sb === 'both';
-    }, { what: 'mutual subscription', timeoutMs: WAIT });
-  };
 
   beforeAll(async () => {
     stack = await startStack('roster');

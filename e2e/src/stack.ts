@@ -116,7 +116,7 @@ export function e2eUsers(password: string, registerPort: () => number) {
   };
 }
 
-/** `a` and `b` subscribe to each other (RFC 6121 §3), waiting until the roster says `both`. */
+/** `a` and `b` subscribe to each other (RFC 6121 §3), waiting until both rosters say `both`. */
 export async function befriend(a: TestClient, b: TestClient, timeoutMs = 30_000): Promise<void> {
   const aj = a.jid.split('/')[0];
   const bj = b.jid.split('/')[0];
@@ -126,11 +126,7 @@ export async function befriend(a: TestClient, b: TestClient, timeoutMs = 30_000)
   await b.send(xml('presence', { to: aj, type: 'subscribe' }));
   await a.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bj, 'subscribe back', timeoutMs);
   await a.send(xml('presence', { to: bj, type: 'subscribed' }));
-  await waitFor(
-    async () => {
-      const r = await b.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })), timeoutMs);
-      return r.getChildren('item').find((i) => i.attrs.jid === aj)?.attrs.subscription === 'both';
-    },
-    { what: 'mutual subscription', timeoutMs },
-  );
+  const subscription = async (c: TestClient, of: string) =>
+    (await c.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })), timeoutMs)).getChildren('item').find((i) => i.attrs.jid === of)?.attrs.subscription;
+  await waitFor(async () => (await subscription(a, bj)) === 'both' && (await subscription(b, aj)) === 'both', { what: 'mutual subscription', timeoutMs });
 }

@@ -156,18 +156,25 @@ export class RosterPresence {
    * Resources of a peer came back by a re-sync (after a NATS outage in which they were
    * taken for gone and announced unavailable): each local session that sees their presence
    * probes them again (RFC 6121 §4.3), answered by the gateway that holds them, which
-   * checks the subscription as for any probe.
+   * checks the subscription as for any probe; and the local users they are subscribed to
+   * send them their current presence (that gateway may re-sync later than this one, and
+   * its own probe answers would then have found no route to them).
    */
   async peerBack(added: Array<{ bare: string; state: ResourceState }>): Promise<void> {
-    const back = new Set(added.filter((a) => a.state.available).map((a) => a.bare));
+    const back = new Map<string, string[]>();
+    for (const a of added) if (a.state.available) back.set(a.bare, [...(back.get(a.bare) ?? []), a.state.resource]);
     if (!back.size) return;
     const work: PresenceWork[] = [];
+    const sends: PresenceWork[] = [];
     for (const u of this.r.users.values()) {
-      for (const bare of back) {
-        if (bare !== u.user && !u.subscribedTo(bare)) continue;
-        for (const s of u.sessions) if (s.available && !s.closed) work.push({ k: 'probe', u: bare, t: s.full });
+      const open = [...u.sessions].filter((s) => s.available && !s.closed);
+      if (!open.length) continue;
+      for (const [bare, resources] of back) {
+        if (bare === u.user || u.subscribedTo(bare)) for (const s of open) work.push({ k: 'probe', u: bare, t: s.full });
+        if (bare !== u.user && u.hasSubscriber(bare) && !this.r.blocking?.lists.blocks(u.user, bare)) for (const r of resources) sends.push({ k: 'send', u: u.user, t: `${bare}/${r}` });
       }
     }
+    for (const w of sends) await this.answerLocal(w);
     if (work.length) await this.relay.dispatch(work);
   }
 
