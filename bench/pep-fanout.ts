@@ -7,6 +7,7 @@
 // waits until every contact got its notification; reported: p50/p99 of each
 // notification's latency (publish sent → notification received) and of a whole
 // round (→ the last contact). Removes everything at the end. Measured, never asserted.
+import { positiveArg } from './src/args';
 import { ALL_STREAMS, RosterPresenceCommand, RosterSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { createTestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
@@ -24,16 +25,9 @@ const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const CAPS = 'http://jabber.org/protocol/caps';
 const PASSWORD = 'bench password';
 
-function arg(name: string, dflt: number): number {
-  const v = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const n = v === undefined ? dflt : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-}
-
 async function main(): Promise<void> {
-  const contacts = arg('contacts', 100);
-  const rounds = arg('rounds', 50);
+  const contacts = positiveArg('contacts', 100);
+  const rounds = positiveArg('rounds', 50);
   const domain = 'localhost';
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // the gateways' self-signed development certificate, on loopback
   const infra = await testInfra();

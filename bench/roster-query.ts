@@ -4,23 +4,17 @@
 // login query (`roster.qry.login`, what every gateway asks at each login) open-loop at
 // a fixed rate for a fixed time and prints p50/p90/p99 of the round trip. Removes its
 // database, streams and process at the end. Measured, never asserted.
+import { positiveArg } from './src/args';
 import { ALL_STREAMS, RosterLoginQuery, RosterLoginResult, RosterPresenceCommand, RosterSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { createTestDatabase, testInfra, uniqueNamespace } from '@parley/testing-stack';
 import { spawnService } from '@parley/testing-xmpp';
 import { Samples } from './src/stats';
 
-function arg(name: string, dflt: number): number {
-  const v = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const n = v === undefined ? dflt : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-}
-
 async function main(): Promise<void> {
-  const rate = arg('rate', 500);
-  const seconds = arg('seconds', 20);
-  const contacts = arg('contacts', 50);
+  const rate = positiveArg('rate', 500);
+  const seconds = positiveArg('seconds', 20);
+  const contacts = positiveArg('contacts', 50);
   const domain = 'localhost';
   const infra = await testInfra();
   const namespace = uniqueNamespace('benchrq');

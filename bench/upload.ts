@@ -1,10 +1,9 @@
 // `npm run bench:upload [-- --large-mb=256 --concurrent=100 --small-kb=1024 --backends=fs,s3]`:
 // the upload service alone (bench/src/upload-bench.ts). Also a part of `npm run bench`.
+import { argValue } from './src/args';
 import { formatUploadBench, runUploadBench } from './src/upload-bench';
 
-function arg(name: string, dflt: string): string {
-  return process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
-}
+const arg = (name: string, dflt: string): string => argValue(name) ?? dflt;
 function num(name: string, dflt: number, max: number): number {
   const n = Number(arg(name, String(dflt)));
   if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`--${name} must be a number within 1..${max}`);
