@@ -163,6 +163,17 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(ev.data.deleted).toEqual({ messages: 3, markers: 1 });
   });
 
+  it('deletes erasure records older than JANITOR_REPORT_RETENTION on its own sweep, and keeps recent ones', async () => {
+    await h.sql(`INSERT INTO erasure (deletion_id, reason, deleted_at) VALUES ('old-del', 'admin', now() - interval '100 days'), ('new-del', 'admin', now())`);
+    await h.sql(`INSERT INTO erasure_confirmation (deletion_id, owner, confirmed_at, erased) VALUES ('old-del', 'roster', now() - interval '100 days', '{}'), ('new-del', 'roster', now(), '{}')`);
+    const { entries } = await h.bus.request<SweepNowResult>(JanitorSubjects.sweepNow, {});
+    expect(entries.find((e) => e.owner === 'janitor' && e.what === 'erasure-records')).toMatchObject({ deleted: 1 });
+    const left = (await h.sql('SELECT deletion_id FROM erasure')).map((r) => r.deletion_id);
+    expect(left).toContain('new-del');
+    expect(left).not.toContain('old-del');
+    expect((await h.sql(`SELECT count(*)::int AS n FROM erasure_confirmation WHERE deletion_id = 'old-del'`))[0].n).toBe(0);
+  });
+
   it("sums the messages the gateways' heartbeats say they routed into the day's statistics, ignoring malformed counts", async () => {
     const before = (await h.bus.request<StatsResult>(JanitorSubjects.stats, { days: 1 })).days[0]?.counts['messages.routed'] ?? 0;
     const instances = h.service.app!.get(GatewayInstances);
