@@ -115,11 +115,16 @@ export class GatewayCore implements StreamHost {
     });
     const callbacks: ClusterCallbacks = {
       deliverLocal: (targets, xml) => {
+        let gone: string[] | undefined;
         for (const full of targets) {
           const slash = full.indexOf('/');
-          this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session?.send(xml);
+          const session = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
+          if (session && !session.closed) session.send(xml);
+          else (gone ??= []).push(full);
         }
+        return gone;
       },
+      undelivered: (instanceId, entries, reason) => this.router.undelivered(instanceId, entries, reason),
       kickLocal: (full, reason) => {
         const slash = full.indexOf('/');
         const s = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
