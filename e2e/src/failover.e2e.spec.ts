@@ -4,7 +4,7 @@
 // listener, NATS says so at once, and the sender's gateway stores them offline. The user
 // gets each exactly once at the next login. ROUTE_PEER_TIMEOUT is long here, so the
 // heartbeat path cannot be what saves them.
-import { GatewayProcess, xml } from '@parley/testing-xmpp';
+import { GatewayProcess, rawLogin, xml } from '@parley/testing-xmpp';
 import { e2eUsers, E2EStack, startStack } from './stack';
 
 jest.setTimeout(120_000);
@@ -21,7 +21,14 @@ describe('a gateway killed under its sessions', () => {
     await stack.startService('roster');
     await stack.startService('offline');
     gw1 = await stack.startGateway(env);
+  });
+
+  beforeEach(async () => {
     gw2 = await stack.startGateway(env);
+  });
+
+  afterEach(async () => {
+    await gw2.stop();
   });
 
   afterAll(async () => {
@@ -65,6 +72,42 @@ describe('a gateway killed under its sessions', () => {
     // a round trip through alice's gateway: any duplicate would have arrived by now
     await again.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     expect(got().sort()).toEqual([...sent].sort());
+    expect(b.received.filter((s) => s.is('message') && s.attrs.type === 'error')).toEqual([]);
+  });
+
+  it('a gateway asked to stop (SIGTERM) ends its sessions, those waiting for resumption too, and stores what they never acknowledged', async () => {
+    const [alice, bob] = await users.accounts('alice', 'bob');
+    const b = await users.login(gw1, bob);
+    // alice on gw2 with resumable stream management, acknowledging nothing
+    const raw = await rawLogin(gw2.starttlsPort, alice, 'failover password 1', 'phone');
+    raw.send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`);
+    await raw.expect(/<enabled[^>]*resume=.true./);
+    raw.send(`<presence/>`);
+    const aliceFull = `${users.jid(alice)}/phone`;
+    let n = 0;
+    for (;;) {
+      const id = `probe-${n++}`;
+      await b.send(xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, 'probe')));
+      try {
+        await raw.expect(new RegExp(`id=['"]${id}['"]`), 1000);
+        break;
+      } catch {
+        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
+      }
+    }
+    const sent = ['held-0', 'held-1', 'held-2'];
+    for (const id of sent) await b.send(xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, id)));
+    for (const id of sent) await raw.expect(new RegExp(`id=['"]${id}['"]`), 10_000);
+    // the connection drops: the session waits for resumption on gw2 with four stanzas unacknowledged
+    raw.close();
+    await gw2.stop();
+
+    const again = await users.login(gw1, alice);
+    for (const id of [...sent, 'probe-' + (n - 1)]) await again.waitFor((s) => s.is('message') && s.attrs.id === id, `offline copy of ${id}`, 30_000);
+    await again.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    const ids = again.received.filter((s) => s.is('message') && s.attrs.id && (sent.includes(s.attrs.id) || s.attrs.id.startsWith('probe-'))).map((s) => s.attrs.id);
+    expect(ids.filter((id) => sent.includes(id)).sort()).toEqual(sent);
+    expect(new Set(ids).size).toBe(ids.length);
     expect(b.received.filter((s) => s.is('message') && s.attrs.type === 'error')).toEqual([]);
   });
 });

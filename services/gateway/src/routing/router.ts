@@ -241,6 +241,31 @@ export class Router {
    * service). `origin` is the sending session when there is one.
    */
   async route(stanza: Element, origin?: Session, data: SlotMap = new SlotMap()): Promise<void> {
+    this.inFlight += 1;
+    try {
+      await this.routeNow(stanza, origin, data);
+    } finally {
+      if (--this.inFlight === 0 && this.idleWaiters.length) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Routings started and not finished (hooks, offline hand-offs to JetStream included). */
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  /** Resolves once no routing is in flight (true), or after `timeoutMs` (false). For shutdown. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  private async routeNow(stanza: Element, origin: Session | undefined, data: SlotMap): Promise<void> {
     const toAttr = stanza.attrs.to;
     let to: Destination;
     try {
