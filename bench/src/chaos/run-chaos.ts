@@ -158,7 +158,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }
       await faultDone;
       await waitFor(() => flapping.size === 0, { what: 'recipients back online', timeoutMs: 60_000 });
-      rows.push({ fault: fault.name, sent: 0, delivered: 0, stored: 0, bounced: 0, lost: 0, duplicated: 0, unconfirmed: 0, ids } as ChaosRow & { ids: string[] });
+      rows.push({ fault: fault.name, sent: 0, delivered: 0, stored: 0, bounced: 0, lost: 0, duplicated: 0, unconfirmed: 0, untold: 0, ids } as ChaosRow & { ids: string[] });
     }
 
     // ---- drain --------------------------------------------------------------

@@ -173,6 +173,8 @@ export class GatewayCore implements StreamHost {
         endUser: (bare, reason) => this.sessions.endUser(bare, reason),
         endSession: (bare, resource, reason) => this.sessions.endSession(bare, resource, reason),
         unbind: (session, reason) => this.sessions.unbind(session, reason),
+        moveOut: (session) => this.sessions.moveOut(session),
+        adopt: (full, transport, mechanism, core, modules) => this.sessions.adopt(full, transport, mechanism, core, modules),
       },
       accounts: {
         exists: (local) => this.accounts.exists(local),

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { AccountsService } from '../auth/accounts.service';
 import type { LoginThrottle } from '../auth/throttle';
 import type { Directory, ResourceState } from '../session/directory';
-import type { Session } from '../session/session';
+import type { Session, SessionTransport } from '../session/session';
 import type { Hook, HookHandler, HookKind } from './hooks';
 import type { Destination, DiscoNode, FeatureProvider, IqHandler, IqTarget, NonzaHandler, PreAuthIqHandler, PreBindNonzaHandler } from './registry';
 
@@ -73,6 +73,10 @@ export interface SessionsPort {
   endSession(bare: string, resource: string, reason: 'removed' | 'ended'): boolean;
   /** Removes a session (close hooks, directory, `sessionEnded`); its stream is not touched. */
   unbind(session: Session, reason: string): void;
+  /** Hands a session to another instance: exports its modules' state (`sessionExport`) and removes it quietly (`sessionMoved`). */
+  moveOut(session: Session): Record<string, unknown>;
+  /** Takes over a session handed over by another instance (`sessionBound`, then `sessionImport`). */
+  adopt(full: string, transport: SessionTransport, mechanism: string, core: { available: boolean; priority: number; presence?: Element; carbons: boolean }, modules: Record<string, unknown>): Session;
 }
 
 /** Accounts, as modules see them. */

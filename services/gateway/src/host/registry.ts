@@ -54,6 +54,8 @@ export interface PreBindStream {
   write(xml: string): void;
   /** Makes `session` this stream's bound session (a resumed one). */
   adopt(session: Session): void;
+  /** The connection is gone or closing (an answer that took a while finds nobody). */
+  readonly closed: boolean;
 }
 
 /** Handles a top-level non-stanza element after authentication and before binding; true when handled. */

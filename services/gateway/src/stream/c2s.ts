@@ -338,6 +338,9 @@ export class C2SConnection implements SessionTransport {
       conn.session = s;
       conn.state = 'bound';
     },
+    get closed() {
+      return conn.state === 'closing' || conn.state === 'closed';
+    },
   }))(this);
 
   // ---- stanzas (RFC 6120 §8) ---------------------------------------------

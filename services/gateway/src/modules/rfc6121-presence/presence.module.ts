@@ -81,6 +81,16 @@ export const presenceModule = defineModule<PresenceApi>({
       PRESENCE_PRIORITY,
     );
 
+    // XEP-0198 resumption on another gateway: who got directed presence moves along
+    ctx.hook(CoreHooks.sessionExport, ({ session, state }) => {
+      state['rfc6121-presence'] = { directed: [...(session.state.get(DIRECTED) ?? [])] };
+    });
+    ctx.hook(CoreHooks.sessionImport, ({ session, state }) => {
+      const moved = state['rfc6121-presence'] as { directed?: unknown } | undefined;
+      const jids = Array.isArray(moved?.directed) ? moved.directed.filter((j): j is string => typeof j === 'string') : [];
+      if (jids.length) session.state.set(DIRECTED, new Set(jids));
+    });
+
     ctx.hook(
       CoreHooks.sessionClosed,
       async ({ session }) => {

@@ -1,9 +1,15 @@
 // XEP-0198: Stream Management — acknowledgements (<r/>, <a/>) and resumption.
 // A session whose connection drops without a closing handshake stays bound, its
 // stanzas queued, for up to SM_RESUME_TIMEOUT; a new connection of the same user
-// may take it over with <resume/>. Stanzas never acknowledged when a session ends
-// are routed again (other resources, or offline storage), so nothing is lost.
+// may take it over with <resume/> — on any gateway instance: the SM-ID names the
+// instance that holds the session, and the one the client reconnected to asks it for
+// a handoff (gateway.cmd.sm-handoff.<instance>): the session, its counters, its
+// unacknowledged stanzas and each module's state move over, and the old instance
+// remembers where it went for as long as it could be resumed. Stanzas never
+// acknowledged when a session ends are routed again (other resources, or offline
+// storage), so nothing is lost.
 import { randomBytes } from 'node:crypto';
+import { GatewaySubjects, isSmHandoffQueryV1, isSmHandoffResultV1, SmHandoffQueryV1, SmHandoffResultV1, SmHandoffStateV1 } from '@parley/contracts';
 import { opt } from '@parley/config';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, parseXml, x } from '@parley/xml';
@@ -109,14 +115,138 @@ class Managed implements OutputStage {
 
 const STATE = defineSlot<Managed>('xep-0198-sm');
 
+/** Hops a resumption follows through instances the session moved on from. */
+const MAX_HANDOFF_HOPS = 3;
+/** How long the instance where a client resumes waits for the holder's answer. */
+const HANDOFF_TIMEOUT_MS = 5000;
+
+/** The instance an SM-ID names (`<random>.<instance id>`). */
+function holderOf(id: string): string | undefined {
+  const dot = id.indexOf('.');
+  return dot > 0 && dot < id.length - 1 ? id.slice(dot + 1) : undefined;
+}
+
 class StreamManagement {
   private readonly resumable = new Map<string, Managed>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** SM-IDs of sessions handed to another instance, and until when they could be resumed. */
+  private readonly forwards = new Map<string, { to: string; until: number }>();
 
   constructor(
     private readonly ctx: ModuleContext,
     private readonly resumeTimeoutMs: number,
   ) {}
+
+  /** Answers handoff requests for the sessions of this instance. */
+  serveHandoffs(): { unsubscribe(): void } {
+    return this.ctx.bus.serve<unknown, SmHandoffResultV1>(GatewaySubjects.smHandoff(this.ctx.instanceId), (q) => this.handOff(q), { queue: 'sm-handoff' });
+  }
+
+  /**
+   * Another instance asks for one of this instance's sessions (its client sent
+   * `<resume/>` there): the old connection, if still open, is told `<conflict/>`, held
+   * stanzas (XEP-0352) join the unacknowledged ones, each module exports its state,
+   * and the session leaves quietly (no unavailable presence, no re-routing).
+   */
+  private handOff(q: unknown): SmHandoffResultV1 {
+    if (!isSmHandoffQueryV1(q)) return { failed: 'item-not-found' };
+    this.pruneForwards();
+    const fwd = this.forwards.get(q.id);
+    if (fwd) return { moved: fwd.to };
+    const sm = this.resumable.get(q.id);
+    const session = sm?.session;
+    if (!sm || !session || session.closed || session.bare !== q.bare) return { failed: 'item-not-found' };
+    if (!sm.acknowledge(q.h)) return { failed: 'unexpected-request' };
+    const t = this.timers.get(q.id);
+    if (t) clearTimeout(t);
+    this.timers.delete(q.id);
+    const previous = session.reattach(hibernating);
+    sm.away = true;
+    if (!previous.hibernating) {
+      previous.detach?.();
+      previous.close(new StreamError('conflict', 'the session was resumed on another connection'));
+    }
+    session.flushOutput();
+    const carbons = this.ctx.directory.resource(session.bare, session.jid.resource)?.carbons ?? false;
+    const modules = this.ctx.sessions.moveOut(session);
+    sm.failConfirmations();
+    this.resumable.delete(q.id);
+    this.forwards.set(q.id, { to: q.by, until: Date.now() + sm.max * 1000 });
+    const state: SmHandoffStateV1 = {
+      full: session.full,
+      mechanism: session.mechanism,
+      available: session.available,
+      priority: session.priority,
+      ...(session.presence ? { presence: session.presence.toString() } : {}),
+      carbons,
+      inbound: sm.inbound >>> 0,
+      outbound: sm.outbound >>> 0,
+      acked: sm.acked >>> 0,
+      unacked: sm.unacked.splice(0),
+      max: sm.max,
+      modules,
+    };
+    this.ctx.log.info({ to: q.by }, 'stream-management session handed to another gateway');
+    return { state };
+  }
+
+  private pruneForwards(): void {
+    const now = Date.now();
+    for (const [id, f] of this.forwards) if (f.until <= now) this.forwards.delete(id);
+  }
+
+  /** `<resume/>` for a session another instance holds: ask it (following moves), then take the session over. */
+  private async resumeRemote(stream: PreBindStream, previd: string, h: number, holder: string): Promise<void> {
+    const fail = (condition: string) => stream.write(x('failed', { xmlns: NS.sm }, x(condition, { xmlns: NS.stanzas })).toString());
+    let target = holder;
+    for (let hop = 0; hop < MAX_HANDOFF_HOPS; hop++) {
+      let answer: unknown;
+      try {
+        const query: SmHandoffQueryV1 = { id: previd, bare: `${stream.username}@${this.ctx.domain}`, h, by: this.ctx.instanceId };
+        answer = await this.ctx.bus.request<unknown>(GatewaySubjects.smHandoff(target), query, { timeoutMs: HANDOFF_TIMEOUT_MS });
+      } catch {
+        answer = undefined; // the holder is gone (or silent): the session cannot be resumed
+      }
+      if (!isSmHandoffResultV1(answer)) return fail('item-not-found');
+      if ('moved' in answer) {
+        if (answer.moved === this.ctx.instanceId) return fail('item-not-found');
+        target = answer.moved;
+        continue;
+      }
+      if ('failed' in answer) return fail(answer.failed);
+      return this.takeOver(stream, previd, answer.state);
+    }
+    fail('item-not-found');
+  }
+
+  private takeOver(stream: PreBindStream, id: string, st: SmHandoffStateV1): void {
+    let presence: Element | undefined;
+    try {
+      presence = st.presence ? parseXml(st.presence) : undefined;
+    } catch {
+      presence = undefined;
+    }
+    const gone = stream.closed;
+    const session = this.ctx.sessions.adopt(st.full, gone ? hibernating : stream.transport, st.mechanism, { available: st.available, priority: st.priority, presence, carbons: st.carbons }, st.modules);
+    const sm = new Managed(session, id, true, st.max);
+    sm.inbound = st.inbound;
+    sm.outbound = st.outbound;
+    sm.acked = st.acked;
+    sm.unacked = st.unacked;
+    session.state.set(STATE, sm);
+    session.addOutputStage(sm, SM_OUTPUT_PRIORITY);
+    this.resumable.set(id, sm);
+    this.forwards.delete(id);
+    if (gone) {
+      // the client left while the session was on its way: it waits here for the next <resume/>
+      this.hibernate(session);
+      return;
+    }
+    stream.write(x('resumed', { xmlns: NS.sm, previd: id, h: sm.inbound >>> 0 }).toString());
+    for (const xml of sm.unacked) stream.transport.write(xml);
+    if (sm.unacked.length) sm.requestAckSoon();
+    stream.adopt(session);
+  }
 
   /** `<enable/>` after binding. */
   enable(session: Session, el: Element): void {
@@ -128,7 +258,7 @@ class StreamManagement {
     const limit = Math.round(this.resumeTimeoutMs / 1000);
     const asked = Number.parseInt(el.attrs.max ?? '', 10);
     const max = Number.isFinite(asked) && asked > 0 ? Math.min(asked, limit) : limit;
-    const id = randomBytes(15).toString('base64url');
+    const id = `${randomBytes(15).toString('base64url')}.${this.ctx.instanceId}`;
     const sm = new Managed(session, id, wantsResume && max > 0, max);
     session.state.set(STATE, sm);
     session.addOutputStage(sm, SM_OUTPUT_PRIORITY);
@@ -196,6 +326,19 @@ class StreamManagement {
     const previd = el.attrs.previd ?? '';
     const sm = this.resumable.get(previd);
     const session = sm?.session;
+    const holder = holderOf(previd);
+    if (!sm && holder && holder !== this.ctx.instanceId) {
+      const h = Number.parseInt(el.attrs.h ?? '', 10);
+      if (!Number.isFinite(h) || h < 0) {
+        stream.write(x('failed', { xmlns: NS.sm }, x('unexpected-request', { xmlns: NS.stanzas })).toString());
+        return true;
+      }
+      void this.resumeRemote(stream, previd, h >>> 0, holder).catch((e) => {
+        this.ctx.log.error({ err: e }, 'resumption from another gateway failed');
+        stream.write(x('failed', { xmlns: NS.sm }, x('item-not-found', { xmlns: NS.stanzas })).toString());
+      });
+      return true;
+    }
     if (!sm || !session || session.closed || session.jid.local !== stream.username) {
       stream.write(x('failed', { xmlns: NS.sm }, x('item-not-found', { xmlns: NS.stanzas })).toString());
       return true;
@@ -266,6 +409,8 @@ export const smModule = defineModule({
   },
   init(ctx) {
     const sm = new StreamManagement(ctx, ctx.options.SM_RESUME_TIMEOUT);
+    const handoffs = sm.serveHandoffs();
+    ctx.onStop(() => handoffs.unsubscribe());
     ctx.streamFeature(() => x('sm', { xmlns: NS.sm }));
     ctx.nonza((session, el) => sm.nonza(session, el));
     ctx.preBindNonza((stream, el) => sm.preBind(stream, el));
