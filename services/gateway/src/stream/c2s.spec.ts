@@ -62,6 +62,23 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     gw = await TestGateway.start({ modules: [registerModule, pingModule] });
   });
 
+  it('answers temporary-auth-failure while the account store is down, and the stream stays usable', async () => {
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    const find = gw.store.find.bind(gw.store);
+    gw.store.find = async () => {
+      throw new Error('connection terminated');
+    };
+    const scram = scramClient('alice', 'secret');
+    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
+    await s.until(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><temporary-auth-failure\/>/);
+    gw.store.find = find;
+    const mark = s.output.length;
+    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scramClient('alice', 'secret').first)}</auth>`);
+    await s.until(/<challenge /, mark);
+  });
+
   it('refuses stanzas before authentication', async () => {
     const s = connect();
     s.send(open());
