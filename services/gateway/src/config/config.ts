@@ -67,6 +67,12 @@ export const gatewayCoreOptions = {
   MAX_STANZA_SIZE: opt.bytes({ doc: 'Largest stanza accepted; larger ones end the stream with <policy-violation/>.', default: '256KiB', min: 1024, max: 16 * 1024 * 1024 }),
   C2S_RATE: opt.bytes({ doc: 'Sustained read rate per connection, bytes per second (reads pause above it).', default: '64KiB', min: 1024 }),
   C2S_BURST: opt.bytes({ doc: 'Read burst allowance per connection, bytes.', default: '512KiB', min: 1024 }),
+  C2S_MAX_PENDING: opt.int({
+    doc: 'Stanzas of one connection parsed and waiting to be handled; at this many the gateway stops reading that connection until half are done (TCP backpressure: nothing is dropped). Counted in `parley_gateway_read_pauses_total`.',
+    default: 256,
+    min: 2,
+    max: 100_000,
+  }),
   MAX_OUTBOUND_BUFFER: opt.bytes({ doc: 'Unsent bytes queued for one slow client before it is disconnected.', default: '4MiB', min: 65536 }),
   AUTH_TIMEOUT: opt.duration({ doc: 'Time a new connection has to authenticate and bind.', default: '60s', min: '1s' }),
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),

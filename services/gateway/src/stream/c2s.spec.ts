@@ -124,4 +124,34 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     await s.until(/<\/stream:stream>$/, mark);
     expect(gw.core.directory.resources('alice@localhost')).toEqual([]);
   });
+
+  it('stops reading a connection whose parsed stanzas pile up (C2S_MAX_PENDING), and resumes once they are handled: nothing dropped', async () => {
+    await gw.stop();
+    gw = await TestGateway.start({ modules: [registerModule, pingModule], env: { C2S_MAX_PENDING: '4' } });
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    s.send(`<iq type='set' id='reg'><query xmlns='${NS.register}'><username>bob</username><password>correct horse battery</password></query></iq>`);
+    await s.until(/id="reg"/);
+    const scram = scramClient('bob', 'correct horse battery');
+    let mark = s.output.length;
+    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
+    const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
+    mark = s.output.length;
+    s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
+    await s.until(/<success /, mark);
+    mark = s.output.length;
+    s.send(open());
+    await s.until(/<\/stream:features>/, mark);
+    s.send(`<iq type='set' id='b'><bind xmlns='${NS.bind}'/></iq>`);
+    await s.until(/<jid>/, mark);
+    const pause = jest.spyOn(s, 'pause');
+    const resume = jest.spyOn(s, 'resume');
+    mark = s.output.length;
+    s.send(Array.from({ length: 12 }, (_, i) => `<iq type='get' id='q${i}' to='localhost'><ping xmlns='${NS.ping}'/></iq>`).join(''));
+    for (let i = 0; i < 12; i++) await s.until(new RegExp(`id="q${i}"`), mark);
+    expect(pause).toHaveBeenCalled();
+    expect(resume).toHaveBeenCalled();
+    expect(gw.core.metrics.readPauses).toBe(1);
+  });
 });

@@ -94,6 +94,23 @@ describe('XEP-0198 stream management (in process)', () => {
     expect(again.attrs.to).toBe('alice@localhost');
   });
 
+  it('ends a session waiting for resumption once it holds SM_MAX_UNACKED stanzas, and routes them again', async () => {
+    await gw.stop();
+    gw = await TestGateway.start({ modules: [smModule], env: { SM_MAX_UNACKED: '10' } });
+    const a = await gw.login('alice', 'desk');
+    await enable(a);
+    const other = await gw.login('alice', 'phone');
+    other.session.available = true;
+    gw.core.sessions.update(other.session);
+    expect(gw.core.registry.connectionLost.some((keep) => keep(a.session))).toBe(true);
+    expect(gw.core.host.api(STREAM_MANAGEMENT)!.stats()).toMatchObject({ hibernating: 1, unacked: 0 });
+    for (let i = 0; i < 10; i++) a.session.send(x('message', { from: 'bob@localhost/pad', to: a.full, type: 'chat', id: `m${i}` }, x('body', null, String(i))));
+    await settle(10);
+    expect(a.session.closed).toBe(true);
+    for (let i = 0; i < 10; i++) await other.next((s) => s.attrs.id === `m${i}`);
+    expect(gw.core.host.api(STREAM_MANAGEMENT)!.stats()).toMatchObject({ hibernating: 0, unacked: 0 });
+  });
+
   describe('resumption on another instance (handoff over the bus)', () => {
     let gw2: TestGateway;
     let gw3: TestGateway;

@@ -16,8 +16,6 @@ import { Element, parseXml, x } from '@parley/xml';
 import { CoreHooks, defineModule, defineSlot, ModuleContext, OutputStage, PreBindStream, Session, SessionTransport } from '../../host';
 import { STREAM_MANAGEMENT } from './api';
 
-/** Unacknowledged stanzas one session may hold before its stream is ended. */
-const MAX_UNACKED = 5000;
 /** Ask for an acknowledgement once this many stanzas are pending. */
 const REQUEST_EVERY = 10;
 /** ... or after this long with any pending. */
@@ -44,6 +42,8 @@ class Managed implements OutputStage {
   /** Waiting for resumption: nothing is written. */
   away = false;
   private timer?: NodeJS.Timeout;
+  /** Ends a hibernating session whose queue reached the limit. */
+  overflow?: () => void;
   private confirmations: Array<{ upTo: number; cb: (delivered: boolean) => void }> = [];
 
   constructor(
@@ -52,12 +52,18 @@ class Managed implements OutputStage {
     readonly resumable: boolean,
     /** Seconds a detached session waits for resumption. */
     readonly max: number,
+    /** Unacknowledged stanzas it may hold (SM_MAX_UNACKED). */
+    private readonly limit: number,
   ) {}
 
   send(xml: string, next: (xml: string) => void): void {
     this.outbound += 1;
     this.unacked.push(xml);
-    if (this.away) return;
+    if (this.away) {
+      // a hibernating session that fills up ends: what it holds is routed again (offline storage)
+      if (this.unacked.length >= this.limit) this.overflow?.();
+      return;
+    }
     next(xml);
     this.requestAckSoon();
   }
@@ -72,7 +78,7 @@ class Managed implements OutputStage {
   requestAckSoon(): void {
     const session = this.session;
     if (this.requested) return;
-    if (this.unacked.length >= MAX_UNACKED) {
+    if (this.unacked.length >= this.limit) {
       session.close(new StreamError('resource-constraint', 'too many unacknowledged stanzas'));
       return;
     }
@@ -135,7 +141,31 @@ class StreamManagement {
   constructor(
     private readonly ctx: ModuleContext,
     private readonly resumeTimeoutMs: number,
+    private readonly maxUnacked: number,
   ) {}
+
+  /** Every session with stream management on this instance (for the metrics). */
+  private readonly managed = new Set<Managed>();
+
+  /** Sessions with stream management, those waiting for resumption, and the stanzas they hold unacknowledged. */
+  stats(): { sessions: number; hibernating: number; unacked: number } {
+    let hibernating = 0;
+    let unacked = 0;
+    for (const m of this.managed) {
+      if (m.away) hibernating += 1;
+      unacked += m.unacked.length;
+    }
+    return { sessions: this.managed.size, hibernating, unacked };
+  }
+
+  private track(sm: Managed): void {
+    this.managed.add(sm);
+    sm.overflow = () => {
+      sm.overflow = undefined;
+      this.ctx.log.warn({ held: sm.unacked.length }, 'a session waiting for resumption reached SM_MAX_UNACKED; it ends and what it holds is routed again');
+      queueMicrotask(() => this.ctx.sessions.unbind(sm.session, 'resume-overflow'));
+    };
+  }
 
   /** Answers handoff requests for the sessions of this instance. */
   serveHandoffs(): { unsubscribe(): void } {
@@ -169,6 +199,7 @@ class StreamManagement {
     session.flushOutput();
     const carbons = this.ctx.directory.resource(session.bare, session.jid.resource)?.carbons ?? false;
     const modules = this.ctx.sessions.moveOut(session);
+    this.managed.delete(sm);
     sm.failConfirmations();
     this.resumable.delete(q.id);
     this.forwards.set(q.id, { to: q.by, until: Date.now() + sm.max * 1000 });
@@ -228,7 +259,8 @@ class StreamManagement {
     }
     const gone = stream.closed;
     const session = this.ctx.sessions.adopt(st.full, gone ? hibernating : stream.transport, st.mechanism, { available: st.available, priority: st.priority, presence, carbons: st.carbons }, st.modules);
-    const sm = new Managed(session, id, true, st.max);
+    const sm = new Managed(session, id, true, st.max, this.maxUnacked);
+    this.track(sm);
     sm.inbound = st.inbound;
     sm.outbound = st.outbound;
     sm.acked = st.acked;
@@ -259,7 +291,8 @@ class StreamManagement {
     const asked = Number.parseInt(el.attrs.max ?? '', 10);
     const max = Number.isFinite(asked) && asked > 0 ? Math.min(asked, limit) : limit;
     const id = `${randomBytes(15).toString('base64url')}.${this.ctx.instanceId}`;
-    const sm = new Managed(session, id, wantsResume && max > 0, max);
+    const sm = new Managed(session, id, wantsResume && max > 0, max, this.maxUnacked);
+    this.track(sm);
     session.state.set(STATE, sm);
     session.addOutputStage(sm, SM_OUTPUT_PRIORITY);
     if (sm.resumable) this.resumable.set(id, sm);
@@ -373,6 +406,7 @@ class StreamManagement {
   ended(session: Session): void {
     const sm = session.state.get(STATE);
     if (!sm) return;
+    this.managed.delete(sm);
     sm.failConfirmations();
     this.resumable.delete(sm.id);
     const t = this.timers.get(sm.id);
@@ -400,6 +434,12 @@ export const smModule = defineModule({
   name: 'xep-0198-sm',
   provides: STREAM_MANAGEMENT,
   options: {
+    SM_MAX_UNACKED: opt.int({
+      doc: 'Stanzas a stream-management session may hold unacknowledged. A connected client that lets this many pile up gets `<resource-constraint/>`; a session waiting for resumption that reaches it ends at once, and its messages go to offline storage. Gauges: `parley_gateway_sm_unacked`, `parley_gateway_sm_hibernating`.',
+      default: 5000,
+      min: 10,
+      max: 1_000_000,
+    }),
     SM_RESUME_TIMEOUT: opt.duration({
       doc: "How long a dropped stream-management session (XEP-0198) waits to be resumed (`0s`: no resumption). Unacknowledged messages are then delivered to the user's other resources or stored offline.",
       default: '5m',
@@ -408,7 +448,7 @@ export const smModule = defineModule({
     }),
   },
   init(ctx) {
-    const sm = new StreamManagement(ctx, ctx.options.SM_RESUME_TIMEOUT);
+    const sm = new StreamManagement(ctx, ctx.options.SM_RESUME_TIMEOUT, ctx.options.SM_MAX_UNACKED);
     const handoffs = sm.serveHandoffs();
     ctx.onStop(() => handoffs.unsubscribe());
     ctx.streamFeature(() => x('sm', { xmlns: NS.sm }));
@@ -420,6 +460,6 @@ export const smModule = defineModule({
     });
     ctx.onConnectionLost((session) => sm.hibernate(session));
     ctx.hook(CoreHooks.sessionEnded, ({ session }) => sm.ended(session), SM_ENDED_PRIORITY);
-    return { enabled: (session) => session.state.get(STATE) !== undefined };
+    return { enabled: (session) => session.state.get(STATE) !== undefined, stats: () => sm.stats() };
   },
 });
