@@ -38,6 +38,10 @@ export const GatewaySubjects = {
   sweep: 'gateway.cmd.sweep',
   /** {@link SmHandoffQueryV1} → {@link SmHandoffResultV1}: hand a XEP-0198 session to the instance where the client resumes it: `gateway.cmd.sm-handoff.<instanceId>`. */
   smHandoff: (instanceId: string) => `gateway.cmd.sm-handoff.${instanceId}`,
+  /** `{ id, state: SmHandoffStateV1, waitMs }` → `{ by }`: a gateway shutting down hands a waiting session to another (queue group `sm-adopt`). */
+  smAdopt: 'gateway.cmd.sm-adopt',
+  /** `{ id }` → `{ holder }`: which instance holds (or last passed on) a stream-management session; every instance hears it, only a holder answers. */
+  smLocate: 'gateway.qry.sm-locate',
 } as const;
 
 /** Asks the instance that holds a stream-management session to hand it over (the client sent `<resume/>` elsewhere). */

@@ -308,6 +308,8 @@ export class GatewayCore implements StreamHost {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.outboxTimer) clearInterval(this.outboxTimer);
     if (this.sha512Timer) clearInterval(this.sha512Timer);
+    // resumable sessions move to another instance first (their clients resume there)
+    await Promise.race([this.hooks.serial(CoreHooks.shutdown, {}), new Promise((r) => setTimeout(r, this.config.SHUTDOWN_DRAIN_TIMEOUT).unref())]);
     const other = this.config.SHUTDOWN_SEE_OTHER_HOST;
     const error = () => (other ? new StreamError('see-other-host', undefined, undefined, other) : new StreamError('system-shutdown'));
     for (const c of [...this.connections]) c.streamError(error());

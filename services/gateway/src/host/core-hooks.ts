@@ -90,6 +90,9 @@ export interface SessionImportEvent {
   readonly state: Readonly<Record<string, unknown>>;
 }
 
+/** The gateway is shutting down (SIGTERM). */
+export type ShutdownEvent = Record<string, never>;
+
 /** Hooks fired by the gateway (router, sessions, cluster). Priorities: higher first. */
 export const CoreHooks = {
   /** `until`: a client's presence (RFC 6121 §4), before the router sees it; true = consumed. */
@@ -119,6 +122,8 @@ export const CoreHooks = {
   sessionMoved: defineHook<SessionEvent, 'each'>('session-moved', 'each'),
   /** `each`: a session taken over from another instance, after `sessionBound`: import its per-module state. */
   sessionImport: defineHook<SessionImportEvent, 'each'>('session-import', 'each'),
+  /** `serial`: the gateway is stopping; before its streams are ended (stream management moves resumable sessions away). */
+  shutdown: defineHook<ShutdownEvent, 'serial'>('shutdown', 'serial'),
   /** `each`: a peer gateway vanished. */
   peerGone: defineHook<PeerGoneEvent, 'each'>('peer-gone', 'each'),
   /** A peer's sessions came back into the directory by a re-sync (after a NATS outage): the resources that were not known. */

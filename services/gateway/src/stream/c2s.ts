@@ -452,6 +452,13 @@ export class C2SConnection implements SessionTransport {
     this.state = this.state === 'bound' ? 'authenticated' : this.state;
   }
 
+  /** Drops the connection, the session staying bound elsewhere (shutdown: the client resumes it on another gateway). */
+  drop(): void {
+    this.detach();
+    this.state = 'closed';
+    this.socket.destroy();
+  }
+
   /** Drops the connection at once. */
   destroy(reason: string): void {
     this.unbind(reason);

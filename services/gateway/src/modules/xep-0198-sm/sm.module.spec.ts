@@ -1,6 +1,6 @@
 import { NS } from '@parley/stanza';
 import { parseXml, x } from '@parley/xml';
-import type { PreBindStream, Session, SessionTransport } from '../../host';
+import { CoreHooks, defineModule, type PreBindStream, type Session, type SessionTransport } from '../../host';
 import { FakeBus, settle, TestClient, TestGateway } from '../../testing/test-gateway';
 import { STREAM_MANAGEMENT } from './api';
 import { smModule } from './sm.module';
@@ -195,6 +195,51 @@ describe('XEP-0198 stream management (in process)', () => {
       await settle(20);
       expect(unknown.written[0]).toMatch(/<failed.*item-not-found/);
       expect(gone.written[0]).toMatch(/<failed.*item-not-found/);
+    });
+  });
+
+  describe('shutdown', () => {
+    it('moves resumable sessions to another instance and drops their connections, so the clients resume there', async () => {
+      await gw.stop();
+      const bus = new FakeBus();
+      gw = await TestGateway.start({ modules: [smModule], bus, instanceId: 'gw-a' });
+      const gw2 = await TestGateway.start({ modules: [smModule], bus, instanceId: 'gw-b' });
+      try {
+        const a = await gw.login('alice', 'desk');
+        const { id } = await enable(a);
+        a.session.send(x('message', { to: a.full, id: 'in-flight' }));
+        await gw.stop();
+        expect(a.closedWith).toBe('closed'); // no stream error: the client will try to resume
+        const held = gw2.core.directory.resource('alice@localhost', 'desk')?.session;
+        expect(held).toBeDefined();
+        expect(gw2.core.host.api(STREAM_MANAGEMENT)!.stats()).toMatchObject({ hibernating: 1, unacked: 1 });
+        const written: string[] = [];
+        let adopted: Session | undefined;
+        const transport: SessionTransport = { secure: true, write: (xml) => void written.push(xml), close() {} };
+        const stream: PreBindStream = { username: 'alice', transport, write: (xml) => void written.push(xml), adopt: (s) => (adopted = s), closed: false };
+        expect(gw2.core.registry.preBindNonzas.some((h) => h(stream, parseXml(`<resume xmlns='${NS.sm}' previd='${id}' h='0'/>`)))).toBe(true);
+        expect(adopted).toBe(held);
+        expect(written[0]).toMatch(/^<resumed /);
+        expect(written[1]).toContain('id="in-flight"');
+      } finally {
+        await gw2.stop();
+        gw = await TestGateway.start({ modules: [smModule] });
+      }
+    });
+
+    it('without another instance, a waiting session ends and its messages are routed again (offline storage)', async () => {
+      await gw.stop();
+      const stored: string[] = [];
+      const offline = defineModule({ name: 'test-offline', init: (ctx) => ctx.hook(CoreHooks.offline, ({ stanza }) => (stored.push(stanza.attrs.id), true)) });
+      gw = await TestGateway.start({ modules: [smModule, offline] });
+      await gw.accounts('alice');
+      const a = await gw.login('alice', 'desk');
+      await enable(a);
+      expect(gw.core.registry.connectionLost.some((keep) => keep(a.session))).toBe(true);
+      a.session.send(x('message', { from: 'bob@localhost/pad', to: a.full, type: 'chat', id: 'held' }, x('body', null, 'hi')));
+      await gw.stop();
+      expect(stored).toEqual(['held']);
+      gw = await TestGateway.start({ modules: [smModule] });
     });
   });
 });

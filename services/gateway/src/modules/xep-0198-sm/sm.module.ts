@@ -9,6 +9,7 @@
 // acknowledged when a session ends are routed again (other resources, or offline
 // storage), so nothing is lost.
 import { randomBytes } from 'node:crypto';
+import { encodeJson, ReplyException } from '@parley/nats';
 import { GatewaySubjects, isSmHandoffQueryV1, isSmHandoffResultV1, SmHandoffQueryV1, SmHandoffResultV1, SmHandoffStateV1 } from '@parley/contracts';
 import { opt } from '@parley/config';
 import { NS, StreamError } from '@parley/stanza';
@@ -125,6 +126,8 @@ const STATE = defineSlot<Managed>('xep-0198-sm');
 const MAX_HANDOFF_HOPS = 3;
 /** How long the instance where a client resumes waits for the holder's answer. */
 const HANDOFF_TIMEOUT_MS = 5000;
+/** How long to wait for any instance to say it holds a session. */
+const LOCATE_TIMEOUT_MS = 2000;
 
 /** The instance an SM-ID names (`<random>.<instance id>`). */
 function holderOf(id: string): string | undefined {
@@ -187,23 +190,34 @@ class StreamManagement {
     const session = sm?.session;
     if (!sm || !session || session.closed || session.bare !== q.bare) return { failed: 'item-not-found' };
     if (!sm.acknowledge(q.h)) return { failed: 'unexpected-request' };
-    const t = this.timers.get(q.id);
-    if (t) clearTimeout(t);
-    this.timers.delete(q.id);
     const previous = session.reattach(hibernating);
     sm.away = true;
     if (!previous.hibernating) {
       previous.detach?.();
       previous.close(new StreamError('conflict', 'the session was resumed on another connection'));
     }
+    this.ctx.log.info({ to: q.by }, 'stream-management session handed to another gateway');
+    return { state: this.moveOut(sm, q.by) };
+  }
+
+  /**
+   * Takes a session waiting for resumption out of this instance: held stanzas (XEP-0352)
+   * join the unacknowledged ones, each module exports its state, and the session leaves
+   * quietly (no unavailable presence, no re-routing). `to`: where it goes, if known.
+   */
+  private moveOut(sm: Managed, to: string | undefined): SmHandoffStateV1 {
+    const session = sm.session;
+    const t = this.timers.get(sm.id);
+    if (t) clearTimeout(t);
+    this.timers.delete(sm.id);
     session.flushOutput();
     const carbons = this.ctx.directory.resource(session.bare, session.jid.resource)?.carbons ?? false;
     const modules = this.ctx.sessions.moveOut(session);
     this.managed.delete(sm);
     sm.failConfirmations();
-    this.resumable.delete(q.id);
-    this.forwards.set(q.id, { to: q.by, until: Date.now() + sm.max * 1000 });
-    const state: SmHandoffStateV1 = {
+    this.resumable.delete(sm.id);
+    if (to) this.forwards.set(sm.id, { to, until: Date.now() + sm.max * 1000 });
+    return {
       full: session.full,
       mechanism: session.mechanism,
       available: session.available,
@@ -217,8 +231,82 @@ class StreamManagement {
       max: sm.max,
       modules,
     };
-    this.ctx.log.info({ to: q.by }, 'stream-management session handed to another gateway');
-    return { state };
+  }
+
+  /** Binds a session that arrives from another instance, with its stream-management state. */
+  private install(id: string, st: SmHandoffStateV1, transport: SessionTransport): Managed {
+    let presence: Element | undefined;
+    try {
+      presence = st.presence ? parseXml(st.presence) : undefined;
+    } catch {
+      presence = undefined;
+    }
+    const session = this.ctx.sessions.adopt(st.full, transport, st.mechanism, { available: st.available, priority: st.priority, presence, carbons: st.carbons }, st.modules);
+    const sm = new Managed(session, id, true, st.max, this.maxUnacked);
+    this.track(sm);
+    sm.inbound = st.inbound;
+    sm.outbound = st.outbound;
+    sm.acked = st.acked;
+    sm.unacked = st.unacked;
+    session.state.set(STATE, sm);
+    session.addOutputStage(sm, SM_OUTPUT_PRIORITY);
+    this.resumable.set(id, sm);
+    this.forwards.delete(id);
+    return sm;
+  }
+
+  /** Takes a waiting session from an instance that is shutting down: it waits here for the client's `<resume/>`. */
+  private adopt(q: unknown): { by: string } {
+    const m = q as { id?: unknown; state?: unknown; waitMs?: unknown } | undefined;
+    if (!m || typeof m.id !== 'string' || typeof m.waitMs !== 'number' || !isSmHandoffResultV1({ state: m.state })) throw new ReplyException({ condition: 'bad-request' });
+    const sm = this.install(m.id, m.state as SmHandoffStateV1, hibernating);
+    sm.away = true;
+    this.hibernate(sm.session, Math.max(1000, Math.min(m.waitMs, sm.max * 1000)));
+    this.ctx.log.info('took over a stream-management session from a gateway that is shutting down');
+    return { by: this.ctx.instanceId };
+  }
+
+  /**
+   * Shutdown: every session that could be resumed moves to another instance (one that
+   * takes it, by queue group) and its connection is dropped without a stream error, so
+   * that the client reconnects and resumes it there. Without another instance, or when
+   * one refuses, the session stays here and ends with the others.
+   */
+  async shutdown(): Promise<void> {
+    this.adoptSub?.unsubscribe();
+    this.adoptSub = undefined;
+    const list = [...this.resumable.values()].filter((m) => !m.session.closed);
+    let moved = 0;
+    for (const sm of list) {
+      const session = sm.session;
+      const waitMs = sm.max * 1000;
+      const state = this.moveOut(sm, undefined);
+      try {
+        const r = await this.ctx.bus.request<{ by: string }>(GatewaySubjects.smAdopt, { id: sm.id, state, waitMs }, { timeoutMs: HANDOFF_TIMEOUT_MS });
+        this.forwards.set(sm.id, { to: r.by, until: Date.now() + waitMs });
+        moved += 1;
+        const previous = session.reattach(hibernating);
+        if (!previous.hibernating) {
+          if (previous.drop) previous.drop();
+          else {
+            previous.detach?.();
+            previous.close();
+          }
+        }
+      } catch {
+        // nobody took it: it comes back here, waiting, and ends with the others (its messages routed again)
+        this.install(sm.id, state, hibernating).away = true;
+      }
+    }
+    if (list.length) this.ctx.log.info({ moved, of: list.length }, 'shutdown: stream-management sessions moved to other gateways');
+  }
+
+  private adoptSub?: { unsubscribe(): void };
+
+  /** Takes sessions from instances that shut down (queue group: one instance each). */
+  serveAdoptions(): { unsubscribe(): void } {
+    this.adoptSub = this.ctx.bus.serve<unknown, { by: string }>(GatewaySubjects.smAdopt, (q) => this.adopt(q), { queue: 'sm-adopt' });
+    return { unsubscribe: () => this.adoptSub?.unsubscribe() };
   }
 
   private pruneForwards(): void {
@@ -230,13 +318,24 @@ class StreamManagement {
   private async resumeRemote(stream: PreBindStream, previd: string, h: number, holder: string): Promise<void> {
     const fail = (condition: string) => stream.write(x('failed', { xmlns: NS.sm }, x(condition, { xmlns: NS.stanzas })).toString());
     let target = holder;
+    let located = false;
     for (let hop = 0; hop < MAX_HANDOFF_HOPS; hop++) {
       let answer: unknown;
       try {
         const query: SmHandoffQueryV1 = { id: previd, bare: `${stream.username}@${this.ctx.domain}`, h, by: this.ctx.instanceId };
         answer = await this.ctx.bus.request<unknown>(GatewaySubjects.smHandoff(target), query, { timeoutMs: HANDOFF_TIMEOUT_MS });
       } catch {
-        answer = undefined; // the holder is gone (or silent): the session cannot be resumed
+        answer = undefined;
+      }
+      if (answer === undefined && !located) {
+        // the instance it names is gone (it may have shut down and passed the session on): ask everyone once
+        located = true;
+        const found = await this.locate(previd);
+        if (found === this.ctx.instanceId) return fail('item-not-found');
+        if (found) {
+          target = found;
+          continue;
+        }
       }
       if (!isSmHandoffResultV1(answer)) return fail('item-not-found');
       if ('moved' in answer) {
@@ -250,34 +349,39 @@ class StreamManagement {
     fail('item-not-found');
   }
 
-  private takeOver(stream: PreBindStream, id: string, st: SmHandoffStateV1): void {
-    let presence: Element | undefined;
+  /** Which instance holds (or last passed on) a session: every instance hears the question, only a holder answers. */
+  private async locate(id: string): Promise<string | undefined> {
     try {
-      presence = st.presence ? parseXml(st.presence) : undefined;
+      const r = await this.ctx.bus.request<{ holder?: unknown }>(GatewaySubjects.smLocate, { id }, { timeoutMs: LOCATE_TIMEOUT_MS });
+      return typeof r.holder === 'string' ? r.holder : undefined;
     } catch {
-      presence = undefined;
+      return undefined;
     }
+  }
+
+  /** Answers `locate` for sessions held here or passed on from here. */
+  serveLocate(): { unsubscribe(): void } {
+    return this.ctx.bus.subscribe<{ id?: unknown }>(GatewaySubjects.smLocate, (q, msg) => {
+      if (typeof q?.id !== 'string' || !msg.reply) return;
+      this.pruneForwards();
+      const holder = this.resumable.has(q.id) ? this.ctx.instanceId : this.forwards.get(q.id)?.to;
+      if (holder) msg.respond(encodeJson({ ok: true, data: { holder } }));
+    });
+  }
+
+  private takeOver(stream: PreBindStream, id: string, st: SmHandoffStateV1): void {
     const gone = stream.closed;
-    const session = this.ctx.sessions.adopt(st.full, gone ? hibernating : stream.transport, st.mechanism, { available: st.available, priority: st.priority, presence, carbons: st.carbons }, st.modules);
-    const sm = new Managed(session, id, true, st.max, this.maxUnacked);
-    this.track(sm);
-    sm.inbound = st.inbound;
-    sm.outbound = st.outbound;
-    sm.acked = st.acked;
-    sm.unacked = st.unacked;
-    session.state.set(STATE, sm);
-    session.addOutputStage(sm, SM_OUTPUT_PRIORITY);
-    this.resumable.set(id, sm);
-    this.forwards.delete(id);
+    const sm = this.install(id, st, gone ? hibernating : stream.transport);
     if (gone) {
       // the client left while the session was on its way: it waits here for the next <resume/>
-      this.hibernate(session);
+      sm.away = true;
+      this.hibernate(sm.session);
       return;
     }
     stream.write(x('resumed', { xmlns: NS.sm, previd: id, h: sm.inbound >>> 0 }).toString());
     for (const xml of sm.unacked) stream.transport.write(xml);
     if (sm.unacked.length) sm.requestAckSoon();
-    stream.adopt(session);
+    stream.adopt(sm.session);
   }
 
   /** `<enable/>` after binding. */
@@ -331,7 +435,7 @@ class StreamManagement {
    * The connection dropped: keep a resumable session bound and waiting. Returns false
    * when the session cannot wait (not resumable), so the caller ends it.
    */
-  hibernate(session: Session): boolean {
+  hibernate(session: Session, waitMs?: number): boolean {
     const sm = session.state.get(STATE);
     if (!sm?.resumable || session.closed) return false;
     sm.away = true;
@@ -339,7 +443,7 @@ class StreamManagement {
     const t = setTimeout(() => {
       this.timers.delete(sm.id);
       this.ctx.sessions.unbind(session, 'resume-timeout');
-    }, sm.max * 1000);
+    }, waitMs ?? sm.max * 1000);
     t.unref();
     this.timers.set(sm.id, t);
     return true;
@@ -450,7 +554,14 @@ export const smModule = defineModule({
   init(ctx) {
     const sm = new StreamManagement(ctx, ctx.options.SM_RESUME_TIMEOUT, ctx.options.SM_MAX_UNACKED);
     const handoffs = sm.serveHandoffs();
-    ctx.onStop(() => handoffs.unsubscribe());
+    const adoptions = sm.serveAdoptions();
+    const locate = sm.serveLocate();
+    ctx.onStop(() => {
+      handoffs.unsubscribe();
+      adoptions.unsubscribe();
+      locate.unsubscribe();
+    });
+    ctx.hook(CoreHooks.shutdown, () => sm.shutdown());
     ctx.streamFeature(() => x('sm', { xmlns: NS.sm }));
     ctx.nonza((session, el) => sm.nonza(session, el));
     ctx.preBindNonza((stream, el) => sm.preBind(stream, el));
