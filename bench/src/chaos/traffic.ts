@@ -21,6 +21,9 @@ export class ChaosClient {
   /** Arrivals per message id (receiver side): live or with a delay stamp. */
   readonly arrivals = new Map<string, { live: number; delayed: number }>();
   lastArrival = 0;
+  /** Stream-management resumptions that worked, and fresh sessions bound (first login included). */
+  resumed = 0;
+  bound = 0;
   private x?: ReturnType<typeof xmppClient>;
   private watchdog?: NodeJS.Timeout;
   private stopped = false;
@@ -57,6 +60,7 @@ export class ChaosClient {
     (x as unknown as { saslFactory: { use(m: unknown): void } }).saslFactory.use(ScramSha256Mechanism);
     x.on('error', () => undefined);
     x.on('online', () => {
+      this.bound += 1;
       this.notOnlineSince = 0;
       x.send(xml('presence')).catch(() => undefined);
     });
@@ -64,6 +68,10 @@ export class ChaosClient {
     x.on('disconnect', () => (this.notOnlineSince ||= Date.now()));
     x.on('stanza', (el: Ltx) => this.onStanza(el));
     const sm = (x as unknown as { streamManagement: { on(ev: string, fn: (s: Ltx) => void): void } }).streamManagement;
+    sm.on('resumed', () => {
+      this.resumed += 1;
+      this.notOnlineSince = 0;
+    });
     sm.on('ack', (s) => {
       if (s.is('message') && s.attrs.id) this.acked.add(s.attrs.id);
     });

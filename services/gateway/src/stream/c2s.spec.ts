@@ -29,6 +29,17 @@ function scramClient(user: string, password: string) {
   };
 }
 
+/** SCRAM-SHA-256 on an open stream, up to the server's `<success/>`. */
+async function authenticate(s: FakeSocket, user: string, password: string): Promise<void> {
+  const scram = scramClient(user, password);
+  let mark = s.output.length;
+  s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
+  const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
+  mark = s.output.length;
+  s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
+  await s.until(/<success /, mark);
+}
+
 describe('client stream negotiation (RFC 6120, in process over a fake socket)', () => {
   let gw: TestGateway;
   beforeEach(async () => (gw = await TestGateway.start({ modules: [registerModule, pingModule] })));
@@ -100,13 +111,7 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     await s.until(/<iq type="result" id="reg"\/>/, mark);
     expect(await gw.store.exists('alice')).toBe(true);
 
-    const scram = scramClient('alice', 'correct horse battery');
-    mark = s.output.length;
-    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
-    const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
-    mark = s.output.length;
-    s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
-    await s.until(/<success /, mark);
+    await authenticate(s, 'alice', 'correct horse battery');
 
     mark = s.output.length;
     s.send(open());
@@ -133,14 +138,8 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     await s.until(/<\/stream:features>/);
     s.send(`<iq type='set' id='reg'><query xmlns='${NS.register}'><username>bob</username><password>correct horse battery</password></query></iq>`);
     await s.until(/id="reg"/);
-    const scram = scramClient('bob', 'correct horse battery');
+    await authenticate(s, 'bob', 'correct horse battery');
     let mark = s.output.length;
-    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
-    const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
-    mark = s.output.length;
-    s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
-    await s.until(/<success /, mark);
-    mark = s.output.length;
     s.send(open());
     await s.until(/<\/stream:features>/, mark);
     s.send(`<iq type='set' id='b'><bind xmlns='${NS.bind}'/></iq>`);
