@@ -287,11 +287,19 @@ export interface HeartbeatV1 {
   n: number;
   /** Messages from its clients it routed since its previous heartbeat (anonymous statistics). */
   m?: number;
+  /** Digest of its local sessions' full JIDs (XOR of their 32-bit FNV-1a hashes), for anti-entropy. */
+  d?: number;
 }
 
 /** Validates a {@link HeartbeatV1} read from the bus. */
 export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
-  return isObject(v) && typeof v.i === 'string' && typeof v.n === 'number' && (v.m === undefined || (typeof v.m === 'number' && Number.isInteger(v.m) && v.m >= 0));
+  return (
+    isObject(v) &&
+    typeof v.i === 'string' &&
+    typeof v.n === 'number' &&
+    (v.m === undefined || (typeof v.m === 'number' && Number.isInteger(v.m) && v.m >= 0)) &&
+    (v.d === undefined || (typeof v.d === 'number' && Number.isInteger(v.d)))
+  );
 }
 
 /**

@@ -30,7 +30,7 @@ import { GatewayMetrics, StreamHost } from './stream/stream-host';
 export { GatewayMetrics };
 
 /** The cluster as the core drives it (routing/cluster.ts; an in-process fake in tests). */
-export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void>; undeliveredCount?: number };
+export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void>; undeliveredCount?: number; resyncs?: number };
 
 /** What the core is built from besides its configuration. */
 export interface CoreParts {

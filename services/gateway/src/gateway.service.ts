@@ -61,6 +61,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
       ['parley_gateway_bytes_out_total', 'Characters written to clients', () => m.bytesOut],
       ['parley_gateway_read_pauses_total', 'Times reading a connection stopped because C2S_MAX_PENDING of its stanzas were waiting (backpressure)', () => m.readPauses],
       ['parley_gateway_undelivered_total', 'Stanzas for sessions on another gateway handed back (session gone, gateway died or silent, NATS away) and routed again', () => core.cluster.undeliveredCount ?? 0],
+      ['parley_gateway_directory_resyncs_total', "Times the directory disagreed with a peer gateway's heartbeat (count and digest of its sessions) and read that peer's sessions again (anti-entropy)", () => core.cluster.resyncs ?? 0],
       ['parley_gateway_bus_dropped_total', 'Core-NATS publishes dropped while NATS was away and the buffer bound was reached', () => this.bus.droppedWhileAway],
     ];
     for (const [name, help, read] of counters) {
