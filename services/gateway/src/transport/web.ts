@@ -72,15 +72,18 @@ export function converseDist(): string | undefined {
   }
 }
 
-/** The web client's Content-Security-Policy: this origin only, plus HTTPS for shared files (XEP-0363 uploads). */
+/**
+ * The web client's Content-Security-Policy: this origin only (images and media too, so that
+ * no third-party host learns who reads what), plus HTTPS connections for XEP-0363 uploads.
+ */
 export function chatCsp(base: string): string {
   const ws = base.replace(/^http/, 'ws');
   return [
     "default-src 'none'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob: https:",
-    "media-src 'self' data: blob: https:",
+    "img-src 'self' data: blob:",
+    "media-src 'self' data: blob:",
     "font-src 'self' data:",
     `connect-src 'self' ${ws} https:`,
     "worker-src 'self' blob:",
@@ -102,6 +105,7 @@ export function chatPage(domain: string, settings: Record<string, unknown>): str
 <meta name="referrer" content="no-referrer">
 <title>Chat on ${escapeAttr(domain)}</title>
 <link rel="stylesheet" href="/chat/dist/converse.min.css">
+<link rel="stylesheet" href="/chat/parley.css">
 <script type="application/json" id="parley-settings">${json}</script>
 <script type="module" src="/chat/dist/converse.min.js"></script>
 <script type="module" src="/chat/start.js"></script>
@@ -121,6 +125,10 @@ export function chatPage(domain: string, settings: Record<string, unknown>): str
 export const CHAT_START_JS = `const settings = JSON.parse(document.getElementById('parley-settings').textContent);
 if (new URLSearchParams(location.search).get('transport') === 'bosh' && settings.bosh_service_url) delete settings.websocket_url;
 window.converse.initialize(settings);
+`;
+
+/** The full-screen footer's sponsor logos are images on another host: not shown (the CSP would refuse them anyway). */
+export const CHAT_CSS = `converse-footer .sponsors { display: none; }
 `;
 
 /** Settings for Converse.js on this server. */
@@ -226,7 +234,7 @@ export function webHandler(routes: WebRoutes): (req: IncomingMessage, res: Serve
       return;
     }
 
-    if (dist && (path === '/chat' || path === '/chat/' || path === '/chat/start.js' || path.startsWith('/chat/dist/'))) {
+    if (dist && (path === '/chat' || path === '/chat/' || path === '/chat/start.js' || path === '/chat/parley.css' || path.startsWith('/chat/dist/'))) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;
@@ -239,6 +247,11 @@ export function webHandler(routes: WebRoutes): (req: IncomingMessage, res: Serve
       if (path === '/chat/start.js') {
         res.writeHead(200, { 'content-type': TYPES['.js'], 'cache-control': 'no-cache' });
         res.end(req.method === 'HEAD' ? undefined : CHAT_START_JS);
+        return;
+      }
+      if (path === '/chat/parley.css') {
+        res.writeHead(200, { 'content-type': TYPES['.css'], 'cache-control': 'no-cache' });
+        res.end(req.method === 'HEAD' ? undefined : CHAT_CSS);
         return;
       }
       if (!path.startsWith('/chat/dist/')) {
