@@ -8,22 +8,22 @@ const NS = 'http://jabber.org/protocol/httpbind';
 
 /** A response that records what was sent. */
 function fakeRes(): ServerResponse & { status?: number; body?: string } {
-  const r = {
+  const r: { status?: number; body?: string; writableEnded: boolean; destroyed: boolean } & Record<string, unknown> = {
     writableEnded: false,
     destroyed: false,
-    writeHead(status: number) {
-      r.status = status;
-      return r;
-    },
-    end(body?: string) {
-      r.body = body;
-      r.writableEnded = true;
-    },
-    destroy() {
-      r.destroyed = true;
-    },
-  } as unknown as ServerResponse & { status?: number; body?: string };
-  return r;
+  };
+  r.writeHead = (status: number) => {
+    r.status = status;
+    return r;
+  };
+  r.end = (body?: string) => {
+    r.body = body;
+    r.writableEnded = true;
+  };
+  r.destroy = () => {
+    r.destroyed = true;
+  };
+  return r as unknown as ServerResponse & { status?: number; body?: string };
 }
 
 /** A session as the endpoint makes it, with a stand-in for the C2S connection that answers the stream header. */

@@ -3,7 +3,7 @@
 // Everything is served from this process; nothing is loaded from another host.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import type { GatewayConfig } from '../config/config';
 import type { BoshEndpoint } from './bosh';
 
@@ -64,12 +64,12 @@ const TYPES: Record<string, string> = {
 
 /** Where the pinned converse.js package keeps its built files (undefined when it is not installed). */
 export function converseDist(): string | undefined {
-  try {
-    const dir = join(dirname(require.resolve('converse.js/package.json')), 'dist');
-    return existsSync(join(dir, 'converse.min.js')) ? dir : undefined;
-  } catch {
-    return undefined;
+  // the package exports no CommonJS entry (nor its package.json): look where Node would
+  for (const modules of require.resolve.paths('converse.js') ?? []) {
+    const dir = join(modules, 'converse.js', 'dist');
+    if (existsSync(join(dir, 'converse.min.js'))) return dir;
   }
+  return undefined;
 }
 
 /**
