@@ -17,7 +17,7 @@ import { Element, escapeXml, parseXml } from '@parley/xml';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
 import { refuseBusyAddress } from './address-limit';
-import { toFrame } from './websocket';
+import { qualifyStanza } from './stanza-namespace';
 
 export const BOSH_NS = 'http://jabber.org/protocol/httpbind';
 export const XBOSH_NS = 'urn:xmpp:xbosh';
@@ -177,8 +177,8 @@ export class BoshSession extends EventEmitter {
       return true;
     }
     // stream features and errors keep their prefix: the body declares it (XEP-0206 §5)
-    const frame = xml.startsWith('<stream:') ? xml : toFrame(xml);
-    if (frame === undefined) return true; // whitespace keepalive: held requests already keep the link alive
+    if (/^\s+$/.test(xml)) return true; // whitespace keepalive: held requests already keep the link alive
+    const frame = xml.startsWith('<stream:') ? xml : qualifyStanza(xml);
     if (frame.startsWith('<stream:error')) this.endCondition = 'remote-stream-error';
     this.out.push(frame);
     this.outBytes += frame.length;

@@ -14,6 +14,7 @@ import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
 import { refuseBusyAddress } from './address-limit';
 import { BoshEndpoint } from './bosh';
+import { qualifyStanza } from './stanza-namespace';
 import { webHandler } from './web';
 
 const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
@@ -33,9 +34,7 @@ export function toFrame(xml: string): string | undefined {
   if (xml === '</stream:stream>') return `<close xmlns='${FRAMING}'/>`;
   if (/^\s+$/.test(xml)) return undefined; // whitespace keepalive: a WebSocket ping instead
   if (xml.startsWith('<stream:')) return xml.replace(/^<(stream:\w+)/, `<$1 xmlns:stream='${NS.stream}'`);
-  const m = /^<(message|presence|iq)\b([^>]*)>/.exec(xml) ?? /^<(message|presence|iq)\b([^>]*)\/>/.exec(xml);
-  if (m && !/\sxmlns=/.test(m[2])) return xml.replace(/^<(message|presence|iq)\b/, `<$1 xmlns='${NS.client}'`);
-  return xml;
+  return qualifyStanza(xml);
 }
 
 /** Translates one WebSocket message from the client to the TCP stream form. */
