@@ -244,7 +244,7 @@ describe('BOSH (XEP-0124, XEP-0206), end to end', () => {
     await ok.terminate();
   });
 
-  it('refuses a wrong password as TCP does, and serves a cross-origin page only when WS_ALLOWED_ORIGINS allows it', async () => {
+  it('refuses a wrong password as TCP does, and answers CORS preflights for allowed origins', async () => {
     const c = await BoshClient.create(gw.webSocketPort);
     const creds = Buffer.from(`\0alice\0wrong password`).toString('base64');
     const failed = await c.until(/<failure/, `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
@@ -253,6 +253,32 @@ describe('BOSH (XEP-0124, XEP-0206), end to end', () => {
     const pre = await post(gw.webSocketPort, '/http-bind', '', { origin: 'https://app.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('https://app.example'); // WS_ALLOWED_ORIGINS defaults to *
+  });
+
+  it('counts BOSH sessions against C2S_MAX_CONNECTIONS_PER_ADDRESS, and serves cross-origin pages only as WS_ALLOWED_ORIGINS says', async () => {
+    const strict = await stack.startGateway({ C2S_MAX_CONNECTIONS_PER_ADDRESS: '1', C2S_CONNECTION_ALLOWLIST: '', WS_ALLOWED_ORIGINS: 'https://app.example' });
+    const create = `<body xmlns='${BOSH}' rid='5' to='localhost' ver='1.6'/>`;
+    const evil = await post(strict.webSocketPort, '/http-bind', create, { origin: 'https://evil.example' });
+    expect(evil.status).toBe(403);
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await post(strict.webSocketPort, '/http-bind', '', { origin: 'https://evil.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
+    expect(preflight.status).toBe(403);
+    const allowed = await post(strict.webSocketPort, '/http-bind', '', { origin: 'https://app.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+    // a page the gateway served itself (/chat) is same-origin
+    const own = await post(strict.webSocketPort, '/http-bind', '', { origin: `https://localhost:${strict.webSocketPort}`, 'access-control-request-method': 'POST' }, 'OPTIONS');
+    expect(own.status).toBe(204);
+
+    const first = await BoshClient.create(strict.webSocketPort);
+    expect(first.created.text).toContain('<stream:features>');
+    const second = await BoshClient.create(strict.webSocketPort);
+    expect(second.created.text).toContain(`condition='remote-stream-error'`);
+    expect(second.created.text).toMatch(/<stream:error><policy-violation/);
+    // once the first session ends, the address may open another
+    await first.terminate();
+    const third = await BoshClient.create(strict.webSocketPort);
+    expect(third.created.text).toContain('<stream:features>');
+    await third.terminate();
   });
 
   it('publishes the WebSocket and BOSH endpoints in host-meta (XEP-0156), as XRD and as JSON', async () => {

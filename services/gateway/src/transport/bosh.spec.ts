@@ -133,6 +133,17 @@ describe('BOSH session', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('holds input back while the connection is paused (read rate limit) and passes it on in order when resumed', () => {
+    const { s, input } = session(create);
+    s.start('localhost', fakeRes(), parseXml(create));
+    s.pause();
+    s.request(parseXml(`<body xmlns='${NS}' rid='101' sid='${s.sid}'><presence xmlns='jabber:client' id='a'/></body>`), fakeRes());
+    s.request(parseXml(`<body xmlns='${NS}' rid='102' sid='${s.sid}'><presence xmlns='jabber:client' id='b'/></body>`), fakeRes());
+    expect(input).toHaveLength(1); // the stream header only
+    s.resume();
+    expect(input.slice(1).join('')).toMatch(/id="a".*id="b"|id='a'.*id='b'/);
+  });
+
   it('reports a stream error as remote-stream-error with the error inside', async () => {
     const { s } = session(create);
     s.start('localhost', fakeRes(), parseXml(create));
