@@ -144,6 +144,21 @@ describe('BOSH session', () => {
     expect(input.slice(1).join('')).toMatch(/id="a".*id="b"|id='a'.*id='b'/);
   });
 
+  it('closes the stream of a terminating request after its payloads, even those held back by the rate limit', async () => {
+    const { s, input } = session(create);
+    s.start('localhost', fakeRes(), parseXml(create));
+    s.pause();
+    const bye = fakeRes();
+    s.request(parseXml(`<body xmlns='${NS}' rid='101' sid='${s.sid}' type='terminate'><presence xmlns='jabber:client' type='unavailable'/></body>`), bye);
+    await tick();
+    expect(input).toHaveLength(1);
+    expect(bye.body).toBeUndefined(); // the stream does not end before its last payloads are read
+    s.resume();
+    await tick();
+    expect(input.slice(1)).toEqual(['<presence xmlns="jabber:client" type="unavailable"/>', '</stream:stream>']);
+    expect(parseXml(bye.body!).attrs.type).toBe('terminate');
+  });
+
   it('reports a stream error as remote-stream-error with the error inside', async () => {
     const { s } = session(create);
     s.start('localhost', fakeRes(), parseXml(create));

@@ -131,6 +131,8 @@ export class BoshSession extends EventEmitter {
   /** Input held back while the C2S rate limit has the stream paused. */
   private inbox: string[] = [];
   private inputPaused = false;
+  /** A terminate that waits for the input held back to be read. */
+  private afterResume?: () => void;
   private flushScheduled = false;
   private lastEmptyPoll = 0;
   private lastAnswerEmpty = false;
@@ -176,8 +178,8 @@ export class BoshSession extends EventEmitter {
       this.scheduleFlush();
       return true;
     }
-    // stream features and errors keep their prefix: the body declares it (XEP-0206 §5)
     if (/^\s+$/.test(xml)) return true; // whitespace keepalive: held requests already keep the link alive
+    // stream features and errors keep their prefix: the body declares it (XEP-0206 §5)
     const frame = xml.startsWith('<stream:') ? xml : qualifyStanza(xml);
     if (frame.startsWith('<stream:error')) this.endCondition = 'remote-stream-error';
     this.out.push(frame);
@@ -204,6 +206,9 @@ export class BoshSession extends EventEmitter {
     const pending = this.inbox;
     this.inbox = [];
     for (const text of pending) this.emit('data', Buffer.from(text));
+    const next = this.afterResume;
+    this.afterResume = undefined;
+    next?.();
   }
   setNoDelay(): void {}
   cork(): void {}
@@ -297,6 +302,7 @@ export class BoshSession extends EventEmitter {
       // an empty request is the client's keepalive: it counts as reading (idle timeout)
       this.input(payloads.map((p) => p.toString()).join(''));
     }
+    if (this.done) return; // the input ended the session (a client that stopped reading)
     this.held.at(-1)!.timer = setTimeout(() => this.answerUpTo(rid), this.wait * 1000).unref();
     // more requests held than `hold`: the oldest is answered now (§8)
     while (this.held.length > this.hold) this.answer(this.held[0]);
@@ -306,13 +312,17 @@ export class BoshSession extends EventEmitter {
   /** The client ends the session (§13): its last payloads go through, then the stream closes. */
   private terminate(payloads: Element[]): void {
     this.input(payloads.map((p) => p.toString()).join(''));
-    void this.connection.settled().then(() => {
-      if (this.done) return;
-      this.input('</stream:stream>');
-      // the connection has closed its side by now (or already had): answer with terminate
-      this.ending = true;
-      this.flush();
-    });
+    const close = () =>
+      void this.connection.settled().then(() => {
+        if (this.done) return;
+        this.input('</stream:stream>');
+        // the connection has closed its side by now (or already had): answer with terminate
+        this.ending = true;
+        this.flush();
+      });
+    // payloads held back by the read rate limit are read first
+    if (this.inputPaused) this.afterResume = close;
+    else close();
   }
 
   private input(text: string): void {
