@@ -1,7 +1,8 @@
 // End-to-end: the built-in web client at /chat (Converse.js from the pinned npm package,
 // served by the gateway's WebSocket listener) in Debian's chromium driven by
 // playwright-core. A user logs in through the page's own login form over WebSocket, and
-// another over BOSH (/chat?transport=bosh); each chats with a user connected over TCP
+// another over BOSH (/chat?transport=bosh), a third in a browser whose WebSocket fails
+// (the page falls back to BOSH); each chats with a user connected over TCP
 // with @xmpp/client. Every request the page makes stays on the gateway (nothing from
 // another host). Screenshots land in tmp/web-client/ (and in PARLEY_SHOTS when set).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -41,9 +42,11 @@ describe('the web client at /chat, end to end', () => {
   let bob: TestClient;
 
   /** Opens /chat in a fresh browser; the page's start script gets a probe plugin exposing `_converse` to the test. */
-  const openChat = async (query: string, label: string): Promise<Page> => {
+  const openChat = async (query: string, label: string, opts: { blockWebSocket?: boolean } = {}): Promise<Page> => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1200, height: 800 } });
     contexts.push(context);
+    // a network that breaks WebSocket: the handshake fails
+    if (opts.blockWebSocket) await context.routeWebSocket(/./, (ws) => ws.close({ code: 1011, reason: 'blocked by the test' }));
     await context.route(/^https?:/, async (route) => {
       const url = new URL(route.request().url());
       if (url.hostname !== 'localhost') {
@@ -99,7 +102,7 @@ ${START_LINE}`;
     stack = await startStack('webclient');
     gw = await stack.startGateway({ REGISTRATION_LIMIT: '5' });
     await Promise.all([stack.startService('roster'), stack.startService('offline'), stack.startService('archive')]);
-    for (const u of ['alice', 'bob', 'carol']) expect(await registerInBand(gw.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
+    for (const u of ['alice', 'bob', 'carol', 'dave']) expect(await registerInBand(gw.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
     bob = await connectClient({ port: gw.starttlsPort, username: 'bob', password: PASSWORD, resource: 'desk' });
     clients.push(bob);
     browser = await chromium.launch({
@@ -162,6 +165,13 @@ ${START_LINE}`;
     expect(await p.evaluate(() => (globalThis as any).parley._converse.api.connection.isType('bosh'))).toBe(true);
     await chatWithBob(p, 'carol', 'hello over bosh', 'bob answers bosh');
     await shot(p, 'chat-bosh.png');
+  });
+
+  it('falls back to BOSH when WebSocket fails, and chats with a TCP user', async () => {
+    const p = await openChat('', 'dave', { blockWebSocket: true });
+    await logIn(p, 'dave');
+    expect(await p.evaluate(() => (globalThis as any).parley._converse.api.connection.isType('bosh'))).toBe(true);
+    await chatWithBob(p, 'dave', 'hello after the fallback', 'bob answers the fallback');
   });
 
   it('loaded nothing from another host', () => {

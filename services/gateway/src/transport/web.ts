@@ -118,12 +118,25 @@ export function chatPage(domain: string, settings: Record<string, unknown>): str
 }
 
 /**
- * Starts Converse.js with the page's settings. `?transport=bosh` leaves WebSocket out
- * (for networks that break it); otherwise Converse.js uses WebSocket and falls back to
- * BOSH when the WebSocket connection fails.
+ * Starts Converse.js with the page's settings. WebSocket is used when a WebSocket to the
+ * gateway opens; otherwise (a network or proxy that breaks WebSocket), or with
+ * `?transport=bosh`, BOSH is. Converse.js itself switches transports only when an
+ * established connection drops, not when the first one fails: hence this check.
  */
 export const CHAT_START_JS = `const settings = JSON.parse(document.getElementById('parley-settings').textContent);
-if (new URLSearchParams(location.search).get('transport') === 'bosh' && settings.bosh_service_url) delete settings.websocket_url;
+const webSocketOpens = (url) => new Promise((resolve) => {
+  let ws;
+  try {
+    ws = new WebSocket(url, 'xmpp');
+  } catch {
+    return resolve(false);
+  }
+  const timer = setTimeout(() => { ws.close(); resolve(false); }, 5000);
+  ws.onopen = () => { clearTimeout(timer); ws.close(1000); resolve(true); };
+  ws.onerror = ws.onclose = () => { clearTimeout(timer); resolve(false); };
+});
+const boshOnly = new URLSearchParams(location.search).get('transport') === 'bosh';
+if (settings.bosh_service_url && (boshOnly || !(await webSocketOpens(settings.websocket_url)))) delete settings.websocket_url;
 window.converse.initialize(settings);
 `;
 
