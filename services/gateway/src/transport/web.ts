@@ -5,6 +5,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { GatewayConfig } from '../config/config';
+import type { HttpRouteHandler } from '../host/module';
 import type { BoshEndpoint } from './bosh';
 
 /** XEP-0156 link relations. */
@@ -185,6 +186,8 @@ export interface WebRoutes {
   originAllowed(origin: string | undefined): boolean;
   /** The client's address (trusted X-Forwarded-For), for the per-address limits. */
   address(req: IncomingMessage): string | undefined;
+  /** The module handler claiming a path (ModuleContext.httpRoute), if any. */
+  moduleRoute?(path: string): HttpRouteHandler | undefined;
 }
 
 /** Answers the listener's plain HTTP requests. */
@@ -283,6 +286,15 @@ export function webHandler(routes: WebRoutes): (req: IncomingMessage, res: Serve
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'public, max-age=3600' });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
+      return;
+    }
+
+    const route = routes.moduleRoute?.(path);
+    if (route) {
+      Promise.resolve(route(req, res, { address: routes.address(req), base: publicBase(cfg, host) })).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
+        else res.destroy();
+      });
       return;
     }
 

@@ -205,7 +205,17 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
     : undefined;
   server.on(
     'request',
-    webHandler({ cfg, domain: gw.domain, bosh, originAllowed, address: (req) => clientAddress(req, cfg.WS_TRUSTED_PROXIES) }),
+    webHandler({
+      cfg,
+      domain: gw.domain,
+      bosh,
+      originAllowed,
+      address: (req) => clientAddress(req, cfg.WS_TRUSTED_PROXIES),
+      moduleRoute: (path) => {
+        for (const [prefix, handler] of gw.registry.httpRoutes) if (path === prefix || path.startsWith(`${prefix}/`)) return handler;
+        return undefined;
+      },
+    }),
   );
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
