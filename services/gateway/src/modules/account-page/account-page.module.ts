@@ -119,6 +119,17 @@ export const accountPageModule = defineModule({
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       return 'wrong';
     };
+    // one collection at a time per account: each reads the whole archive
+    const collecting = new Set<string>();
+    const collect = async (bare: string) => {
+      if (collecting.has(bare)) return undefined;
+      collecting.add(bare);
+      try {
+        return await collectUserExport(bus, bare);
+      } finally {
+        collecting.delete(bare);
+      }
+    };
     const archivePrefs = (bare: string) => bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid: bare } satisfies ArchivePrefsQuery);
 
     ctx.httpRoute('/account', async (req, res, { address, base }) => {
@@ -136,17 +147,17 @@ export const accountPageModule = defineModule({
         const [, s] = found;
         let data;
         try {
-          data = await collectUserExport(bus, s.bare);
+          data = await collect(s.bare);
         } catch (e) {
           ctx.log.warn({ err: (e as Error).message }, 'account page: data could not be collected');
-          return html(res, 503, overviewPage(ctx.domain, s, undefined));
         }
-        return html(res, 200, overviewPage(ctx.domain, s, data));
+        return html(res, data ? 200 : 503, overviewPage(ctx.domain, s, data));
       }
 
       if (req.method === 'GET' && path === '/account/export') {
         if (!found) return redirect(res);
-        const data = await collectUserExport(bus, found[1].bare);
+        const data = await collect(found[1].bare);
+        if (!data) return html(res, 503, overviewPage(ctx.domain, found[1], undefined));
         res.writeHead(200, {
           ...headers,
           'content-type': 'application/json; charset=utf-8',

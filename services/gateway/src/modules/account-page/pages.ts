@@ -20,7 +20,8 @@ input[type=text],input[type=password]{width:100%;max-width:24rem;padding:.5rem;f
 button,.button{display:inline-block;margin-top:.75rem;padding:.5rem 1rem;font:inherit;border:1px solid #1a4d8f;border-radius:4px;background:#1a4d8f;color:#fff;text-decoration:none;cursor:pointer}
 button.danger{background:#a30000;border-color:#a30000}
 .error{color:#a30000;font-weight:600}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
+dl{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,1fr);gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:30rem){dl{grid-template-columns:minmax(0,1fr);gap:0}dd{margin-bottom:.5rem}}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}
 :focus{outline:3px solid #f5a623;outline-offset:2px}
 `;
