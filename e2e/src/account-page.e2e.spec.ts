@@ -36,11 +36,11 @@ describe('the account page at /account, end to end', () => {
     }
   };
 
-  const logIn = async (user: string, password: string) => {
-    await page.goto(`${base}/account`);
-    await page.getByLabel('Username').fill(user);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+  const logIn = async (user: string, password: string, p = page) => {
+    await p.goto(`${base}/account`);
+    await p.getByLabel('Username').fill(user);
+    await p.getByLabel('Password').fill(password);
+    await p.getByRole('button', { name: 'Log in' }).click();
   };
 
   beforeAll(async () => {
@@ -56,7 +56,8 @@ describe('the account page at /account, end to end', () => {
       stack.startService('janitor', { JANITOR_SWEEP_INTERVAL: '1h' }),
       stack.startService('upload', { UPLOAD_HTTP_PORT: '0', UPLOAD_DIR: join(uploads, 'files') }),
     ]);
-    gw = await stack.startGateway({ REGISTRATION_LIMIT: '5' });
+    // a low ceiling of failed logins per account, to see the page share SASL's throttle
+    gw = await stack.startGateway({ REGISTRATION_LIMIT: '5', AUTH_FAILURES_PER_ACCOUNT: '2' });
     base = `https://localhost:${gw.webSocketPort}`;
     for (const u of ['alice', 'bob']) expect(await registerInBand(gw.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
     // alice's account: one contact, one blocked address, a vCard; then a message while she is away
@@ -157,5 +158,19 @@ describe('the account page at /account, end to end', () => {
     await logIn('alice', PASSWORD);
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Wrong username or password');
     await expect(connectClient({ port: gw.starttlsPort, username: 'alice', password: PASSWORD, resource: 'after' })).rejects.toThrow();
+  });
+
+  it('counts wrong passwords on the same throttle as SASL logins', async () => {
+    const other = await browser.newContext({ ignoreHTTPSErrors: true });
+    const p = await other.newPage();
+    for (let i = 0; i < 2; i++) {
+      await logIn('bob', `wrong ${i}`, p);
+      await expect(p.getByRole('alert').textContent()).resolves.toContain('Wrong username or password');
+    }
+    // past AUTH_FAILURES_PER_ACCOUNT, an address that failed is refused even with the right password, here and over XMPP
+    await logIn('bob', PASSWORD, p);
+    await expect(p.getByRole('alert').textContent()).resolves.toContain('Too many attempts');
+    await expect(connectClient({ port: gw.starttlsPort, username: 'bob', password: PASSWORD, resource: 'again' })).rejects.toThrow();
+    await other.close();
   });
 });

@@ -80,7 +80,7 @@ export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close after the reply, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
   /** The failed-login limiter SASL uses (auth/throttle.ts), shared by everything that derives keys for a user. */
-  readonly throttle: Pick<LoginThrottle, 'refused' | 'failed'>;
+  readonly throttle: Pick<LoginThrottle, 'refused' | 'failed' | 'succeeded'>;
 };
 
 /** An ordered read of a JetStream stream from its first message, going on with new ones. */

@@ -114,7 +114,10 @@ export const accountPageModule = defineModule({
     /** The password, checked under the SASL login throttle (answers held back after repeated failures). */
     const checkPassword = async (local: string, password: string, address: string): Promise<'ok' | 'refused' | 'wrong'> => {
       if (ctx.accounts.throttle.refused(local, address)) return 'refused';
-      if (await ctx.accounts.verifyPassword(local, password)) return 'ok';
+      if (await ctx.accounts.verifyPassword(local, password)) {
+        ctx.accounts.throttle.succeeded(local, address);
+        return 'ok';
+      }
       const delay = ctx.accounts.throttle.failed(local, address);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       return 'wrong';
