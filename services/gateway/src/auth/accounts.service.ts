@@ -115,11 +115,12 @@ export class AccountsService {
   /**
    * Whether `password` is the account's (outside SASL: the account page). The stored
    * SCRAM-SHA-256 key is derived from it with the account's salt and iterations; an
-   * unknown account costs the same derivation. Callers apply the login throttle.
+   * unknown account costs a derivation too. Callers apply the login throttle.
    */
   async verifyPassword(username: string, password: string): Promise<boolean> {
     const acct = await this.store.find(username);
-    const creds = acct?.sha256 ?? { salt: Buffer.from('parley-no-such-account'), iterations: 4096, storedKey: Buffer.alloc(32) };
+    // an unknown account costs what a new account's check costs (SCRAM_ITERATIONS): its existence does not show in the time
+    const creds = acct?.sha256 ?? { salt: Buffer.from('parley-no-such-account'), iterations: this.o.iterations, storedKey: Buffer.alloc(32) };
     try {
       const derived = await deriveScramCredentials(password, 'sha256', { salt: creds.salt, iterations: creds.iterations });
       return acct !== undefined && timingSafeEqualBuffers(derived.storedKey, creds.storedKey);
