@@ -42,7 +42,7 @@ class BoshClient {
   /** What the answers carried, not yet consumed by `until`. */
   inbox = '';
   private readonly outstanding = new Set<Promise<Answer>>();
-  constructor(private readonly port: number) {}
+  constructor(public port: number) {}
 
   static async create(port: number, wait = 60): Promise<BoshClient> {
     const c = new BoshClient(port);
@@ -132,7 +132,7 @@ describe('BOSH (XEP-0124, XEP-0206), end to end', () => {
     const t = c.created.text;
     expect(c.created.status).toBe(200);
     expect(c.created.headers['content-type']).toBe('text/xml; charset=utf-8');
-    expect(c.sid).toMatch(/^[\w-]{16,}$/);
+    expect(c.sid).toMatch(/^[\w-]+\.[\w-]{22}$/); // <instance>.<128 random bits>
     expect(attr(t, 'wait')).toBe('60');
     expect(attr(t, 'hold')).toBe('1');
     expect(attr(t, 'requests')).toBe('2');
@@ -253,6 +253,25 @@ describe('BOSH (XEP-0124, XEP-0206), end to end', () => {
     const pre = await post(gw.webSocketPort, '/http-bind', '', { origin: 'https://app.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('https://app.example'); // WS_ALLOWED_ORIGINS defaults to *
+  });
+
+  it('serves a session through another gateway instance (requests forwarded to the one holding it)', async () => {
+    const other = await stack.startGateway();
+    const c = await BoshClient.create(gw.webSocketPort);
+    // the sid names the instance that holds the session
+    const holder = JSON.parse(gw.logs.find((l) => l.includes('"XMPP listeners open"'))!).instance as string;
+    expect(c.sid.startsWith(`${holder}.`)).toBe(true);
+    // from here on every request lands on the other instance, as a balancer without stickiness does
+    c.port = other.webSocketPort;
+    expect(await c.login('carol', 'roaming')).toBe('carol@localhost/roaming');
+    // long polling through the other instance: bob's message arrives on the held request
+    await bob.send(xml('message', { to: 'carol@localhost/roaming', type: 'chat', id: 'fw1' }, xml('body', {}, 'through two gateways')));
+    expect(await c.until(/through two gateways/)).toMatch(/id=["']fw1["']/);
+    c.send(`<message xmlns='jabber:client' to='bob@localhost/desk' type='chat' id='fw2'><body>back again</body></message>`);
+    expect((await bob.waitFor((s) => s.attrs.id === 'fw2')).attrs.from).toBe('carol@localhost/roaming');
+    expect((await c.terminate()).text).toContain(`type='terminate'`);
+    // a sid naming an instance that does not exist: item-not-found
+    expect((await post(other.webSocketPort, '/http-bind', `<body xmlns='${BOSH}' rid='9' sid='gw-nosuchone.abc'/>`)).text).toContain(`condition='item-not-found'`);
   });
 
   it('counts BOSH sessions against C2S_MAX_CONNECTIONS_PER_ADDRESS, and serves cross-origin pages only as WS_ALLOWED_ORIGINS says', async () => {

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loggableAddress } from '@parley/runtime';
+import { BoshAnswerV1, BoshForwardV1, GatewaySubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { Element, escapeXml, parseXml } from '@parley/xml';
 import type { GatewayCore } from '../gateway-core';
@@ -101,7 +102,7 @@ export function terminalBody(condition: BoshCondition): string {
  * HTTP side it is the rid sequence, the held requests and the queued output.
  */
 export class BoshSession extends EventEmitter {
-  readonly sid = randomBytes(16).toString('base64url');
+  readonly sid: string;
   readonly remoteAddress: string | undefined;
   readonly hold: number;
   readonly wait: number;
@@ -147,8 +148,12 @@ export class BoshSession extends EventEmitter {
     address: string | undefined,
     private readonly limits: BoshLimits,
     private readonly onDone: (s: BoshSession) => void,
+    /** The instance that holds the session, named in its sid so that another instance can forward requests. */
+    instanceId?: string,
   ) {
     super();
+    const secret = randomBytes(16).toString('base64url');
+    this.sid = instanceId ? `${instanceId}.${secret}` : secret;
     this.remoteAddress = address;
     const rid = parseRid(create.attrs.rid)!;
     this.nextRid = rid + 1;
@@ -469,17 +474,63 @@ function readBody(req: IncomingMessage, max: number): Promise<{ text?: string; h
 
 /** The sid a body names, read from its start without parsing (for a body too large to parse). */
 function sidOf(prefix: string): string | undefined {
-  return /\ssid=(['"])([A-Za-z0-9_-]{1,64})\1/.exec(prefix.slice(0, 2048))?.[2];
+  return /\ssid=(['"])([A-Za-z0-9_.-]{1,128})\1/.exec(prefix.slice(0, 2048))?.[2];
 }
 
-/** The `/http-bind` endpoint: creates sessions and routes requests to them by sid. */
+/** The instance a sid names (`<instanceId>.<secret>`), when it names one. */
+export function sidInstance(sid: string): string | undefined {
+  const dot = sid.lastIndexOf('.');
+  return dot > 0 ? sid.slice(0, dot) : undefined;
+}
+
+/** An instance id that can stand in a sid and a NATS subject token. */
+const FORWARDABLE = /^[\w-]{1,64}$/;
+
+/** A ServerResponse stand-in that captures the one answer a session gives (for a forwarded request). */
+function capture(): { res: ServerResponse; answer: Promise<BoshAnswerV1> } {
+  let done!: (a: BoshAnswerV1) => void;
+  const answer = new Promise<BoshAnswerV1>((r) => (done = r));
+  let status = 200;
+  const res = {
+    writableEnded: false,
+    destroyed: false,
+    headersSent: false,
+    writeHead(code: number) {
+      status = code;
+      return res;
+    },
+    end(body?: string) {
+      res.writableEnded = true;
+      done({ status, body: body ?? '' });
+    },
+    destroy() {
+      res.destroyed = true;
+      done({ status: 0, body: '' }); // superseded by a repeated request
+    },
+  };
+  return { res: res as unknown as ServerResponse, answer };
+}
+
+/**
+ * The `/http-bind` endpoint: creates sessions and routes requests to them by sid. A
+ * session is held by the instance that created it (its id starts the sid); a request
+ * that reaches another instance is forwarded to it over the bus and answered from there.
+ */
 export class BoshEndpoint {
   private readonly sessions = new Map<string, BoshSession>();
+  private readonly instanceId?: string;
+  private serving?: { unsubscribe(): void };
 
   constructor(
     private readonly gw: GatewayCore,
     private readonly limits: BoshLimits,
-  ) {}
+  ) {
+    if (FORWARDABLE.test(gw.instanceId)) {
+      this.instanceId = gw.instanceId;
+      // requests for this instance's sessions that reached another one
+      this.serving = gw.bus.serve<BoshForwardV1, BoshAnswerV1>(GatewaySubjects.bosh(gw.instanceId), (q) => this.forwarded(q), { queue: gw.instanceId });
+    }
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -501,6 +552,30 @@ export class BoshEndpoint {
       res.end(terminalBody('policy-violation'));
       return;
     }
+    return this.dispatch(text, res, address, false);
+  }
+
+  /** A request another instance forwarded: answered as if it had come here. */
+  private async forwarded(q: BoshForwardV1): Promise<BoshAnswerV1> {
+    if (typeof q?.body !== 'string' || Buffer.byteLength(q.body) > this.limits.maxBody) return { status: 200, body: terminalBody('bad-request') };
+    const { res, answer } = capture();
+    await this.dispatch(q.body, res, undefined, true);
+    return answer;
+  }
+
+  /** Forwards a request to the instance holding its session; its answer goes back to the client. */
+  private async forward(instance: string, text: string, res: ServerResponse): Promise<void> {
+    let a: BoshAnswerV1;
+    try {
+      a = await this.gw.bus.request<BoshAnswerV1>(GatewaySubjects.bosh(instance), { body: text } satisfies BoshForwardV1, { timeoutMs: this.limits.maxWait + 15_000 });
+    } catch {
+      return send(res, terminalBody('item-not-found')); // that instance is gone, and its sessions with it
+    }
+    if (a.status === 0) return void res.destroy();
+    send(res, a.body, a.status);
+  }
+
+  private async dispatch(text: string, res: ServerResponse, address: string | undefined, forwarded: boolean): Promise<void> {
     let body: Element;
     try {
       body = parseXml(text);
@@ -518,9 +593,12 @@ export class BoshEndpoint {
     const sid = body.attrs.sid;
     if (sid !== undefined) {
       const s = this.sessions.get(sid);
-      if (!s) return send(res, terminalBody('item-not-found'), modernVersion(body.attrs.ver) || body.attrs.ver === undefined ? 200 : 404);
-      return s.request(body, res);
+      if (s) return s.request(body, res);
+      const holder = sidInstance(sid);
+      if (!forwarded && holder && holder !== this.instanceId && FORWARDABLE.test(holder)) return this.forward(holder, text, res);
+      return send(res, terminalBody('item-not-found'), modernVersion(body.attrs.ver) || body.attrs.ver === undefined ? 200 : 404);
     }
+    if (forwarded) return send(res, terminalBody('bad-request'));
     return this.create(body, res, address);
   }
 
@@ -535,7 +613,7 @@ export class BoshEndpoint {
       gw.log.warn({ address: loggableAddress(address) }, 'connection limit reached; BOSH session refused');
       return send(res, terminalBody('policy-violation'), modernVersion(body.attrs.ver) ? 200 : 403);
     }
-    const s = new BoshSession(body, gw.domain, address, this.limits, (done) => this.sessions.delete(done.sid));
+    const s = new BoshSession(body, gw.domain, address, this.limits, (done) => this.sessions.delete(done.sid), this.instanceId);
     this.sessions.set(s.sid, s);
     const c = new C2SConnection(s as never, gw, true, { startTls: false, ...(address ? { address } : {}) });
     s.connection = c;
@@ -546,6 +624,7 @@ export class BoshEndpoint {
 
   /** Ends every session (the listener closes). */
   close(): void {
+    this.serving?.unsubscribe();
     for (const s of [...this.sessions.values()]) s.shutdown();
   }
 }
