@@ -14,6 +14,12 @@ export const GatewayEvents = {
 export const GatewaySubjects = {
   /** Deliver stanzas to sessions on one instance: `gateway.cmd.deliver.<instanceId>`. */
   deliver: (instanceId: string) => `gateway.cmd.deliver.${instanceId}`,
+  /**
+   * A BOSH request for a session another instance holds: {@link BoshForwardV1} →
+   * {@link BoshAnswerV1}, on `gateway.cmd.bosh.<instanceId>` (the instance named in the sid).
+   * The reply may take as long as the session's `wait`.
+   */
+  bosh: (instanceId: string) => `gateway.cmd.bosh.${instanceId}`,
   /** A local session appeared, changed presence or went away (directory replication). */
   sessionChanged: 'gateway.evt.route-changed',
   /** Periodic liveness of an instance, carrying its session count. */
@@ -398,4 +404,15 @@ export interface OnlineResultV1 {
   users: number;
   /** Sessions (resources). */
   sessions: number;
+}
+
+/** `gateway.cmd.bosh.<instanceId>` request: one BOSH request body as the client sent it (no client address). */
+export interface BoshForwardV1 {
+  body: string;
+}
+
+/** `gateway.cmd.bosh.<instanceId>` reply: the HTTP answer the holding instance gave (status 0: the request was superseded by a repeat). */
+export interface BoshAnswerV1 {
+  status: number;
+  body: string;
 }

@@ -183,6 +183,7 @@ export class GatewayCore implements StreamHost {
         changePassword: (u, p) => this.accounts.changePassword(u, p),
         count: () => this.accounts.count(),
         prepareUsername: (u) => this.accounts.prepareUsername(u),
+        verifyPassword: (u, p) => this.accounts.verifyPassword(u, p),
         throttle: this.authThrottle,
         removing: (bare, work) => this.whileRemoving(bare, work),
       },

@@ -62,6 +62,13 @@ export interface PreBindStream {
 export type PreBindNonzaHandler = (stream: PreBindStream, el: Element) => boolean;
 
 /** Registry of everything modules contribute. */
+/** A plain HTTP request on the WebSocket listener (WS_PORT) under a path a module claimed. */
+export type HttpRouteHandler = (
+  req: import('node:http').IncomingMessage,
+  res: import('node:http').ServerResponse,
+  info: { address: string | undefined; base: string | undefined },
+) => void | Promise<void>;
+
 export class FeatureRegistry {
   private readonly iqHandlers = new Map<string, IqHandler>();
   /** disco#info features of the server. */
@@ -89,6 +96,8 @@ export class FeatureRegistry {
   readonly preAuthFeatures: Array<(secure: boolean) => Element | undefined> = [];
   /** IQ handlers usable before authentication, by payload namespace (XEP-0077 registration). */
   readonly preAuthIq = new Map<string, PreAuthIqHandler>();
+  /** Plain HTTP handlers on the WebSocket listener, by path prefix. */
+  readonly httpRoutes = new Map<string, HttpRouteHandler>();
   /** Nonza handlers of bound streams, in registration order. */
   readonly nonzas: NonzaHandler[] = [];
   /** Nonza handlers of authenticated, not yet bound streams. */

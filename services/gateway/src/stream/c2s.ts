@@ -230,6 +230,11 @@ export class C2SConnection implements SessionTransport {
       });
   }
 
+  /** Resolves once every element read so far has been handled (BOSH: a terminating request's last payloads). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
   private async handle(el: Element): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed') return;
     const ns = el.attrs.xmlns;
