@@ -4,6 +4,9 @@
 // listener, NATS says so at once, and the sender's gateway stores them offline. The user
 // gets each exactly once at the next login. ROUTE_PEER_TIMEOUT is long here, so the
 // heartbeat path cannot be what saves them.
+import { OfflineCountResult, OfflineSubjects } from '@parley/contracts';
+import { Bus } from '@parley/nats';
+import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, rawLogin, xml } from '@parley/testing-xmpp';
 import { e2eUsers, E2EStack, startStack } from './stack';
 
@@ -24,7 +27,7 @@ describe('a gateway killed under its sessions', () => {
   });
 
   beforeEach(async () => {
-    gw2 = await stack.startGateway(env);
+    gw2 = await stack.startGateway({ ...env, LOG_LEVEL: 'debug' });
   });
 
   afterEach(async () => {
@@ -114,5 +117,45 @@ describe('a gateway killed under its sessions', () => {
     await again.expect(/id=.after-move./, 15_000);
     expect(b.received.filter((s) => s.is('message') && s.attrs.type === 'error')).toEqual([]);
     again.close();
+  });
+
+  it('messages for a session waiting for resumption survive the death of its gateway (kept in offline storage until acknowledged)', async () => {
+    const [alice, bob] = await users.accounts('alice', 'bob');
+    const b = await users.login(gw1, bob);
+    const raw = await rawLogin(gw2.starttlsPort, alice, 'failover password 1', 'phone');
+    raw.send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`);
+    await raw.expect(/<enabled/);
+    raw.send(`<presence/>`);
+    const aliceFull = `${users.jid(alice)}/phone`;
+    let n = 0;
+    for (;;) {
+      const probe = `probe-${n++}`;
+      await b.send(xml('message', { to: aliceFull, type: 'chat', id: probe }, xml('body', {}, 'probe')));
+      try {
+        await raw.expect(new RegExp(`id=['"]${probe}['"]`), 1000);
+        break;
+      } catch {
+        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
+      }
+    }
+    const mark = gw2.logs.length;
+    raw.close(); // the connection drops: the session waits on gw2
+    await waitFor(() => gw2.logs.slice(mark).some((l) => l.includes('waiting for resumption')), { what: 'gw2 to notice the drop', timeoutMs: 15_000 });
+    const sent = ['away-0', 'away-1', 'away-2'];
+    for (const m of sent) await b.send(xml('message', { to: aliceFull, type: 'chat', id: m }, xml('body', {}, m)));
+    await b.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    // gw2 handed them to offline storage (they stay there until alice acknowledges them); then it dies
+    const bus = await Bus.connect(stack.busOptions('failover-test'));
+    try {
+      await waitFor(async () => (await bus.request<OfflineCountResult>(OfflineSubjects.count, { user: users.jid(alice) })).count === sent.length, { what: 'the messages in offline storage', timeoutMs: 30_000, intervalMs: 50 });
+    } finally {
+      await bus.close();
+    }
+    await gw2.kill();
+    const again = await users.login(gw1, alice);
+    for (const m of sent) await again.waitFor((s) => s.is('message') && s.attrs.id === m, `stored copy of ${m}`, 30_000);
+    await again.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    const ids = again.received.filter((s) => s.is('message') && sent.includes(s.attrs.id)).map((s) => s.attrs.id);
+    expect(ids).toEqual(sent); // each once, in order
   });
 });

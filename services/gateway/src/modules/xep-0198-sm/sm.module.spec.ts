@@ -67,6 +67,7 @@ describe('XEP-0198 stream management (in process)', () => {
     const { id } = await enable(a);
     expect(gw.core.registry.connectionLost.some((keep) => keep(a.session))).toBe(true);
     a.session.send(x('message', { to: a.full, id: 'while-away' }));
+    await settle(); // no offline storage here: the message is kept in the queue
     expect(a.received.filter((s) => s.name === 'message')).toEqual([]);
     const written: string[] = [];
     let adopted: Session | undefined;
@@ -109,6 +110,34 @@ describe('XEP-0198 stream management (in process)', () => {
     expect(a.session.closed).toBe(true);
     for (let i = 0; i < 10; i++) await other.next((s) => s.attrs.id === `m${i}`);
     expect(gw.core.host.api(STREAM_MANAGEMENT)!.stats()).toMatchObject({ hibernating: 0, unacked: 0 });
+  });
+
+  it('while a session waits for resumption, messages for it go to offline storage (durable); stored copies, carbons and the rest are queued', async () => {
+    await gw.stop();
+    const stored: string[] = [];
+    let storageUp = true;
+    const offline = defineModule({ name: 'test-offline', init: (ctx) => ctx.hook(CoreHooks.offline, async ({ stanza }) => (storageUp ? (stored.push(stanza.attrs.id), true) : false)) });
+    gw = await TestGateway.start({ modules: [smModule, offline] });
+    const a = await gw.login('alice', 'desk');
+    const { id } = await enable(a);
+    expect(gw.core.registry.connectionLost.some((keep) => keep(a.session))).toBe(true);
+    const sm = gw.core.host.api(STREAM_MANAGEMENT)!;
+    a.session.send(x('message', { from: 'bob@localhost/pad', to: a.full, type: 'chat', id: 'parked' }, x('body', null, 'hi')));
+    a.session.send(x('message', { from: 'bob@localhost/pad', to: a.full, type: 'chat', id: 'from-storage' }, x('body', null, 'old'), x('delay', { xmlns: NS.delay, from: 'localhost', stamp: '2026-01-01T00:00:00Z' })));
+    a.session.send(x('presence', { from: 'bob@localhost/pad', to: a.full, id: 'p' }));
+    await settle();
+    expect(stored).toEqual(['parked']);
+    expect(sm.stats().unacked).toBe(2); // the stored copy and the presence
+    storageUp = false;
+    a.session.send(x('message', { from: 'bob@localhost/pad', to: a.full, type: 'chat', id: 'kept' }, x('body', null, 'storage down')));
+    await settle();
+    expect(stored).toEqual(['parked']);
+    expect(sm.stats().unacked).toBe(3); // storage refused it: kept in memory
+    const written: string[] = [];
+    const transport: SessionTransport = { secure: true, write: (xml) => void written.push(xml), close() {} };
+    const stream: PreBindStream = { username: 'alice', transport, write: (xml) => void written.push(xml), adopt: () => undefined, closed: false };
+    expect(gw.core.registry.preBindNonzas.some((h) => h(stream, parseXml(`<resume xmlns='${NS.sm}' previd='${id}' h='0'/>`)))).toBe(true);
+    expect(written.slice(1).map((w) => parseXml(w).attrs.id)).toEqual(['from-storage', 'p', 'kept']);
   });
 
   describe('resumption on another instance (handoff over the bus)', () => {

@@ -14,7 +14,7 @@ import { GatewaySubjects, isSmHandoffQueryV1, isSmHandoffResultV1, SmHandoffQuer
 import { opt } from '@parley/config';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, parseXml, x } from '@parley/xml';
-import { CoreHooks, defineModule, defineSlot, ModuleContext, OutputStage, PreBindStream, Session, SessionTransport } from '../../host';
+import { CoreHooks, defineModule, defineSlot, ModuleContext, OutputStage, PreBindStream, Session, SessionTransport, SlotMap } from '../../host';
 import { STREAM_MANAGEMENT } from './api';
 
 /** Ask for an acknowledgement once this many stanzas are pending. */
@@ -57,7 +57,16 @@ class Managed implements OutputStage {
     private readonly limit: number,
   ) {}
 
+  /** While hibernating: hands a message to durable storage instead of this queue (true when it took it). */
+  park?: (xml: string) => boolean;
+
   send(xml: string, next: (xml: string) => void): void {
+    if (this.away && this.park?.(xml)) return;
+    this.queue(xml, next);
+  }
+
+  /** Counts and keeps a stanza until acknowledged, and writes it unless the session hibernates. */
+  queue(xml: string, next: (xml: string) => void): void {
     this.outbound += 1;
     this.unacked.push(xml);
     if (this.away) {
@@ -163,11 +172,55 @@ class StreamManagement {
 
   private track(sm: Managed): void {
     this.managed.add(sm);
+    sm.park = (xml) => this.park(sm, xml);
     sm.overflow = () => {
       sm.overflow = undefined;
       this.ctx.log.warn({ held: sm.unacked.length }, 'a session waiting for resumption reached SM_MAX_UNACKED; it ends and what it holds is routed again');
       queueMicrotask(() => this.ctx.sessions.unbind(sm.session, 'resume-overflow'));
     };
+  }
+
+  /**
+   * A message for a session waiting for resumption goes to offline storage (durable,
+   * acknowledged by JetStream) rather than this process's memory: the offline module
+   * hands it straight back to the waiting session (the stored notice), which queues it
+   * and deletes it from storage only once the client acknowledges it. If this gateway
+   * dies before the client resumes, the message is still stored for the next login.
+   * Copies already from storage, carbons, archive results and other types stay in the
+   * queue; when storage refuses or fails, the message is queued here as before.
+   */
+  private park(sm: Managed, xml: string): boolean {
+    if (!xml.startsWith('<message')) return false;
+    let el: Element;
+    try {
+      el = parseXml(xml);
+    } catch {
+      return false;
+    }
+    const type = el.attrs.type ?? 'normal';
+    if (type !== 'chat' && type !== 'normal') return false;
+    if (el.getChild('received', NS.carbons) || el.getChild('sent', NS.carbons) || el.getChild('result', NS.mam)) return false;
+    if (el.getChildren('delay').some((d) => d.attrs.xmlns === NS.delay && d.attrs.from === this.ctx.domain)) return false; // a stored copy
+    const session = sm.session;
+    void this.ctx.fire
+      .until(CoreHooks.offline, { stanza: el, toBare: session.bare, data: new SlotMap() })
+      .then(
+        (stored) => stored,
+        (e) => {
+          this.ctx.log.warn({ err: (e as Error).message }, 'a message for a session waiting for resumption could not be stored; kept in memory');
+          return false;
+        },
+      )
+      .then((stored) => {
+        if (stored) return;
+        if (session.closed) {
+          // the session ended meanwhile: the message goes where the user is now
+          el.attrs.to = session.bare;
+          void this.ctx.router.route(el).catch((e) => this.ctx.log.error({ err: e }, 're-routing a message failed'));
+        } else if (sm.away) sm.queue(xml, () => undefined);
+        else session.send(xml);
+      });
+    return true;
   }
 
   /** Answers handoff requests for the sessions of this instance. */
@@ -446,6 +499,7 @@ class StreamManagement {
     }, waitMs ?? sm.max * 1000);
     t.unref();
     this.timers.set(sm.id, t);
+    this.ctx.log.debug('stream-management session waiting for resumption');
     return true;
   }
 
