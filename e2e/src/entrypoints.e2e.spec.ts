@@ -1,15 +1,17 @@
-// The image's entry point run outside a container, as the image's unprivileged user, on the
-// image's directory layout (scripts/image-layout.sh, as the Dockerfile runs it) with each
+// The image's entry point run outside a container, as the image's unprivileged user, from an
+// application directory assembled as the Dockerfile's runtime stage does (production
+// dependencies only, from the lockfile; dist/; the scripts it copies), on the image's
+// directory layout (scripts/image-layout.sh, as the Dockerfile runs it) with each
 // compose service's command and environment: `migrate` applies every service's migrations,
 // then every service starts and becomes ready (/readyz: NATS, its database, and for upload
 // its writable directory; the gateway writes its development certificate to DATA_DIR). A
 // root-owned data directory fails here. Then /metrics of every service is scraped: each
 // metric the alerts and the Grafana dashboard use is exported by some service.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { parse } from 'yaml';
 import { AuthenticatedNats, startAuthenticatedNats } from '@parley/nats';
@@ -25,6 +27,29 @@ const [imageUid, imageGid] = [...dockerfile.matchAll(/^USER (\d+):(\d+)/gm)].at(
 const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? imageUid : process.getuid!();
 const gid = asRoot ? imageGid : process.getgid!();
+
+/** The runtime stage (from `AS runtime` on). */
+const runtimeStage = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
+
+/**
+ * Assembles the image's /app in `app`: what the runtime stage copies from the build context
+ * (COPY without --from), the build stage's dist/ (this checkout's build), and the deps
+ * stage's production-only node_modules (npm ci --omit=dev from the lockfile).
+ */
+function assembleApp(app: string): void {
+  for (const m of runtimeStage.matchAll(/^COPY (?!--from)(.+) (\S+)$/gm)) {
+    const dest = join(app, m[2]);
+    for (const src of m[1].split(/\s+/)) {
+      mkdirSync(m[2].endsWith('/') ? dest : dirname(dest), { recursive: true });
+      cpSync(join(ROOT, src), m[2].endsWith('/') ? join(dest, basename(src)) : dest);
+    }
+  }
+  expect(runtimeStage).toMatch(/^COPY --from=build \/app\/dist dist$/m);
+  cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
+  expect(dockerfile).toMatch(/^RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts/m);
+  cpSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
+  execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], { cwd: app, stdio: 'pipe' });
+}
 
 /** The runtime stage's ENV (the last ENV instruction). */
 function imageEnv(): Record<string, string> {
@@ -45,6 +70,7 @@ const freePort = () =>
 describe('image entry points as the unprivileged user, on the image layout', () => {
   let nats: AuthenticatedNats;
   let root: string;
+  let app: string;
   let prefix: string;
   let postgresUrl: string;
   const procs = new Map<string, { proc: ChildProcess; logs: string[]; httpPort: number }>();
@@ -72,7 +98,7 @@ describe('image entry points as the unprivileged user, on the image layout', () 
   };
 
   const run = (args: string[], env: Record<string, string>) =>
-    spawn('sh', [join(ROOT, 'scripts/docker-entrypoint.sh'), ...args], { env, uid, gid, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawn(join(app, 'scripts/docker-entrypoint.sh'), args, { env, uid, gid, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 
   beforeAll(async () => {
     ({ postgresUrl } = await testInfra());
@@ -81,7 +107,10 @@ describe('image entry points as the unprivileged user, on the image layout', () 
     root = mkdtempSync(join(tmpdir(), 'parley-image-'));
     chmodSync(root, 0o755);
     execFileSync('sh', [join(ROOT, 'scripts/image-layout.sh'), root, String(uid), String(gid)]);
-  }, 60_000);
+    app = mkdtempSync(join(tmpdir(), 'parley-image-app-'));
+    chmodSync(app, 0o755);
+    assembleApp(app);
+  }, 300_000);
 
   afterAll(async () => {
     await Promise.all(
@@ -101,6 +130,7 @@ describe('image entry points as the unprivileged user, on the image layout', () 
     for (const s of SERVICES) await admin.query(`DROP DATABASE IF EXISTS "${prefix}_${s}" WITH (FORCE)`);
     await admin.end();
     if (root) rmSync(root, { recursive: true, force: true });
+    if (app) rmSync(app, { recursive: true, force: true });
   }, 60_000);
 
   it('migrates every service database with the `migrate` command, reporting each', async () => {
