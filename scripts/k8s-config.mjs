@@ -42,6 +42,10 @@ const CLUSTER = {
   TLS_KEY_FILE: '/tls/tls.key',
   // The Ingress terminates TLS for XMPP over WebSocket (README, "Kubernetes").
   WS_BEHIND_TLS_PROXY: 'true',
+  // The ingress controller's pods (their addresses change): trusted for X-Forwarded-For, so
+  // that each WebSocket client is throttled and counted by its own address. Narrow it to
+  // your pod network in an overlay.
+  WS_TRUSTED_PROXIES: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7',
   // Sized with the container's memory limit (k8s/base/gateway.yaml): about 40 KiB per
   // idle TLS connection, with headroom; more connections means more replicas (HPA).
   MAX_CONNECTIONS: '20000',

@@ -17,7 +17,7 @@ export const gatewayCoreOptions = {
     doc: 'Browser origins allowed to open an XMPP WebSocket (comma-separated; `*` any, `https://*.example.org` a subdomain wildcard). Requests without an Origin header (native clients) are always served. Default `*`: XMPP authenticates inside the stream (SASL), so no ambient credential crosses origins; restrict it to keep other sites\' pages off your server.',
     default: '*',
   }),
-  WS_TRUSTED_PROXIES: opt.list({ doc: 'Proxy addresses whose X-Forwarded-For names the WebSocket client (comma-separated); from others the header is ignored.', default: '' }),
+  WS_TRUSTED_PROXIES: opt.list({ doc: 'Proxy addresses or CIDR ranges (e.g. a Kubernetes pod network `10.0.0.0/8`) whose X-Forwarded-For names the WebSocket client (comma-separated); from others the header is ignored.', default: '' }),
   WS_BEHIND_TLS_PROXY: opt.bool({ doc: 'Serve plain ws:// because a TLS-terminating proxy is in front (its connections then count as encrypted).', default: false }),
   C2S_PROXY_PROTOCOL: opt.bool({
     doc: 'Every TCP connection (5222 and 5223) starts with a PROXY protocol header (v1 or v2) from the load balancer, giving the client\'s address to the in-memory throttles; connections without one are dropped.',
