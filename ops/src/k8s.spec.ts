@@ -4,7 +4,7 @@
 // reachability rules, and every environment variable a service reads present in its
 // ConfigMap/Secret and documented.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -144,6 +144,16 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(conf.data!['nats.conf']).toMatch(/jetstream \{/);
     expect(conf.data!['nats.conf']).toContain('include "auth.conf"');
     expect(conf.data!['auth.conf']).toBe(read('k8s/base/nats/auth.conf'));
+    // nats-server itself accepts it, with the passwords of the overlay's Secret in its environment.
+    const bin = [process.env.NATS_SERVER_BIN, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'nats-server')), '/usr/sbin/nats-server'].find((b) => b && existsSync(b));
+    if (!bin) throw new Error('nats-server is needed (bash scripts/services.sh installs it)');
+    const dir = mkdtempSync(join(tmpdir(), 'parley-nats-conf-'));
+    for (const f of ['nats.conf', 'auth.conf']) writeFileSync(join(dir, f), conf.data![f]);
+    const natsSecret = byKind(docs, 'Secret').find((x) => x.metadata.name.startsWith('parley-nats-'))!;
+    const secretEnv = Object.fromEntries(Object.entries(natsSecret.data!).map(([k, v]) => [k, decode(v)]));
+    const t = spawnSync(bin, ['-c', join(dir, 'nats.conf'), '-t'], { env: { PATH: process.env.PATH, POD_NAME: 'nats-0', ...secretEnv }, encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect([t.status, t.stderr + t.stdout]).toEqual([0, expect.stringMatching(/is valid/)]);
     const headless = one(docs, 'Service', 'nats-headless');
     expect(headless.spec.clusterIP).toBe('None');
     const replicas = overlay === 'prod' ? '3' : '1';
