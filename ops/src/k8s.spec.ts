@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { kubectl, read, ROOT, SERVICES, variablesByService } from './repo';
+import { kubectl, read, ROOT, serviceDirs, SERVICES, variablesByService } from './repo';
 
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 const OVERLAYS = ['dev', 'prod'] as const;
@@ -247,6 +247,20 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
 });
 
 describe('Kubernetes configuration files', () => {
+  it('cover every service of the repository in every deployment script', () => {
+    const all = serviceDirs().sort();
+    expect([...SERVICES].sort()).toEqual(all);
+    const lists: Record<string, string[]> = {
+      'scripts/k8s-config.mjs': JSON.parse(/SERVICES = (\[[^\]]+\])/.exec(read('scripts/k8s-config.mjs'))![1].replace(/'/g, '"')),
+      'scripts/k8s-secrets.mjs': JSON.parse(/SERVICES = (\[[^\]]+\])/.exec(read('scripts/k8s-secrets.mjs'))![1].replace(/'/g, '"')),
+      'scripts/migrate.mjs': JSON.parse(/SERVICES = (\[[^\]]+\])/.exec(read('scripts/migrate.mjs'))![1].replace(/'/g, '"')),
+      'scripts/docker-entrypoint.sh': /^ {2}([a-z|]+)\)$/m.exec(read('scripts/docker-entrypoint.sh'))![1].split('|'),
+      'k8s/base/backup/backup.sh': /BACKUP_SERVICES:-([a-z ]+)\}/.exec(read('k8s/base/backup/backup.sh'))![1].split(' '),
+      'k8s/base/backup/restore.sh': /BACKUP_SERVICES:-([a-z ]+)\}/.exec(read('k8s/base/backup/restore.sh'))![1].split(' '),
+    };
+    for (const [file, list] of Object.entries(lists)) expect([file, [...list].sort()]).toEqual([file, all]);
+  });
+
   it('are what the option declarations give (scripts/k8s-config.mjs --check)', () => {
     const r = spawnSync(process.execPath, ['scripts/k8s-config.mjs', '--check'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr).toBe('');

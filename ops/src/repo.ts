@@ -1,11 +1,13 @@
 // Helpers of the ops tests: the repository's files, the built services' option lists, kubectl.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '../..');
 export const SERVICES = ['gateway', 'roster', 'offline', 'archive', 'janitor', 'upload', 'profile'] as const;
 export type Service = (typeof SERVICES)[number];
+/** The services the repository holds (services/<name>/src/main.ts). */
+export const serviceDirs = (): string[] => readdirSync(join(ROOT, 'services')).filter((d) => existsSync(join(ROOT, 'services', d, 'src/main.ts')));
 
 export const read = (rel: string): string => readFileSync(join(ROOT, rel), 'utf8');
 
