@@ -1,4 +1,4 @@
-import { isBlocklistLoadedV1, isDeleteAccountCommandV1, isDeliverCommandV1, isHeartbeatV1, isPresenceRelayV1, isRouteChangeV1, isServerNoticeCommandV1, isSessionsChunkV1 } from './gateway';
+import { isBlocklistLoadedV1, isDeleteAccountCommandV1, isDeliverCommandV1, isDeliverReceiptV1, isHeartbeatV1, isPresenceRelayV1, isRouteChangeV1, isServerNoticeCommandV1, isSessionsChunkV1 } from './gateway';
 
 // Malformed payloads a buggy or foreign publisher could put on a gateway subject.
 const junk: unknown[] = [null, undefined, 42, 'text', [], [1, 2], {}, { i: 7 }];
@@ -27,6 +27,8 @@ describe('gateway-to-gateway payloads are validated at the bus edge', () => {
   it('deliver commands: batches of [targets, xml], or a kick with a reason', () => {
     expect(isDeliverCommandV1({ b: [[['alice@localhost/phone'], '<message/>']] })).toBe(true);
     expect(isDeliverCommandV1({ b: [] })).toBe(true);
+    expect(isDeliverCommandV1({ b: [], t: 1700000000000 })).toBe(true);
+    expect(isDeliverCommandV1({ b: [], t: 'now' })).toBe(false);
     expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'conflict' })).toBe(true);
     expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'ended' })).toBe(true);
     expect(isDeliverCommandV1({ kick: 'alice@localhost/phone', reason: 'bored' })).toBe(false);
@@ -35,6 +37,14 @@ describe('gateway-to-gateway payloads are validated at the bus edge', () => {
     expect(isDeliverCommandV1({ b: [[[7], '<message/>']] })).toBe(false);
     expect(isDeliverCommandV1({ b: 'x' })).toBe(false);
     for (const v of junk) expect(isDeliverCommandV1(v)).toBe(false);
+  });
+
+  it('delivery receipts: [entry, full JID] pairs of targets that were gone', () => {
+    expect(isDeliverReceiptV1({ g: [] })).toBe(true);
+    expect(isDeliverReceiptV1({ g: [[0, 'alice@localhost/phone']] })).toBe(true);
+    expect(isDeliverReceiptV1({ g: [['0', 'alice@localhost/phone']] })).toBe(false);
+    expect(isDeliverReceiptV1({ g: [[0.5, 'alice@localhost/phone']] })).toBe(false);
+    for (const v of junk) expect(isDeliverReceiptV1(v)).toBe(false);
   });
 
   it('session chunks: instance and [bare, resource, priority, available, carbons] rows', () => {

@@ -231,7 +231,22 @@ export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
  * sessions on that instance (batched per event-loop turn: `[full JIDs, serialised XML]`
  * pairs, in order), or a request to end one of its sessions.
  */
-export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]> } | { kick: string; reason: KickReason };
+export type DeliverCommandV1 = { b: Array<[targets: string[], xml: string]>; t?: number } | { kick: string; reason: KickReason };
+
+/**
+ * The answer to a {@link DeliverCommandV1} batch (sent as a request): `g` lists the
+ * targets that had no session on the instance any more, as `[entry index, full JID]`,
+ * so that the sender routes those stanzas again (other resources, offline storage or
+ * an error) instead of losing them.
+ */
+export interface DeliverReceiptV1 {
+  g: Array<[entry: number, fullJid: string]>;
+}
+
+/** Validates a {@link DeliverReceiptV1}. */
+export function isDeliverReceiptV1(v: unknown): v is DeliverReceiptV1 {
+  return isObject(v) && Array.isArray(v.g) && v.g.every((x) => Array.isArray(x) && x.length === 2 && Number.isInteger(x[0]) && typeof x[1] === 'string');
+}
 
 /** Why a session is ended from another instance: a new session took its resource, the account was removed, or an admin ended it. */
 export type KickReason = 'conflict' | 'removed' | 'ended';
@@ -242,6 +257,7 @@ export function isDeliverCommandV1(v: unknown): v is DeliverCommandV1 {
   if ('kick' in v) return typeof v.kick === 'string' && (v.reason === 'conflict' || v.reason === 'removed' || v.reason === 'ended');
   return (
     Array.isArray(v.b) &&
+    (v.t === undefined || typeof v.t === 'number') &&
     v.b.every((x) => Array.isArray(x) && x.length === 2 && Array.isArray(x[0]) && x[0].every((t: unknown) => typeof t === 'string') && typeof x[1] === 'string')
   );
 }

@@ -30,7 +30,7 @@ import { GatewayMetrics, StreamHost } from './stream/stream-host';
 export { GatewayMetrics };
 
 /** The cluster as the core drives it (routing/cluster.ts; an in-process fake in tests). */
-export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void> };
+export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void>; undeliveredCount?: number };
 
 /** What the core is built from besides its configuration. */
 export interface CoreParts {
@@ -115,11 +115,16 @@ export class GatewayCore implements StreamHost {
     });
     const callbacks: ClusterCallbacks = {
       deliverLocal: (targets, xml) => {
+        let gone: string[] | undefined;
         for (const full of targets) {
           const slash = full.indexOf('/');
-          this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session?.send(xml);
+          const session = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
+          if (session && !session.closed) session.send(xml);
+          else (gone ??= []).push(full);
         }
+        return gone;
       },
+      undelivered: (instanceId, entries, reason) => this.router.undelivered(instanceId, entries, reason),
       kickLocal: (full, reason) => {
         const slash = full.indexOf('/');
         const s = this.directory.resource(full.slice(0, slash), full.slice(slash + 1))?.session;
@@ -286,11 +291,29 @@ export class GatewayCore implements StreamHost {
   }
 
   /** Tells every client the server is going away, then stops timers and subscriptions. */
+  /** True once stop() began: readiness fails, so that no new traffic is sent here. */
+  draining = false;
+
+  /**
+   * Graceful stop: every client is told (`system-shutdown`, or `see-other-host` when
+   * configured), every local session ends — those waiting for XEP-0198 resumption
+   * too — and what they never acknowledged is routed again (other resources or
+   * offline storage); the stop waits for that routing, up to SHUTDOWN_DRAIN_TIMEOUT,
+   * before leaving the cluster and stopping the modules.
+   */
   async stop(): Promise<void> {
+    this.draining = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.outboxTimer) clearInterval(this.outboxTimer);
     if (this.sha512Timer) clearInterval(this.sha512Timer);
-    for (const c of [...this.connections]) c.streamError(new StreamError('system-shutdown'));
+    const other = this.config.SHUTDOWN_SEE_OTHER_HOST;
+    const error = () => (other ? new StreamError('see-other-host', undefined, undefined, other) : new StreamError('system-shutdown'));
+    for (const c of [...this.connections]) c.streamError(error());
+    // sessions without a connection (waiting for resumption) end here, not with the process
+    for (const s of [...this.directory.localSessions()]) if (!s.closed) this.sessions.unbind(s, 'shutdown');
+    const started = Date.now();
+    const settled = await this.router.idle(this.config.SHUTDOWN_DRAIN_TIMEOUT);
+    this.log.info({ settled, ms: Date.now() - started }, settled ? 'shutdown: every session ended and its unacknowledged stanzas routed again' : 'shutdown: drain timeout reached with routing still in flight');
     await this.cluster.stop();
     for (const s of this.stops.reverse()) await s();
   }

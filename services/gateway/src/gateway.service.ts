@@ -35,7 +35,9 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);
-    // Readiness (NATS connected, database answering) is runService's standard checks.
+    // Readiness: runService's standard checks (NATS connected, database answering), and
+    // not shutting down (a draining gateway takes no new clients).
+    this.health.addCheck('accepting', () => !core.draining);
     this.registerMetrics(core);
   }
 
@@ -51,6 +53,8 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
       ['parley_gateway_stream_errors_total', 'Streams ended with a stream error', () => m.streamErrors],
       ['parley_gateway_bytes_in_total', 'Bytes read from clients', () => m.bytesIn],
       ['parley_gateway_bytes_out_total', 'Characters written to clients', () => m.bytesOut],
+      ['parley_gateway_undelivered_total', 'Stanzas for sessions on another gateway handed back (session gone, gateway died or silent, NATS away) and routed again', () => core.cluster.undeliveredCount ?? 0],
+      ['parley_gateway_bus_dropped_total', 'Core-NATS publishes dropped while NATS was away and the buffer bound was reached', () => this.bus.droppedWhileAway],
     ];
     for (const [name, help, read] of counters) {
       let last = 0;

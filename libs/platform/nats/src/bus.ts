@@ -51,7 +51,16 @@ export interface BusOptions {
   streamReplicas?: number;
   /** TLS to NATS: a CA to verify the server with, and a client certificate for mutual TLS. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /**
+   * Bytes of core-NATS publishes kept while the connection is down (the client library
+   * would buffer every one, without a bound, until it reconnects); past it publishes are
+   * dropped and counted ({@link Bus.droppedWhileAway}). Default 8 MiB.
+   */
+  maxBufferWhileAway?: number;
 }
+
+/** Default bound of {@link BusOptions.maxBufferWhileAway}. */
+export const DEFAULT_BUFFER_WHILE_AWAY = 8 * 1024 * 1024;
 
 /** What a durable consumer needs. */
 export interface ConsumeOptions<T> {
@@ -145,6 +154,7 @@ export class Bus {
     private readonly nc: NatsConnection,
     readonly namespace: string,
     private readonly log: BusLogger,
+    private readonly maxBufferWhileAway = DEFAULT_BUFFER_WHILE_AWAY,
     /** Replicas of the streams and KV buckets this process creates or owns. */
     readonly streamReplicas = 1,
   ) {
@@ -169,7 +179,7 @@ export class Bus {
       ...(opts.user ? { user: opts.user, pass: opts.password ?? '', inboxPrefix: inboxPrefixFor(opts.user) } : {}),
       ...(tls ? { tls } : {}),
     });
-    return new Bus(nc, ns, opts.logger ?? silent, opts.streamReplicas ?? 1);
+    return new Bus(nc, ns, opts.logger ?? silent, opts.maxBufferWhileAway, opts.streamReplicas ?? 1);
   }
 
   /** The wire subject for a logical subject. */
@@ -228,6 +238,7 @@ export class Bus {
         if (s.type === 'disconnect' || s.type === 'reconnecting') this.reconnecting = true;
         if (s.type === 'reconnect') {
           this.reconnecting = false;
+          this.bufferedWhileAway = 0;
           for (const fn of this.reconnectListeners) {
             try {
               fn();
@@ -242,14 +253,47 @@ export class Bus {
 
   // ---- core NATS ----------------------------------------------------------
 
-  /** Fire-and-forget JSON publish on core NATS. */
-  publish(subject: string, data: unknown): void {
-    this.nc.publish(this.subject(subject), encodeJson(data));
+  /** Bytes published since the connection went away (what the client library holds for the reconnect). */
+  private bufferedWhileAway = 0;
+  /** Core-NATS publishes dropped because the connection was away and the buffer bound reached. */
+  droppedWhileAway = 0;
+
+  /**
+   * Fire-and-forget JSON publish on core NATS. While the connection is away at most
+   * `maxBufferWhileAway` bytes are kept for the reconnect; past it the publish is
+   * dropped (counted, false returned).
+   */
+  publish(subject: string, data: unknown): boolean {
+    return this.publishRaw(subject, encodeJson(data));
   }
 
-  /** Fire-and-forget raw publish (hot path: pre-encoded bytes). */
-  publishRaw(subject: string, data: Uint8Array): void {
+  /** Fire-and-forget raw publish (hot path: pre-encoded bytes); false when dropped (see {@link publish}). */
+  publishRaw(subject: string, data: Uint8Array): boolean {
+    if (this.reconnecting) {
+      if (this.bufferedWhileAway + data.length > this.maxBufferWhileAway) {
+        if (this.droppedWhileAway++ === 0) this.log.warn({ subject, bound: this.maxBufferWhileAway }, 'NATS away: publish buffer full, dropping core-NATS publishes until it is back');
+        return false;
+      }
+      this.bufferedWhileAway += data.length;
+    }
     this.nc.publish(this.subject(subject), data);
+    return true;
+  }
+
+  /**
+   * Request/reply with raw bytes both ways and no reply envelope (hot path between
+   * gateways). Throws {@link BusUnavailableError}: `no-responders` at once when nobody
+   * subscribes to the subject (e.g. its process died), `timeout` when no answer came.
+   */
+  async requestRaw(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    try {
+      return (await this.nc.request(this.subject(subject), data, { timeout: timeoutMs })).data;
+    } catch (e) {
+      const code = (e as NatsError).code;
+      if (code === ErrorCode.NoResponders) throw new BusUnavailableError(subject, 'no-responders', { cause: e });
+      if (code === ErrorCode.Timeout) throw new BusUnavailableError(subject, 'timeout', { cause: e });
+      throw e;
+    }
   }
 
   /** Subscribes to JSON messages; handler errors are logged, never thrown into NATS. */

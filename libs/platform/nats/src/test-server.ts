@@ -28,6 +28,8 @@ export interface AuthenticatedNats {
    */
   pause(): void;
   resume(): void;
+  /** Kills the server (SIGKILL, as a crash) and starts it again on the same port and JetStream store. */
+  crashAndRestart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,12 +98,15 @@ export async function startAuthenticatedNats(namespace = ''): Promise<Authentica
   // A free port can be taken again before nats-server binds it (a busy machine): try another.
   let proc!: ChildProcess;
   let port = 0;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    writeFileSync(join(dir, 'nats.conf'), [`listen: "127.0.0.1:${port}"`, `jetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }`, 'include "auth.conf"', ''].join('\n'));
+  const launch = () => {
     stderr = '';
     proc = spawn(bin, ['-c', join(dir, 'nats.conf'), '-l', logFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  };
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    writeFileSync(join(dir, 'nats.conf'), [`listen: "127.0.0.1:${port}"`, `jetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }`, 'include "auth.conf"', ''].join('\n'));
+    launch();
     try {
       await waitForPort(port, proc, log);
       break;
@@ -116,6 +121,16 @@ export async function startAuthenticatedNats(namespace = ''): Promise<Authentica
     violations: () => log().split('\n').filter((l) => /violation/i.test(l)),
     pause: () => void proc.kill('SIGSTOP'),
     resume: () => void proc.kill('SIGCONT'),
+    crashAndRestart: async (downMs = 0) => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      await new Promise((r) => setTimeout(r, downMs));
+      launch();
+      await waitForPort(port, proc, log);
+    },
     stop: async () => {
       if (proc.exitCode === null) {
         proc.kill('SIGCONT');
@@ -160,6 +175,9 @@ async function fromContainer(
       throw new Error('pausing the bus needs the nats-server binary');
     },
     resume: () => undefined,
+    crashAndRestart: async () => {
+      throw new Error('restarting the bus needs the nats-server binary');
+    },
     stop: async () => {
       await c.stop();
       rmSync(dir, { recursive: true, force: true });

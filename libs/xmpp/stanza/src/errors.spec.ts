@@ -35,4 +35,9 @@ describe('stream errors (RFC 6120 §4.9)', () => {
       `<stream:error><policy-violation xmlns='${NS.streams}'/><text xmlns="${NS.streams}" xml:lang="en">too big</text></stream:error>`,
     );
   });
+
+  it('see-other-host carries the new address as the condition character data (§4.9.3.19), escaped', () => {
+    expect(new StreamError('see-other-host', undefined, undefined, '[2001:db8::4]:5222').toXml()).toBe(`<stream:error><see-other-host xmlns="${NS.streams}">[2001:db8::4]:5222</see-other-host></stream:error>`);
+    expect(new StreamError('see-other-host', undefined, undefined, 'a<b').toXml()).toContain('>a&lt;b</see-other-host>');
+  });
 });

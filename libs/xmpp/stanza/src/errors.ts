@@ -127,6 +127,8 @@ export class StreamError extends Error {
     readonly text?: string,
     /** An application-specific condition (e.g. XEP-0198 `<handled-count-too-high/>`). */
     readonly appCondition?: Element,
+    /** Character data of the condition element: the new address of `see-other-host` (RFC 6120 §4.9.3.19). */
+    readonly conditionData?: string,
   ) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StreamError';
@@ -134,7 +136,8 @@ export class StreamError extends Error {
   /** Serialized `<stream:error>` (the stream's prefix is `stream`). */
   toXml(): string {
     const text = this.text ? x('text', { xmlns: NS.streams, 'xml:lang': 'en' }, this.text).toString() : '';
-    return `<stream:error><${this.condition} xmlns='${NS.streams}'/>${text}${this.appCondition ? this.appCondition.toString() : ''}</stream:error>`;
+    const condition = this.conditionData ? x(this.condition, { xmlns: NS.streams }, this.conditionData).toString() : `<${this.condition} xmlns='${NS.streams}'/>`;
+    return `<stream:error>${condition}${text}${this.appCondition ? this.appCondition.toString() : ''}</stream:error>`;
   }
 }
 

@@ -81,7 +81,21 @@ export const gatewayCoreOptions = {
   C2S_CONNECTION_ALLOWLIST: opt.list({ doc: 'Source addresses exempt from C2S_MAX_CONNECTIONS_PER_ADDRESS (comma-separated, exact).', default: '127.0.0.1,::1' }),
   SERVER_NAME: opt.str({ doc: 'Software name answered to XEP-0092 version queries and shown as the server identity (XEP-0030).', default: 'Parley' }),
   ROUTE_HEARTBEAT: opt.duration({ doc: 'Interval of heartbeats between gateway instances.', default: '2s', min: '100ms' }),
-  ROUTE_PEER_TIMEOUT: opt.duration({ doc: 'A peer gateway silent this long is considered gone and its sessions dropped.', default: '10s', min: '500ms' }),
+  ROUTE_PEER_TIMEOUT: opt.duration({
+    doc: 'A peer gateway silent this long is considered gone and its sessions dropped; also how long a batch of stanzas for another gateway waits for its receipt before it is routed again (a peer that died is noticed at once: NATS reports that nobody listens).',
+    default: '10s',
+    min: '500ms',
+  }),
+  SHUTDOWN_DRAIN_TIMEOUT: opt.duration({
+    doc: "On SIGTERM the gateway stops accepting, ends every session (connected or waiting for XEP-0198 resumption) and waits up to this long for what they never acknowledged to be routed again (the user's other resources or offline storage) before it exits. Keep it below the orchestrator's termination grace period.",
+    default: '15s',
+    min: '0s',
+    max: '10m',
+  }),
+  SHUTDOWN_SEE_OTHER_HOST: opt.str({
+    doc: 'On shutdown, clients are told `<see-other-host/>` with this `host[:port]` (RFC 6120 §4.9.3.19) instead of `<system-shutdown/>`. Empty: `system-shutdown` (behind a load balancer clients simply reconnect to the same name).',
+    default: '',
+  }),
   USERNAME_TOMBSTONE: opt.duration({
     doc: 'How long a deleted username is kept (the name and the deletion time only) so that nobody can register it and inherit the old contacts\' trust; registering it meanwhile is refused with `conflict`. Expired ones are removed by `gateway.cmd.sweep`, which the janitor drives. `0s` keeps none.',
     default: '30d',

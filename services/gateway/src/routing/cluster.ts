@@ -5,9 +5,11 @@
 // - stanzas for a session on another instance go to that instance's deliver subject.
 import {
   DeliverCommandV1 as DeliverCommand,
+  DeliverReceiptV1 as DeliverReceipt,
   GatewaySubjects,
   HeartbeatV1,
   isDeliverCommandV1,
+  isDeliverReceiptV1,
   isHeartbeatV1,
   isRouteChangeV1,
   isSessionsChunkV1,
@@ -15,7 +17,7 @@ import {
   RouteChangeV1 as RouteChange,
   SessionsChunkV1 as SessionsChunk,
 } from '@parley/contracts';
-import { Bus, decodeJson, encodeJson } from '@parley/nats';
+import { Bus, BusUnavailableError, decodeJson, encodeJson } from '@parley/nats';
 import type { Logger } from 'pino';
 import { Directory, ResourceState } from '../session/directory';
 
@@ -23,6 +25,8 @@ import { Directory, ResourceState } from '../session/directory';
 const BATCH_OVERHEAD = 1024;
 /** Pending cross-gateway bytes after which the outbox is flushed at once rather than at the end of the turn. */
 const FLUSH_AT_BYTES = 256 * 1024;
+/** Bytes sent to one instance and not yet answered; past it stanzas for it are given back at once. */
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Bytes one `[targets, xml]` entry takes in a deliver message. JSON keeps non-ASCII as
@@ -37,10 +41,20 @@ function entrySize(targets: string[], xml: string, limit: number): number {
   return Buffer.byteLength(JSON.stringify([targets, xml])) + 1;
 }
 
+/**
+ * Why stanzas sent to another instance did not reach their sessions: `gone` (that
+ * instance had no such session any more), `peer-gone` (nobody listens on the
+ * instance's subject: it died), `timeout` (no receipt within the peer timeout; the
+ * instance discards the batch if it arrives later), `bus-down` (NATS is away: not sent).
+ */
+export type UndeliveredReason = 'gone' | 'peer-gone' | 'timeout' | 'bus-down';
+
 /** What the cluster calls back into. */
 export interface ClusterCallbacks {
-  /** Deliver serialized XML to local full JIDs. */
-  deliverLocal(fullJids: string[], xml: string): void;
+  /** Deliver serialized XML to local full JIDs; returns the targets that have no session here. */
+  deliverLocal(fullJids: string[], xml: string): string[] | void;
+  /** Stanzas for another instance that did not reach these targets: route them again, or answer with an error. */
+  undelivered?(instanceId: string, entries: Array<[targets: string[], xml: string]>, reason: UndeliveredReason): void;
   /** End a local session (conflict from another instance, or account removal). */
   kickLocal(fullJid: string, reason: KickReason): void;
   /** An instance vanished; these were its resources. */
@@ -72,7 +86,9 @@ export class Cluster {
     this.subs.push(
       this.bus.subscribeRaw(GatewaySubjects.deliver(this.instanceId), (m) => {
         const cmd = this.read(m, isDeliverCommandV1);
-        if (cmd) this.onDeliver(cmd);
+        if (!cmd) return;
+        const receipt = this.onDeliver(cmd);
+        if (receipt && m.reply) m.respond(encodeJson(receipt));
       }),
       this.bus.subscribeRaw(GatewaySubjects.sessionChanged, (m) => {
         const c = this.read(m, isRouteChangeV1);
@@ -181,9 +197,26 @@ export class Cluster {
     else this.directory.put(c.b, { resource: c.r, instanceId: c.i, priority: c.p ?? 0, available: !!c.a, carbons: !!c.c });
   }
 
-  private onDeliver(cmd: DeliverCommand): void {
-    if ('kick' in cmd) this.cb.kickLocal(cmd.kick, cmd.reason);
-    else for (const [targets, xml] of cmd.b) this.cb.deliverLocal(targets, xml);
+  /**
+   * Delivers a batch (answering which targets had no session), or ends a session. A
+   * batch older than the peer timeout is dropped unanswered: its sender stopped waiting
+   * and routed it again.
+   */
+  private onDeliver(cmd: DeliverCommand): DeliverReceipt | undefined {
+    if ('kick' in cmd) {
+      this.cb.kickLocal(cmd.kick, cmd.reason);
+      return undefined;
+    }
+    if (cmd.t !== undefined && Date.now() - cmd.t > this.opts.peerTimeoutMs) {
+      this.log.warn({ stanzas: cmd.b.length }, 'cross-gateway batch arrived after its sender gave up; dropped (the sender routed it again)');
+      return undefined;
+    }
+    const g: DeliverReceipt['g'] = [];
+    cmd.b.forEach(([targets, xml], i) => {
+      const gone = this.cb.deliverLocal(targets, xml);
+      if (gone) for (const full of gone) g.push([i, full]);
+    });
+    return { g };
   }
 
   /** Tells peers about a local resource (bound, presence changed, carbons toggled). */
@@ -243,13 +276,80 @@ export class Cluster {
     for (const [instance, b] of batches) this.send(instance, b.entries);
   }
 
-  /** Publishes one batch; a failure is logged and loses only that batch, never later ones. */
+  /** Bytes of batches sent and not yet answered, per instance (bounded: {@link MAX_IN_FLIGHT_BYTES}). */
+  private readonly inFlight = new Map<string, number>();
+
+  /**
+   * Sends one batch as a request and waits for the instance's receipt: targets it no
+   * longer holds, an instance that died (no responders: NATS knows at once when its
+   * connection dropped) or one that does not answer within the peer timeout give the
+   * stanzas back to the caller (`undelivered`), so none is lost on the way. While the
+   * bus is away nothing is sent (the client library would buffer it without a bound).
+   */
   private send(instance: string, entries: Array<[string[], string]>): void {
-    try {
-      this.bus.publishRaw(GatewaySubjects.deliver(instance), encodeJson({ b: entries } satisfies DeliverCommand));
-    } catch (err) {
-      this.log.error({ err, instance, stanzas: entries.length }, 'cross-gateway delivery batch not published');
+    if (!this.bus.isConnected()) return this.giveBack(instance, entries, 'bus-down');
+    const payload = encodeJson({ b: entries, t: Date.now() } satisfies DeliverCommand);
+    const pending = this.inFlight.get(instance) ?? 0;
+    if (pending + payload.length > MAX_IN_FLIGHT_BYTES) return this.giveBack(instance, entries, 'timeout');
+    this.inFlight.set(instance, pending + payload.length);
+    this.bus.requestRaw(GatewaySubjects.deliver(instance), payload, this.opts.peerTimeoutMs).then(
+      (data) => {
+        this.release(instance, payload.length);
+        let receipt: unknown;
+        try {
+          receipt = decodeJson(data);
+        } catch {
+          receipt = undefined;
+        }
+        if (!isDeliverReceiptV1(receipt)) return;
+        if (!receipt.g.length) return;
+        const back = new Map<number, string[]>();
+        for (const [i, full] of receipt.g) if (entries[i]?.[0].includes(full)) back.set(i, [...(back.get(i) ?? []), full]);
+        this.giveBack(instance, [...back].map(([i, targets]) => [targets, entries[i][1]]), 'gone');
+      },
+      (err) => {
+        this.release(instance, payload.length);
+        if (err instanceof BusUnavailableError) {
+          if (err.reason === 'no-responders') this.forgetPeer(instance);
+          this.giveBack(instance, entries, err.reason === 'no-responders' ? 'peer-gone' : 'timeout');
+        } else {
+          this.log.error({ err, instance, stanzas: entries.length }, 'cross-gateway delivery batch failed');
+          this.giveBack(instance, entries, 'timeout');
+        }
+      },
+    );
+  }
+
+  private release(instance: string, bytes: number): void {
+    const left = (this.inFlight.get(instance) ?? bytes) - bytes;
+    if (left > 0) this.inFlight.set(instance, left);
+    else this.inFlight.delete(instance);
+  }
+
+  private giveBack(instance: string, entries: Array<[string[], string]>, reason: UndeliveredReason): void {
+    if (!entries.length) return;
+    this.undeliveredCount += entries.length;
+    if (!this.cb.undelivered) {
+      this.log.warn({ instance, stanzas: entries.length, reason }, 'cross-gateway stanzas not delivered');
+      return;
     }
+    try {
+      this.cb.undelivered(instance, entries, reason);
+    } catch (err) {
+      this.log.error({ err, instance, reason }, 'routing undelivered cross-gateway stanzas again failed');
+    }
+  }
+
+  /** Stanzas handed back as undelivered since start (a metric). */
+  undeliveredCount = 0;
+
+  /** An instance whose subject has no listener any more: its sessions are gone now, not at the heartbeat timeout. */
+  private forgetPeer(instance: string): void {
+    this.peers.delete(instance);
+    const dropped = this.directory.dropInstance(instance);
+    if (!dropped.length) return;
+    this.log.warn({ instance, sessions: dropped.length }, 'peer gateway no longer listening; its sessions are gone');
+    this.cb.peerGone(instance, dropped);
   }
 
   /** Asks another instance to end one of its sessions (after any stanzas queued for it). */

@@ -5,8 +5,8 @@
 // offline, or answered as the RFCs say. One `data` map travels with a client's
 // stanza through all of its hooks.
 import { Jid, JidError, parseJid } from '@parley/jid';
-import { Element } from '@parley/xml';
-import { StanzaError, errorReply } from '@parley/stanza';
+import { Element, parseXml } from '@parley/xml';
+import { NS, StanzaError, errorReply } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { CoreHooks } from '../host/core-hooks';
 import type { Hooks } from '../host/hooks';
@@ -15,6 +15,7 @@ import { SlotMap } from '../host/slots';
 import type { Directory, ResourceState } from '../session/directory';
 import type { Session } from '../session/session';
 import type { ClusterPort } from '../session/sessions';
+import type { UndeliveredReason } from './cluster';
 
 /** What the router needs. */
 export interface RouterDeps {
@@ -147,6 +148,66 @@ export class Router {
     }
   }
 
+  /**
+   * Stanzas sent to sessions on another instance that did not reach them (its receipt
+   * named targets it no longer held, it died, it did not answer, or the bus was away).
+   * Handled as for a resource that is gone (RFC 6121 §8.5.3.2): a chat message to a
+   * full JID goes to the user's other resources or offline storage, a message to the
+   * bare JID is stored offline when no other resource had it, IQ requests are answered
+   * with an error, presence is dropped. While the bus is away the sender learns to
+   * retry (`resource-constraint`, type wait). Never routed back to the same targets.
+   */
+  undelivered(instanceId: string, entries: Array<[targets: string[], xml: string]>, reason: UndeliveredReason): void {
+    for (const [targets, xml] of entries) {
+      let el: Element;
+      try {
+        el = parseXml(xml);
+      } catch {
+        continue;
+      }
+      if (reason === 'gone') {
+        for (const full of targets) {
+          const slash = full.indexOf('/');
+          const st = this.d.directory.resource(full.slice(0, slash), full.slice(slash + 1));
+          if (st && st.instanceId === instanceId && !st.session) this.d.directory.remove(full.slice(0, slash), full.slice(slash + 1), instanceId);
+        }
+      }
+      if (reason === 'bus-down') {
+        if (el.name !== 'presence') this.bounce(el, new StanzaError('resource-constraint', 'that session cannot be reached right now; try again', 'wait'), 'bus-down');
+        continue;
+      }
+      void this.again(el, new Set(targets), reason === 'timeout' ? instanceId : undefined).catch((e) => this.d.log.error({ err: e }, 'routing an undelivered stanza again failed'));
+    }
+  }
+
+  private async again(el: Element, failed: Set<string>, avoidInstance: string | undefined): Promise<void> {
+    if (el.name === 'iq') return this.bounceIq(el, 'resource-gone');
+    if (el.name !== 'message') return;
+    const type = el.attrs.type ?? 'normal';
+    if (type === 'error' || type === 'groupchat' || type === 'headline') return;
+    // copies for the user's own resources (carbons, archive results) are not messages to route
+    if (el.getChild('received', NS.carbons) || el.getChild('sent', NS.carbons) || el.getChild('result', NS.mam)) return;
+    let to: Destination;
+    try {
+      to = this.destination(el.attrs.to ?? '');
+    } catch {
+      return;
+    }
+    if (!to.local || !to.jid.local) return;
+    const bare = to.jid.bareString;
+    const others = this.messageTargets(bare).filter((r) => !failed.has(`${bare}/${r.resource}`) && r.instanceId !== avoidInstance);
+    if (to.jid.resource) {
+      if (type !== 'chat') return this.bounce(el, StanzaError.serviceUnavailable(), 'resource-gone');
+      if (others.length) {
+        this.deliverToMany(bare, others, el);
+        return;
+      }
+    } else if (others.length) return; // the other resources had it in the same fan-out
+    const data = new SlotMap();
+    if (await this.d.hooks.until(CoreHooks.offline, { stanza: el, toBare: bare, data })) return;
+    this.bounce(el, StanzaError.serviceUnavailable(), 'not-stored');
+  }
+
   /** Resources that receive a message to the bare JID (RFC 6121 §8.5.2.1.1: every available, non-negative). */
   messageTargets(bare: string): ResourceState[] {
     return this.d.directory.resources(bare).filter((r) => r.available && r.priority >= 0);
@@ -180,6 +241,31 @@ export class Router {
    * service). `origin` is the sending session when there is one.
    */
   async route(stanza: Element, origin?: Session, data: SlotMap = new SlotMap()): Promise<void> {
+    this.inFlight += 1;
+    try {
+      await this.routeNow(stanza, origin, data);
+    } finally {
+      if (--this.inFlight === 0 && this.idleWaiters.length) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Routings started and not finished (hooks, offline hand-offs to JetStream included). */
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  /** Resolves once no routing is in flight (true), or after `timeoutMs` (false). For shutdown. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  private async routeNow(stanza: Element, origin: Session | undefined, data: SlotMap): Promise<void> {
     const toAttr = stanza.attrs.to;
     let to: Destination;
     try {

@@ -47,6 +47,21 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     await s.until(/<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
   });
 
+  it('a stopping gateway tells open streams system-shutdown, or see-other-host when configured', async () => {
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    await gw.stop();
+    await s.until(/<system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
+    gw = await TestGateway.start({ modules: [pingModule], env: { SHUTDOWN_SEE_OTHER_HOST: 'xmpp2.example.org:5222' } });
+    const t = connect();
+    t.send(open());
+    await t.until(/<\/stream:features>/);
+    await gw.stop();
+    await t.until(/<see-other-host xmlns="urn:ietf:params:xml:ns:xmpp-streams">xmpp2\.example\.org:5222<\/see-other-host>/);
+    gw = await TestGateway.start({ modules: [registerModule, pingModule] });
+  });
+
   it('refuses stanzas before authentication', async () => {
     const s = connect();
     s.send(open());

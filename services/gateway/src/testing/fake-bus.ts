@@ -38,9 +38,10 @@ export class FakeBus implements ModuleBus {
     this.responders.delete(subject);
   }
 
-  publish(subject: string, data: unknown): void {
+  publish(subject: string, data: unknown): boolean {
     this.published.push({ subject, data });
     this.deliver(subject, data);
+    return true;
   }
 
   subscribe<T>(subject: string, handler: (data: T, msg: Msg) => void | Promise<void>): Subscription {

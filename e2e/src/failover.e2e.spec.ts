@@ -1,0 +1,113 @@
+// End-to-end: a gateway is killed (SIGKILL) while a user's session lives on it. Messages
+// sent to that user from another gateway right afterwards — before the peers' heartbeat
+// timeout would notice — are neither lost nor bounced: the dead gateway's subject has no
+// listener, NATS says so at once, and the sender's gateway stores them offline. The user
+// gets each exactly once at the next login. ROUTE_PEER_TIMEOUT is long here, so the
+// heartbeat path cannot be what saves them.
+import { GatewayProcess, rawLogin, xml } from '@parley/testing-xmpp';
+import { e2eUsers, E2EStack, startStack } from './stack';
+
+jest.setTimeout(120_000);
+
+describe('a gateway killed under its sessions', () => {
+  let stack: E2EStack;
+  let gw1: GatewayProcess;
+  let gw2: GatewayProcess;
+  const users = e2eUsers('failover password 1', () => gw1.starttlsPort);
+  const env = { ROUTE_HEARTBEAT: '1s', ROUTE_PEER_TIMEOUT: '5m' };
+
+  beforeAll(async () => {
+    stack = await startStack('failover');
+    await stack.startService('roster');
+    await stack.startService('offline');
+    gw1 = await stack.startGateway(env);
+  });
+
+  beforeEach(async () => {
+    gw2 = await stack.startGateway(env);
+  });
+
+  afterEach(async () => {
+    await gw2.stop();
+  });
+
+  afterAll(async () => {
+    await Promise.all(users.clients.map((c) => c.stop().catch(() => undefined)));
+    await stack?.stop();
+  });
+
+  it('messages for sessions on the dead gateway are stored offline, each once', async () => {
+    const [alice, bob] = await users.accounts('alice', 'bob');
+    const b = await users.login(gw1, bob);
+    const a = await users.login(gw2, alice);
+    const aliceFull = a.jid;
+    // bob's gateway knows alice's session once a message to her full JID reaches her
+    let n = 0;
+    for (;;) {
+      const id = `probe-${n++}`;
+      await b.send(xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, 'probe')));
+      try {
+        await a.waitFor((s) => s.is('message') && s.attrs.id === id, id, 1000);
+        break;
+      } catch {
+        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
+      }
+    }
+
+    await gw2.kill();
+    await a.stop().catch(() => undefined);
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      sent.push(`full-${i}`);
+      await b.send(xml('message', { to: aliceFull, type: 'chat', id: `full-${i}` }, xml('body', {}, `to the full JID ${i}`)));
+      sent.push(`bare-${i}`);
+      await b.send(xml('message', { to: users.jid(alice), type: 'chat', id: `bare-${i}` }, xml('body', {}, `to the bare JID ${i}`)));
+    }
+    // a ping round trip after the last message: bob's gateway has routed them all
+    await b.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+
+    const again = await users.login(gw1, alice);
+    const got = () => again.received.filter((s) => s.is('message') && sent.includes(s.attrs.id)).map((s) => s.attrs.id);
+    for (const id of sent) await again.waitFor((s) => s.is('message') && s.attrs.id === id, `offline copy of ${id}`, 30_000);
+    // a round trip through alice's gateway: any duplicate would have arrived by now
+    await again.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    expect(got().sort()).toEqual([...sent].sort());
+    expect(b.received.filter((s) => s.is('message') && s.attrs.type === 'error')).toEqual([]);
+  });
+
+  it('a gateway asked to stop (SIGTERM) ends its sessions, those waiting for resumption too, and stores what they never acknowledged', async () => {
+    const [alice, bob] = await users.accounts('alice', 'bob');
+    const b = await users.login(gw1, bob);
+    // alice on gw2 with resumable stream management, acknowledging nothing
+    const raw = await rawLogin(gw2.starttlsPort, alice, 'failover password 1', 'phone');
+    raw.send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`);
+    await raw.expect(/<enabled[^>]*resume=.true./);
+    raw.send(`<presence/>`);
+    const aliceFull = `${users.jid(alice)}/phone`;
+    let n = 0;
+    for (;;) {
+      const id = `probe-${n++}`;
+      await b.send(xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, 'probe')));
+      try {
+        await raw.expect(new RegExp(`id=['"]${id}['"]`), 1000);
+        break;
+      } catch {
+        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
+      }
+    }
+    const sent = ['held-0', 'held-1', 'held-2'];
+    for (const id of sent) await b.send(xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, id)));
+    for (const id of sent) await raw.expect(new RegExp(`id=['"]${id}['"]`), 10_000);
+    // the connection drops: the session waits for resumption on gw2 with four stanzas unacknowledged
+    raw.close();
+    await gw2.stop();
+
+    const again = await users.login(gw1, alice);
+    for (const id of [...sent, 'probe-' + (n - 1)]) await again.waitFor((s) => s.is('message') && s.attrs.id === id, `offline copy of ${id}`, 30_000);
+    await again.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    const ids = again.received.filter((s) => s.is('message') && s.attrs.id && (sent.includes(s.attrs.id) || s.attrs.id.startsWith('probe-'))).map((s) => s.attrs.id);
+    expect(ids.filter((id) => sent.includes(id)).sort()).toEqual(sent);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(b.received.filter((s) => s.is('message') && s.attrs.type === 'error')).toEqual([]);
+  });
+});
