@@ -77,6 +77,10 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const pdbs = byKind(docs, 'PodDisruptionBudget');
     const hpas = byKind(docs, 'HorizontalPodAutoscaler');
     for (const d of byKind(docs, 'Deployment')) {
+      if (d.metadata.labels?.['app.kubernetes.io/component'] === 'toolbox') {
+        expect([d.metadata.name, d.spec.replicas]).toEqual([d.metadata.name, 0]); // the admin CLI's pod, scaled up by hand
+        continue;
+      }
       const c = d.spec.template.spec.containers[0];
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect([d.metadata.name, probe, !!c[probe]]).toEqual([d.metadata.name, probe, true]);
       const labels = d.spec.template.metadata.labels;
@@ -117,6 +121,21 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       for (const r of c.spec.managed?.roles ?? []) expect([r.name, secrets.has(r.passwordSecret.name)]).toEqual([r.name, true]);
       expect(secrets.has(c.spec.bootstrap.initdb.secret.name)).toBe(true);
     }
+  });
+
+  it('runs the admin CLI\'s toolbox as the bus admin with the gateway database', () => {
+    const { docs } = get(overlay);
+    const ctl = one(docs, 'Deployment', 'ctl');
+    const c = ctl.spec.template.spec.containers[0];
+    const env: Record<string, string> = {};
+    for (const e of c.envFrom) {
+      const src = e.configMapRef ? one(docs, 'ConfigMap', e.configMapRef.name) : one(docs, 'Secret', e.secretRef.name);
+      for (const [k, v] of Object.entries(src.data ?? {})) env[k] = e.secretRef ? decode(v) : v; // the last source wins, as in Kubernetes
+    }
+    const natsSecret = byKind(docs, 'Secret').find((s) => s.metadata.name.startsWith('parley-nats-'))!;
+    expect(env.NATS_USER).toBe('admin');
+    expect(env.NATS_PASSWORD).toBe(decode(natsSecret.data!.PARLEY_NATS_ADMIN_PASSWORD));
+    expect(env.GATEWAY_DATABASE_URL).toMatch(/parley_gateway/);
   });
 
   it('gives each service a Secret of its own holding its bus password, matching the one NATS reads', () => {
