@@ -200,10 +200,21 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(lb.spec.type).toBe('LoadBalancer');
     expect(lb.spec.ports.map((p: any) => p.port).sort()).toEqual([5222, 5223]);
     for (const svc of byKind(docs, 'Service')) for (const p of svc.spec.ports) if (p.port === 8080) expect(svc.spec.clusterIP).toBe('None');
-    const ing = one(docs, 'Ingress', 'parley');
-    const backends = ing.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.name)).sort();
-    expect(backends).toEqual(['gateway-websocket', 'upload']);
-    expect(ing.spec.tls[0].secretName).toBe('parley-tls');
+    const routes = byKind(docs, 'Ingress').flatMap((ing) => {
+      expect(ing.spec.tls.map((t: any) => t.secretName)).toEqual(['parley-tls']);
+      const hosts = new Set(ing.spec.tls.flatMap((t: any) => t.hosts));
+      return ing.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => (expect(hosts.has(r.host)).toBe(true), `${r.host}${p.path} ${p.backend.service.name}`)));
+    });
+    const gwConfig = byKind(docs, 'ConfigMap').find((c) => c.metadata.name.startsWith('parley-gateway-config-'))!.data!;
+    const uploadHost = new URL(byKind(docs, 'ConfigMap').find((c) => c.metadata.name.startsWith('parley-upload-config-'))!.data!.UPLOAD_PUBLIC_URL).host;
+    // Behind the Ingress the gateway's listener speaks plain HTTP on the XMPP domain, uploads on UPLOAD_PUBLIC_URL's host.
+    expect(gwConfig.WS_BEHIND_TLS_PROXY).toBe('true');
+    expect(routes).toEqual(
+      expect.arrayContaining([`${gwConfig.XMPP_DOMAIN}${gwConfig.WS_PATH} gateway-websocket`, `${gwConfig.XMPP_DOMAIN}/.well-known/host-meta gateway-websocket`, `${uploadHost}/ upload`]),
+    );
+    expect(new Set(routes.map((r) => r.split(' ')[1]))).toEqual(new Set(['gateway-websocket', 'upload']));
+    const cert = one(docs, 'Certificate', 'parley-tls');
+    expect([...cert.spec.dnsNames].sort()).toEqual([gwConfig.XMPP_DOMAIN, uploadHost].sort());
     expect(one(docs, 'Certificate', 'parley-tls').spec.secretName).toBe('parley-tls');
   });
 
