@@ -22,5 +22,5 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
 fi
 echo "[chromium] $CHROMIUM missing and cannot be installed here (needs root and apt-get):" >&2
 echo "[chromium]   sudo apt-get install -y --no-install-recommends chromium" >&2
-echo "[chromium] the browser test (e2e/src/converse.e2e.spec.ts) will fail until it is installed" >&2
+echo "[chromium] the browser tests (converse, upload-browser, web-client, account-page e2e specs) will fail until it is installed" >&2
 exit 0

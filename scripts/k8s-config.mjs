@@ -46,6 +46,10 @@ const CLUSTER = {
   // that each WebSocket client is throttled and counted by its own address. Narrow it to
   // your pod network in an overlay.
   WS_TRUSTED_PROXIES: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7',
+  // The built-in web client (/chat) is for development; serve one of your choice in production.
+  WEB_CLIENT: 'false',
+  // Where the Ingress serves the gateway's HTTP listener (host-meta announces it).
+  HTTP_PUBLIC_URL: 'https://example.org',
   // Sized with the container's memory limit (k8s/base/gateway.yaml): about 40 KiB per
   // idle TLS connection, with headroom; more connections means more replicas (HPA).
   MAX_CONNECTIONS: '20000',

@@ -436,7 +436,9 @@ describe('message archive (XEP-0313), end to end', () => {
     const [id] = idsBy(await got(t, await say(c, 'temp@localhost', 'soon gone')), 'temp@localhost');
     await waitFor(async () => (await mam(t, { ids: [id] })).items.length === 1);
     await t.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: 'jabber:iq:register' }, xml('remove'))));
+    // the erasure deletes the messages, then the preferences (two steps): wait for both
     await waitFor(async () => (await bus.request<ArchiveLookupResult>(ArchiveSubjects.lookup, { owner: 'temp@localhost' })).items.length === 0, { what: 'the archive to be erased' });
+    await waitFor(async () => (await bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid: 'temp@localhost' })).default === 'never', { what: 'the preferences to be erased' });
     expect(await bus.request<ArchivePrefsV1>(ArchiveSubjects.getPrefs, { jid: 'temp@localhost' })).toEqual({ default: 'never', always: [], never: [] });
     // the JID left NATS too
     await waitFor(async () => (await bus.lastOnSubject(ARCHIVE_PREFS, ArchiveEvents.prefsChangedFor('temp@localhost'))) === undefined);

@@ -108,4 +108,35 @@ describe('stream management (XEP-0198), end to end', () => {
       return true;
     });
   });
+
+  it('resumes on another gateway: the session moves there with what was not acknowledged, and keeps receiving', async () => {
+    const gw2 = await stack.startGateway({ SM_RESUME_TIMEOUT: '30s' });
+    try {
+      const b = await raw('bob', 'tablet'); // on the first gateway
+      b.send(`<enable ${SM} resume='true'/><presence/>`);
+      const id = (await b.expect(/<enabled xmlns=.urn:xmpp:sm:3. id=.([^'"]+). resume=.true./))[1];
+      const alice = await connectClient({ port: gw.starttlsPort, username: 'alice', password: PASSWORD });
+      clients.push(alice);
+      await alice.send(xml('message', { to: 'bob@localhost/tablet', type: 'chat', id: 'x-before' }, xml('body', {}, 'one')));
+      await b.expect(/id=.x-before./);
+      const handled = (b.received.match(/<(message|presence|iq)[\s>]/g) ?? []).length; // everything bob got so far, x-before included
+      b.socket.destroy(); // no closing handshake: the session waits on the first gateway
+      await alice.send(xml('message', { to: 'bob@localhost/tablet', type: 'chat', id: 'x-away' }, xml('body', {}, 'two')));
+      await alice.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+      // the client reconnects through the load balancer and lands on the other gateway
+      const again = await rawLogin(gw2.starttlsPort, 'bob', PASSWORD, '');
+      raws.push(again);
+      again.send(`<resume ${SM} previd='${id}' h='${handled}'/>`);
+      await again.expect(/<resumed xmlns=.urn:xmpp:sm:3. previd=.[^'"]+. h=.1.\/>/, 15_000);
+      await again.expect(/id=.x-away./);
+      expect(again.received).not.toMatch(/id=.x-before./); // acknowledged by h
+      // the same session, now on the second gateway: alice (on the first) still reaches it
+      await alice.send(xml('message', { to: 'bob@localhost/tablet', type: 'chat', id: 'x-after' }, xml('body', {}, 'three')));
+      await again.expect(/id=.x-after./, 15_000);
+      // nobody was told bob went away
+      expect(alice.received.filter((s) => s.is('presence') && s.attrs.type === 'unavailable' && s.attrs.from === 'bob@localhost/tablet')).toEqual([]);
+    } finally {
+      await gw2.stop();
+    }
+  });
 });

@@ -209,6 +209,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const uploadHost = new URL(byKind(docs, 'ConfigMap').find((c) => c.metadata.name.startsWith('parley-upload-config-'))!.data!.UPLOAD_PUBLIC_URL).host;
     // Behind the Ingress the gateway's listener speaks plain HTTP on the XMPP domain, uploads on UPLOAD_PUBLIC_URL's host.
     expect(gwConfig.WS_BEHIND_TLS_PROXY).toBe('true');
+    expect(gwConfig.HTTP_PUBLIC_URL).toBe(`https://${gwConfig.XMPP_DOMAIN}`); // what host-meta announces
     expect(routes).toEqual(
       expect.arrayContaining([`${gwConfig.XMPP_DOMAIN}${gwConfig.WS_PATH} gateway-websocket`, `${gwConfig.XMPP_DOMAIN}/.well-known/host-meta gateway-websocket`, `${uploadHost}/ upload`]),
     );

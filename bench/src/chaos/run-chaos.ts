@@ -9,6 +9,8 @@
 // Bounded: a fixed number of phases of fixed length, fixed rates, and a final drain
 // with a deadline. Loopback only.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { registerInBand, startStack, E2EStack, GatewayProcess, ServiceName, xml } from '@parley/testing-xmpp';
 import { waitFor } from '@parley/testing-stack';
 import { account, ChaosClient, ChaosRow } from './traffic';
@@ -158,7 +160,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }
       await faultDone;
       await waitFor(() => flapping.size === 0, { what: 'recipients back online', timeoutMs: 60_000 });
-      rows.push({ fault: fault.name, sent: 0, delivered: 0, stored: 0, bounced: 0, lost: 0, duplicated: 0, unconfirmed: 0, ids } as ChaosRow & { ids: string[] });
+      rows.push({ fault: fault.name, sent: 0, delivered: 0, stored: 0, bounced: 0, lost: 0, duplicated: 0, unconfirmed: 0, untold: 0, ids } as ChaosRow & { ids: string[] });
     }
 
     // ---- drain --------------------------------------------------------------
@@ -172,9 +174,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await Promise.all(receivers.map((r) => r.start()));
     const quietSince = () => Math.max(...receivers.map((r) => r.lastArrival), Date.now() - 60_000);
     await waitFor(() => Date.now() - quietSince() > 5000, { what: 'no more arrivals', timeoutMs: 90_000, intervalMs: 250 });
+    o.log(`chaos: sessions resumed ${clients.reduce((n, c) => n + c.resumed, 0)}, bound afresh ${clients.reduce((n, c) => n + c.bound, 0)} (first logins included)`);
+    if (process.env.CHAOS_LOGS) {
+      const dups = receivers.flatMap((r) => [...r.arrivals].filter(([, a]) => a.live + a.delayed > 1).map(([id, a]) => `${r.username} ${id} live=${a.live} delayed=${a.delayed}`));
+      mkdirSync(process.env.CHAOS_LOGS, { recursive: true });
+      writeFileSync(join(process.env.CHAOS_LOGS, 'duplicates.txt'), dups.join('\n'));
+    }
     const result = rows.map((r) => account(r.fault, (r as ChaosRow & { ids: string[] }).ids, senders, receivers));
     return { rows: result, skipped, options: { pairs: o.pairs, rate: o.rate, phaseMs: o.phaseMs, only: o.only } };
   } finally {
+    // CHAOS_LOGS=<dir>: every gateway's log lines (and duplicates.txt), for looking into a run
+    if (process.env.CHAOS_LOGS) {
+      mkdirSync(process.env.CHAOS_LOGS, { recursive: true });
+      stack.gateways.forEach((g, i) => writeFileSync(join(process.env.CHAOS_LOGS!, `gateway-${i}.log`), g.logs.join('\n')));
+    }
     await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
     await balancer?.close();
     await stack.stop().catch((e: Error) => o.log(`chaos: stopping the stack: ${e.message}`));

@@ -21,6 +21,9 @@ export class ChaosClient {
   /** Arrivals per message id (receiver side): live or with a delay stamp. */
   readonly arrivals = new Map<string, { live: number; delayed: number }>();
   lastArrival = 0;
+  /** Stream-management resumptions that worked, and fresh sessions bound (first login included). */
+  resumed = 0;
+  bound = 0;
   private x?: ReturnType<typeof xmppClient>;
   private watchdog?: NodeJS.Timeout;
   private stopped = false;
@@ -57,6 +60,7 @@ export class ChaosClient {
     (x as unknown as { saslFactory: { use(m: unknown): void } }).saslFactory.use(ScramSha256Mechanism);
     x.on('error', () => undefined);
     x.on('online', () => {
+      this.bound += 1;
       this.notOnlineSince = 0;
       x.send(xml('presence')).catch(() => undefined);
     });
@@ -64,6 +68,10 @@ export class ChaosClient {
     x.on('disconnect', () => (this.notOnlineSince ||= Date.now()));
     x.on('stanza', (el: Ltx) => this.onStanza(el));
     const sm = (x as unknown as { streamManagement: { on(ev: string, fn: (s: Ltx) => void): void } }).streamManagement;
+    sm.on('resumed', () => {
+      this.resumed += 1;
+      this.notOnlineSince = 0;
+    });
     sm.on('ack', (s) => {
       if (s.is('message') && s.attrs.id) this.acked.add(s.attrs.id);
     });
@@ -148,19 +156,23 @@ export interface ChaosRow {
   duplicated: number;
   /** Sent while the stream was dying: never acknowledged (the sender's library reported failure); how many of them arrived anyway is in delivered/stored. */
   unconfirmed: number;
+  /** Never acknowledged, never arrived, never bounced, and the sender's library did not report a failure either: the sender was never told. */
+  untold: number;
 }
 
 /** The accounting of one fault's messages (ids `c:<fault index>:...`). */
 export function account(fault: string, ids: string[], senders: ChaosClient[], receivers: ChaosClient[]): ChaosRow {
   const acked = new Set<string>();
   const bounced = new Set<string>();
+  const failed = new Set<string>();
   for (const s of senders) {
     for (const id of s.acked) acked.add(id);
     for (const id of s.bounced.keys()) bounced.add(id);
+    for (const id of s.failed) failed.add(id);
   }
   const arrivals = new Map<string, { live: number; delayed: number }>();
   for (const r of receivers) for (const [id, a] of r.arrivals) arrivals.set(id, a);
-  const row: ChaosRow = { fault, sent: 0, delivered: 0, stored: 0, bounced: 0, lost: 0, duplicated: 0, unconfirmed: 0 };
+  const row: ChaosRow = { fault, sent: 0, delivered: 0, stored: 0, bounced: 0, lost: 0, duplicated: 0, unconfirmed: 0, untold: 0 };
   for (const id of ids) {
     const isAcked = acked.has(id);
     if (isAcked) row.sent += 1;
@@ -172,6 +184,7 @@ export function account(fault: string, ids: string[], senders: ChaosClient[], re
       if (a.live + a.delayed > 1) row.duplicated += 1;
     } else if (bounced.has(id)) row.bounced += 1;
     else if (isAcked) row.lost += 1;
+    else if (!failed.has(id)) row.untold += 1;
   }
   return row;
 }

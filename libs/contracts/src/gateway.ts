@@ -14,6 +14,12 @@ export const GatewayEvents = {
 export const GatewaySubjects = {
   /** Deliver stanzas to sessions on one instance: `gateway.cmd.deliver.<instanceId>`. */
   deliver: (instanceId: string) => `gateway.cmd.deliver.${instanceId}`,
+  /**
+   * A BOSH request for a session another instance holds: {@link BoshForwardV1} →
+   * {@link BoshAnswerV1}, on `gateway.cmd.bosh.<instanceId>` (the instance named in the sid).
+   * The reply may take as long as the session's `wait`.
+   */
+  bosh: (instanceId: string) => `gateway.cmd.bosh.${instanceId}`,
   /** A local session appeared, changed presence or went away (directory replication). */
   sessionChanged: 'gateway.evt.route-changed',
   /** Periodic liveness of an instance, carrying its session count. */
@@ -36,7 +42,75 @@ export const GatewaySubjects = {
   online: 'gateway.qry.online',
   /** `{}` → {@link GatewaySweepResult}: delete expired username tombstones now (the janitor drives it); queue group `gateway`. */
   sweep: 'gateway.cmd.sweep',
+  /** {@link SmHandoffQueryV1} → {@link SmHandoffResultV1}: hand a XEP-0198 session to the instance where the client resumes it: `gateway.cmd.sm-handoff.<instanceId>`. */
+  smHandoff: (instanceId: string) => `gateway.cmd.sm-handoff.${instanceId}`,
+  /** `{ id, state: SmHandoffStateV1, waitMs }` → `{ by }`: a gateway shutting down hands a waiting session to another (queue group `sm-adopt`). */
+  smAdopt: 'gateway.cmd.sm-adopt',
+  /** `{ id }` → `{ holder }`: which instance holds (or last passed on) a stream-management session; every instance hears it, only a holder answers. */
+  smLocate: 'gateway.qry.sm-locate',
 } as const;
+
+/** Asks the instance that holds a stream-management session to hand it over (the client sent `<resume/>` elsewhere). */
+export interface SmHandoffQueryV1 {
+  /** The SM-ID the client gave as `previd`. */
+  id: string;
+  /** The authenticated user's bare JID: only that user's session is handed over. */
+  bare: string;
+  /** The client's `h`: stanzas it handled. */
+  h: number;
+  /** The instance that takes the session over. */
+  by: string;
+}
+
+/** A session as it moves between instances (no addresses, no credentials: its stanzas and flags). */
+export interface SmHandoffStateV1 {
+  full: string;
+  mechanism: string;
+  available: boolean;
+  priority: number;
+  /** The last available presence broadcast, serialized. */
+  presence?: string;
+  carbons: boolean;
+  /** XEP-0198 counters: handled from the client, sent to it, acknowledged by it. */
+  inbound: number;
+  outbound: number;
+  acked: number;
+  /** Sent and not acknowledged, oldest first (serialized stanzas). */
+  unacked: string[];
+  /** Seconds it may wait for resumption. */
+  max: number;
+  /** Each module's own state, under its name. */
+  modules: Record<string, unknown>;
+}
+
+/** The handoff answer: the session, where it went (it moved on before), or why not. */
+export type SmHandoffResultV1 = { state: SmHandoffStateV1 } | { moved: string } | { failed: 'item-not-found' | 'unexpected-request' };
+
+/** Validates a {@link SmHandoffQueryV1}. */
+export function isSmHandoffQueryV1(v: unknown): v is SmHandoffQueryV1 {
+  return isObject(v) && typeof v.id === 'string' && typeof v.bare === 'string' && typeof v.by === 'string' && typeof v.h === 'number' && Number.isInteger(v.h) && v.h >= 0;
+}
+
+/** Validates a {@link SmHandoffResultV1}. */
+export function isSmHandoffResultV1(v: unknown): v is SmHandoffResultV1 {
+  if (!isObject(v)) return false;
+  if ('moved' in v) return typeof v.moved === 'string';
+  if ('failed' in v) return v.failed === 'item-not-found' || v.failed === 'unexpected-request';
+  const st = v.state;
+  return (
+    isObject(st) &&
+    typeof st.full === 'string' &&
+    typeof st.mechanism === 'string' &&
+    typeof st.available === 'boolean' &&
+    typeof st.priority === 'number' &&
+    (st.presence === undefined || typeof st.presence === 'string') &&
+    typeof st.carbons === 'boolean' &&
+    [st.inbound, st.outbound, st.acked, st.max].every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0) &&
+    Array.isArray(st.unacked) &&
+    st.unacked.every((x: unknown) => typeof x === 'string') &&
+    isObject(st.modules)
+  );
+}
 
 /** `gateway.cmd.sweep` reply data: counts only. */
 export interface GatewaySweepResult {
@@ -219,11 +293,19 @@ export interface HeartbeatV1 {
   n: number;
   /** Messages from its clients it routed since its previous heartbeat (anonymous statistics). */
   m?: number;
+  /** Digest of its local sessions' full JIDs (XOR of their 32-bit FNV-1a hashes), for anti-entropy. */
+  d?: number;
 }
 
 /** Validates a {@link HeartbeatV1} read from the bus. */
 export function isHeartbeatV1(v: unknown): v is HeartbeatV1 {
-  return isObject(v) && typeof v.i === 'string' && typeof v.n === 'number' && (v.m === undefined || (typeof v.m === 'number' && Number.isInteger(v.m) && v.m >= 0));
+  return (
+    isObject(v) &&
+    typeof v.i === 'string' &&
+    typeof v.n === 'number' &&
+    (v.m === undefined || (typeof v.m === 'number' && Number.isInteger(v.m) && v.m >= 0)) &&
+    (v.d === undefined || (typeof v.d === 'number' && Number.isInteger(v.d)))
+  );
 }
 
 /**
@@ -322,4 +404,15 @@ export interface OnlineResultV1 {
   users: number;
   /** Sessions (resources). */
   sessions: number;
+}
+
+/** `gateway.cmd.bosh.<instanceId>` request: one BOSH request body as the client sent it (no client address). */
+export interface BoshForwardV1 {
+  body: string;
+}
+
+/** `gateway.cmd.bosh.<instanceId>` reply: the HTTP answer the holding instance gave (status 0: the request was superseded by a repeat). */
+export interface BoshAnswerV1 {
+  status: number;
+  body: string;
 }

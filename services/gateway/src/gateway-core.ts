@@ -30,7 +30,7 @@ import { GatewayMetrics, StreamHost } from './stream/stream-host';
 export { GatewayMetrics };
 
 /** The cluster as the core drives it (routing/cluster.ts; an in-process fake in tests). */
-export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void>; undeliveredCount?: number };
+export type CoreCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void>; resync?(): Promise<void>; undeliveredCount?: number; resyncs?: number };
 
 /** What the core is built from besides its configuration. */
 export interface CoreParts {
@@ -173,6 +173,8 @@ export class GatewayCore implements StreamHost {
         endUser: (bare, reason) => this.sessions.endUser(bare, reason),
         endSession: (bare, resource, reason) => this.sessions.endSession(bare, resource, reason),
         unbind: (session, reason) => this.sessions.unbind(session, reason),
+        moveOut: (session) => this.sessions.moveOut(session),
+        adopt: (full, transport, mechanism, core, modules) => this.sessions.adopt(full, transport, mechanism, core, modules),
       },
       accounts: {
         exists: (local) => this.accounts.exists(local),
@@ -181,6 +183,7 @@ export class GatewayCore implements StreamHost {
         changePassword: (u, p) => this.accounts.changePassword(u, p),
         count: () => this.accounts.count(),
         prepareUsername: (u) => this.accounts.prepareUsername(u),
+        verifyPassword: (u, p) => this.accounts.verifyPassword(u, p),
         throttle: this.authThrottle,
         removing: (bare, work) => this.whileRemoving(bare, work),
       },
@@ -306,6 +309,8 @@ export class GatewayCore implements StreamHost {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.outboxTimer) clearInterval(this.outboxTimer);
     if (this.sha512Timer) clearInterval(this.sha512Timer);
+    // resumable sessions move to another instance first (their clients resume there)
+    await Promise.race([this.hooks.serial(CoreHooks.shutdown, {}), new Promise((r) => setTimeout(r, this.config.SHUTDOWN_DRAIN_TIMEOUT).unref())]);
     const other = this.config.SHUTDOWN_SEE_OTHER_HOST;
     const error = () => (other ? new StreamError('see-other-host', undefined, undefined, other) : new StreamError('system-shutdown'));
     for (const c of [...this.connections]) c.streamError(error());

@@ -18,6 +18,7 @@ import { csiModule } from './modules/xep-0352-csi/csi.module';
 import { lastModule } from './modules/xep-0012-last/last.module';
 import { commandsModule } from './modules/xep-0050-commands/commands.module';
 import { exportModule } from './modules/xep-0227-export/export.module';
+import { accountPageModule } from './modules/account-page/account-page.module';
 import { adminModule } from './modules/xep-0133-admin/admin.module';
 import { retentionModule } from './modules/xep-0128-retention/retention.module';
 import { uploadModule } from './modules/xep-0363-upload/upload.module';
@@ -42,6 +43,7 @@ export const GATEWAY_MODULES: ReadonlyArray<GatewayModule<any, any>> = [
   csiModule,
   commandsModule,
   exportModule,
+  accountPageModule,
   lastModule,
   adminModule,
   retentionModule,

@@ -14,6 +14,7 @@ import { GatewayCore } from './gateway-core';
 import { GATEWAY_MODULES } from './gateway-modules';
 import { TypeOrmAccountsStore } from './auth/accounts.store';
 import { loadTls } from './transport/certs';
+import { STREAM_MANAGEMENT } from './modules/xep-0198-sm/api';
 import { Listeners, openListeners } from './transport/listeners';
 
 @Injectable()
@@ -46,6 +47,11 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     const m = core.metrics;
     new Gauge({ name: 'parley_gateway_connections', help: 'Open client connections', registers: [reg], collect() { this.set(m.connections); } });
     new Gauge({ name: 'parley_gateway_sessions', help: 'Bound sessions on this instance', registers: [reg], collect() { this.set(core.directory.localSize); } });
+    const sm = core.host.api(STREAM_MANAGEMENT);
+    if (sm) {
+      new Gauge({ name: 'parley_gateway_sm_hibernating', help: 'Stream-management sessions waiting for resumption (bounded in time by SM_RESUME_TIMEOUT)', registers: [reg], collect() { this.set(sm.stats().hibernating); } });
+      new Gauge({ name: 'parley_gateway_sm_unacked', help: 'Stanzas held unacknowledged by stream-management sessions (each bounded by SM_MAX_UNACKED)', registers: [reg], collect() { this.set(sm.stats().unacked); } });
+    }
     const counters: Array<[string, string, () => number]> = [
       ['parley_gateway_logins_total', 'Sessions bound', () => m.logins],
       ['parley_gateway_auth_failures_total', 'Failed SASL attempts', () => m.authFailures],
@@ -53,7 +59,9 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
       ['parley_gateway_stream_errors_total', 'Streams ended with a stream error', () => m.streamErrors],
       ['parley_gateway_bytes_in_total', 'Bytes read from clients', () => m.bytesIn],
       ['parley_gateway_bytes_out_total', 'Characters written to clients', () => m.bytesOut],
+      ['parley_gateway_read_pauses_total', 'Times reading a connection stopped because C2S_MAX_PENDING of its stanzas were waiting (backpressure)', () => m.readPauses],
       ['parley_gateway_undelivered_total', 'Stanzas for sessions on another gateway handed back (session gone, gateway died or silent, NATS away) and routed again', () => core.cluster.undeliveredCount ?? 0],
+      ['parley_gateway_directory_resyncs_total', "Times the directory disagreed with a peer gateway's heartbeat (count and digest of its sessions) and read that peer's sessions again (anti-entropy)", () => core.cluster.resyncs ?? 0],
       ['parley_gateway_bus_dropped_total', 'Core-NATS publishes dropped while NATS was away and the buffer bound was reached', () => this.bus.droppedWhileAway],
     ];
     for (const [name, help, read] of counters) {

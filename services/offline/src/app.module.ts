@@ -13,7 +13,7 @@ import { FetchHandler } from './handlers/fetch.handler';
 import { HeadersHandler } from './handlers/headers.handler';
 import { PurgeHandler } from './handlers/purge.handler';
 import { RemoveHandler } from './handlers/remove.handler';
-import { StoreHandler } from './handlers/store.handler';
+import { STORE_DURABLE, StoreHandler } from './handlers/store.handler';
 import { StatsHandler } from './handlers/stats.handler';
 import { SweepHandler } from './handlers/sweep.handler';
 import { OFFLINE_CONFIG } from './handlers/params';
@@ -25,8 +25,14 @@ import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
 const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler, StatsHandler];
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
-/** How the offline service sits on the bus: its queue group and the streams it publishes to or consumes. */
-export const OFFLINE_BUS: NonNullable<RunServiceOptions['bus']> = { queue: QueueGroups.offline, streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS] };
+/** How the offline service sits on the bus: its queue group, the streams it publishes to or consumes, and the store consumer's concurrency. */
+export function offlineBus(config: Pick<OfflineConfig, 'OFFLINE_STORE_CONCURRENCY'>): NonNullable<RunServiceOptions['bus']> {
+  return {
+    queue: QueueGroups.offline,
+    streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
+    concurrency: { [STORE_DURABLE]: config.OFFLINE_STORE_CONCURRENCY },
+  };
+}
 
 @Module({})
 export class AppModule {

@@ -5,7 +5,7 @@
 import { AccountDeletedV1, AccountRegisteredV1, envelope, GatewayEvents } from '@parley/contracts';
 import { JidError, makeJid } from '@parley/jid';
 import { AccountExistsError, AccountsStore, EventOutbox, UsernameTombstonedError } from './accounts.store';
-import { deriveScramCredentials, SaslPrepError } from './sasl/scram';
+import { deriveScramCredentials, SaslPrepError, timingSafeEqualBuffers } from './sasl/scram';
 
 /** A username that fails RFC 7622 preparation or policy. */
 export class InvalidUsernameError extends Error {
@@ -110,6 +110,24 @@ export class AccountsService {
   async sweepTombstones(now = new Date()): Promise<{ deleted: number; cutoff: Date; oldestRemaining?: Date }> {
     const cutoff = new Date(now.getTime() - this.o.tombstoneMs);
     return { ...(await this.store.sweepTombstones(cutoff)), cutoff };
+  }
+
+  /**
+   * Whether `password` is the account's (outside SASL: the account page). The stored
+   * SCRAM-SHA-256 key is derived from it with the account's salt and iterations; an
+   * unknown account costs a derivation too. Callers apply the login throttle.
+   */
+  async verifyPassword(username: string, password: string): Promise<boolean> {
+    const acct = await this.store.find(username);
+    // an unknown account costs what a new account's check costs (SCRAM_ITERATIONS): its existence does not show in the time
+    const creds = acct?.sha256 ?? { salt: Buffer.from('parley-no-such-account'), iterations: this.o.iterations, storedKey: Buffer.alloc(32) };
+    try {
+      const derived = await deriveScramCredentials(password, 'sha256', { salt: creds.salt, iterations: creds.iterations });
+      return acct !== undefined && timingSafeEqualBuffers(derived.storedKey, creds.storedKey);
+    } catch (e) {
+      if (e instanceof SaslPrepError) return false;
+      throw e;
+    }
   }
 
   /** Number of registered accounts. */

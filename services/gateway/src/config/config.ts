@@ -19,6 +19,24 @@ export const gatewayCoreOptions = {
   }),
   WS_TRUSTED_PROXIES: opt.list({ doc: 'Proxy addresses or CIDR ranges (e.g. a Kubernetes pod network `10.0.0.0/8`) whose X-Forwarded-For names the WebSocket client (comma-separated); from others the header is ignored.', default: '' }),
   WS_BEHIND_TLS_PROXY: opt.bool({ doc: 'Serve plain ws:// because a TLS-terminating proxy is in front (its connections then count as encrypted).', default: false }),
+  BOSH_ENABLED: opt.bool({
+    doc: 'Serve BOSH (XEP-0124, XEP-0206) at BOSH_PATH on the WebSocket listener (WS_PORT). A BOSH session lives on the gateway instance that created it (named in its sid); a request reaching another gateway is forwarded to it over NATS, so the balancer need not be sticky (stickiness saves the extra hop).',
+    default: true,
+  }),
+  BOSH_PATH: opt.str({ doc: 'HTTP path of the BOSH endpoint.', default: '/http-bind', pattern: /^\/[\w\-./]*$/ }),
+  BOSH_MAX_WAIT: opt.duration({ doc: 'Longest a BOSH request is held waiting for data (a client asking more gets this).', default: '60s', min: '1s', max: '5m' }),
+  BOSH_MAX_HOLD: opt.int({ doc: 'Most requests one BOSH session may have held at once (a client asking more gets this).', default: 1, min: 1, max: 5 }),
+  BOSH_INACTIVITY: opt.duration({ doc: 'A BOSH session with no request waiting for this long ends (as a dropped TCP connection does).', default: '60s', min: '5s', max: '10m' }),
+  BOSH_POLLING: opt.duration({ doc: 'Shortest interval between empty requests of a polling BOSH session (hold 0); faster ones end it with `policy-violation`.', default: '2s', min: '0s', max: '1m' }),
+  BOSH_MAX_PAUSE: opt.duration({ doc: 'Longest pause a BOSH client may ask for; a longer one ends the session with `policy-violation`.', default: '2m', min: '0s', max: '1h' }),
+  BOSH_MAX_BODY: opt.bytes({ doc: 'Largest BOSH request body; a larger one ends its session with `policy-violation` (each stanza inside is also held to MAX_STANZA_SIZE). At most 512KiB, so that a forwarded request fits a NATS message.', default: '320KiB', min: 4096, max: 512 * 1024 }),
+  HTTP_PUBLIC_URL: opt.optionalStr({
+    doc: 'Public `https://host[:port]` of the WebSocket listener as clients reach it (through the balancer), for XEP-0156 discovery (/.well-known/host-meta) and the web client. Unset: taken from each request\'s Host header.',
+  }),
+  WEB_CLIENT: opt.bool({
+    doc: 'Serve the Converse.js web client at /chat on the WebSocket listener, configured for this server (WebSocket, falling back to BOSH). On by default for development; the production manifests (k8s) turn it off.',
+    default: true,
+  }),
   C2S_PROXY_PROTOCOL: opt.bool({
     doc: 'Every TCP connection (5222 and 5223) starts with a PROXY protocol header (v1 or v2) from the load balancer, giving the client\'s address to the in-memory throttles; connections without one are dropped.',
     default: false,
@@ -67,6 +85,12 @@ export const gatewayCoreOptions = {
   MAX_STANZA_SIZE: opt.bytes({ doc: 'Largest stanza accepted; larger ones end the stream with <policy-violation/>.', default: '256KiB', min: 1024, max: 16 * 1024 * 1024 }),
   C2S_RATE: opt.bytes({ doc: 'Sustained read rate per connection, bytes per second (reads pause above it).', default: '64KiB', min: 1024 }),
   C2S_BURST: opt.bytes({ doc: 'Read burst allowance per connection, bytes.', default: '512KiB', min: 1024 }),
+  C2S_MAX_PENDING: opt.int({
+    doc: 'Stanzas of one connection parsed and waiting to be handled; at this many the gateway stops reading that connection until half are done (TCP backpressure: nothing is dropped). Counted in `parley_gateway_read_pauses_total`.',
+    default: 256,
+    min: 2,
+    max: 100_000,
+  }),
   MAX_OUTBOUND_BUFFER: opt.bytes({ doc: 'Unsent bytes queued for one slow client before it is disconnected.', default: '4MiB', min: 65536 }),
   AUTH_TIMEOUT: opt.duration({ doc: 'Time a new connection has to authenticate and bind.', default: '60s', min: '1s' }),
   IDLE_TIMEOUT: opt.duration({ doc: 'A connection that sends nothing (not even a whitespace keepalive) for this long is closed.', default: '10m', min: '1s' }),

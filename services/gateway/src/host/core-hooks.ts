@@ -75,6 +75,24 @@ export interface PeerBackEvent {
   readonly added: Array<{ bare: string; state: ResourceState }>;
 }
 
+/**
+ * A session moving to another gateway instance (XEP-0198 resumption there): each module
+ * writes what it keeps for the session under its own name in `state` (JSON values only).
+ */
+export interface SessionExportEvent {
+  readonly session: Session;
+  readonly state: Record<string, unknown>;
+}
+
+/** A session arrived from another instance: each module takes back what it exported there. */
+export interface SessionImportEvent {
+  readonly session: Session;
+  readonly state: Readonly<Record<string, unknown>>;
+}
+
+/** The gateway is shutting down (SIGTERM). */
+export type ShutdownEvent = Record<string, never>;
+
 /** Hooks fired by the gateway (router, sessions, cluster). Priorities: higher first. */
 export const CoreHooks = {
   /** `until`: a client's presence (RFC 6121 §4), before the router sees it; true = consumed. */
@@ -95,6 +113,17 @@ export const CoreHooks = {
   sessionClosed: defineHook<SessionEvent, 'each'>('session-closed', 'each'),
   /** `each`: a session left the directory for good. */
   sessionEnded: defineHook<SessionEvent, 'each'>('session-ended', 'each'),
+  /** `each`: a session is handed to another instance: export its per-module state (nothing is sent to anyone). */
+  sessionExport: defineHook<SessionExportEvent, 'each'>('session-export', 'each'),
+  /**
+   * `each`: a session handed to another instance left this one: release what is kept for it,
+   * without the side effects of an end (no unavailable presence, no re-routing: it goes on there).
+   */
+  sessionMoved: defineHook<SessionEvent, 'each'>('session-moved', 'each'),
+  /** `each`: a session taken over from another instance, after `sessionBound`: import its per-module state. */
+  sessionImport: defineHook<SessionImportEvent, 'each'>('session-import', 'each'),
+  /** `serial`: the gateway is stopping; before its streams are ended (stream management moves resumable sessions away). */
+  shutdown: defineHook<ShutdownEvent, 'serial'>('shutdown', 'serial'),
   /** `each`: a peer gateway vanished. */
   peerGone: defineHook<PeerGoneEvent, 'each'>('peer-gone', 'each'),
   /** A peer's sessions came back into the directory by a re-sync (after a NATS outage): the resources that were not known. */

@@ -150,6 +150,10 @@ export class ModuleHost {
         if (r.preAuthIq.has(xmlns)) throw new Error(`pre-auth IQ handler ${xmlns} registered twice`);
         r.preAuthIq.set(xmlns, handler);
       },
+      httpRoute: (prefix, handler) => {
+        if (!/^\/[\w\-./]*[\w-]$/.test(prefix) || r.httpRoutes.has(prefix)) throw new Error(`HTTP route ${prefix} is malformed or registered twice`);
+        r.httpRoutes.set(prefix, handler);
+      },
       nonza: (h) => void r.nonzas.push(h),
       preBindNonza: (h) => void r.preBindNonzas.push(h),
       onStanzaReceived: (fn) => void r.stanzaReceived.push(fn),

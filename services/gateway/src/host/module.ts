@@ -11,9 +11,9 @@ import type { Logger } from 'pino';
 import type { AccountsService } from '../auth/accounts.service';
 import type { LoginThrottle } from '../auth/throttle';
 import type { Directory, ResourceState } from '../session/directory';
-import type { Session } from '../session/session';
+import type { Session, SessionTransport } from '../session/session';
 import type { Hook, HookHandler, HookKind } from './hooks';
-import type { Destination, DiscoNode, FeatureProvider, IqHandler, IqTarget, NonzaHandler, PreAuthIqHandler, PreBindNonzaHandler } from './registry';
+import type { Destination, DiscoNode, FeatureProvider, HttpRouteHandler, IqHandler, IqTarget, NonzaHandler, PreAuthIqHandler, PreBindNonzaHandler } from './registry';
 
 /** The typed API a module offers others; declared in the offering module's `api.ts`. */
 export interface ApiRef<T> {
@@ -73,14 +73,18 @@ export interface SessionsPort {
   endSession(bare: string, resource: string, reason: 'removed' | 'ended'): boolean;
   /** Removes a session (close hooks, directory, `sessionEnded`); its stream is not touched. */
   unbind(session: Session, reason: string): void;
+  /** Hands a session to another instance: exports its modules' state (`sessionExport`) and removes it quietly (`sessionMoved`). */
+  moveOut(session: Session): Record<string, unknown>;
+  /** Takes over a session handed over by another instance (`sessionBound`, then `sessionImport`). */
+  adopt(full: string, transport: SessionTransport, mechanism: string, core: { available: boolean; priority: number; presence?: Element; carbons: boolean }, modules: Record<string, unknown>): Session;
 }
 
 /** Accounts, as modules see them. */
-export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername' | 'count'> & {
+export type AccountsPort = Pick<AccountsService, 'exists' | 'register' | 'delete' | 'changePassword' | 'prepareUsername' | 'count' | 'verifyPassword'> & {
   /** Runs `work` while this gateway answers the removal of `bare` (its sessions close after the reply, not on the event). */
   removing<T>(bare: string, work: () => Promise<T>): Promise<T>;
   /** The failed-login limiter SASL uses (auth/throttle.ts), shared by everything that derives keys for a user. */
-  readonly throttle: Pick<LoginThrottle, 'refused' | 'failed'>;
+  readonly throttle: Pick<LoginThrottle, 'refused' | 'failed' | 'succeeded'>;
 };
 
 /** An ordered read of a JetStream stream from its first message, going on with new ones. */
@@ -167,6 +171,8 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   componentIq(domain: string, type: 'get' | 'set', xmlns: string, handler: IqHandler): void;
   /** IQ handler before authentication (XEP-0077), by payload namespace. */
   preAuthIq(xmlns: string, handler: PreAuthIqHandler): void;
+  /** Answers plain HTTP requests for `prefix` and the paths below it on the WebSocket listener. */
+  httpRoute(prefix: string, handler: HttpRouteHandler): void;
   /** Non-stanza elements on a bound stream. */
   nonza(handler: NonzaHandler): void;
   /** Non-stanza elements after authentication, before binding (XEP-0198 `<resume/>`). */
@@ -193,4 +199,4 @@ export interface ModuleContext<Options = Record<string, unknown>> {
   onStop(fn: () => Promise<void> | void): void;
 }
 
-export type { Destination };
+export type { Destination, HttpRouteHandler };

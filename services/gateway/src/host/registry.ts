@@ -54,12 +54,21 @@ export interface PreBindStream {
   write(xml: string): void;
   /** Makes `session` this stream's bound session (a resumed one). */
   adopt(session: Session): void;
+  /** The connection is gone or closing (an answer that took a while finds nobody). */
+  readonly closed: boolean;
 }
 
 /** Handles a top-level non-stanza element after authentication and before binding; true when handled. */
 export type PreBindNonzaHandler = (stream: PreBindStream, el: Element) => boolean;
 
 /** Registry of everything modules contribute. */
+/** A plain HTTP request on the WebSocket listener (WS_PORT) under a path a module claimed. */
+export type HttpRouteHandler = (
+  req: import('node:http').IncomingMessage,
+  res: import('node:http').ServerResponse,
+  info: { address: string | undefined; base: string | undefined },
+) => void | Promise<void>;
+
 export class FeatureRegistry {
   private readonly iqHandlers = new Map<string, IqHandler>();
   /** disco#info features of the server. */
@@ -87,6 +96,8 @@ export class FeatureRegistry {
   readonly preAuthFeatures: Array<(secure: boolean) => Element | undefined> = [];
   /** IQ handlers usable before authentication, by payload namespace (XEP-0077 registration). */
   readonly preAuthIq = new Map<string, PreAuthIqHandler>();
+  /** Plain HTTP handlers on the WebSocket listener, by path prefix. */
+  readonly httpRoutes = new Map<string, HttpRouteHandler>();
   /** Nonza handlers of bound streams, in registration order. */
   readonly nonzas: NonzaHandler[] = [];
   /** Nonza handlers of authenticated, not yet bound streams. */

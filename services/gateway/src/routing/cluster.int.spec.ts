@@ -110,4 +110,20 @@ describe('Cluster delivery receipts (real NATS)', () => {
       await raw.close();
     }
   });
+
+  it('anti-entropy: a directory whose count for a peer disagrees with its heartbeats reads that peer again (missed ups and downs)', async () => {
+    const ns = uniqueNamespace();
+    const a = await node(ns, 'gw-a', []);
+    const b = await node(ns, 'gw-b', ['dave@example.org/phone']);
+    await waitFor(() => a.directory.resource('dave@example.org', 'phone') !== undefined, { what: "gw-a learns dave's session", timeoutMs: 10_000 });
+    // gw-b's session changes while its route changes are lost: dave leaves, erin arrives
+    b.directory.remove('dave@example.org', 'phone', 'gw-b');
+    b.directory.put('erin@example.org', { resource: 'pad', instanceId: 'gw-b', priority: 0, available: true, carbons: false, session: { closed: false, bare: 'erin@example.org', jid: { resource: 'pad' }, priority: 0, available: true } as unknown as Session });
+    await waitFor(() => a.directory.resource('erin@example.org', 'pad') !== undefined && a.directory.resource('dave@example.org', 'phone') === undefined, {
+      what: 'gw-a re-reads gw-b',
+      timeoutMs: 15_000,
+    });
+    expect(a.gone).toEqual(['dave@example.org/phone']);
+    expect(a.cluster.resyncs).toBeGreaterThan(0);
+  });
 });

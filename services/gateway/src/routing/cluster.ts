@@ -25,6 +25,8 @@ import { Directory, ResourceState } from '../session/directory';
 const BATCH_OVERHEAD = 1024;
 /** Pending cross-gateway bytes after which the outbox is flushed at once rather than at the end of the turn. */
 const FLUSH_AT_BYTES = 256 * 1024;
+/** Heartbeats in a row with a session count that disagrees with the directory before a peer's sessions are read again. */
+const DRIFT_HEARTBEATS = 3;
 /** Bytes sent to one instance and not yet answered; past it stanzas for it are given back at once. */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
@@ -102,6 +104,7 @@ export class Cluster {
         // A peer we do not know (it came back after we timed it out, e.g. across a NATS
         // outage, or missed our bootstrap): fetch its sessions, or they stay unroutable.
         if (!known && this.started) void this.resync(h.i);
+        else if (this.started) this.antiEntropy(h.i, h.n, h.d);
       }),
       this.bus.subscribeRaw(GatewaySubjects.sessionsQuery, (m) => {
         const chunks = this.snapshot();
@@ -145,13 +148,24 @@ export class Cluster {
     try {
       const replies = await this.bus.requestMany(GatewaySubjects.sessionsQuery, { i: this.instanceId }, { maxWaitMs: 400, accept: isSessionsChunkV1 });
       const added = new Map<string, Array<{ bare: string; state: ResourceState }>>();
+      const seen = new Map<string, Set<string>>();
       for (const chunk of replies) {
         if (chunk.i === this.instanceId || (only && chunk.i !== only)) continue;
         this.peers.set(chunk.i, Date.now());
+        let held = seen.get(chunk.i);
+        if (!held) seen.set(chunk.i, (held = new Set()));
         for (const [b, r, p, a, c] of chunk.s) {
           const state: ResourceState = { resource: r, instanceId: chunk.i, priority: p, available: a, carbons: c };
           if (announce && !this.directory.resource(b, r)) added.set(chunk.i, [...(added.get(chunk.i) ?? []), { bare: b, state }]);
           this.directory.put(b, state);
+          held.add(`${b}/${r}`);
+        }
+      }
+      if (announce) {
+        // a re-sync also forgets what a peer no longer holds (its 'down' was missed)
+        for (const [instance, held] of seen) {
+          const stale = this.directory.dropInstance(instance, (bare, resource) => !held.has(`${bare}/${resource}`));
+          if (stale.length) this.cb.peerGone(instance, stale);
         }
       }
       for (const [instance, list] of added) this.cb.peerBack?.(instance, list);
@@ -174,8 +188,38 @@ export class Cluster {
     return this.resyncing;
   }
 
+  /** Heartbeats in a row on which a peer's own session count differed from what the directory holds for it. */
+  private readonly drift = new Map<string, number>();
+
+  /**
+   * Anti-entropy: each heartbeat carries the sender's session count and a digest of its
+   * sessions' full JIDs. A directory that disagrees with them on DRIFT_HEARTBEATS heartbeats in a row (one may cross a route
+   * change in flight) missed route changes — lost while the bus hiccupped — and fetches
+   * that peer's sessions again.
+   */
+  private antiEntropy(peer: string, theirs: number, digest: number | undefined): void {
+    const ours = this.directory.summaryOf(peer);
+    if (ours.n === theirs && (digest === undefined || ours.d === digest)) {
+      this.drift.delete(peer);
+      return;
+    }
+    const n = (this.drift.get(peer) ?? 0) + 1;
+    if (n < DRIFT_HEARTBEATS) {
+      this.drift.set(peer, n);
+      return;
+    }
+    this.drift.delete(peer);
+    this.resyncs += 1;
+    this.log.warn({ peer, theirs, ours: ours.n }, 'directory out of step with a peer gateway; re-reading its sessions');
+    void this.resync(peer);
+  }
+
+  /** Anti-entropy re-syncs since start (a metric). */
+  resyncs = 0;
+
   private heartbeat(): void {
-    this.bus.publish(GatewaySubjects.heartbeat, { i: this.instanceId, n: this.directory.localSize, m: this.cb.takeRouted?.() ?? 0 } satisfies HeartbeatV1);
+    const own = this.directory.summaryOf(this.instanceId);
+    this.bus.publish(GatewaySubjects.heartbeat, { i: this.instanceId, n: own.n, d: own.d, m: this.cb.takeRouted?.() ?? 0 } satisfies HeartbeatV1);
   }
 
   private expirePeers(): void {

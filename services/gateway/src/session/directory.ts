@@ -19,6 +19,22 @@ export interface ResourceState {
 export class Directory {
   private readonly users = new Map<string, Map<string, ResourceState>>();
   private localCount = 0;
+  /** Resources held per instance and a digest of their full JIDs (anti-entropy compares them with each peer's own). */
+  private readonly perInstance = new Map<string, { n: number; d: number }>();
+
+  private count(instanceId: string, full: string, delta: 1 | -1): void {
+    const cur = this.perInstance.get(instanceId) ?? { n: 0, d: 0 };
+    cur.n += delta;
+    cur.d = (cur.d ^ fnv1a(full)) | 0;
+    if (cur.n > 0) this.perInstance.set(instanceId, cur);
+    else this.perInstance.delete(instanceId);
+  }
+
+  /** How many resources this directory holds for one instance, and their digest (see {@link fnv1a}). */
+  summaryOf(instanceId: string): { n: number; d: number } {
+    const s = this.perInstance.get(instanceId);
+    return s ? { n: s.n, d: s.d } : { n: 0, d: 0 };
+  }
 
   /** All resources of a bare JID. */
   resources(bare: string): ResourceState[] {
@@ -37,7 +53,9 @@ export class Directory {
     if (!m) this.users.set(bare, (m = new Map()));
     const prev = m.get(state.resource);
     if (prev?.session) this.localCount -= 1;
+    if (prev) this.count(prev.instanceId, `${bare}/${prev.resource}`, -1);
     if (state.session) this.localCount += 1;
+    this.count(state.instanceId, `${bare}/${state.resource}`, 1);
     m.set(state.resource, state);
   }
 
@@ -47,18 +65,24 @@ export class Directory {
     const cur = m?.get(resource);
     if (!m || !cur || cur.instanceId !== instanceId || (session && cur.session !== session)) return false;
     if (cur.session) this.localCount -= 1;
+    this.count(cur.instanceId, `${bare}/${resource}`, -1);
     m.delete(resource);
     if (m.size === 0) this.users.delete(bare);
     return true;
   }
 
-  /** Forgets every resource of a gone instance; returns them (for unavailable presence on their behalf). */
-  dropInstance(instanceId: string): Array<{ bare: string; state: ResourceState }> {
+  /**
+   * Forgets every resource of a gone instance (or those `which` selects); returns them
+   * (for unavailable presence on their behalf).
+   */
+  dropInstance(instanceId: string, which?: (bare: string, resource: string) => boolean): Array<{ bare: string; state: ResourceState }> {
     const dropped: Array<{ bare: string; state: ResourceState }> = [];
+    if (!this.perInstance.has(instanceId)) return dropped;
     for (const [bare, m] of this.users) {
       for (const [res, st] of m) {
-        if (st.instanceId === instanceId && !st.session) {
+        if (st.instanceId === instanceId && !st.session && (!which || which(bare, res))) {
           m.delete(res);
+          this.count(instanceId, `${bare}/${res}`, -1);
           dropped.push({ bare, state: st });
         }
       }
@@ -88,4 +112,14 @@ export class Directory {
   get localSize(): number {
     return this.localCount;
   }
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 units: an order-free digest of a set is the XOR of its members'. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
 }

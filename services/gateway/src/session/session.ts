@@ -33,6 +33,8 @@ export interface SessionTransport {
   close(error?: StreamError): void;
   /** Forgets the session without ending it (it moved to another connection). */
   detach?(): void;
+  /** Drops the connection without a closing handshake and without ending the session (the client reconnects and resumes it). */
+  drop?(): void;
   readonly secure: boolean;
   /** The client's address (as the listener computed it; in memory only, for the throttles). */
   readonly address?: string;

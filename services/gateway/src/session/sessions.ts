@@ -2,7 +2,8 @@
 // instances, the directory, peers' view, and session events on JetStream.
 import { randomBytes } from 'node:crypto';
 import { envelope, GatewayEvents, KickReason, SessionClosedV1, SessionOpenedV1 } from '@parley/contracts';
-import { JidError, makeJid } from '@parley/jid';
+import { JidError, makeJid, parseJid } from '@parley/jid';
+import type { Element } from '@parley/xml';
 import { StanzaError, StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { CoreHooks } from '../host/core-hooks';
@@ -65,6 +66,45 @@ export class Sessions {
     this.cluster.announceUp(bare, st);
     this.publish(GatewayEvents.sessionOpened, { jid: session.full, instanceId: this.cluster.instanceId, mechanism } satisfies SessionOpenedV1);
     this.hooks.each(CoreHooks.sessionBound, { session, reason: 'bound' });
+    return session;
+  }
+
+  /**
+   * Hands a session to another instance (XEP-0198 resumption there): its modules' state
+   * is exported, then it leaves this instance quietly — no unavailable presence, no
+   * re-routing of what it holds, no session event: it goes on over there.
+   */
+  moveOut(session: Session): Record<string, unknown> {
+    const state: Record<string, unknown> = {};
+    this.hooks.each(CoreHooks.sessionExport, { session, state });
+    session.closed = true;
+    if (this.directory.remove(session.bare, session.jid.resource, this.cluster.instanceId, session)) this.cluster.announceDown(session.bare, session.jid.resource);
+    this.hooks.each(CoreHooks.sessionMoved, { session, reason: 'moved' });
+    return state;
+  }
+
+  /**
+   * Takes over a session another instance handed over: bound here with the same full JID,
+   * presence and carbons, its modules' state imported. No session event (it did not
+   * begin) and no presence broadcast (its contacts still see it as it was).
+   */
+  adopt(full: string, transport: SessionTransport, mechanism: string, core: { available: boolean; priority: number; presence?: Element; carbons: boolean }, modules: Record<string, unknown>): Session {
+    const jid = parseJid(full);
+    const bare = jid.bareString;
+    const existing = this.directory.resource(bare, jid.resource);
+    if (existing?.session) {
+      this.unbind(existing.session, 'conflict');
+      existing.session.close(new StreamError('conflict', 'replaced by a new connection with the same resource'));
+    }
+    const session = new Session(jid, transport, mechanism);
+    session.available = core.available;
+    session.priority = core.priority;
+    session.presence = core.presence;
+    const st: ResourceState = { resource: jid.resource, instanceId: this.cluster.instanceId, priority: core.priority, available: core.available, carbons: core.carbons, session };
+    this.directory.put(bare, st);
+    this.cluster.announceUp(bare, st);
+    this.hooks.each(CoreHooks.sessionBound, { session, reason: 'resumed' });
+    this.hooks.each(CoreHooks.sessionImport, { session, state: modules });
     return session;
   }
 

@@ -29,6 +29,17 @@ function scramClient(user: string, password: string) {
   };
 }
 
+/** SCRAM-SHA-256 on an open stream, up to the server's `<success/>`. */
+async function authenticate(s: FakeSocket, user: string, password: string): Promise<void> {
+  const scram = scramClient(user, password);
+  let mark = s.output.length;
+  s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
+  const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
+  mark = s.output.length;
+  s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
+  await s.until(/<success /, mark);
+}
+
 describe('client stream negotiation (RFC 6120, in process over a fake socket)', () => {
   let gw: TestGateway;
   beforeEach(async () => (gw = await TestGateway.start({ modules: [registerModule, pingModule] })));
@@ -62,6 +73,23 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     gw = await TestGateway.start({ modules: [registerModule, pingModule] });
   });
 
+  it('answers temporary-auth-failure while the account store is down, and the stream stays usable', async () => {
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    const find = gw.store.find.bind(gw.store);
+    gw.store.find = async () => {
+      throw new Error('connection terminated');
+    };
+    const scram = scramClient('alice', 'secret');
+    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
+    await s.until(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><temporary-auth-failure\/>/);
+    gw.store.find = find;
+    const mark = s.output.length;
+    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scramClient('alice', 'secret').first)}</auth>`);
+    await s.until(/<challenge /, mark);
+  });
+
   it('refuses stanzas before authentication', async () => {
     const s = connect();
     s.send(open());
@@ -83,13 +111,7 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     await s.until(/<iq type="result" id="reg"\/>/, mark);
     expect(await gw.store.exists('alice')).toBe(true);
 
-    const scram = scramClient('alice', 'correct horse battery');
-    mark = s.output.length;
-    s.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-256'>${b64(scram.first)}</auth>`);
-    const challenge = (await s.until(/<challenge[^>]*>([^<]*)<\/challenge>/, mark))[1];
-    mark = s.output.length;
-    s.send(`<response xmlns='${NS.sasl}'>${b64(scram.final(Buffer.from(challenge, 'base64').toString()))}</response>`);
-    await s.until(/<success /, mark);
+    await authenticate(s, 'alice', 'correct horse battery');
 
     mark = s.output.length;
     s.send(open());
@@ -106,5 +128,29 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     s.send(`</stream:stream>`);
     await s.until(/<\/stream:stream>$/, mark);
     expect(gw.core.directory.resources('alice@localhost')).toEqual([]);
+  });
+
+  it('stops reading a connection whose parsed stanzas pile up (C2S_MAX_PENDING), and resumes once they are handled: nothing dropped', async () => {
+    await gw.stop();
+    gw = await TestGateway.start({ modules: [registerModule, pingModule], env: { C2S_MAX_PENDING: '4' } });
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    s.send(`<iq type='set' id='reg'><query xmlns='${NS.register}'><username>bob</username><password>correct horse battery</password></query></iq>`);
+    await s.until(/id="reg"/);
+    await authenticate(s, 'bob', 'correct horse battery');
+    let mark = s.output.length;
+    s.send(open());
+    await s.until(/<\/stream:features>/, mark);
+    s.send(`<iq type='set' id='b'><bind xmlns='${NS.bind}'/></iq>`);
+    await s.until(/<jid>/, mark);
+    const pause = jest.spyOn(s, 'pause');
+    const resume = jest.spyOn(s, 'resume');
+    mark = s.output.length;
+    s.send(Array.from({ length: 12 }, (_, i) => `<iq type='get' id='q${i}' to='localhost'><ping xmlns='${NS.ping}'/></iq>`).join(''));
+    for (let i = 0; i < 12; i++) await s.until(new RegExp(`id="q${i}"`), mark);
+    expect(pause).toHaveBeenCalled();
+    expect(resume).toHaveBeenCalled();
+    expect(gw.core.metrics.readPauses).toBe(1);
   });
 });

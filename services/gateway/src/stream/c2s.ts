@@ -37,6 +37,9 @@ export class C2SConnection implements SessionTransport {
   private tokens: number;
   private lastRefill = Date.now();
   private paused = false;
+  /** Parsed elements waiting for their turn; at C2S_MAX_PENDING reading stops until half are done. */
+  private pending = 0;
+  private heldByQueue = false;
   private corked = false;
   /** Last time anything was read. */
   lastRead = Date.now();
@@ -104,7 +107,7 @@ export class C2SConnection implements SessionTransport {
       const wait = Math.ceil((-this.tokens / rate) * 1000);
       setTimeout(() => {
         this.paused = false;
-        if (this.state !== 'closed') this.socket.resume();
+        if (this.state !== 'closed' && !this.heldByQueue) this.socket.resume();
       }, wait).unref();
     }
   }
@@ -206,10 +209,30 @@ export class C2SConnection implements SessionTransport {
   private onElement(el: Element): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     const epoch = this.epoch;
-    this.queue = this.queue.then(() => (epoch === this.epoch ? this.handle(el) : undefined)).catch((e) => {
-      this.gw.log.error({ err: e }, 'stanza handling failed');
-      this.streamError(new StreamError('internal-server-error'));
-    });
+    const max = this.gw.config.C2S_MAX_PENDING;
+    if (++this.pending >= max && !this.heldByQueue) {
+      // the client sends faster than its stanzas are handled: stop reading (TCP backpressure), lose nothing
+      this.heldByQueue = true;
+      this.gw.metrics.readPauses += 1;
+      this.socket.pause();
+    }
+    this.queue = this.queue
+      .then(() => (epoch === this.epoch ? this.handle(el) : undefined))
+      .catch((e) => {
+        this.gw.log.error({ err: e }, 'stanza handling failed');
+        this.streamError(new StreamError('internal-server-error'));
+      })
+      .finally(() => {
+        if (--this.pending <= max / 2 && this.heldByQueue) {
+          this.heldByQueue = false;
+          if (!this.paused && this.state !== 'closed') this.socket.resume();
+        }
+      });
+  }
+
+  /** Resolves once every element read so far has been handled (BOSH: a terminating request's last payloads). */
+  settled(): Promise<void> {
+    return this.queue;
   }
 
   private async handle(el: Element): Promise<void> {
@@ -338,6 +361,9 @@ export class C2SConnection implements SessionTransport {
       conn.session = s;
       conn.state = 'bound';
     },
+    get closed() {
+      return conn.state === 'closing' || conn.state === 'closed';
+    },
   }))(this);
 
   // ---- stanzas (RFC 6120 §8) ---------------------------------------------
@@ -429,6 +455,13 @@ export class C2SConnection implements SessionTransport {
   detach(): void {
     this.session = undefined;
     this.state = this.state === 'bound' ? 'authenticated' : this.state;
+  }
+
+  /** Drops the connection, the session staying bound elsewhere (shutdown: the client resumes it on another gateway). */
+  drop(): void {
+    this.detach();
+    this.state = 'closed';
+    this.socket.destroy();
   }
 
   /** Drops the connection at once. */

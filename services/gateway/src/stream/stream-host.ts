@@ -17,6 +17,8 @@ export class GatewayMetrics {
   streamErrors = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** Times a connection's reading stopped because C2S_MAX_PENDING stanzas were waiting. */
+  readPauses = 0;
 }
 
 export interface StreamHost {

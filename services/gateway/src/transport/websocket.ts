@@ -13,6 +13,9 @@ import { parseXml } from '@parley/xml';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
 import { refuseBusyAddress } from './address-limit';
+import { BoshEndpoint } from './bosh';
+import { qualifyStanza } from './stanza-namespace';
+import { webHandler } from './web';
 
 const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 const STREAM_OPEN = `<stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}'`;
@@ -31,9 +34,7 @@ export function toFrame(xml: string): string | undefined {
   if (xml === '</stream:stream>') return `<close xmlns='${FRAMING}'/>`;
   if (/^\s+$/.test(xml)) return undefined; // whitespace keepalive: a WebSocket ping instead
   if (xml.startsWith('<stream:')) return xml.replace(/^<(stream:\w+)/, `<$1 xmlns:stream='${NS.stream}'`);
-  const m = /^<(message|presence|iq)\b([^>]*)>/.exec(xml) ?? /^<(message|presence|iq)\b([^>]*)\/>/.exec(xml);
-  if (m && !/\sxmlns=/.test(m[2])) return xml.replace(/^<(message|presence|iq)\b/, `<$1 xmlns='${NS.client}'`);
-  return xml;
+  return qualifyStanza(xml);
 }
 
 /** Translates one WebSocket message from the client to the TCP stream form. */
@@ -171,6 +172,16 @@ export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, 
   return peer;
 }
 
+/** Whether an Origin is the listener's own host (a page it served itself). */
+function sameHost(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** The WebSocket listener. */
 export interface WebSocketListener {
   port: number;
@@ -193,8 +204,9 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
     path: cfg.WS_PATH,
     // RFC 7395: one stanza per message; a larger frame is refused by the library (close 1009)
     maxPayload: cfg.MAX_STANZA_SIZE + 1024,
-    verifyClient: (info: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
-      originAllowed(info.origin) ? done(true) : done(false, 403, 'origin not allowed'),
+    // a page this listener served (/chat) is always allowed
+    verifyClient: (info: { origin?: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
+      originAllowed(info.origin) || sameHost(info.origin, info.req.headers.host) ? done(true) : done(false, 403, 'origin not allowed'),
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
   });
   wss.on('connection', (ws, req) => {
@@ -211,14 +223,39 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
     const c = new C2SConnection(stream as never, gw, true, { startTls: false });
     if (!gw.connectionOpened(c)) refuseBusyAddress(gw, c);
   });
+  const bosh = cfg.BOSH_ENABLED
+    ? new BoshEndpoint(gw, {
+        maxWait: cfg.BOSH_MAX_WAIT,
+        maxHold: cfg.BOSH_MAX_HOLD,
+        inactivity: cfg.BOSH_INACTIVITY,
+        polling: cfg.BOSH_POLLING,
+        maxPause: cfg.BOSH_MAX_PAUSE,
+        maxBody: cfg.BOSH_MAX_BODY,
+      })
+    : undefined;
+  server.on(
+    'request',
+    webHandler({
+      cfg,
+      domain: gw.domain,
+      bosh,
+      originAllowed,
+      address: (req) => clientAddress(req, cfg.WS_TRUSTED_PROXIES),
+      moduleRoute: (path) => {
+        for (const [prefix, handler] of gw.registry.httpRoutes) if (path === prefix || path.startsWith(`${prefix}/`)) return handler;
+        return undefined;
+      },
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.WS_PORT, cfg.C2S_HOST, () => resolve((server.address() as AddressInfo).port));
   });
-  gw.log.info({ host: cfg.C2S_HOST, port, path: cfg.WS_PATH, tls: !cfg.WS_BEHIND_TLS_PROXY }, 'XMPP WebSocket listener open');
+  gw.log.info({ host: cfg.C2S_HOST, port, path: cfg.WS_PATH, bosh: cfg.BOSH_ENABLED ? cfg.BOSH_PATH : undefined, webClient: cfg.WEB_CLIENT, tls: !cfg.WS_BEHIND_TLS_PROXY }, 'XMPP WebSocket listener open');
   return {
     port,
     close: async () => {
+      bosh?.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));

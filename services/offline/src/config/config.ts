@@ -7,6 +7,12 @@ import { commonOptions } from '@parley/runtime';
 export const offlineConfigSpec = {
   ...commonOptions('offline'),
   DB_POOL_SIZE: opt.int({ doc: 'Postgres connections of this service.', default: 10, min: 1, max: 200 }),
+  OFFLINE_STORE_CONCURRENCY: opt.int({
+    doc: "Store commands handled at once by this process (one user's always one at a time, in arrival order).",
+    default: 16,
+    min: 1,
+    max: 64,
+  }),
   OFFLINE_QUOTA: opt.int({
     doc: 'Most messages waiting for one user; past it a message is refused and `offline.evt.delivery-failed` (reason `quota`) is published.',
     default: 1000,

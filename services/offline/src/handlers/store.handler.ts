@@ -5,6 +5,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { LOGGER, Logger } from '@parley/runtime';
+import { canonicalBare } from '@parley/xep';
 import { EventEnvelope, OFFLINE_INBOX, OfflineDeliveryFailedV1, OfflineEvents, OfflineNotices, OfflineStoredNoticeV1, OfflineStoreV1, OfflineSubjects, envelope, Durables } from '@parley/contracts';
 import { Bus, BusEventOptions, TerminalError } from '@parley/nats';
 import { messageType } from '@parley/stanza';
@@ -27,7 +28,16 @@ export class StoreHandler {
   ) {}
 
   // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
-  @EventPattern(OfflineSubjects.store, { stream: OFFLINE_INBOX, durable: STORE_DURABLE, maxDeliver: -1 } satisfies BusEventOptions)
+  // Concurrent across users (OFFLINE_STORE_CONCURRENCY, set per durable in offlineBus), one user's in arrival order.
+  @EventPattern(OfflineSubjects.store, {
+    stream: OFFLINE_INBOX,
+    durable: STORE_DURABLE,
+    maxDeliver: -1,
+    orderingKey: (e) => {
+      const to = (e.data as OfflineStoreV1 | undefined)?.to;
+      return typeof to === 'string' ? canonicalBare(to) : undefined;
+    },
+  } satisfies BusEventOptions)
   async handle(@Payload() e: EventEnvelope<OfflineStoreV1>): Promise<void> {
     const read = readHandOff(e, new Date());
     if (!read.ok) throw new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${read.problem}`);

@@ -13,7 +13,7 @@ import { Bus, ConsumerHandle } from '@parley/nats';
 import { ServiceHarness } from '@parley/testing-service';
 import type { TestDatabase } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
-import { AppModule, OFFLINE_BUS } from '../app.module';
+import { AppModule, offlineBus } from '../app.module';
 import { loadOfflineConfig } from '../config/config';
 
 /** A running offline service plus what a test needs to talk to it. */
@@ -35,7 +35,7 @@ export interface Harness {
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   process.env.LOG_LEVEL ??= 'warn';
   const service = await ServiceHarness.create(
-    { name: 'offline', databaseUrlVar: 'OFFLINE_DATABASE_URL', module: (env) => AppModule.forRoot(loadOfflineConfig(env), env), bus: OFFLINE_BUS },
+    { name: 'offline', databaseUrlVar: 'OFFLINE_DATABASE_URL', module: (env) => AppModule.forRoot(loadOfflineConfig(env), env), bus: offlineBus({ OFFLINE_STORE_CONCURRENCY: 16 }) },
     { XMPP_DOMAIN: 'localhost', ...overrides },
   );
   const events: EventEnvelope<any>[] = [];

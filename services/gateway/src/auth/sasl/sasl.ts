@@ -3,6 +3,7 @@
 // back rather than refused; in memory only). Every failure answers <not-authorized/>,
 // whatever went wrong.
 import { JidError, makeJid } from '@parley/jid';
+import type { Logger } from 'pino';
 import { AccountsStore, credentialsFor } from '../accounts.store';
 import type { LoginThrottle } from '../throttle';
 import { parsePlain, verifyPlain } from './plain';
@@ -44,6 +45,7 @@ export interface SaslHost {
   readonly scramSha512: boolean;
   /** A PLAIN login verified `password`: derive the SHA-512 keys the account may lack (in the background; errors handled there). */
   passwordSeen(username: string, password: string): void;
+  readonly log: Pick<Logger, 'warn'>;
 }
 
 export class SaslNegotiation {
@@ -95,8 +97,26 @@ export class SaslNegotiation {
     return { kind: 'failure', condition: 'not-authorized', text: 'Too many failed attempts; try again later.' };
   }
 
+  /**
+   * The account store could not answer (database outage): RFC 6120 §6.5.12's
+   * `temporary-auth-failure`, so the client tries again later instead of losing its
+   * stream to an internal error. Not counted as a failed login.
+   */
+  private unavailable(e: unknown): SaslOutcome {
+    this.gw.log.warn({ err: (e as Error).message }, 'account store unavailable during authentication');
+    return { kind: 'failure', condition: 'temporary-auth-failure', text: 'Authentication is unavailable for a moment; try again.' };
+  }
+
   /** Handles `<auth mechanism=...>` with its base64 initial response (`=` is empty). */
   async start(mechanism: string, b64: string): Promise<SaslOutcome> {
+    try {
+      return await this.startNow(mechanism, b64);
+    } catch (e) {
+      return this.unavailable(e);
+    }
+  }
+
+  private async startNow(mechanism: string, b64: string): Promise<SaslOutcome> {
     const offered = SaslNegotiation.mechanisms(this.conn.secure, this.conn.channelBindings().length > 0, this.gw.scramSha512);
     if (!offered.includes(mechanism)) return { kind: 'failure', condition: 'invalid-mechanism' };
     const data = decode(b64);
@@ -134,6 +154,14 @@ export class SaslNegotiation {
 
   /** Handles `<response>`. */
   async step(b64: string): Promise<SaslOutcome> {
+    try {
+      return await this.stepNow(b64);
+    } catch (e) {
+      return this.unavailable(e);
+    }
+  }
+
+  private async stepNow(b64: string): Promise<SaslOutcome> {
     const data = decode(b64);
     if (!data) return { kind: 'failure', condition: 'incorrect-encoding' };
     if (!this.scram) {

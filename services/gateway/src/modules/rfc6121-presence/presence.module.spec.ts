@@ -53,6 +53,20 @@ describe('RFC 6121 presence (in process)', () => {
     expect((await bob.drain()).map((p) => [p.attrs.from, p.attrs.type])).toEqual([['alice@localhost/desk', 'unavailable']]);
   });
 
+  it('remembers directed presence for at most PRESENCE_MAX_DIRECTED addresses; past it the sender gets resource-constraint', async () => {
+    gw = await TestGateway.start({ modules: [presenceModule], env: { PRESENCE_MAX_DIRECTED: '2' } });
+    const a = await gw.online('alice', 'desk');
+    await a.drain();
+    await a.send(`<presence to='carol@localhost/pad'/>`);
+    await a.send(`<presence to='dave@localhost/pad'/>`);
+    await a.send(`<presence to='carol@localhost/pad'/>`); // already remembered: fine
+    await a.send(`<presence to='erin@localhost/pad'/>`);
+    await settle();
+    expect(gw.core.host.api(PRESENCE)!.directedTo(a.session)).toEqual(new Set(['carol@localhost/pad', 'dave@localhost/pad']));
+    const errors = (await a.drain()).filter((p) => p.attrs.type === 'error');
+    expect(errors.map((e) => [e.attrs.from, e.getChild('error')?.attrs.type, e.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name === 'resource-constraint') !== undefined])).toEqual([['erin@localhost/pad', 'wait', true]]);
+  });
+
   it('drops presence of other types without a recipient', async () => {
     gw = await TestGateway.start({ modules: [presenceModule] });
     const other = await gw.online('alice', 'desk');

@@ -2,6 +2,8 @@
 // session and are broadcast to the user's own resources and to whatever other
 // modules add (the roster's subscribers); directed presence is remembered so its
 // recipients learn of unavailability; a dropped session goes unavailable.
+import { opt } from '@parley/config';
+import { errorReply, StanzaError } from '@parley/stanza';
 import { Element } from '@parley/xml';
 import { CoreHooks, defineModule, defineSlot, ModuleContext, Session } from '../../host';
 import { PRESENCE, PresenceApi, PresenceHooks, presencePriority } from './api';
@@ -50,17 +52,38 @@ async function goUnavailable(ctx: ModuleContext, session: Session, p: Element): 
   to.clear();
 }
 
-export const presenceModule = defineModule<PresenceApi>({
+const OPTIONS = {
+  PRESENCE_MAX_DIRECTED: opt.int({
+    doc: 'Distinct addresses one session may send directed available presence to (RFC 6121 §4.6; each is remembered to be told of unavailability). Past it, directed presence to a new address is answered `<resource-constraint/>`.',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+  }),
+};
+
+export const presenceModule = defineModule<PresenceApi, typeof OPTIONS>({
   name: 'rfc6121-presence',
   provides: PRESENCE,
+  options: OPTIONS,
   init(ctx) {
+    const maxDirected = ctx.options.PRESENCE_MAX_DIRECTED;
     ctx.hook(
       CoreHooks.outboundPresence,
       async ({ session, stanza: p, to }) => {
         const type = p.attrs.type;
         if (to) {
           // directed presence (RFC 6121 §4.6): remember who saw us available
-          if (!type) directed(session).add(to.jid.toString());
+          if (!type) {
+            const set = directed(session);
+            const jid = to.jid.toString();
+            if (!set.has(jid) && set.size >= maxDirected) {
+              const err = errorReply(p, new StanzaError('resource-constraint', 'too many addresses hold your directed presence', 'wait'), { from: jid });
+              err.attrs.to = session.full;
+              session.send(err);
+              return true;
+            }
+            set.add(jid);
+          }
           else if (type === 'unavailable') session.state.get(DIRECTED)?.delete(to.jid.toString());
           return false;
         }
@@ -80,6 +103,16 @@ export const presenceModule = defineModule<PresenceApi>({
       },
       PRESENCE_PRIORITY,
     );
+
+    // XEP-0198 resumption on another gateway: who got directed presence moves along
+    ctx.hook(CoreHooks.sessionExport, ({ session, state }) => {
+      state['rfc6121-presence'] = { directed: [...(session.state.get(DIRECTED) ?? [])] };
+    });
+    ctx.hook(CoreHooks.sessionImport, ({ session, state }) => {
+      const moved = state['rfc6121-presence'] as { directed?: unknown } | undefined;
+      const jids = Array.isArray(moved?.directed) ? moved.directed.filter((j): j is string => typeof j === 'string') : [];
+      if (jids.length) session.state.set(DIRECTED, new Set(jids));
+    });
 
     ctx.hook(
       CoreHooks.sessionClosed,

@@ -35,6 +35,21 @@ export const rosterModule = defineModule({
 
     gw.hook(CoreHooks.sessionBound, ({ session }) => rosters.bound(session), ROSTER_PRIORITY);
     gw.hook(CoreHooks.sessionClosed, ({ session }) => rosters.closed(session), ROSTER_PRIORITY);
+    // XEP-0198 resumption on another gateway: the session keeps its roster pushes and is
+    // not probed again; the user's roster is loaded there (no presence goes out for it)
+    gw.hook(CoreHooks.sessionExport, ({ session, state }) => {
+      const rs = rosters.state(session);
+      state[NAME] = { requested: rs?.requested === true, initialDone: rs?.initialDone === true };
+    });
+    gw.hook(CoreHooks.sessionMoved, ({ session }) => rosters.closed(session), ROSTER_PRIORITY);
+    gw.hook(CoreHooks.sessionImport, ({ session, state }) => {
+      const moved = state[NAME] as { requested?: unknown; initialDone?: unknown } | undefined;
+      const rs = rosters.state(session);
+      if (!rs || !moved) return;
+      rs.requested = moved.requested === true;
+      rs.initialDone = moved.initialDone === true;
+      if (session.available) void rosters.login(session, rs);
+    });
     gw.hook(CoreHooks.outboundPresence, ({ session, stanza, to }) => rosters.guard(() => subscriptions.outboundPresence(session, stanza, to), true), ROSTER_PRIORITY);
     gw.hook(CoreHooks.inbound, ({ stanza, to }) => rosters.guard(() => subscriptions.inbound(stanza, to), true), ROSTER_PRIORITY);
     gw.hook(CoreHooks.peerGone, ({ instanceId, dropped }) => presence.peerGone(instanceId, dropped));

@@ -69,6 +69,7 @@ export const commandsModule = defineModule({
 
     // a client that goes away leaves nothing behind
     ctx.hook(CoreHooks.sessionEnded, ({ session }) => void open.delete(session.full));
+    ctx.hook(CoreHooks.sessionMoved, ({ session }) => void open.delete(session.full)); // a command in progress does not move
 
     ctx.iq('set', 'server', NS_COMMANDS, async (iq, session) => {
       const cmd = iq.getChild('command', NS_COMMANDS);

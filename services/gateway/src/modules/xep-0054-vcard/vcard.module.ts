@@ -16,7 +16,7 @@ import {
 import { StanzaError } from '@parley/stanza';
 import { avatarMetadataInfo, NS_AVATAR_METADATA, NS_PEP_VCARD_CONVERSION, NS_VCARD, NS_VCARD_UPDATE } from '@parley/xep';
 import { Element, parseXml, x } from '@parley/xml';
-import { CoreHooks, defineModule, ModuleContext, serviceError } from '../../host';
+import { CoreHooks, defineModule, ModuleContext, serviceError, Session } from '../../host';
 
 /** How long a presence waits for the avatar hash before going out as the client sent it. */
 const HASH_TIMEOUT_MS = 1000;
@@ -87,9 +87,11 @@ export const vcardModule = defineModule({
       },
       VCARD_PRIORITY,
     );
-    ctx.hook(CoreHooks.sessionEnded, ({ session }) => {
+    const forgetUnlessLocal = ({ session }: { session: Session }) => {
       if (!ctx.directory.resources(session.bare).some((st) => st.session)) hashes.delete(session.bare);
-    });
+    };
+    ctx.hook(CoreHooks.sessionEnded, forgetUnlessLocal);
+    ctx.hook(CoreHooks.sessionMoved, forgetUnlessLocal);
 
     const sub = ctx.bus.subscribe<PepNotificationV1>(ProfileEvents.notify, (n) => {
       if (n?.node !== NS_AVATAR_METADATA || n.kind !== 'items' || !hashes.has(n.publisher) || !n.item?.payload) return;

@@ -51,6 +51,20 @@ export class FromStorage {
     session.state.delete(WRITTEN);
   }
 
+  /** Takes the keys written to a session that moves to another gateway (it recognises them there). */
+  take(session: Session): string[] {
+    const set = session.state.get(WRITTEN);
+    session.state.delete(WRITTEN);
+    return set ? [...set] : [];
+  }
+
+  /** Keys written to a session on the gateway it moved from. */
+  restore(session: Session, keys: string[]): void {
+    if (!keys.length) return;
+    const set = session.state.ensure(WRITTEN, () => new Set<string>());
+    for (const k of keys) set.add(k);
+  }
+
   /** Whether `msg` is the re-routed copy of a message still in storage. */
   isRerouted(msg: Element): boolean {
     if (this.ended.size === 0 || !msg.attrs.from) return false;

@@ -115,6 +115,24 @@ export const offlineModule = defineModule({
     });
     ctx.onStop(() => stored.unsubscribe());
     ctx.hook(CoreHooks.sessionEnded, ({ session }) => fromStorage.sessionEnded(session));
+    // XEP-0198 resumption on another gateway: what was written and not yet confirmed
+    // moves with the session, and is deleted there once the client acknowledges it.
+    ctx.hook(CoreHooks.sessionExport, ({ session, state }) => {
+      const st = session.state.get(OFFLINE_STATE);
+      state[MODULE_NAME] = { flexible: st?.flexible ?? false, pending: [...(st?.pending ?? [])], written: fromStorage.take(session) };
+    });
+    ctx.hook(CoreHooks.sessionMoved, ({ session }) => backlog.forget(session));
+    ctx.hook(CoreHooks.sessionImport, ({ session, state }) => {
+      const moved = state[MODULE_NAME] as { flexible?: unknown; pending?: unknown; written?: unknown } | undefined;
+      if (!moved) return;
+      const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+      const st = offlineState(session);
+      st.flexible = moved.flexible === true;
+      const ids = strings(moved.pending);
+      const keys = strings(moved.written);
+      fromStorage.restore(session, keys);
+      if (ids.length) backlog.adoptPending(session, st, ids, keys);
+    });
 
     const bounces = await ctx.bus.consume<OfflineDeliveryFailedV1>({
       stream: OFFLINE_EVENTS,
@@ -197,6 +215,12 @@ class Backlog {
   forget(session: Session): void {
     const st = session.state.get(OFFLINE_STATE);
     if (st?.recheck) clearTimeout(st.recheck);
+  }
+
+  /** Stored messages written to a session on another gateway that moved here: delete them once the client acknowledges. */
+  adoptPending(session: Session, st: OfflineSessionState, ids: string[], keys: string[]): void {
+    for (const id of ids) st.pending.add(id);
+    void this.confirmAndAck(session, st, ids, keys);
   }
 
   /** RFC 6121 §8.5.2.1.1 / XEP-0160 §2 / XEP-0013 §2.2: who gets the backlog pushed. */

@@ -34,6 +34,18 @@ export class Caps {
     private readonly onNewNodes: (session: Session, nodes: string[]) => void,
   ) {}
 
+  /** What a session moving to another gateway (XEP-0198 resumption) takes along: its caps and +notify nodes. */
+  exportState(session: Session): { key?: string; notify: string[] } {
+    const st = session.state.get(STATE);
+    return { ...(st?.key ? { key: st.key } : {}), notify: [...(st?.notify ?? [])] };
+  }
+
+  importState(session: Session, moved: unknown): void {
+    const m = moved as { key?: unknown; notify?: unknown } | undefined;
+    if (!m || !Array.isArray(m.notify)) return;
+    session.state.set(STATE, { key: typeof m.key === 'string' ? m.key : undefined, notify: new Set(m.notify.filter((n): n is string => typeof n === 'string')) });
+  }
+
   notifyNodes(session: Session): ReadonlySet<string> {
     return session.state.get(STATE)?.notify ?? EMPTY;
   }

@@ -24,6 +24,8 @@ export const pepModule = defineModule<PepApi>({
   init(ctx) {
     const notifications = new Notifications(ctx, (s) => caps.notifyNodes(s));
     const caps: Caps = new Caps(ctx, (session, nodes) => void notifications.sendLast(session, nodes));
+    ctx.hook(CoreHooks.sessionExport, ({ session, state }) => void (state['xep-0163-pep'] = caps.exportState(session)));
+    ctx.hook(CoreHooks.sessionImport, ({ session, state }) => caps.importState(session, state['xep-0163-pep']));
 
     ctx.accountIdentity({ category: 'pubsub', type: 'pep' });
     // listed to the owner, whose client looks for PEP support; others just ask for items

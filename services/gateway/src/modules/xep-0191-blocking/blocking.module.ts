@@ -157,6 +157,14 @@ export const blockingModule = defineModule<BlockingApi>({
 
     ctx.hook(CoreHooks.sessionBound, ({ session }) => lists.pin(session.bare), BLOCKING_PRIORITY);
     ctx.hook(CoreHooks.sessionClosed, ({ session }) => lists.unpin(session.bare), BLOCKING_PRIORITY);
+    ctx.hook(CoreHooks.sessionMoved, ({ session }) => lists.unpin(session.bare), BLOCKING_PRIORITY);
+    // XEP-0198 resumption on another gateway: a session that asked for the list keeps its pushes
+    ctx.hook(CoreHooks.sessionExport, ({ session, state }) => {
+      state[NAME] = { requested: session.state.get(STATE)?.requested === true };
+    });
+    ctx.hook(CoreHooks.sessionImport, ({ session, state }) => {
+      if ((state[NAME] as { requested?: unknown } | undefined)?.requested === true) sessionState(session).requested = true;
+    });
 
     // Outbound (§3.3): nothing reaches a JID the user blocks. Presence is looked at
     // here, before the roster module sends subscriptions and probes on.
