@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/services.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-kube.sh
 node scripts/build.mjs
 echo "[test] typecheck" >&2
 npx tsc -p tsconfig.json --noEmit

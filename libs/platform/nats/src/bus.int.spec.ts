@@ -33,6 +33,28 @@ describe('Bus against a real NATS server', () => {
     await other.close();
   }, HOOK_TIMEOUT);
 
+  it('creates streams with the configured replica count (NATS_STREAM_REPLICAS), which a single server cannot hold', async () => {
+    const { natsUrl } = await testInfra();
+    const namespace = uniqueNamespace();
+    const replicated = await Bus.connect({ url: natsUrl, name: 'bus-spec-replicas', namespace, streamReplicas: 3 });
+    try {
+      // The test NATS is one server: three replicas are refused by JetStream itself, so the setting reached it.
+      await expect(replicated.ensureStreams([EVENTS])).rejects.toThrow(/replica|cluster|resources/i);
+      const single = await Bus.connect({ url: natsUrl, name: 'bus-spec-replicas-1', namespace, streamReplicas: 1 });
+      try {
+        await single.ensureStreams([EVENTS]);
+        const jsm = await (single as unknown as { jsm(): Promise<import('nats').JetStreamManager> }).jsm();
+        expect((await jsm.streams.info(single.streamName(EVENTS))).config.num_replicas).toBe(1);
+        await single.deleteStreams([EVENTS]);
+      } finally {
+        await single.close();
+      }
+    } finally {
+      await replicated.close();
+    }
+    await expect(Bus.connect({ url: natsUrl, name: 'bus-spec-bad', streamReplicas: 0 })).rejects.toThrow(/streamReplicas/);
+  });
+
   it('answers a request with the responder value', async () => {
     const sub = other.serve<{ n: number }, { double: number }>('test.qry.double', (q) => ({ double: q.n * 2 }), { queue: 'q' });
     await other.flush();

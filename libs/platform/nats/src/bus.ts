@@ -47,6 +47,8 @@ export interface BusOptions {
   user?: string;
   /** The user's password. Never logged. */
   password?: string;
+  /** Replicas of the streams and KV buckets this process creates or owns (default 1; 3 on a three-node cluster). */
+  streamReplicas?: number;
   /** TLS to NATS: a CA to verify the server with, and a client certificate for mutual TLS. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
   /**
@@ -117,7 +119,7 @@ export function decodeJson<T>(b: Uint8Array): T {
 /** Whether a stream's configuration already matches what {@link Bus.ensureStreams} would set. */
 function sameStreamConfig(
   a: StreamConfig,
-  b: Pick<StreamConfig, 'subjects' | 'retention' | 'storage' | 'max_age' | 'max_msgs_per_subject' | 'duplicate_window' | 'description'>,
+  b: Pick<StreamConfig, 'subjects' | 'retention' | 'storage' | 'max_age' | 'max_msgs_per_subject' | 'duplicate_window' | 'description' | 'num_replicas'>,
 ): boolean {
   const subjects = (x: string[] | undefined) => [...(x ?? [])].sort().join(' ');
   return (
@@ -127,6 +129,7 @@ function sameStreamConfig(
     a.max_age === b.max_age &&
     (a.max_msgs_per_subject ?? -1) === (b.max_msgs_per_subject ?? -1) &&
     a.duplicate_window === b.duplicate_window &&
+    (a.num_replicas ?? 1) === (b.num_replicas ?? 1) &&
     (a.description ?? '') === (b.description ?? '')
   );
 }
@@ -152,6 +155,8 @@ export class Bus {
     readonly namespace: string,
     private readonly log: BusLogger,
     private readonly maxBufferWhileAway = DEFAULT_BUFFER_WHILE_AWAY,
+    /** Replicas of the streams and KV buckets this process creates or owns. */
+    readonly streamReplicas = 1,
   ) {
     this.js = nc.jetstream();
     this.watchStatus();
@@ -161,6 +166,8 @@ export class Bus {
   static async connect(opts: BusOptions): Promise<Bus> {
     const ns = opts.namespace ?? '';
     assertNamespace(ns);
+    if (opts.streamReplicas !== undefined && !(Number.isInteger(opts.streamReplicas) && opts.streamReplicas >= 1 && opts.streamReplicas <= 5))
+      throw new Error(`streamReplicas must be an integer from 1 to 5, not ${opts.streamReplicas}`);
     const tls = opts.tls && (opts.tls.caFile || opts.tls.certFile) ? { caFile: opts.tls.caFile, certFile: opts.tls.certFile, keyFile: opts.tls.keyFile } : undefined;
     const nc = await connect({
       servers: opts.url,
@@ -172,7 +179,7 @@ export class Bus {
       ...(opts.user ? { user: opts.user, pass: opts.password ?? '', inboxPrefix: inboxPrefixFor(opts.user) } : {}),
       ...(tls ? { tls } : {}),
     });
-    return new Bus(nc, ns, opts.logger ?? silent, opts.maxBufferWhileAway);
+    return new Bus(nc, ns, opts.logger ?? silent, opts.maxBufferWhileAway, opts.streamReplicas ?? 1);
   }
 
   /** The wire subject for a logical subject. */
@@ -397,6 +404,7 @@ export class Bus {
         max_msgs_per_subject: spec.maxMsgsPerSubject ?? -1,
         duplicate_window: nanos(spec.maxAgeMs ? Math.min(2 * 60_000, spec.maxAgeMs) : 2 * 60_000),
         description: spec.description,
+        num_replicas: this.streamReplicas,
       };
       let current: StreamConfig | undefined;
       try {
@@ -637,7 +645,7 @@ export class Bus {
   async kv(bucket: string, opts: { ttlMs?: number } = {}): Promise<BusKv> {
     const name = wireStreamName(this.namespace, { name: bucket });
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`invalid KV bucket name "${name}"`);
-    const kv = await this.js.views.kv(name, { history: 1, ttl: opts.ttlMs ?? 0 });
+    const kv = await this.js.views.kv(name, { history: 1, ttl: opts.ttlMs ?? 0, replicas: this.streamReplicas });
     if (opts.ttlMs !== undefined) {
       // An existing bucket keeps the TTL it was created with: apply a changed one.
       const { streamInfo } = await kv.status();

@@ -37,6 +37,12 @@ export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
       pattern: /^[A-Za-z0-9_-]*$/,
     }),
     NATS_PASSWORD: opt.str({ doc: 'Password of `NATS_USER`.', default: '', secret: true }),
+    NATS_STREAM_REPLICAS: opt.int({
+      doc: 'Replicas of each JetStream stream and KV bucket (1 on a single NATS server; 3 on a three-node cluster, so that losing one node loses nothing). A stream\'s owner updates an existing stream to it at start.',
+      default: 1,
+      min: 1,
+      max: 5,
+    }),
     NATS_TLS_CA_FILE: opt.str({ doc: 'CA certificate (PEM) to verify the NATS server with; set it (or use a `tls://` URL) for TLS to NATS.', default: '' }),
     NATS_TLS_CERT_FILE: opt.str({ doc: 'Client certificate (PEM) for mutual TLS to NATS.', default: '' }),
     NATS_TLS_KEY_FILE: opt.str({ doc: 'Key of `NATS_TLS_CERT_FILE`.', default: '', secret: true }),
@@ -56,7 +62,17 @@ export function commonOptions(service: keyof typeof DEFAULT_HTTP_PORTS) {
 
 /** The bus connection of a process, from its common options. */
 export function busOptions(
-  config: { NATS_URL: string; NATS_NAMESPACE: string; NATS_USER: string; NATS_PASSWORD: string; NATS_TLS_CA_FILE: string; NATS_TLS_CERT_FILE: string; NATS_TLS_KEY_FILE: string; INSTANCE_ID: string },
+  config: {
+    NATS_URL: string;
+    NATS_NAMESPACE: string;
+    NATS_USER: string;
+    NATS_PASSWORD: string;
+    NATS_STREAM_REPLICAS?: number;
+    NATS_TLS_CA_FILE: string;
+    NATS_TLS_CERT_FILE: string;
+    NATS_TLS_KEY_FILE: string;
+    INSTANCE_ID: string;
+  },
   name: string,
   logger?: BusLogger,
 ): BusOptions {
@@ -67,6 +83,7 @@ export function busOptions(
     logger,
     user: config.NATS_USER || undefined,
     password: config.NATS_PASSWORD || undefined,
+    streamReplicas: config.NATS_STREAM_REPLICAS,
     tls: { caFile: config.NATS_TLS_CA_FILE || undefined, certFile: config.NATS_TLS_CERT_FILE || undefined, keyFile: config.NATS_TLS_KEY_FILE || undefined },
   };
 }

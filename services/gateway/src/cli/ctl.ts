@@ -15,6 +15,7 @@ import { gatewayDataSource } from '../persistence/data-source';
 import { TypeOrmAccountsStore } from '../auth/accounts.store';
 import { BUS_USAGE, busCommand } from './bus-commands';
 import { JANITOR_COMMANDS, JANITOR_USAGE, runJanitorCtl } from './janitor-ctl';
+import { bashCompletion, commandsOf } from './completion';
 import { collectUserExport, toJson, toXep0227 } from '../export/user-export';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ const USAGE = `usage: npm run ctl -- <command>
                             messages, archive, profile) as DIR/<jid>.xml (XEP-0227) and DIR/<jid>.json,
                             readable by the owner only; progress on stderr (needs the services)
   migrate                   apply pending gateway database migrations
+  completion bash           print a bash completion script (source <(npm run --silent ctl -- completion bash))
 ${BUS_USAGE}
 
 <user> is a username or a JID of this server's domain (XMPP_DOMAIN).`;
@@ -59,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help || !cmd || cmd === 'help') {
     process.stdout.write(`${USAGE}\n\n${JANITOR_USAGE}\n`);
     return cmd || values.help ? 0 : 2;
+  }
+  if (cmd === 'completion') {
+    if (sub !== 'bash') throw new CliError('usage: completion bash', 2);
+    process.stdout.write(bashCompletion([...commandsOf(USAGE), ...commandsOf(JANITOR_USAGE, ['--json'])]));
+    return 0;
   }
   if (cmd.startsWith('bus-')) {
     let out: string | undefined;

@@ -17,7 +17,7 @@ export const gatewayCoreOptions = {
     doc: 'Browser origins allowed to open an XMPP WebSocket (comma-separated; `*` any, `https://*.example.org` a subdomain wildcard). Requests without an Origin header (native clients) are always served. Default `*`: XMPP authenticates inside the stream (SASL), so no ambient credential crosses origins; restrict it to keep other sites\' pages off your server.',
     default: '*',
   }),
-  WS_TRUSTED_PROXIES: opt.list({ doc: 'Proxy addresses whose X-Forwarded-For names the WebSocket client (comma-separated); from others the header is ignored.', default: '' }),
+  WS_TRUSTED_PROXIES: opt.list({ doc: 'Proxy addresses or CIDR ranges (e.g. a Kubernetes pod network `10.0.0.0/8`) whose X-Forwarded-For names the WebSocket client (comma-separated); from others the header is ignored.', default: '' }),
   WS_BEHIND_TLS_PROXY: opt.bool({ doc: 'Serve plain ws:// because a TLS-terminating proxy is in front (its connections then count as encrypted).', default: false }),
   BOSH_ENABLED: opt.bool({
     doc: 'Serve BOSH (XEP-0124, XEP-0206) at BOSH_PATH on the WebSocket listener (WS_PORT). A BOSH session lives on the gateway instance that created it (named in its sid); a request reaching another gateway is forwarded to it over NATS, so the balancer need not be sticky (stickiness saves the extra hop).',

@@ -1,4 +1,4 @@
-import { clientAddress, fromFrame, originMatcher, toFrame } from './websocket';
+import { addressMatcher, clientAddress, fromFrame, originMatcher, toFrame } from './websocket';
 
 describe('RFC 7395 framing', () => {
   it('turns the stream header into <open/> and its end into <close/>', () => {
@@ -60,5 +60,13 @@ describe('WebSocket client address behind proxies', () => {
     expect(clientAddress(req('192.0.2.9', '203.0.113.7'), ['10.0.0.5'])).toBe('192.0.2.9'); // anyone can write the header
     expect(clientAddress(req('10.0.0.5', 'not an address'), ['10.0.0.5'])).toBe('10.0.0.5');
     expect(clientAddress(req('10.0.0.5'), ['10.0.0.5'])).toBe('10.0.0.5');
+    // CIDR ranges: a pod network whose addresses change (Kubernetes ingress controllers).
+    expect(clientAddress(req('10.42.3.17', '203.0.113.7'), ['10.0.0.0/8'])).toBe('203.0.113.7');
+    expect(clientAddress(req('10.42.3.17', '203.0.113.7, 10.42.0.9'), ['10.0.0.0/8'])).toBe('203.0.113.7');
+    expect(clientAddress(req('11.0.0.1', '203.0.113.7'), ['10.0.0.0/8'])).toBe('11.0.0.1');
+    expect(clientAddress(req('fd00::5', '2001:db8::7'), ['fd00::/8'])).toBe('2001:db8::7');
+    expect(clientAddress(req('::ffff:172.16.4.4', '198.51.100.2'), ['172.16.0.0/12'])).toBe('198.51.100.2');
+    expect(() => addressMatcher(['10.0.0.0/33'])).toThrow(/not an IP address or CIDR/);
+    expect(() => addressMatcher(['proxy.example.org'])).toThrow(/not an IP address or CIDR/);
   });
 });

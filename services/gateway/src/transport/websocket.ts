@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { AddressInfo, isIP } from 'node:net';
+import { AddressInfo, BlockList, isIP } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { loggableAddress } from '@parley/runtime';
 import { NS } from '@parley/stanza';
@@ -130,16 +130,45 @@ export function originMatcher(allowed: readonly string[]): (origin: string | und
 }
 
 /**
- * The client's address: from X-Forwarded-For when the peer is a trusted proxy (the
- * right-most entry that is not itself a trusted proxy), else the peer's own.
+ * Whether an address is in a list of addresses and CIDR ranges (`10.0.0.5`, `10.0.0.0/8`,
+ * `fd00::/8`): in Kubernetes the ingress controller's pods change addresses, so a trusted
+ * proxy is named by its pod network. Throws on an entry that is neither.
+ */
+export function addressMatcher(list: readonly string[]): (address: string) => boolean {
+  const block = new BlockList();
+  for (const entry of list) {
+    const [ip, bits, extra] = entry.split('/');
+    const family = isIP(ip);
+    const prefix = Number(bits);
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128))))
+      throw new Error(`"${entry}" is not an IP address or CIDR range`);
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (bits === undefined) block.addAddress(ip, type);
+    else block.addSubnet(ip, prefix, type);
+  }
+  return (address) => {
+    const family = isIP(address);
+    return family !== 0 && block.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+const matchers = new WeakMap<readonly string[], (address: string) => boolean>();
+
+/**
+ * The client's address: from X-Forwarded-For when the peer is a trusted proxy (an address
+ * or CIDR range of `trusted`), the right-most entry that is not itself a trusted proxy;
+ * else the peer's own.
  */
 export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, trusted: readonly string[]): string | undefined {
   const plain = (a: string | undefined) => (a?.startsWith('::ffff:') ? a.slice(7) : a);
   const peer = plain(req.socket.remoteAddress);
   const xff = req.headers['x-forwarded-for'];
-  if (!peer || !trusted.includes(peer) || !xff) return peer;
+  if (!peer || !xff || trusted.length === 0) return peer;
+  let isTrusted = matchers.get(trusted);
+  if (!isTrusted) matchers.set(trusted, (isTrusted = addressMatcher(trusted)));
+  if (!isTrusted(peer)) return peer;
   const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((h) => plain(h.trim())!).filter((h) => isIP(h));
-  for (let i = hops.length - 1; i >= 0; i--) if (!trusted.includes(hops[i])) return hops[i];
+  for (let i = hops.length - 1; i >= 0; i--) if (!isTrusted(hops[i])) return hops[i];
   return peer;
 }
 
@@ -169,6 +198,7 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
   if (cfg.WS_PORT < 0) return undefined;
   const server: Server = cfg.WS_BEHIND_TLS_PROXY ? createHttpServer() : createHttpsServer({ cert: gw.tls.cert, key: gw.tls.key, minVersion: 'TLSv1.2' });
   const originAllowed = originMatcher(cfg.WS_ALLOWED_ORIGINS);
+  addressMatcher(cfg.WS_TRUSTED_PROXIES); // a bad entry stops the start, not a connection
   const wss = new WebSocketServer({
     server,
     path: cfg.WS_PATH,
