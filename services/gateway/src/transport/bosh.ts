@@ -424,15 +424,18 @@ export class BoshSession extends EventEmitter {
     this.done = true;
     clearTimeout(this.inactivity);
     const payload = this.out.join('');
+    // the stream error says why the session ends: every terminating response carries it
+    // (a client may read any of its held requests' answers first); stanzas go once
+    const error = this.out.filter((f) => f.startsWith('<stream:error')).join('');
     this.out = [];
     const status = condition && !this.modern ? (LEGACY_STATUS[condition] ?? 200) : 200;
     let first = true;
     for (const h of this.held.splice(0)) {
       clearTimeout(h.timer);
-      send(h.res, bodyXml({ type: 'terminate', ...(condition ? { condition } : {}) }, first ? payload : ''), status);
+      send(h.res, bodyXml({ type: 'terminate', ...(condition ? { condition } : {}) }, first ? payload : error), status);
       first = false;
     }
-    for (const e of this.early.values()) send(e.res, bodyXml({ type: 'terminate', ...(condition ? { condition } : {}) }), status);
+    for (const e of this.early.values()) send(e.res, bodyXml({ type: 'terminate', ...(condition ? { condition } : {}) }, error), status);
     this.early.clear();
     this.sent.clear();
     this.closeConnection(reason);
