@@ -6,7 +6,7 @@ import { Bus } from '@parley/nats';
 import { OutboxRelay } from '@parley/persistence';
 import { Health } from '@parley/runtime';
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG } from './tokens';
 import type { GatewayConfig } from './config/config';
@@ -64,6 +64,27 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
       ['parley_gateway_directory_resyncs_total', "Times the directory disagreed with a peer gateway's heartbeat (count and digest of its sessions) and read that peer's sessions again (anti-entropy)", () => core.cluster.resyncs ?? 0],
       ['parley_gateway_bus_dropped_total', 'Core-NATS publishes dropped while NATS was away and the buffer bound was reached', () => this.bus.droppedWhileAway],
     ];
+    new Counter({
+      name: 'parley_gateway_stanzas_total',
+      help: 'Stanzas received from clients, by kind',
+      labelNames: ['kind'],
+      registers: [reg],
+      collect() {
+        for (const kind of ['message', 'presence', 'iq'] as const) {
+          const v = m.stanzasByKind[kind];
+          this.inc({ kind }, v - (seen[kind] ?? 0));
+          seen[kind] = v;
+        }
+      },
+    });
+    const seen: Record<string, number> = {};
+    const route = new Histogram({
+      name: 'parley_gateway_route_seconds',
+      help: "Time from a client's stanza being read to its routing being done (delivered, handed to another gateway, or stored offline)",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [reg],
+    });
+    m.observeRoute = (s) => route.observe(s);
     for (const [name, help, read] of counters) {
       let last = 0;
       new Counter({ name, help, registers: [reg], collect() { const v = read(); this.inc(v - last); last = v; } });

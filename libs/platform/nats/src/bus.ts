@@ -102,6 +102,9 @@ export interface BusKv {
 /** A running consumer. */
 export interface ConsumerHandle {
   stop(): Promise<void>;
+  /** The stream and durable it reads (for the backlog metric). */
+  readonly stream?: StreamSpec;
+  readonly durable?: string;
 }
 
 const enc = new TextEncoder();
@@ -481,6 +484,13 @@ export class Bus {
   }
 
   /** Messages a durable consumer has not yet been given, and given but not acked. */
+  /** This process's running durable consumers (stream and durable), for the backlog metric. */
+  runningConsumers(): Array<{ stream: StreamSpec; durable: string }> {
+    const out: Array<{ stream: StreamSpec; durable: string }> = [];
+    for (const h of this.consumers) if (h.stream && h.durable) out.push({ stream: h.stream, durable: h.durable });
+    return out;
+  }
+
   async consumerBacklog(spec: StreamSpec, durable: string): Promise<{ pending: number; ackPending: number }> {
     const c = await (await this.jsm()).consumers.info(this.streamName(spec), durable);
     return { pending: c.num_pending, ackPending: c.num_ack_pending };
@@ -619,6 +629,8 @@ export class Bus {
     })().catch((e) => this.log.error({ err: e, stream, durable }, 'consumer loop ended'));
 
     const h: ConsumerHandle = {
+      stream: opts.stream,
+      durable,
       stop: async () => {
         this.consumers.delete(h);
         await messages.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Bus, BusExceptionFilter, BusTransport, BusTransportOptions, ObjectPayloadPipe } from '@parley/nats';
 import { Logger as PinoLogger } from 'pino';
+import { Gauge } from 'prom-client';
 import { LoggerModule, Logger as NestPinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { BusMetricsInterceptor } from './interceptor';
@@ -79,7 +80,33 @@ export interface RunServiceOptions {
 export function addStandardChecks(app: INestApplication): void {
   const health = app.get(Health);
   const bus = optionalGet(app, Bus as unknown as Type<Bus>);
-  if (bus) health.addCheck('nats', () => bus.isConnected());
+  if (bus) {
+    health.addCheck('nats', () => bus.isConnected());
+    // JetStream consumer lag of this process's durables (shared by its replicas), read at scrape time
+    new Gauge({
+      name: 'parley_jetstream_consumer_pending',
+      help: 'Messages of a durable JetStream consumer not yet delivered (pending) or delivered and not yet acknowledged (ack_pending)',
+      labelNames: ['stream', 'durable', 'state'],
+      registers: [health.metrics],
+      async collect() {
+        this.reset();
+        if (!bus.isConnected()) return;
+        const seen = new Set<string>();
+        for (const c of bus.runningConsumers()) {
+          const key = `${c.stream.name}/${c.durable}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          try {
+            const b = await bus.consumerBacklog(c.stream, c.durable);
+            this.set({ stream: c.stream.name, durable: c.durable, state: 'pending' }, b.pending);
+            this.set({ stream: c.stream.name, durable: c.durable, state: 'ack_pending' }, b.ackPending);
+          } catch {
+            // the consumer is being created or NATS is away: no figure this scrape
+          }
+        }
+      },
+    });
+  }
   const ds = optionalGet(app, DataSource);
   if (ds) health.addCheck('database', async () => ds.isInitialized && (await ds.query('SELECT 1 AS ok')).length === 1);
 }

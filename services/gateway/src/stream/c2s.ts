@@ -374,6 +374,7 @@ export class C2SConnection implements SessionTransport {
     const name = el.name;
     if (name !== 'message' && name !== 'presence' && name !== 'iq') return this.streamError(new StreamError('unsupported-stanza-type'));
     this.gw.metrics.stanzasIn += 1;
+    this.gw.metrics.stanzasByKind[name] += 1;
     const from = el.attrs.from;
     // RFC 6120 §8.1.2.1: the server stamps the full JID; a different 'from' is an error.
     if (from !== undefined && from !== session.full && from !== session.bare) {
@@ -403,7 +404,9 @@ export class C2SConnection implements SessionTransport {
         }
       }
     }
+    const started = performance.now();
     await this.gw.router.fromClient(session, el);
+    this.gw.metrics.observeRoute((performance.now() - started) / 1000);
   }
 
   // ---- output ------------------------------------------------------------

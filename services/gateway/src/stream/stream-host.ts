@@ -19,6 +19,10 @@ export class GatewayMetrics {
   bytesOut = 0;
   /** Times a connection's reading stopped because C2S_MAX_PENDING stanzas were waiting. */
   readPauses = 0;
+  /** Stanzas from clients by kind. */
+  readonly stanzasByKind = { message: 0, presence: 0, iq: 0 };
+  /** Receives how long routing a client's stanza took, in seconds (a histogram when metrics are exported). */
+  observeRoute: (seconds: number) => void = () => undefined;
 }
 
 export interface StreamHost {
