@@ -36,7 +36,45 @@ export const GatewaySubjects = {
   online: 'gateway.qry.online',
   /** `{}` → {@link GatewaySweepResult}: delete expired username tombstones now (the janitor drives it); queue group `gateway`. */
   sweep: 'gateway.cmd.sweep',
+  /**
+   * {@link ComponentDeliverV1} → {@link ComponentDeliverResultV1}: a stanza for the external
+   * component (XEP-0114) at `domain`, answered by the one gateway it is connected to;
+   * no responders means it is connected nowhere.
+   */
+  componentDeliver: (domain: string) => `gateway.cmd.component.${domain}`,
+  /** `{}` → {@link ComponentHolderV1} from every gateway holding a connection of the component at `domain` (scatter-gather; settles a connection race). */
+  componentHolders: (domain: string) => `gateway.qry.component-holder.${domain}`,
 } as const;
+
+/** `gateway.cmd.component.<domain>` v1: one serialized stanza for the component. */
+export interface ComponentDeliverV1 {
+  x: string;
+}
+
+/** `gateway.cmd.component.<domain>` reply data: false when the component left before it could be written. */
+export interface ComponentDeliverResultV1 {
+  delivered: boolean;
+}
+
+/** `gateway.qry.component-holder.<domain>` answer: who holds the component since when (the earliest claim wins). */
+export interface ComponentHolderV1 {
+  /** Instance id. */
+  i: string;
+  /** Epoch milliseconds of the claim. */
+  s: number;
+  /** Random tie-breaker of the claim. */
+  n: string;
+}
+
+/** Validates a {@link ComponentDeliverV1} read from the bus. */
+export function isComponentDeliverV1(v: unknown): v is ComponentDeliverV1 {
+  return isObject(v) && typeof v.x === 'string' && v.x.length > 0;
+}
+
+/** Validates a {@link ComponentHolderV1} read from the bus. */
+export function isComponentHolderV1(v: unknown): v is ComponentHolderV1 {
+  return isObject(v) && typeof v.i === 'string' && typeof v.s === 'number' && Number.isFinite(v.s) && typeof v.n === 'string';
+}
 
 /** `gateway.cmd.sweep` reply data: counts only. */
 export interface GatewaySweepResult {

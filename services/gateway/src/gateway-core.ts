@@ -9,7 +9,8 @@ import { StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { AccountsService } from './auth/accounts.service';
 import { AddressLimit } from './transport/address-limit';
-import type { GatewayConfig } from './config/config';
+import { componentSecrets, GatewayConfig } from './config/config';
+import { ExternalComponents } from './components/components';
 import { CoreHooks } from './host/core-hooks';
 import { ModuleHost } from './host/host';
 import { moduleBus } from './host/nats-bus';
@@ -59,6 +60,8 @@ export class GatewayCore implements StreamHost {
   readonly cluster: CoreCluster;
   readonly sessions: Sessions;
   readonly router: Router;
+  /** External components (XEP-0114) configured for this deployment. */
+  readonly components: ExternalComponents;
   readonly host: ModuleHost;
   readonly authThrottle: LoginThrottle;
   readonly fakeCredentials: { secret: Buffer; iterations: number };
@@ -137,12 +140,22 @@ export class GatewayCore implements StreamHost {
     };
     this.cluster = (parts.cluster ?? natsCluster)(callbacks, this.directory, this.instanceId);
     this.sessions = new Sessions(this.domain, this.directory, this.cluster, this.hooks, bus, log);
+    this.components = new ExternalComponents({
+      secrets: componentSecrets(config),
+      config,
+      bus: this.nats,
+      instanceId: this.instanceId,
+      log,
+      route: (stanza) => this.router.route(stanza),
+      bounce: (stanza, err, detail) => this.router.bounce(stanza, err, detail),
+    });
     this.router = new Router({
       domain: this.domain,
       directory: this.directory,
       cluster: this.cluster,
       registry: this.registry,
       hooks: this.hooks,
+      external: this.components,
       accountExists: (local) => this.accounts.exists(local),
       onBounce: (f) => {
         // not awaited: a bounce must not wait for JetStream; a lost ack is logged (no addresses)
@@ -211,6 +224,10 @@ export class GatewayCore implements StreamHost {
   async start(): Promise<void> {
     await this.bus.ensureStreams([GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES]);
     await this.host.load(this.modules);
+    for (const d of this.components.domains) {
+      if (this.registry.isComponent(d)) throw new Error(`invalid configuration:\n  - COMPONENTS: ${d} is a component the gateway hosts itself`);
+      this.registry.serverItems.push({ jid: d });
+    }
     // Any instance's account deletion: drop cached existence and end local sessions.
     const sub = this.bus.subscribe<EventEnvelope<AccountDeletedV1>>(GatewayEvents.accountDeleted, (e) => {
       const local = tryParseJid(e.data.jid)?.local;
@@ -237,6 +254,7 @@ export class GatewayCore implements StreamHost {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
+      this.components.tick(now);
     }, Math.min(5000, this.config.KEEPALIVE_INTERVAL, this.config.AUTH_TIMEOUT)).unref();
   }
 
@@ -291,6 +309,7 @@ export class GatewayCore implements StreamHost {
     if (this.outboxTimer) clearInterval(this.outboxTimer);
     if (this.sha512Timer) clearInterval(this.sha512Timer);
     for (const c of [...this.connections]) c.streamError(new StreamError('system-shutdown'));
+    this.components.stop();
     await this.cluster.stop();
     for (const s of this.stops.reverse()) await s();
   }

@@ -3,6 +3,7 @@ import { ConfigOf, ConfigSpec, describeConfig, loadConfig, opt } from '@parley/c
 import { commonOptions } from '@parley/runtime';
 import { GATEWAY_MODULES } from '../gateway-modules';
 import { moduleOptions } from '../host/host';
+import { parseComponents, readComponentsFile } from '../components/component-config';
 import type { GatewayModule } from '../host/module';
 
 /** The options of the gateway's core (transport, stream, routing); modules declare their own. */
@@ -88,6 +89,23 @@ export const gatewayCoreOptions = {
     min: '0s',
     max: '3650d',
   }),
+  COMPONENT_HOST: opt.str({
+    doc: 'Address the external component listener (XEP-0114) binds. Keep it on loopback or a private network: a component proves itself with a shared secret only, and the stream is not encrypted.',
+    default: '127.0.0.1',
+  }),
+  COMPONENT_PORT: opt.int({
+    doc: 'External component port (XEP-0114, `jabber:component:accept`), opened only when COMPONENTS or COMPONENTS_FILE names a component; 0 picks a free port, -1 disables it.',
+    default: 5347,
+    min: -1,
+    max: 65535,
+  }),
+  COMPONENTS: opt.list({
+    doc: 'External components admitted (XEP-0114): comma-separated `name:secret`, the name `x` standing for `x.<XMPP_DOMAIN>` (or written in full), the secret at least 16 characters without spaces or commas. Prefer COMPONENTS_FILE, which keeps secrets out of the environment.',
+    default: '',
+    secret: true,
+  }),
+  COMPONENTS_FILE: opt.optionalStr({ doc: 'File with one `name:secret` per line (blank lines and `#` comments ignored), read at start and merged with COMPONENTS.' }),
+  COMPONENT_RATE: opt.bytes({ doc: 'Sustained read rate per component connection, bytes per second (reads pause above it; the burst allowance is four times as much).', default: '1MiB', min: 1024 }),
   GATEWAY_OUTBOX_INTERVAL: opt.duration({ doc: 'How often account events a failed publish left in the outbox (gateway database) are published again.', default: '5s', min: '100ms' }),
 };
 
@@ -103,7 +121,14 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (!!c.TLS_CERT_FILE !== !!c.TLS_KEY_FILE) {
     throw new Error('invalid configuration:\n  - TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  componentSecrets(c);
   return c;
+}
+
+/** The external components configured (COMPONENTS, then COMPONENTS_FILE): domain → shared secret. Throws on a bad entry. */
+export function componentSecrets(c: Pick<GatewayConfig, 'COMPONENTS' | 'COMPONENTS_FILE' | 'XMPP_DOMAIN'>): Map<string, string> {
+  const entries = [...c.COMPONENTS, ...(c.COMPONENTS_FILE ? readComponentsFile(c.COMPONENTS_FILE) : [])];
+  return parseComponents(entries, c.XMPP_DOMAIN.toLowerCase());
 }
 
 /**

@@ -23,6 +23,8 @@ export interface RouterDeps {
   cluster: Pick<ClusterPort, 'deliverRemote'>;
   registry: FeatureRegistry;
   hooks: Hooks;
+  /** External components (XEP-0114): the configured domains, and delivery to wherever one is connected. */
+  external?: { has(domain: string): boolean; deliver(stanza: Element, domain: string): void };
   /** Whether a local account exists (cached by the caller). */
   accountExists(local: string): Promise<boolean>;
   /** A stanza was bounced (the delivery-error log: gateway.evt.delivery-failed). Never given content. */
@@ -190,6 +192,7 @@ export class Router {
     }
     if (!to.local) {
       if (this.d.registry.isComponent(to.jid.domain)) return this.toComponent(stanza, to, origin);
+      if (this.d.external?.has(to.jid.domain)) return this.d.external.deliver(stanza, to.jid.domain);
       return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), 'remote-domain');
     }
     if (!to.jid.local) return this.toServer(stanza, to, origin);
@@ -197,6 +200,11 @@ export class Router {
     if (stanza.name === 'message') return this.message(stanza, to, data);
     if (stanza.name === 'presence') return this.presence(stanza, to);
     return this.iq(stanza, to, origin);
+  }
+
+  /** Whether stanzas to `domain` have a route: this domain, a component the gateway hosts or an external one (no federation yet). */
+  reachable(domain: string): boolean {
+    return domain === this.d.domain || this.d.registry.isComponent(domain) || !!this.d.external?.has(domain);
   }
 
   private async toServer(stanza: Element, to: Destination, origin?: Session): Promise<void> {
