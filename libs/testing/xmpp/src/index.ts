@@ -4,3 +4,4 @@ export * from './raw';
 export * from './client';
 export * from './ibr';
 export * from './scram-sha-256';
+export * from './component';

@@ -183,11 +183,13 @@ export class ComponentConnection {
     this.host.log.info({ component: domain }, 'component connected');
   }
 
-  /** Writes a stanza to the component (a `jabber:client` one is written in the stream's namespace). */
-  send(stanza: Element | string): void {
+  /** Writes a stanza to the component (a `jabber:client` one is written in the stream's namespace); false when the stream is closing. */
+  send(stanza: Element | string): boolean {
     const xml = typeof stanza === 'string' ? stanza : stanza.toString();
     if (this.state === 'handshake') this.pending.push(xml);
     else if (this.state === 'ready') this.write(xml);
+    else return false;
+    return true;
   }
 
   private write(xml: string): void {

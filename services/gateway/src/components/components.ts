@@ -149,8 +149,7 @@ export class ExternalComponents implements ComponentStreamHost {
     }
     const claim = this.held.get(domain);
     if (!claim) return { delivered: false };
-    claim.conn.send(q.x);
-    return { delivered: true };
+    return { delivered: claim.conn.send(q.x) };
   }
 
   /**
@@ -161,7 +160,10 @@ export class ExternalComponents implements ComponentStreamHost {
    */
   deliver(stanza: Element, domain: string): void {
     const here = this.held.get(domain);
-    if (here) return here.conn.send(stanza);
+    if (here) {
+      if (!here.conn.send(stanza)) this.d.bounce(stanza, StanzaError.serviceUnavailable(), 'component-offline');
+      return;
+    }
     const bus = this.d.bus;
     if (!bus) return this.d.bounce(stanza, StanzaError.serviceUnavailable(), 'component-offline');
     bus.request<ComponentDeliverResultV1>(GatewaySubjects.componentDeliver(domain), { x: stanza.toString() } satisfies ComponentDeliverV1, { timeoutMs: DELIVER_TIMEOUT_MS }).then(
