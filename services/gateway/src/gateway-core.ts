@@ -11,6 +11,8 @@ import { AccountsService } from './auth/accounts.service';
 import { AddressLimit } from './transport/address-limit';
 import { componentSecrets, GatewayConfig } from './config/config';
 import { ExternalComponents } from './components/components';
+import { Federation } from './s2s/federation';
+import { parseStaticRoutes } from './s2s/resolve';
 import { CoreHooks } from './host/core-hooks';
 import { ModuleHost } from './host/host';
 import { moduleBus } from './host/nats-bus';
@@ -62,6 +64,8 @@ export class GatewayCore implements StreamHost {
   readonly router: Router;
   /** External components (XEP-0114) configured for this deployment. */
   readonly components: ExternalComponents;
+  /** Server-to-server federation, when S2S_ENABLED. */
+  readonly federation?: Federation;
   readonly host: ModuleHost;
   readonly authThrottle: LoginThrottle;
   readonly fakeCredentials: { secret: Buffer; iterations: number };
@@ -149,6 +153,25 @@ export class GatewayCore implements StreamHost {
       route: (stanza) => this.router.route(stanza),
       bounce: (stanza, err, detail) => this.router.bounce(stanza, err, detail),
     });
+    if (config.S2S_ENABLED) {
+      this.federation = new Federation({
+        local: this.domain,
+        secret: config.S2S_DIALBACK_SECRET,
+        routes: parseStaticRoutes(config.S2S_STATIC_ROUTES),
+        secureContext: parts.tls.context,
+        maxStanzaBytes: config.MAX_STANZA_SIZE,
+        rate: config.S2S_RATE,
+        requireTls: config.S2S_REQUIRE_TLS,
+        connectTimeoutMs: config.S2S_CONNECT_TIMEOUT,
+        authTimeoutMs: config.AUTH_TIMEOUT,
+        idleTimeoutMs: config.S2S_IDLE_TIMEOUT,
+        maxInbound: config.S2S_MAX_INBOUND,
+        log,
+        accepts: (domain) => domain === this.domain || this.registry.isComponent(domain) || this.components.has(domain),
+        route: (stanza) => this.router.route(stanza),
+        bounce: (stanza, err, detail) => this.router.bounce(stanza, err, detail),
+      });
+    }
     this.router = new Router({
       domain: this.domain,
       directory: this.directory,
@@ -156,6 +179,7 @@ export class GatewayCore implements StreamHost {
       registry: this.registry,
       hooks: this.hooks,
       external: this.components,
+      ...(this.federation ? { federation: this.federation } : {}),
       accountExists: (local) => this.accounts.exists(local),
       onBounce: (f) => {
         // not awaited: a bounce must not wait for JetStream; a lost ack is logged (no addresses)
@@ -255,6 +279,7 @@ export class GatewayCore implements StreamHost {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
       this.components.tick(now);
+      this.federation?.tick(now);
     }, Math.min(5000, this.config.KEEPALIVE_INTERVAL, this.config.AUTH_TIMEOUT)).unref();
   }
 
@@ -310,6 +335,7 @@ export class GatewayCore implements StreamHost {
     if (this.sha512Timer) clearInterval(this.sha512Timer);
     for (const c of [...this.connections]) c.streamError(new StreamError('system-shutdown'));
     this.components.stop();
+    this.federation?.stop();
     await this.cluster.stop();
     for (const s of this.stops.reverse()) await s();
   }

@@ -24,6 +24,8 @@ export interface GatewayProcess extends ServiceProcess {
   webSocketPort: number;
   /** The external component port (XEP-0114), when components are configured. */
   componentPort?: number;
+  /** The server-to-server port, with S2S_ENABLED. */
+  s2sPort?: number;
   dataDir: string;
 }
 
@@ -116,5 +118,5 @@ export async function spawnGateway(o: SpawnGatewayOptions): Promise<GatewayProce
     },
     (rec) => rec.msg === 'XMPP listeners open',
   );
-  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, componentPort: p.readyRecord.componentPort as number | undefined, dataDir };
+  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, componentPort: p.readyRecord.componentPort as number | undefined, s2sPort: p.readyRecord.s2sPort as number | undefined, dataDir };
 }

@@ -18,6 +18,8 @@ export interface Listeners {
   webSocketPort?: number;
   /** The external component port (XEP-0114), open when components are configured. */
   componentPort?: number;
+  /** The server-to-server port, open with S2S_ENABLED. */
+  s2sPort?: number;
   close(): Promise<void>;
 }
 
@@ -148,14 +150,22 @@ export async function openListeners(gw: GatewayCore): Promise<Listeners> {
     components = createServer({ noDelay: true }, (s) => acceptComponent(gw, s));
     componentPort = await listen(components, cfg.COMPONENT_PORT, cfg.COMPONENT_HOST);
   }
-  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, componentPort, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
+  let s2s: Server | undefined;
+  let s2sPort: number | undefined;
+  const federation = gw.federation;
+  if (federation && cfg.S2S_PORT >= 0) {
+    s2s = createServer({ noDelay: true }, (s) => federation.accept(s));
+    s2sPort = await listen(s2s, cfg.S2S_PORT, cfg.S2S_HOST);
+  }
+  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, componentPort, s2sPort, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
   return {
     starttlsPort,
     directTlsPort,
     webSocketPort: ws?.port,
     componentPort,
+    s2sPort,
     close: async () => {
-      await Promise.all([...[plain, direct, components].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
+      await Promise.all([...[plain, direct, components, s2s].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
     },
   };
 }
