@@ -139,7 +139,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     wrongHost.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='other.example' version='1.0'>`);
     await wrongHost.expect(/<host-unknown /);
 
-    // inside TLS: a stanza before dialback, then a dialback key nobody can vouch for
+    // inside TLS: dialback is offered
     const s = await rawS2s();
     openS2s(s, 'evil.example');
     await s.expect(/<\/stream:features>/);
@@ -153,9 +153,44 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     tls.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='dead.example' to='${domain}' version='1.0'>`);
     await waitFor(async () => /<\/stream:features>/.test(text), { what: 'features after TLS', timeoutMs: WAIT });
     expect(text).toMatch(/urn:xmpp:features:dialback/);
+    tls.destroy();
+    // a second TLS stream: a stanza before any dialback is refused
+    const early = await rawS2s();
+    openS2s(early, 'evil.example');
+    await early.expect(/<\/stream:features>/);
+    early.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+    await early.expect(/<proceed/);
+    const tls2 = tlsConnect({ socket: early.socket, rejectUnauthorized: false });
+    let text2 = '';
+    tls2.setEncoding('utf8');
+    tls2.on('data', (d: string) => (text2 += d));
+    await new Promise<void>((r) => tls2.once('secureConnect', () => r()));
+    tls2.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='evil.example' to='${domain}' version='1.0'>`);
+    await waitFor(async () => /<\/stream:features>/.test(text2), { what: 'features after TLS', timeoutMs: WAIT });
+    tls2.write(`<message from='x@evil.example' to='a@${domain}'><body>x</body></message>`);
+    await waitFor(async () => /<not-authorized /.test(text2), { what: 'stanza before dialback refused', timeoutMs: WAIT });
+    tls2.destroy();
+  });
+
+  it('refuses a dialback key that the claimed domain does not vouch for', async () => {
+    const s = await rawS2s();
+    openS2s(s, 'dead.example');
+    await s.expect(/<\/stream:features>/);
+    s.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+    await s.expect(/<proceed/);
+    const tls = tlsConnect({ socket: s.socket, rejectUnauthorized: false });
+    let text = '';
+    tls.setEncoding('utf8');
+    tls.on('data', (d: string) => (text += d));
+    await new Promise<void>((r) => tls.once('secureConnect', () => r()));
+    tls.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='dead.example' to='${domain}' version='1.0'>`);
+    await waitFor(async () => /<\/stream:features>/.test(text), { what: 'features after TLS', timeoutMs: WAIT });
     tls.write(`<db:result from='dead.example' to='${domain}'>0123456789abcdef</db:result>`);
     await waitFor(async () => /type='invalid'/.test(text) && /<not-authorized /.test(text), { what: 'dialback refused', timeoutMs: WAIT });
     tls.destroy();
+  });
+
+  it('keeps federating after the hostile peers, and never logs the dialback secret', async () => {
 
     // the real peer still gets through
     const gina = await ours('gina', gw1);
