@@ -6,7 +6,12 @@
 // loopback address) and its s2s listener takes the standard port 5269 on that address:
 // the one fixed port of the suite, on an address no other run uses. Parley finds
 // Prosody through S2S_STATIC_ROUTES (Prosody's s2s port is a free one).
-import { connect as tlsConnect } from 'node:tls';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
 import { waitFor } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, RawXmpp, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { freePort, ProsodyProcess, randomLoopback, startProsody } from './prosody';
@@ -24,6 +29,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
   let gw2: GatewayProcess;
   let domain: string;
   let deadPort: number;
+  let fake: { port: number; close(): void };
   const clients: TestClient[] = [];
   const raws: RawXmpp[] = [];
   let seq = 0;
@@ -51,8 +57,27 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
   const openS2s = (r: RawXmpp, from: string) =>
     r.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='${from}' to='${domain}' version='1.0'>`);
 
+  /** A raw s2s stream claiming `from`, upgraded with STARTTLS, its post-TLS features received. */
+  const tlsS2s = async (from: string) => {
+    const r = await rawS2s();
+    openS2s(r, from);
+    await r.expect(/<\/stream:features>/);
+    r.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+    await r.expect(/<proceed/);
+    const tls = tlsConnect({ socket: r.socket, rejectUnauthorized: false });
+    const out = { text: '', write: (x: string) => void tls.write(x), until: (re: RegExp, what: string) => waitFor(async () => re.test(out.text), { what, timeoutMs: WAIT }) };
+    tls.setEncoding('utf8');
+    tls.on('data', (d: string) => (out.text += d));
+    tls.on('error', () => undefined);
+    await new Promise<void>((res) => tls.once('secureConnect', () => res()));
+    tls.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='${from}' to='${domain}' version='1.0'>`);
+    await out.until(/<\/stream:features>/, 'features after TLS');
+    return out;
+  };
+
   beforeAll(async () => {
     prosody = await startProsody();
+    fake = await fakeAuthoritative();
     stack = await startStack('s2s');
     await stack.startService('roster');
     domain = randomLoopback();
@@ -61,7 +86,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
       XMPP_DOMAIN: domain,
       S2S_ENABLED: 'true',
       S2S_DIALBACK_SECRET: SECRET,
-      S2S_STATIC_ROUTES: `${prosody.domain}=${prosody.domain}:${prosody.s2sPort},dead.example=127.0.0.1:${deadPort}`,
+      S2S_STATIC_ROUTES: `${prosody.domain}=${prosody.domain}:${prosody.s2sPort},dead.example=127.0.0.1:${deadPort},fake.example=127.0.0.1:${fake.port}`,
       S2S_CONNECT_TIMEOUT: '10s',
     };
     gw1 = await stack.startGateway({ ...env, S2S_HOST: domain, S2S_PORT: '5269' });
@@ -74,6 +99,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
   });
 
   afterAll(async () => {
+    fake?.close();
     await stack?.stop();
     await prosody?.stop();
   });
@@ -139,55 +165,30 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     wrongHost.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='other.example' version='1.0'>`);
     await wrongHost.expect(/<host-unknown /);
 
-    // inside TLS: dialback is offered
-    const s = await rawS2s();
-    openS2s(s, 'evil.example');
-    await s.expect(/<\/stream:features>/);
-    s.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-    await s.expect(/<proceed/);
-    const tls = tlsConnect({ socket: s.socket, rejectUnauthorized: false });
-    let text = '';
-    tls.setEncoding('utf8');
-    tls.on('data', (d: string) => (text += d));
-    await new Promise<void>((r) => tls.once('secureConnect', () => r()));
-    tls.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='dead.example' to='${domain}' version='1.0'>`);
-    await waitFor(async () => /<\/stream:features>/.test(text), { what: 'features after TLS', timeoutMs: WAIT });
-    expect(text).toMatch(/urn:xmpp:features:dialback/);
-    tls.destroy();
-    // a second TLS stream: a stanza before any dialback is refused
-    const early = await rawS2s();
-    openS2s(early, 'evil.example');
-    await early.expect(/<\/stream:features>/);
-    early.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-    await early.expect(/<proceed/);
-    const tls2 = tlsConnect({ socket: early.socket, rejectUnauthorized: false });
-    let text2 = '';
-    tls2.setEncoding('utf8');
-    tls2.on('data', (d: string) => (text2 += d));
-    await new Promise<void>((r) => tls2.once('secureConnect', () => r()));
-    tls2.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='evil.example' to='${domain}' version='1.0'>`);
-    await waitFor(async () => /<\/stream:features>/.test(text2), { what: 'features after TLS', timeoutMs: WAIT });
-    tls2.write(`<message from='x@evil.example' to='a@${domain}'><body>x</body></message>`);
-    await waitFor(async () => /<not-authorized /.test(text2), { what: 'stanza before dialback refused', timeoutMs: WAIT });
-    tls2.destroy();
+    // inside TLS: dialback is offered; a stanza before any dialback is refused
+    const early = await tlsS2s('evil.example');
+    expect(early.text).toMatch(/urn:xmpp:features:dialback/);
+    early.write(`<message from='x@evil.example' to='a@${domain}'><body>x</body></message>`);
+    await early.until(/<not-authorized /, 'stanza before dialback refused');
   });
 
   it('refuses a dialback key that the claimed domain does not vouch for', async () => {
-    const s = await rawS2s();
-    openS2s(s, 'dead.example');
-    await s.expect(/<\/stream:features>/);
-    s.send(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-    await s.expect(/<proceed/);
-    const tls = tlsConnect({ socket: s.socket, rejectUnauthorized: false });
-    let text = '';
-    tls.setEncoding('utf8');
-    tls.on('data', (d: string) => (text += d));
-    await new Promise<void>((r) => tls.once('secureConnect', () => r()));
-    tls.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='dead.example' to='${domain}' version='1.0'>`);
-    await waitFor(async () => /<\/stream:features>/.test(text), { what: 'features after TLS', timeoutMs: WAIT });
-    tls.write(`<db:result from='dead.example' to='${domain}'>0123456789abcdef</db:result>`);
-    await waitFor(async () => /type='invalid'/.test(text) && /<not-authorized /.test(text), { what: 'dialback refused', timeoutMs: WAIT });
-    tls.destroy();
+    const s = await tlsS2s('dead.example');
+    s.write(`<db:result from='dead.example' to='${domain}'>0123456789abcdef</db:result>`);
+    await s.until(/type='invalid'/, 'dialback refused');
+    await s.until(/<not-authorized /, 'stream closed');
+  });
+
+  it('accepts a domain its authoritative server vouches for, and only stanzas from that domain (invalid-from)', async () => {
+    const s = await tlsS2s('fake.example');
+    s.write(`<db:result from='fake.example' to='${domain}'>any-key-the-fake-server-accepts</db:result>`);
+    await s.until(/<db:result [^>]*type='valid'/, 'dialback accepted');
+    const ivan = await ours('ivan', gw1);
+    s.write(`<message from='someone@fake.example/x' to='${ivan.jid}' id='vouched'><body>hi</body></message>`);
+    await ivan.waitFor((st) => st.attrs.id === 'vouched', 'message from the vouched domain', WAIT);
+    s.write(`<message from='admin@${prosody.domain}' to='${ivan.jid}' id='forged'><body>x</body></message>`);
+    await s.until(/<invalid-from /, 'forged from refused');
+    expect(ivan.received.some((st) => st.attrs.id === 'forged')).toBe(false);
   });
 
   it('keeps federating after the hostile peers, and never logs the dialback secret', async () => {
@@ -200,3 +201,49 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     expect([...gw1.logs, ...gw2.logs].some((l) => l.includes(SECRET))).toBe(false);
   });
 });
+
+/**
+ * A stand-in authoritative server for `fake.example`: it upgrades with STARTTLS and
+ * answers every `<db:verify/>` valid (a real server would check its key), so the test
+ * can authenticate a raw stream as that domain.
+ */
+async function fakeAuthoritative(): Promise<{ port: number; close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-fake-s2s-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=fake.example'], { stdio: 'ignore' });
+  const ctx = createSecureContext({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+  const header = (id: string) => `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='fake.example' id='${id}' version='1.0'>`;
+  const server = createServer((socket) => {
+    socket.setEncoding('utf8');
+    let buf = '';
+    const onPlain = (d: string) => {
+      buf += d;
+      if (/<stream:stream/.test(buf) && !/<proceed/.test(buf)) {
+        buf = '';
+        socket.write(`${header('plain1')}<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>`);
+      } else if (/<starttls/.test(buf)) {
+        socket.removeListener('data', onPlain);
+        socket.write(`<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+        const tls = new TLSSocket(socket, { isServer: true, secureContext: ctx });
+        tls.setEncoding('utf8');
+        tls.on('error', () => undefined);
+        let text = '';
+        tls.on('data', (t: string) => {
+          text += t;
+          if (/<stream:stream/.test(text)) {
+            text = text.replace(/<\?xml[^>]*>/, '').replace(/<stream:stream[^>]*>/, '');
+            tls.write(`${header('tls1')}<stream:features><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>`);
+          }
+          for (let m = /<db:verify [^>]*id='([^']*)'[^>]*>[^<]*<\/db:verify>/.exec(text); m; m = /<db:verify [^>]*id='([^']*)'[^>]*>[^<]*<\/db:verify>/.exec(text)) {
+            const from = /from='([^']*)'/.exec(m[0])?.[1] ?? '';
+            tls.write(`<db:verify from='fake.example' to='${from}' id='${m[1]}' type='valid'/>`);
+            text = text.replace(m[0], '');
+          }
+        });
+      }
+    };
+    socket.on('data', onPlain);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
