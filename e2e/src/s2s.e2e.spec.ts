@@ -80,6 +80,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     fake = await fakeAuthoritative();
     stack = await startStack('s2s');
     await stack.startService('roster');
+    await stack.startService('offline');
     domain = randomLoopback();
     deadPort = await freePort('127.0.0.1');
     const env = {
@@ -140,6 +141,30 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     // erin is now available to dave: her presence crosses
     await erin.send(xml('presence', {}, xml('status', {}, 'remote')));
     await dave.waitFor((s) => s.is('presence') && s.attrs.from === erin.jid && s.getChildText('status') === 'remote', 'remote presence', WAIT);
+  });
+
+  it('stores a remote contact\'s message for an offline user, and blocking covers a remote domain', async () => {
+    const kim = await theirs('kim');
+    const lee = `lee${++seq}`;
+    expect(await registerInBand(gw1.starttlsPort, lee, PASSWORD, domain)).toMatch(/type=.result./);
+    await kim.send(xml('message', { to: `${lee}@${domain}`, type: 'chat', id: 'stored' }, xml('body', {}, 'while you were away')));
+    await waitFor(
+      async () => {
+        const c = await connectClient({ port: gw2.starttlsPort, username: lee, password: PASSWORD, domain });
+        clients.push(c);
+        const got = await c.waitFor((st) => st.attrs.id === 'stored', 'offline message', 3000).catch(() => undefined);
+        if (got) expect(got.attrs.from).toBe(kim.jid);
+        return !!got;
+      },
+      { what: 'the stored message at login', timeoutMs: WAIT },
+    );
+
+    const jack = await ours('jack', gw1);
+    await jack.iq(xml('iq', { type: 'set' }, xml('block', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: prosody.domain }))), WAIT);
+    await kim.send(xml('message', { to: jack.jid, type: 'chat', id: 'blocked1' }, xml('body', {}, 'let me in')));
+    const refused = await kim.waitFor((st) => st.attrs.id === 'blocked1', 'error back over s2s', WAIT);
+    expect(refused.attrs.type).toBe('error');
+    expect(jack.received.some((st) => st.attrs.id === 'blocked1')).toBe(false);
   });
 
   it('bounces stanzas for a domain it cannot reach with remote-server-not-found', async () => {
