@@ -13,6 +13,7 @@ const WAIT = 20_000;
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const ROSTER = 'jabber:iq:roster';
+const MAM = 'urn:xmpp:mam:2';
 
 describe('external components (XEP-0114), end to end', () => {
   let stack: E2EStack;
@@ -43,6 +44,7 @@ describe('external components (XEP-0114), end to end', () => {
   beforeAll(async () => {
     stack = await startStack('component');
     await stack.startService('roster');
+    await stack.startService('archive');
     const env = { COMPONENTS: `transport:${SECRET}` };
     gw1 = await stack.startGateway(env);
     gw2 = await stack.startGateway(env);
@@ -112,6 +114,31 @@ describe('external components (XEP-0114), end to end', () => {
     const c2 = await login(gw1, carol, { resource: 'second' });
     await comp.waitFor((s) => comp.received.indexOf(s) >= seen && s.is('presence') && s.attrs.type === 'probe' && s.attrs.from === carolBare, 'probe at login');
     await c2.stop();
+  });
+
+  it('archives messages with the component (XEP-0313) and copies them to the user\'s other resources (XEP-0280)', async () => {
+    const comp = await connect(gw1);
+    const [grace] = await accounts('grace');
+    const g1 = await login(gw1, grace, { resource: 'one' });
+    const g2 = await login(gw2, grace, { resource: 'two' });
+    await g2.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })), WAIT);
+    await g1.iq(xml('iq', { type: 'set' }, xml('prefs', { xmlns: MAM, default: 'always' })), WAIT);
+    await g1.send(xml('message', { to: `pal@${DOMAIN}`, type: 'chat', id: 'arch1' }, xml('body', {}, 'keep this')));
+    await comp.waitFor((st) => st.attrs.id === 'arch1', 'message to the component');
+    const carbon = await g2.waitFor((st) => !!st.getChild('sent', 'urn:xmpp:carbons:2'), 'sent carbon', WAIT);
+    expect(carbon.getChild('sent', 'urn:xmpp:carbons:2')!.getChild('forwarded')!.getChild('message')!.attrs.to).toBe(`pal@${DOMAIN}`);
+    await comp.send(xml('message', { from: `pal@${DOMAIN}/r`, to: jid(grace), type: 'chat', id: 'arch2' }, xml('body', {}, 'and this')));
+    await g1.waitFor((st) => st.attrs.id === 'arch2', 'reply', WAIT);
+    let n = 0;
+    await waitFor(
+      async () => {
+        const queryid = `cq${++n}`;
+        await g1.iqStanza(xml('iq', { type: 'set' }, xml('query', { xmlns: MAM, queryid })), WAIT);
+        const bodies = g1.received.filter((st) => st.getChild('result', MAM)?.attrs.queryid === queryid).map((st) => st.getChild('result', MAM)!.getChild('forwarded')!.getChild('message')!.getChildText('body'));
+        return bodies.includes('keep this') && bodies.includes('and this');
+      },
+      { what: 'both messages in the archive', timeoutMs: WAIT },
+    );
   });
 
   it('bounces stanzas while the component is away, and finds it on whichever gateway it reconnects to', async () => {

@@ -41,11 +41,12 @@ export class Federation {
 
   constructor(private readonly d: FederationDeps) {
     this.secret = d.secret || randomBytes(32).toString('hex');
+    if (!d.secret) d.log.warn('S2S_DIALBACK_SECRET is not set: a random one is used, so a remote server that verifies a key at another gateway is refused; set the same secret on every gateway');
   }
 
   /** A stanza for a remote domain: over its link, which is opened (and authenticated) on first use. */
   send(stanza: Element, domain: string): void {
-    this.link(domain).send(stanza);
+    if (!this.link(domain).send(stanza)) this.d.bounce(stanza, new StanzaError('resource-constraint', 'too many stanzas wait for this remote server', 'wait'), 'remote-queue-full');
   }
 
   private link(domain: string): OutboundLink {

@@ -25,6 +25,9 @@ export interface OutboundDeps {
   closed(link: OutboundLink, queued: Element[], failure: LinkFailure): void;
 }
 
+/** Stanzas kept for a link that is coming up; more bounce with `resource-constraint`. */
+const MAX_QUEUED = 5000;
+
 type State = 'connecting' | 'stream' | 'tls' | 'open' | 'ready' | 'closed';
 
 export class OutboundLink {
@@ -183,11 +186,13 @@ export class OutboundLink {
     for (const w of waiting) w(el.attrs.type === 'valid');
   }
 
-  /** Sends a stanza, queued until the link is authenticated. */
-  send(stanza: Element): void {
+  /** Sends a stanza, queued until the link is authenticated; false when the queue is full (the caller bounces it). */
+  send(stanza: Element): boolean {
     this.lastUsed = Date.now();
     if (this.state === 'ready') this.write(stanza.toString());
+    else if (this.queue.length >= MAX_QUEUED) return false;
     else this.queue.push(stanza);
+    return true;
   }
 
   /** Asks the remote (authoritative) server whether `key` is its key for the stream `streamId` it opened to us. */
