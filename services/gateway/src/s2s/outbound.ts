@@ -39,7 +39,6 @@ export class OutboundLink {
   private readonly queue: Element[] = [];
   private readonly verifies = new Map<string, Array<(ok: boolean) => void>>();
   private readonly pendingVerifies: string[] = [];
-  private failure: LinkFailure = 'remote-server-timeout';
   private timer?: NodeJS.Timeout;
   lastUsed = Date.now();
 
@@ -93,7 +92,7 @@ export class OutboundLink {
     this.socket = s;
     s.setNoDelay(true);
     s.on('error', (e) => this.d.log.debug({ err: e.message, remote: this.remote }, 's2s outbound socket error'));
-    s.on('close', () => this.fail(this.state === 'ready' ? 'remote-server-timeout' : this.failure, 'connection closed'));
+    s.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
     s.on('data', this.onData);
     this.openStream();
   }
@@ -108,7 +107,7 @@ export class OutboundLink {
       {
         streamStart: (h) => this.onStreamStart(h),
         stanza: (el) => this.onElement(el),
-        streamEnd: () => this.fail(this.failure, 'stream closed by the remote server'),
+        streamEnd: () => this.fail('remote-server-not-found', 'stream closed by the remote server'),
         error: (e: XmlError) => this.streamError(new StreamError(e.condition as never, e.message)),
       },
       { maxStanzaBytes: this.d.maxStanzaBytes },
@@ -159,7 +158,7 @@ export class OutboundLink {
       this.d.log.debug({ err: e.message, remote: this.remote }, 's2s TLS failed');
       this.fail('remote-server-not-found', 'TLS failed');
     });
-    tls.on('close', () => this.fail(this.state === 'ready' ? 'remote-server-timeout' : this.failure, 'connection closed'));
+    tls.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
     tls.once('secureConnect', () => {
       this.tlsActive = true;
       tls.on('data', this.onData);
