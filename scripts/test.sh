@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, ensures NATS and Postgres and Debian's
-# chromium (for the browser test), builds, type-checks, lints (module boundaries,
+# chromium (for the browser test) and prosody (for the federation interop test), builds, type-checks, lints (module boundaries,
 # import rules), then runs the unit, integration and end-to-end tiers with Nx
 # (targets test-unit, test-int, e2e: tools/nx/test-tiers.js).
 set -euo pipefail
@@ -9,6 +9,7 @@ bash scripts/ensure-deps.sh
 bash scripts/services.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-kube.sh
+bash scripts/ensure-prosody.sh
 node scripts/build.mjs
 echo "[test] typecheck" >&2
 npx tsc -p tsconfig.json --noEmit

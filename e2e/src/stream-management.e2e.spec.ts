@@ -21,6 +21,8 @@ describe('stream management (XEP-0198), end to end', () => {
 
   beforeAll(async () => {
     stack = await startStack('sm');
+    // messages for a session waiting for resumption go through offline storage (durable)
+    await stack.startService('offline');
     gw = await stack.startGateway({ SM_RESUME_TIMEOUT: '3s' });
     for (const u of ['alicE', 'bOb']) expect(await registerInBand(gw.starttlsPort, u, PASSWORD)).toMatch(/type=.result./);
   });

@@ -48,6 +48,14 @@ export const GatewaySubjects = {
   smAdopt: 'gateway.cmd.sm-adopt',
   /** `{ id }` → `{ holder }`: which instance holds (or last passed on) a stream-management session; every instance hears it, only a holder answers. */
   smLocate: 'gateway.qry.sm-locate',
+  /**
+   * {@link ComponentDeliverV1} → {@link ComponentDeliverResultV1}: a stanza for the external
+   * component (XEP-0114) at `domain`, answered by the one gateway it is connected to;
+   * no responders means it is connected nowhere.
+   */
+  componentDeliver: (domain: string) => `gateway.cmd.component.${domain}`,
+  /** `{}` → {@link ComponentHolderV1} from every gateway holding a connection of the component at `domain` (scatter-gather; settles a connection race). */
+  componentHolders: (domain: string) => `gateway.qry.component-holder.${domain}`,
 } as const;
 
 /** Asks the instance that holds a stream-management session to hand it over (the client sent `<resume/>` elsewhere). */
@@ -110,6 +118,36 @@ export function isSmHandoffResultV1(v: unknown): v is SmHandoffResultV1 {
     st.unacked.every((x: unknown) => typeof x === 'string') &&
     isObject(st.modules)
   );
+}
+
+/** `gateway.cmd.component.<domain>` v1: one serialized stanza for the component. */
+export interface ComponentDeliverV1 {
+  x: string;
+}
+
+/** `gateway.cmd.component.<domain>` reply data: false when the component left before it could be written. */
+export interface ComponentDeliverResultV1 {
+  delivered: boolean;
+}
+
+/** `gateway.qry.component-holder.<domain>` answer: who holds the component since when (the earliest claim wins). */
+export interface ComponentHolderV1 {
+  /** Instance id. */
+  i: string;
+  /** Epoch milliseconds of the claim. */
+  s: number;
+  /** Random tie-breaker of the claim. */
+  n: string;
+}
+
+/** Validates a {@link ComponentDeliverV1} read from the bus. */
+export function isComponentDeliverV1(v: unknown): v is ComponentDeliverV1 {
+  return isObject(v) && typeof v.x === 'string' && v.x.length > 0;
+}
+
+/** Validates a {@link ComponentHolderV1} read from the bus. */
+export function isComponentHolderV1(v: unknown): v is ComponentHolderV1 {
+  return isObject(v) && typeof v.i === 'string' && typeof v.s === 'number' && Number.isFinite(v.s) && typeof v.n === 'string';
 }
 
 /** `gateway.cmd.sweep` reply data: counts only. */

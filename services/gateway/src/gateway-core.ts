@@ -9,7 +9,10 @@ import { StreamError } from '@parley/stanza';
 import type { Logger } from 'pino';
 import { AccountsService } from './auth/accounts.service';
 import { AddressLimit } from './transport/address-limit';
-import type { GatewayConfig } from './config/config';
+import { componentSecrets, GatewayConfig } from './config/config';
+import { ExternalComponents } from './components/components';
+import { Federation } from './s2s/federation';
+import { parseStaticRoutes } from './s2s/resolve';
 import { CoreHooks } from './host/core-hooks';
 import { ModuleHost } from './host/host';
 import { moduleBus } from './host/nats-bus';
@@ -59,6 +62,10 @@ export class GatewayCore implements StreamHost {
   readonly cluster: CoreCluster;
   readonly sessions: Sessions;
   readonly router: Router;
+  /** External components (XEP-0114) configured for this deployment. */
+  readonly components: ExternalComponents;
+  /** Server-to-server federation, when S2S_ENABLED. */
+  readonly federation?: Federation;
   readonly host: ModuleHost;
   readonly authThrottle: LoginThrottle;
   readonly fakeCredentials: { secret: Buffer; iterations: number };
@@ -142,12 +149,42 @@ export class GatewayCore implements StreamHost {
     };
     this.cluster = (parts.cluster ?? natsCluster)(callbacks, this.directory, this.instanceId);
     this.sessions = new Sessions(this.domain, this.directory, this.cluster, this.hooks, bus, log);
+    this.components = new ExternalComponents({
+      secrets: componentSecrets(config),
+      config,
+      bus: this.nats,
+      instanceId: this.instanceId,
+      log,
+      route: (stanza) => this.router.route(stanza),
+      bounce: (stanza, err, detail) => this.router.bounce(stanza, err, detail),
+    });
+    if (config.S2S_ENABLED) {
+      this.federation = new Federation({
+        local: this.domain,
+        secret: config.S2S_DIALBACK_SECRET,
+        routes: parseStaticRoutes(config.S2S_STATIC_ROUTES),
+        secureContext: parts.tls.context,
+        maxStanzaBytes: config.MAX_STANZA_SIZE,
+        rate: config.S2S_RATE,
+        requireTls: config.S2S_REQUIRE_TLS,
+        connectTimeoutMs: config.S2S_CONNECT_TIMEOUT,
+        authTimeoutMs: config.AUTH_TIMEOUT,
+        idleTimeoutMs: config.S2S_IDLE_TIMEOUT,
+        maxInbound: config.S2S_MAX_INBOUND,
+        log,
+        accepts: (domain) => domain === this.domain || this.registry.isComponent(domain) || this.components.has(domain),
+        route: (stanza) => this.router.route(stanza),
+        bounce: (stanza, err, detail) => this.router.bounce(stanza, err, detail),
+      });
+    }
     this.router = new Router({
       domain: this.domain,
       directory: this.directory,
       cluster: this.cluster,
       registry: this.registry,
       hooks: this.hooks,
+      external: this.components,
+      ...(this.federation ? { federation: this.federation } : {}),
       accountExists: (local) => this.accounts.exists(local),
       onBounce: (f) => {
         // not awaited: a bounce must not wait for JetStream; a lost ack is logged (no addresses)
@@ -219,6 +256,10 @@ export class GatewayCore implements StreamHost {
   async start(): Promise<void> {
     await this.bus.ensureStreams([GATEWAY_EVENTS, GATEWAY_DELIVERY_FAILURES]);
     await this.host.load(this.modules);
+    for (const d of this.components.domains) {
+      if (this.registry.isComponent(d)) throw new Error(`invalid configuration:\n  - COMPONENTS: ${d} is a component the gateway hosts itself`);
+      this.registry.serverItems.push({ jid: d });
+    }
     // Any instance's account deletion: drop cached existence and end local sessions.
     const sub = this.bus.subscribe<EventEnvelope<AccountDeletedV1>>(GatewayEvents.accountDeleted, (e) => {
       const local = tryParseJid(e.data.jid)?.local;
@@ -245,6 +286,8 @@ export class GatewayCore implements StreamHost {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
+      this.components.tick(now);
+      this.federation?.tick(now);
     }, Math.min(5000, this.config.KEEPALIVE_INTERVAL, this.config.AUTH_TIMEOUT)).unref();
   }
 
@@ -319,6 +362,8 @@ export class GatewayCore implements StreamHost {
     const started = Date.now();
     const settled = await this.router.idle(this.config.SHUTDOWN_DRAIN_TIMEOUT);
     this.log.info({ settled, ms: Date.now() - started }, settled ? 'shutdown: every session ended and its unacknowledged stanzas routed again' : 'shutdown: drain timeout reached with routing still in flight');
+    this.components.stop();
+    this.federation?.stop();
     await this.cluster.stop();
     for (const s of this.stops.reverse()) await s();
   }

@@ -22,6 +22,10 @@ export interface GatewayProcess extends ServiceProcess {
   starttlsPort: number;
   directTlsPort: number;
   webSocketPort: number;
+  /** The external component port (XEP-0114), when components are configured. */
+  componentPort?: number;
+  /** The server-to-server port, with S2S_ENABLED. */
+  s2sPort?: number;
   dataDir: string;
 }
 
@@ -107,11 +111,12 @@ export async function spawnGateway(o: SpawnGatewayOptions): Promise<GatewayProce
       C2S_PORT: '0',
       C2S_DIRECT_TLS_PORT: '0',
       WS_PORT: '0',
+      COMPONENT_PORT: '0',
       DATA_DIR: dataDir,
       REGISTRATION_LIMIT: '1000',
       ...o.env,
     },
     (rec) => rec.msg === 'XMPP listeners open',
   );
-  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, dataDir };
+  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, componentPort: p.readyRecord.componentPort as number | undefined, s2sPort: p.readyRecord.s2sPort as number | undefined, dataDir };
 }

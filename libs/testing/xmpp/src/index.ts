@@ -5,3 +5,4 @@ export * from './client';
 export * from './ibr';
 export * from './scram-sha-256';
 export * from './stack';
+export * from './component';

@@ -3,6 +3,8 @@ import { ConfigOf, ConfigSpec, describeConfig, loadConfig, opt } from '@parley/c
 import { commonOptions } from '@parley/runtime';
 import { GATEWAY_MODULES } from '../gateway-modules';
 import { moduleOptions } from '../host/host';
+import { parseComponents, readComponentsFile } from '../components/component-config';
+import { parseStaticRoutes } from '../s2s/resolve';
 import type { GatewayModule } from '../host/module';
 
 /** The options of the gateway's core (transport, stream, routing); modules declare their own. */
@@ -126,6 +128,38 @@ export const gatewayCoreOptions = {
     min: '0s',
     max: '3650d',
   }),
+  COMPONENT_HOST: opt.str({
+    doc: 'Address the external component listener (XEP-0114) binds. Keep it on loopback or a private network: a component proves itself with a shared secret only, and the stream is not encrypted.',
+    default: '127.0.0.1',
+  }),
+  COMPONENT_PORT: opt.int({
+    doc: 'External component port (XEP-0114, `jabber:component:accept`), opened only when COMPONENTS or COMPONENTS_FILE names a component; 0 picks a free port, -1 disables it.',
+    default: 5347,
+    min: -1,
+    max: 65535,
+  }),
+  COMPONENTS: opt.list({
+    doc: 'External components admitted (XEP-0114): comma-separated `name:secret`, the name `x` standing for `x.<XMPP_DOMAIN>` (or written in full), the secret at least 16 characters without spaces or commas. Prefer COMPONENTS_FILE, which keeps secrets out of the environment.',
+    default: '',
+    secret: true,
+  }),
+  COMPONENTS_FILE: opt.optionalStr({ doc: 'File with one `name:secret` per line (blank lines and `#` comments ignored), read at start and merged with COMPONENTS.' }),
+  COMPONENT_RATE: opt.bytes({ doc: 'Sustained read rate per component connection, bytes per second (reads pause above it; the burst allowance is four times as much).', default: '1MiB', min: 1024 }),
+  S2S_ENABLED: opt.bool({ doc: 'Federate with other domains (RFC 6120 server-to-server, authenticated by Server Dialback, XEP-0220). Off: stanzas for other domains bounce with `remote-server-not-found`.', default: false }),
+  S2S_HOST: opt.str({ doc: 'Address the server-to-server listener binds (`0.0.0.0` to federate from the Internet).', default: '127.0.0.1' }),
+  S2S_PORT: opt.int({ doc: 'Server-to-server port (with S2S_ENABLED); 0 picks a free port, -1 accepts no inbound links (outbound only).', default: 5269, min: -1, max: 65535 }),
+  S2S_DIALBACK_SECRET: opt.str({
+    doc: 'Secret (at least 32 characters) from which dialback keys are derived (XEP-0185). Set the same value on every gateway: a remote server may verify a key at any of them. Empty: a random secret per process (verifications then succeed only at the gateway that opened the link).',
+    default: '',
+    pattern: /^(.{32,})?$/,
+    secret: true,
+  }),
+  S2S_STATIC_ROUTES: opt.list({ doc: 'Fixed addresses of remote servers, comma-separated `domain=host:port`, used instead of DNS (SRV `_xmpp-server._tcp`, then A/AAAA on 5269).', default: '' }),
+  S2S_REQUIRE_TLS: opt.bool({ doc: 'Require STARTTLS on server-to-server streams, both directions. Certificates are not verified: the peer\'s domain is authenticated by dialback.', default: true }),
+  S2S_CONNECT_TIMEOUT: opt.duration({ doc: 'Time an outbound link has to connect and authenticate; stanzas queued for it then bounce with `remote-server-timeout`.', default: '30s', min: '1s' }),
+  S2S_IDLE_TIMEOUT: opt.duration({ doc: 'Server-to-server links with no traffic for this long are closed.', default: '10m', min: '1s' }),
+  S2S_RATE: opt.bytes({ doc: 'Sustained read rate per inbound server-to-server stream, bytes per second (reads pause above it; burst four times as much).', default: '256KiB', min: 1024 }),
+  S2S_MAX_INBOUND: opt.int({ doc: 'Inbound server-to-server streams this gateway accepts at once.', default: 1000, min: 1 }),
   GATEWAY_OUTBOX_INTERVAL: opt.duration({ doc: 'How often account events a failed publish left in the outbox (gateway database) are published again.', default: '5s', min: '100ms' }),
 };
 
@@ -141,7 +175,15 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (!!c.TLS_CERT_FILE !== !!c.TLS_KEY_FILE) {
     throw new Error('invalid configuration:\n  - TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  componentSecrets(c);
+  parseStaticRoutes(c.S2S_STATIC_ROUTES);
   return c;
+}
+
+/** The external components configured (COMPONENTS, then COMPONENTS_FILE): domain → shared secret. Throws on a bad entry. */
+export function componentSecrets(c: Pick<GatewayConfig, 'COMPONENTS' | 'COMPONENTS_FILE' | 'XMPP_DOMAIN'>): Map<string, string> {
+  const entries = [...c.COMPONENTS, ...(c.COMPONENTS_FILE ? readComponentsFile(c.COMPONENTS_FILE) : [])];
+  return parseComponents(entries, c.XMPP_DOMAIN.toLowerCase());
 }
 
 /**

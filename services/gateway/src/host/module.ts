@@ -59,6 +59,8 @@ export interface RouterPort {
   deliverToMany(bare: string, states: ResourceState[], stanza: Element): void;
   /** Prepares a `to` address; throws StanzaError jid-malformed. */
   destination(to: string): Destination;
+  /** Whether stanzas to `domain` have a route: this domain, a hosted component (`upload.<domain>`) or an external one (XEP-0114). */
+  reachable(domain: string): boolean;
 }
 
 /** Local sessions, as modules see them. */

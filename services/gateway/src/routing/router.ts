@@ -24,6 +24,10 @@ export interface RouterDeps {
   cluster: Pick<ClusterPort, 'deliverRemote'>;
   registry: FeatureRegistry;
   hooks: Hooks;
+  /** External components (XEP-0114): the configured domains, and delivery to wherever one is connected. */
+  external?: { has(domain: string): boolean; deliver(stanza: Element, domain: string): void };
+  /** Server-to-server federation (RFC 6120), when enabled: delivery to any other domain. */
+  federation?: { send(stanza: Element, domain: string): void };
   /** Whether a local account exists (cached by the caller). */
   accountExists(local: string): Promise<boolean>;
   /** A stanza was bounced (the delivery-error log: gateway.evt.delivery-failed). Never given content. */
@@ -276,6 +280,8 @@ export class Router {
     }
     if (!to.local) {
       if (this.d.registry.isComponent(to.jid.domain)) return this.toComponent(stanza, to, origin);
+      if (this.d.external?.has(to.jid.domain)) return this.d.external.deliver(stanza, to.jid.domain);
+      if (this.d.federation) return this.d.federation.send(stanza, to.jid.domain);
       return this.bounce(stanza, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), 'remote-domain');
     }
     if (!to.jid.local) return this.toServer(stanza, to, origin);
@@ -283,6 +289,11 @@ export class Router {
     if (stanza.name === 'message') return this.message(stanza, to, data);
     if (stanza.name === 'presence') return this.presence(stanza, to);
     return this.iq(stanza, to, origin);
+  }
+
+  /** Whether stanzas to `domain` have a route: this domain, a component the gateway hosts or an external one, or any domain with federation. */
+  reachable(domain: string): boolean {
+    return domain === this.d.domain || this.d.registry.isComponent(domain) || !!this.d.external?.has(domain) || !!this.d.federation;
   }
 
   private async toServer(stanza: Element, to: Destination, origin?: Session): Promise<void> {

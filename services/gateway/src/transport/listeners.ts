@@ -6,6 +6,7 @@ import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { loggableAddress } from '@parley/runtime';
 import type { GatewayCore } from '../gateway-core';
 import { C2SConnection } from '../stream/c2s';
+import { ComponentConnection } from '../components/component-stream';
 import { refuseBusyAddress } from './address-limit';
 import { readProxyHeader } from './proxy-protocol';
 import { openWebSocket } from './websocket';
@@ -15,6 +16,10 @@ export interface Listeners {
   starttlsPort: number;
   directTlsPort?: number;
   webSocketPort?: number;
+  /** The external component port (XEP-0114), open when components are configured. */
+  componentPort?: number;
+  /** The server-to-server port, open with S2S_ENABLED. */
+  s2sPort?: number;
   close(): Promise<void>;
 }
 
@@ -26,6 +31,21 @@ function accept(gw: GatewayCore, socket: Socket, direct: boolean, address?: stri
   }
   const c = new C2SConnection(socket, gw, direct, { startTls: true, ...(address ? { address } : {}) });
   if (!gw.connectionOpened(c)) refuseBusyAddress(gw, c);
+}
+
+/**
+ * An external component's connection (XEP-0114). Only configured components can pass
+ * the handshake; unauthenticated connections are capped (four per configured component)
+ * so that the port cannot be used to hold sockets open.
+ */
+function acceptComponent(gw: GatewayCore, socket: Socket): void {
+  const c = gw.components;
+  if (c.connections.size >= 4 * c.domains.length) {
+    gw.log.warn({ address: loggableAddress(socket.remoteAddress) }, 'component connection limit reached; refused');
+    socket.destroy();
+    return;
+  }
+  c.opened(new ComponentConnection(socket, c));
 }
 
 /** Whether a peer may send a PROXY header (C2S_PROXY_TRUSTED empty: any peer, the balancer being the only one). */
@@ -124,13 +144,28 @@ export async function openListeners(gw: GatewayCore): Promise<Listeners> {
     directTlsPort = await listen(direct, cfg.C2S_DIRECT_TLS_PORT, cfg.C2S_HOST);
   }
   const ws = await openWebSocket(gw);
-  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
+  let components: Server | undefined;
+  let componentPort: number | undefined;
+  if (cfg.COMPONENT_PORT >= 0 && gw.components.domains.length) {
+    components = createServer({ noDelay: true }, (s) => acceptComponent(gw, s));
+    componentPort = await listen(components, cfg.COMPONENT_PORT, cfg.COMPONENT_HOST);
+  }
+  let s2s: Server | undefined;
+  let s2sPort: number | undefined;
+  const federation = gw.federation;
+  if (federation && cfg.S2S_PORT >= 0) {
+    s2s = createServer({ noDelay: true }, (s) => federation.accept(s));
+    s2sPort = await listen(s2s, cfg.S2S_PORT, cfg.S2S_HOST);
+  }
+  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, componentPort, s2sPort, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
   return {
     starttlsPort,
     directTlsPort,
     webSocketPort: ws?.port,
+    componentPort,
+    s2sPort,
     close: async () => {
-      await Promise.all([...[plain, direct].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
+      await Promise.all([...[plain, direct, components, s2s].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
     },
   };
 }

@@ -112,14 +112,25 @@ export class RosterPresence {
     }
   }
 
-  /** Probes `contacts` (bare or full JIDs of this domain) for `from`; answered where the contacts' sessions are. */
-  probe(from: string, contacts: string[]): Promise<void> {
+  /**
+   * Probes `contacts` (bare or full JIDs) for `from`: those of this domain are answered
+   * where their sessions are; those at a reachable other domain (an external component)
+   * get a probe from the user's bare JID (RFC 6121 §4.3.1), answered to every available
+   * resource; other domains are not probed (no federation yet).
+   */
+  async probe(from: string, contacts: string[]): Promise<void> {
     const work: PresenceWork[] = [];
+    const remote: string[] = [];
     for (const c of contacts) {
-      if (domainOf(c) !== this.r.gw.domain) continue; // no federation yet
+      const d = domainOf(c);
+      if (d !== this.r.gw.domain) {
+        if (this.r.gw.router.reachable(d)) remote.push(c);
+        continue;
+      }
       const r = resourceOf(c);
       work.push(r ? { k: 'probe', u: bareOf(c), t: from, r } : { k: 'probe', u: bareOf(c), t: from });
     }
+    for (const c of remote) await this.r.gw.router.route(x('presence', { type: 'probe', from: bareOf(from), to: c }));
     return this.relay.dispatch(work);
   }
 

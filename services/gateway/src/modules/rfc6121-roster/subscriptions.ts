@@ -31,10 +31,12 @@ export class Subscriptions {
     }
     if (!type || !SUBSCRIPTION_TYPES.has(type)) return false;
     const contact = to.jid.bareString;
-    if (contact === s.bare || !to.jid.local) return true; // subscriptions are between accounts; to oneself they mean nothing
-    if (!to.local && (type === 'subscribe' || type === 'subscribed')) {
-      // RFC 6120 §8.3.3.19: no route to another domain (no federation yet). The request is
-      // answered with an error instead of vanishing, and the roster is left as it was.
+    // subscriptions are between accounts (or with a component's domain, as a transport's, XEP-0100); to oneself or this server they mean nothing
+    if (contact === s.bare || (!to.jid.local && to.local)) return true;
+    if (!to.local && !this.r.gw.router.reachable(to.jid.domain) && (type === 'subscribe' || type === 'subscribed')) {
+      // RFC 6120 §8.3.3.19: no route to that domain (no federation yet; components are
+      // reachable). The request is answered with an error instead of vanishing, and the
+      // roster is left as it was.
       s.send(errorReply(p, new StanzaError('remote-server-not-found', 'this server does not federate with other domains yet'), { from: p.attrs.to ?? contact }));
       return true;
     }

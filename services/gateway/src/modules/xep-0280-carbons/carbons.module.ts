@@ -78,7 +78,8 @@ export const carbonsModule = defineModule({
     ctx.hook(
       CoreHooks.messageSent,
       ({ session, stanza, to: dest, data }) => {
-        if (!dest.local || !dest.jid.local || data.has(PRIVATE) || !carbonEligible(stanza)) return;
+        // not to this server, nor to a domain with no route (the message bounced); components and federated domains get carbons
+        if ((dest.local ? !dest.jid.local : !ctx.router.reachable(dest.jid.domain)) || data.has(PRIVATE) || !carbonEligible(stanza)) return;
         if (!ctx.directory.resources(session.bare).some((r) => r.carbons && r.resource !== session.jid.resource)) return;
         const id = data.get(SENDER_ARCHIVE_ID);
         const peerBare = dest.jid.bareString;

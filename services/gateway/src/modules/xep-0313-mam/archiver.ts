@@ -21,6 +21,8 @@ export interface ArchiverDeps {
   inRoster(user: string, peerBare: string): boolean | Promise<boolean>;
   /** Hands a store command to the bus (not awaited). */
   publish(cmd: ArchiveStoreV1): void;
+  /** Whether another domain has a route (a component, federation); messages to unreachable domains bounce and are not archived. Default: none has. */
+  reachable?(domain: string): boolean;
   now?: () => Date;
   newId?: () => string;
 }
@@ -112,7 +114,7 @@ export class Archiver {
       if (mark.toSelf) data.set(SENDER_ARCHIVE_ID, mark.sid);
       return;
     }
-    if (!dest.local || !dest.jid.local) return; // to a server or (no federation yet) a remote domain
+    if (dest.local ? !dest.jid.local : !this.d.reachable?.(dest.jid.domain)) return; // to this server, or to a domain with no route (it bounced)
     const peerBare = dest.jid.bareString;
     if (peerBare === owner) return; // to oneself and not archived on the inbound side
     const match = this.d.projection.matcher(owner);

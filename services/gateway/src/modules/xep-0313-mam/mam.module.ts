@@ -26,6 +26,7 @@ export const mamModule = defineModule({
       projection,
       inRoster: (user, peer) => roster.has(user, peer),
       publish: (cmd) => publisher.publish(cmd),
+      reachable: (domain) => ctx.router.reachable(domain),
     });
     const queries = new MamQueries(ctx.bus, log, (jid, prefs) => projection.applyLocal(jid, prefs));
 

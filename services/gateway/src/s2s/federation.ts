@@ -1,0 +1,109 @@
+// Server-to-server federation of one gateway (RFC 6120 s2s with Server Dialback,
+// XEP-0220). Every gateway opens its own outbound links to the domains its users
+// write to, so no gateway is a single point of failure; a remote server may connect
+// to any of them (inbound), and dialback keys are computed from the shared
+// S2S_DIALBACK_SECRET, so whichever gateway a verification reaches answers alike.
+// Stanzas for a domain queue while its link comes up and bounce with the RFC's
+// errors when it cannot (recorded in the delivery-error log).
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { StanzaError, StreamError } from '@parley/stanza';
+import type { Element } from '@parley/xml';
+import type { Logger } from 'pino';
+import { InboundStream } from './inbound';
+import { LinkFailure, OutboundLink } from './outbound';
+import { resolveServer, Target } from './resolve';
+
+export interface FederationDeps {
+  local: string;
+  /** Shared by every gateway; a random one per process when empty (verifications then only succeed on the gateway that opened the stream). */
+  secret: string;
+  routes: Map<string, Target>;
+  secureContext: import('node:tls').SecureContext;
+  maxStanzaBytes: number;
+  rate: number;
+  requireTls: boolean;
+  connectTimeoutMs: number;
+  authTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxInbound: number;
+  log: Logger;
+  /** Whether stanzas for `domain` may arrive over s2s (this domain, its components). */
+  accepts(domain: string): boolean;
+  route(stanza: Element): Promise<void>;
+  bounce(stanza: Element, err: StanzaError, detail: string): void;
+}
+
+export class Federation {
+  private readonly links = new Map<string, OutboundLink>();
+  readonly inbound = new Set<InboundStream>();
+  private readonly secret: string;
+
+  constructor(private readonly d: FederationDeps) {
+    this.secret = d.secret || randomBytes(32).toString('hex');
+    if (!d.secret) d.log.warn('S2S_DIALBACK_SECRET is not set: a random one is used, so a remote server that verifies a key at another gateway is refused; set the same secret on every gateway');
+  }
+
+  /** A stanza for a remote domain: over its link, which is opened (and authenticated) on first use. */
+  send(stanza: Element, domain: string): void {
+    if (!this.link(domain).send(stanza)) this.d.bounce(stanza, new StanzaError('resource-constraint', 'too many stanzas wait for this remote server', 'wait'), 'remote-queue-full');
+  }
+
+  private link(domain: string): OutboundLink {
+    let l = this.links.get(domain);
+    if (l) return l;
+    l = new OutboundLink(domain, {
+      local: this.d.local,
+      secret: this.secret,
+      maxStanzaBytes: this.d.maxStanzaBytes,
+      requireTls: this.d.requireTls,
+      connectTimeoutMs: this.d.connectTimeoutMs,
+      log: this.d.log,
+      closed: (link, queued, failure) => this.linkClosed(link, queued, failure),
+    });
+    this.links.set(domain, l);
+    void l.start(resolveServer(domain, this.d.routes));
+    return l;
+  }
+
+  private linkClosed(link: OutboundLink, queued: Element[], failure: LinkFailure): void {
+    if (this.links.get(link.remote) === link) this.links.delete(link.remote);
+    const err = failure === 'remote-server-timeout' ? new StanzaError('remote-server-timeout', 'the remote server did not answer in time', 'wait') : new StanzaError('remote-server-not-found', 'no link to the remote server could be established');
+    for (const s of queued) this.d.bounce(s, err, failure === 'remote-server-timeout' ? 'remote-timeout' : 'remote-domain');
+  }
+
+  /** Accepts a remote server's connection (S2S_PORT). */
+  accept(socket: Socket): void {
+    if (this.inbound.size >= this.d.maxInbound) {
+      socket.destroy();
+      return;
+    }
+    const s = new InboundStream(socket, {
+      local: this.d.local,
+      secret: this.secret,
+      secureContext: this.d.secureContext,
+      maxStanzaBytes: this.d.maxStanzaBytes,
+      rate: this.d.rate,
+      requireTls: this.d.requireTls,
+      authTimeoutMs: this.d.authTimeoutMs,
+      idleTimeoutMs: this.d.idleTimeoutMs,
+      log: this.d.log,
+      verify: (remote, streamId, key) => this.link(remote).verify(streamId, key),
+      accepts: (domain) => this.d.accepts(domain),
+      route: (stanza) => this.d.route(stanza),
+      closed: (st) => this.inbound.delete(st),
+    });
+    this.inbound.add(s);
+  }
+
+  /** Closes outbound links unused for the idle timeout; ticks inbound streams. */
+  tick(now: number): void {
+    for (const l of [...this.links.values()]) if (l.ready && now - l.lastUsed > this.d.idleTimeoutMs) l.close();
+    for (const s of this.inbound) s.tick(now);
+  }
+
+  stop(): void {
+    for (const s of [...this.inbound]) s.streamError(new StreamError('system-shutdown'));
+    for (const l of [...this.links.values()]) l.close();
+  }
+}

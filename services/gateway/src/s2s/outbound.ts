@@ -1,0 +1,242 @@
+// One outbound server-to-server link (RFC 6120) from this gateway to a remote domain:
+// connect to the first address that answers, STARTTLS, then authenticate this domain
+// with Server Dialback (XEP-0220) and send the queued stanzas. The link also carries
+// dialback verifications (`<db:verify/>`) for streams the remote opened to us.
+import { connect, Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { isIP } from 'node:net';
+import { NS, StreamError } from '@parley/stanza';
+import { Element, StreamHeader, StreamParser, XmlError } from '@parley/xml';
+import type { Logger } from 'pino';
+import { attr, dialbackKey, NS_DIALBACK, NS_SERVER, NS_TLS } from './dialback';
+import type { Target } from './resolve';
+
+/** Why a link failed: the stanza error its queued stanzas bounce with. */
+export type LinkFailure = 'remote-server-not-found' | 'remote-server-timeout';
+
+export interface OutboundDeps {
+  local: string;
+  secret: string;
+  maxStanzaBytes: number;
+  requireTls: boolean;
+  connectTimeoutMs: number;
+  log: Logger;
+  /** The link is gone; `queued` never left (to bounce with `failure`). */
+  closed(link: OutboundLink, queued: Element[], failure: LinkFailure): void;
+}
+
+/** Stanzas kept for a link that is coming up; more bounce with `resource-constraint`. */
+const MAX_QUEUED = 5000;
+
+type State = 'connecting' | 'stream' | 'tls' | 'open' | 'ready' | 'closed';
+
+export class OutboundLink {
+  private state: State = 'connecting';
+  private socket?: Socket;
+  private parser?: StreamParser;
+  private streamId = '';
+  private tlsActive = false;
+  private readonly queue: Element[] = [];
+  private readonly verifies = new Map<string, Array<(ok: boolean) => void>>();
+  private readonly pendingVerifies: string[] = [];
+  private timer?: NodeJS.Timeout;
+  lastUsed = Date.now();
+
+  constructor(
+    readonly remote: string,
+    private readonly d: OutboundDeps,
+  ) {}
+
+  /** Whether dialback succeeded and stanzas flow. */
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Connects to the first target that accepts a TCP connection. */
+  async start(targets: Promise<Target[]>): Promise<void> {
+    this.timer = setTimeout(() => this.fail('remote-server-timeout', 'link not established in time'), this.d.connectTimeoutMs);
+    this.timer.unref();
+    let list: Target[];
+    try {
+      list = await targets;
+    } catch {
+      list = [];
+    }
+    for (const t of list) {
+      if (this.state === 'closed') return;
+      const s = await this.tryConnect(t);
+      if (s) return this.attach(s);
+    }
+    this.fail('remote-server-not-found', 'no address of the remote server answered');
+  }
+
+  private tryConnect(t: Target): Promise<Socket | undefined> {
+    return new Promise((resolve) => {
+      const s = connect({ host: t.host, port: t.port });
+      const done = (ok: boolean) => {
+        s.removeAllListeners('connect');
+        s.removeAllListeners('error');
+        if (!ok) s.destroy();
+        resolve(ok ? s : undefined);
+      };
+      s.once('connect', () => done(true));
+      s.once('error', () => done(false));
+    });
+  }
+
+  private attach(s: Socket): void {
+    if (this.state === 'closed') {
+      s.destroy();
+      return;
+    }
+    this.socket = s;
+    s.setNoDelay(true);
+    s.on('error', (e) => this.d.log.debug({ err: e.message, remote: this.remote }, 's2s outbound socket error'));
+    s.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
+    s.on('data', this.onData);
+    this.openStream();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.parser?.write(chunk);
+  };
+
+  private openStream(): void {
+    this.state = this.tlsActive ? 'tls' : 'stream';
+    this.parser = new StreamParser(
+      {
+        streamStart: (h) => this.onStreamStart(h),
+        stanza: (el) => this.onElement(el),
+        streamEnd: () => this.fail('remote-server-not-found', 'stream closed by the remote server'),
+        error: (e: XmlError) => this.streamError(new StreamError(e.condition as never, e.message)),
+      },
+      { maxStanzaBytes: this.d.maxStanzaBytes },
+    );
+    this.write(`<?xml version='1.0'?><stream:stream xmlns='${NS_SERVER}' xmlns:stream='${NS.stream}' xmlns:db='${NS_DIALBACK}' from='${attr(this.d.local)}' to='${attr(this.remote)}' version='1.0'>`);
+  }
+
+  private onStreamStart(h: StreamHeader): void {
+    if (h.defaultNs !== NS_SERVER) return this.streamError(new StreamError('invalid-namespace'));
+    this.streamId = h.attrs.id ?? '';
+    if (!this.streamId) return this.streamError(new StreamError('invalid-xml', 'a stream id is needed for dialback'));
+  }
+
+  private onElement(el: Element): void {
+    if (this.state === 'closed') return;
+    if (el.name === 'features' && el.attrs.xmlns === NS.stream) return this.onFeatures(el);
+    if (el.name === 'proceed' && el.attrs.xmlns === NS_TLS) return this.upgrade();
+    if (el.name === 'error' && el.attrs.xmlns === NS.stream) {
+      this.d.log.info({ remote: this.remote, condition: el.children.find((c): c is Element => typeof c !== 'string')?.name }, 's2s stream error from the remote server');
+      return this.fail('remote-server-not-found', 'stream error');
+    }
+    if (el.attrs.xmlns === NS_DIALBACK && el.name === 'result') return this.onResult(el);
+    if (el.attrs.xmlns === NS_DIALBACK && el.name === 'verify') return this.onVerify(el);
+    // nothing else is expected on an outbound stream (no bidirectional streams)
+  }
+
+  private onFeatures(f: Element): void {
+    const starttls = f.getChild('starttls', NS_TLS);
+    if (!this.tlsActive && starttls) {
+      this.write(`<starttls xmlns='${NS_TLS}'/>`);
+      return;
+    }
+    if (!this.tlsActive && this.d.requireTls) return this.streamError(new StreamError('policy-violation', 'this server requires TLS'), 'remote-server-not-found');
+    this.state = 'open';
+    for (const xml of this.pendingVerifies.splice(0)) this.write(xml);
+    const key = dialbackKey(this.d.secret, this.remote, this.d.local, this.streamId);
+    this.write(`<db:result from='${attr(this.d.local)}' to='${attr(this.remote)}'>${key}</db:result>`);
+  }
+
+  /** STARTTLS (RFC 6120 §5): the certificate is not verified, dialback authenticates the remote domain (XEP-0220 §2.4). */
+  private upgrade(): void {
+    const raw = this.socket!;
+    raw.removeListener('data', this.onData);
+    raw.removeAllListeners('close');
+    const tls = tlsConnect({ socket: raw, rejectUnauthorized: false, ...(isIP(this.remote) ? {} : { servername: this.remote }), ALPNProtocols: ['xmpp-server'], minVersion: 'TLSv1.2' });
+    this.socket = tls;
+    tls.on('error', (e) => {
+      this.d.log.debug({ err: e.message, remote: this.remote }, 's2s TLS failed');
+      this.fail('remote-server-not-found', 'TLS failed');
+    });
+    tls.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
+    tls.once('secureConnect', () => {
+      this.tlsActive = true;
+      tls.on('data', this.onData);
+      this.openStream();
+    });
+  }
+
+  private onResult(el: Element): void {
+    if (el.attrs.type === 'valid' && this.state === 'open') {
+      this.state = 'ready';
+      if (this.timer) clearTimeout(this.timer);
+      this.d.log.info({ remote: this.remote }, 's2s outbound link authenticated (dialback)');
+      for (const s of this.queue.splice(0)) this.write(s.toString());
+      return;
+    }
+    this.d.log.info({ remote: this.remote, type: el.attrs.type }, 's2s dialback refused by the remote server');
+    this.fail('remote-server-not-found', 'dialback refused');
+  }
+
+  private onVerify(el: Element): void {
+    const waiting = this.verifies.get(el.attrs.id ?? '');
+    if (!waiting) return;
+    this.verifies.delete(el.attrs.id ?? '');
+    for (const w of waiting) w(el.attrs.type === 'valid');
+  }
+
+  /** Sends a stanza, queued until the link is authenticated; false when the queue is full (the caller bounces it). */
+  send(stanza: Element): boolean {
+    this.lastUsed = Date.now();
+    if (this.state === 'ready') this.write(stanza.toString());
+    else if (this.queue.length >= MAX_QUEUED) return false;
+    else this.queue.push(stanza);
+    return true;
+  }
+
+  /** Asks the remote (authoritative) server whether `key` is its key for the stream `streamId` it opened to us. */
+  verify(streamId: string, key: string): Promise<boolean> {
+    this.lastUsed = Date.now();
+    if (this.state === 'closed') return Promise.resolve(false);
+    const xml = `<db:verify from='${attr(this.d.local)}' to='${attr(this.remote)}' id='${attr(streamId)}'>${key}</db:verify>`;
+    const p = new Promise<boolean>((resolve) => this.verifies.set(streamId, [...(this.verifies.get(streamId) ?? []), resolve]));
+    if (this.state === 'open' || this.state === 'ready') this.write(xml);
+    else this.pendingVerifies.push(xml);
+    return p;
+  }
+
+  private write(xml: string): void {
+    const s = this.socket;
+    if (s?.writable) s.write(xml);
+  }
+
+  private streamError(err: StreamError, failure: LinkFailure = 'remote-server-not-found'): void {
+    this.write(err.toXml());
+    this.write('</stream:stream>');
+    this.fail(failure, err.condition);
+  }
+
+  /** Closes the link; what was queued bounces with `failure`. */
+  fail(failure: LinkFailure, why: string): void {
+    if (this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    if (this.timer) clearTimeout(this.timer);
+    if (!wasReady) this.d.log.info({ remote: this.remote, why }, 's2s outbound link failed');
+    for (const ws of this.verifies.values()) for (const w of ws) w(false);
+    this.verifies.clear();
+    const s = this.socket;
+    if (s) {
+      s.end();
+      setTimeout(() => s.destroy(), 2000).unref();
+    }
+    this.d.closed(this, this.queue.splice(0), failure);
+  }
+
+  /** Closes an idle link politely. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.write('</stream:stream>');
+    this.fail('remote-server-timeout', 'idle');
+  }
+}

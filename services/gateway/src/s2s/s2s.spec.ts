@@ -1,0 +1,52 @@
+import { dialbackKey, sameKey } from './dialback';
+import { orderSrv, parseStaticRoutes, resolveServer } from './resolve';
+
+describe('server dialback keys (XEP-0185)', () => {
+  it('computes the example key of XEP-0185', () => {
+    expect(dialbackKey('s3cr3tf0rd14lb4ck', 'xmpp.example.com', 'example.org', 'D60000229F')).toBe('37c69b1cf07a3f67c04a5ef5902fa5114f2c76fe4a2686482ba5b89323075643');
+  });
+
+  it('depends on every input and compares in constant time', () => {
+    const k = dialbackKey('secret', 'a.example', 'b.example', 'id1');
+    expect(dialbackKey('secret', 'b.example', 'a.example', 'id1')).not.toBe(k);
+    expect(dialbackKey('secret', 'a.example', 'b.example', 'id2')).not.toBe(k);
+    expect(dialbackKey('other', 'a.example', 'b.example', 'id1')).not.toBe(k);
+    expect(sameKey(` ${k.toUpperCase()} `, k)).toBe(true);
+    expect(sameKey(k.slice(1), k)).toBe(false);
+  });
+});
+
+describe('finding a remote server (RFC 6120 §3.2)', () => {
+  const srv = (name: string, port: number, priority: number, weight: number) => ({ name, port, priority, weight });
+
+  it('reads static routes and refuses malformed ones', () => {
+    expect([...parseStaticRoutes(['Example.org=10.0.0.1:5270', 'v6.example=[::1]:5269'])]).toEqual([
+      ['example.org', { host: '10.0.0.1', port: 5270 }],
+      ['v6.example', { host: '::1', port: 5269 }],
+    ]);
+    expect(() => parseStaticRoutes(['example.org'])).toThrow(/domain=host:port/);
+    expect(() => parseStaticRoutes(['example.org=h:0'])).toThrow(/domain=host:port/);
+  });
+
+  it('orders SRV records by priority, then by weight', () => {
+    const records = [srv('c', 3, 20, 0), srv('a', 1, 10, 100), srv('b', 2, 10, 0)];
+    expect(orderSrv(records, () => 0).map((t) => t.host)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('uses a static route, then SRV, then the domain itself on 5269; an IP literal is its own address; "." means no service', async () => {
+    const routes = parseStaticRoutes(['fixed.example=127.0.0.9:7000']);
+    const lookups: string[] = [];
+    const lookup = async (name: string) => {
+      lookups.push(name);
+      if (name === '_xmpp-server._tcp.srv.example') return [srv('xmpp.srv.example', 5270, 0, 0)];
+      if (name === '_xmpp-server._tcp.none.example') return [srv('.', 0, 0, 0)];
+      throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+    };
+    expect(await resolveServer('fixed.example', routes, lookup)).toEqual([{ host: '127.0.0.9', port: 7000 }]);
+    expect(await resolveServer('srv.example', routes, lookup)).toEqual([{ host: 'xmpp.srv.example', port: 5270 }]);
+    expect(await resolveServer('plain.example', routes, lookup)).toEqual([{ host: 'plain.example', port: 5269 }]);
+    expect(await resolveServer('none.example', routes, lookup)).toEqual([]);
+    expect(await resolveServer('192.0.2.7', routes, lookup)).toEqual([{ host: '192.0.2.7', port: 5269 }]);
+    expect(lookups).toEqual(['_xmpp-server._tcp.srv.example', '_xmpp-server._tcp.plain.example', '_xmpp-server._tcp.none.example']);
+  });
+});
