@@ -76,7 +76,21 @@ export class GatewayCore implements StreamHost {
   /** Open connections per client address (in memory only). */
   private readonly perAddress: AddressLimit;
   readonly bus: ModuleBus;
-  readonly tls: TlsMaterial;
+  /** The certificate and key in use; replaced when the files are renewed ({@link replaceTls}). */
+  tls: TlsMaterial;
+  private readonly tlsListeners: Array<(t: TlsMaterial) => void> = [];
+
+  /** Calls `fn` with each renewed certificate (listeners swap their secure context; connections keep theirs). */
+  onTlsChange(fn: (t: TlsMaterial) => void): void {
+    this.tlsListeners.push(fn);
+  }
+
+  /** Uses a renewed certificate for every TLS handshake from now on; open connections are not touched. */
+  replaceTls(t: TlsMaterial): void {
+    this.tls = t;
+    this.federation?.setSecureContext(t.context);
+    for (const fn of this.tlsListeners) fn(t);
+  }
   readonly log: Logger;
   /** Users whose account removal this instance is answering (their sessions close after the reply). */
   private readonly removing = new Set<string>();

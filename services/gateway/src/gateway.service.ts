@@ -13,7 +13,9 @@ import type { GatewayConfig } from './config/config';
 import { GatewayCore } from './gateway-core';
 import { GATEWAY_MODULES } from './gateway-modules';
 import { TypeOrmAccountsStore } from './auth/accounts.store';
-import { loadTls } from './transport/certs';
+import { readFileSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { loadTls, tlsFromPem } from './transport/certs';
 import { STREAM_MANAGEMENT } from './modules/xep-0198-sm/api';
 import { Listeners, openListeners } from './transport/listeners';
 
@@ -36,10 +38,44 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     await core.start();
     this.core = core;
     this.listeners = await openListeners(core);
+    this.watchCertificate(core);
     // Readiness: runService's standard checks (NATS connected, database answering), and
     // not shutting down (a draining gateway takes no new clients).
     this.health.addCheck('accepting', () => !core.draining);
     this.registerMetrics(core);
+  }
+
+  private certWatch?: NodeJS.Timeout;
+
+  /**
+   * Renewed certificate files (cert-manager swaps the Secret's files in place) are picked
+   * up without a restart: checked every TLS_RELOAD_CHECK; a pair that does not load (a
+   * half-written renewal, a key that does not match) is ignored until the next check.
+   */
+  private watchCertificate(core: GatewayCore): void {
+    const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, TLS_RELOAD_CHECK: every } = this.config;
+    if (!certFile || !keyFile || every <= 0) return;
+    const stamp = () => {
+      try {
+        return `${statSync(certFile).mtimeMs}:${statSync(keyFile).mtimeMs}`;
+      } catch {
+        return undefined;
+      }
+    };
+    let seen = stamp();
+    this.certWatch = setInterval(() => {
+      const now = stamp();
+      if (!now || now === seen) return;
+      try {
+        const t = tlsFromPem(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'));
+        core.replaceTls(t);
+        seen = now;
+        this.log.info({ notAfter: new X509Certificate(t.cert).validTo }, 'renewed TLS certificate in use for new connections');
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'renewed TLS certificate files could not be loaded; still using the previous ones');
+      }
+    }, every);
+    this.certWatch.unref();
   }
 
   private registerMetrics(core: GatewayCore): void {
@@ -92,6 +128,7 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.certWatch) clearInterval(this.certWatch);
     // Tell clients first (system-shutdown), then stop accepting and wait for sockets to go.
     const closing = this.listeners?.close();
     await this.core?.stop();

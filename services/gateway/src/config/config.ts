@@ -47,6 +47,12 @@ export const gatewayCoreOptions = {
   TLS_REQUIRED: opt.bool({ doc: 'Require STARTTLS before authentication (PLAIN is never offered without TLS).', default: true }),
   TLS_CERT_FILE: opt.optionalStr({ doc: 'PEM certificate chain. Unset: a self-signed certificate for XMPP_DOMAIN is generated once and kept in DATA_DIR.' }),
   TLS_KEY_FILE: opt.optionalStr({ doc: 'PEM private key matching TLS_CERT_FILE.' }),
+  TLS_RELOAD_CHECK: opt.duration({
+    doc: 'How often TLS_CERT_FILE and TLS_KEY_FILE are checked for a renewed certificate (cert-manager, certbot); a new pair is used for every handshake from then on, open connections keep theirs. `0s`: never (restart to renew).',
+    default: '1m',
+    min: '0s',
+    max: '1d',
+  }),
   DATA_DIR: opt.str({ doc: 'Where the gateway keeps generated files (the dev certificate).', default: '.parley' }),
   SCRAM_ITERATIONS: opt.int({ doc: 'PBKDF2 iterations for new SCRAM credentials.', default: 4096, min: 4096, max: 1_000_000 }),
   SCRAM_SHA512: opt.str({

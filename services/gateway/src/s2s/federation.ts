@@ -72,6 +72,11 @@ export class Federation {
     for (const s of queued) this.d.bounce(s, err, failure === 'remote-server-timeout' ? 'remote-timeout' : 'remote-domain');
   }
 
+  /** A renewed certificate: inbound streams that start TLS from now on present it. */
+  setSecureContext(context: import('node:tls').SecureContext): void {
+    this.d.secureContext = context;
+  }
+
   /** Accepts a remote server's connection (S2S_PORT). */
   accept(socket: Socket): void {
     if (this.inbound.size >= this.d.maxInbound) {

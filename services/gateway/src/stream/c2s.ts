@@ -11,6 +11,7 @@ import type { PreBindStream } from '../host/registry';
 import type { Session, SessionTransport } from '../session/session';
 import type { StreamHost } from './stream-host';
 import { SaslNegotiation } from '../auth/sasl/sasl';
+import { endPointHashDer } from '../transport/certs';
 
 type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
 
@@ -194,7 +195,11 @@ export class C2SConnection implements SessionTransport {
       // the first Finished message of the handshake: the client's, or ours when the session was resumed
       return this.socket.isSessionReused() ? this.socket.getFinished() : this.socket.getPeerFinished();
     }
-    if (type === 'tls-server-end-point') return this.gw.tls.serverEndPoint;
+    if (type === 'tls-server-end-point') {
+      // the certificate this connection's handshake presented (it may have been renewed since)
+      const own = this.socket.getCertificate();
+      return own && 'raw' in own && own.raw ? endPointHashDer(own.raw) : this.gw.tls.serverEndPoint;
+    }
     return undefined;
   }
 

@@ -74,7 +74,11 @@ export function signatureHashOf(certDer: Buffer): string | undefined {
  * function, SHA-256 when that is MD5 or SHA-1 (or names no single hash).
  */
 export function endPointHash(certPem: string): Buffer {
-  const der = new X509Certificate(certPem).raw;
+  return endPointHashDer(new X509Certificate(certPem).raw);
+}
+
+/** {@link endPointHash} of a DER certificate. */
+export function endPointHashDer(der: Buffer): Buffer {
   const h = signatureHashOf(der);
   return createHash(h === 'sha384' || h === 'sha512' ? h : 'sha256').update(der).digest();
 }

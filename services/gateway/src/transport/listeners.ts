@@ -138,8 +138,10 @@ export async function openListeners(gw: GatewayCore): Promise<Listeners> {
   if (cfg.C2S_DIRECT_TLS_PORT >= 0) {
     if (proxied) direct = createServer({ noDelay: true }, (s) => acceptProxied(gw, s, true));
     else {
-      direct = createTlsServer({ cert: gw.tls.cert, key: gw.tls.key, ALPNProtocols: ['xmpp-client'], minVersion: 'TLSv1.2' }, (s: TLSSocket) => accept(gw, s, true));
-      direct.on('tlsClientError', (e) => gw.log.debug({ err: e.message }, 'TLS handshake failed'));
+      const tlsServer = createTlsServer({ cert: gw.tls.cert, key: gw.tls.key, ALPNProtocols: ['xmpp-client'], minVersion: 'TLSv1.2' }, (s: TLSSocket) => accept(gw, s, true));
+      tlsServer.on('tlsClientError', (e) => gw.log.debug({ err: e.message }, 'TLS handshake failed'));
+      gw.onTlsChange((t) => tlsServer.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' }));
+      direct = tlsServer;
     }
     directTlsPort = await listen(direct, cfg.C2S_DIRECT_TLS_PORT, cfg.C2S_HOST);
   }

@@ -197,6 +197,7 @@ export async function openWebSocket(gw: GatewayCore): Promise<WebSocketListener 
   const cfg = gw.config;
   if (cfg.WS_PORT < 0) return undefined;
   const server: Server = cfg.WS_BEHIND_TLS_PROXY ? createHttpServer() : createHttpsServer({ cert: gw.tls.cert, key: gw.tls.key, minVersion: 'TLSv1.2' });
+  if (!cfg.WS_BEHIND_TLS_PROXY) gw.onTlsChange((t) => (server as import('node:https').Server).setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' }));
   const originAllowed = originMatcher(cfg.WS_ALLOWED_ORIGINS);
   addressMatcher(cfg.WS_TRUSTED_PROXIES); // a bad entry stops the start, not a connection
   const wss = new WebSocketServer({
