@@ -18,6 +18,8 @@ export interface ProsodyProcess {
   logs: string[];
   register(user: string, password: string): void;
   stop(): Promise<void>;
+  /** Starts it again after stop(), same domain, ports and data. */
+  restart(): Promise<void>;
 }
 
 /** A random 127.0.0.0/8 address (not 127.0.0.1). */
@@ -72,26 +74,36 @@ https_ports = { }
 VirtualHost "${domain}"
 `,
   );
-  const proc: ChildProcess = spawn('prosody', ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`prosody did not start:\n${logs.slice(-20).join('\n')}`)), 30_000);
-    const onLine = (l: string) => {
-      logs.push(l);
-      if (logs.length > 5000) logs.shift();
-      if (/Activated service 's2s'/.test(l)) {
+  let proc!: ChildProcess;
+  let exited!: Promise<void>;
+  const launch = () =>
+    new Promise<void>((resolve, reject) => {
+      proc = spawn('prosody', ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      const timer = setTimeout(() => reject(new Error(`prosody did not start:\n${logs.slice(-20).join('\n')}`)), 30_000);
+      const onLine = (l: string) => {
+        logs.push(l);
+        if (logs.length > 5000) logs.shift();
+        if (/Activated service 's2s'/.test(l)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      createInterface({ input: proc.stdout! }).on('line', onLine);
+      createInterface({ input: proc.stderr! }).on('line', onLine);
+      proc.once('exit', (code) => {
         clearTimeout(timer);
-        resolve();
-      }
-    };
-    createInterface({ input: proc.stdout! }).on('line', onLine);
-    createInterface({ input: proc.stderr! }).on('line', onLine);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`prosody exited with ${code}:\n${logs.slice(-20).join('\n')}`));
+        reject(new Error(`prosody exited with ${code}:\n${logs.slice(-20).join('\n')}`));
+      });
     });
-  });
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  };
+  await launch();
   return {
     domain,
     c2sPort,
@@ -100,11 +112,7 @@ VirtualHost "${domain}"
     register: (user, password) => {
       execFileSync('prosodyctl', ['--config', config, 'register', user, domain, password], { stdio: 'ignore' });
     },
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop,
+    restart: launch,
   };
 }

@@ -89,6 +89,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
       S2S_DIALBACK_SECRET: SECRET,
       S2S_STATIC_ROUTES: `${prosody.domain}=${prosody.domain}:${prosody.s2sPort},dead.example=127.0.0.1:${deadPort},fake.example=127.0.0.1:${fake.port}`,
       S2S_CONNECT_TIMEOUT: '10s',
+      S2S_RETRY_AFTER: '1s',
     };
     gw1 = await stack.startGateway({ ...env, S2S_HOST: domain, S2S_PORT: '5269' });
     gw2 = await stack.startGateway({ ...env, S2S_PORT: '-1' }); // outbound only: Prosody verifies its keys at gw1
@@ -224,6 +225,42 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     await hal.send(xml('message', { to: gina.jid, type: 'chat', id: 'after' }, xml('body', {}, 'still federating')));
     await gina.waitFor((st) => st.attrs.id === 'after', 'message after the hostile peers', WAIT);
     expect([...gw1.logs, ...gw2.logs].some((l) => l.includes(SECRET))).toBe(false);
+  });
+
+  it('a peer that goes away and comes back: stanzas for it bounce while it is down, and flow again once it is back', async () => {
+    const alice = await ours('alice', gw1);
+    const bob = await theirs('bob');
+    const bobName = bare(bob).split('@')[0];
+    await alice.send(xml('message', { to: bare(bob), type: 'chat', id: 'before' }, xml('body', {}, 'before')));
+    await bob.waitFor((s) => s.attrs.id === 'before', 'message before the outage', WAIT);
+    await bob.stop();
+    await prosody.stop();
+    await alice.send(xml('message', { to: bare(bob), type: 'chat', id: 'while-down' }, xml('body', {}, 'anyone?')));
+    const err = await alice.waitFor((s) => s.is('message') && s.attrs.id === 'while-down' && s.attrs.type === 'error', 'the bounce while the peer is down', WAIT);
+    const condition = err.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name !== 'text');
+    expect(['remote-server-not-found', 'remote-server-timeout']).toContain((condition as { name: string }).name);
+    await prosody.restart();
+    // its c2s port may open a moment after its s2s service
+    const back = await waitFor(() => connectClient({ port: prosody.c2sPort, username: bobName, password: PASSWORD, domain: prosody.domain, mechanism: 'PLAIN' }).catch(() => undefined), {
+      what: 'bob back on the restarted Prosody',
+      timeoutMs: WAIT,
+      intervalMs: 200,
+    });
+    clients.push(back);
+    let n = 0;
+    await waitFor(
+      async () => {
+        const id = `after-${n++}`;
+        await alice.send(xml('message', { to: bare(back), type: 'chat', id }, xml('body', {}, 'back?')));
+        try {
+          await back.waitFor((s) => s.attrs.id === id, id, 2000);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { what: 'messages to flow again once the peer is back', timeoutMs: 60_000, intervalMs: 0 },
+    );
   });
 });
 

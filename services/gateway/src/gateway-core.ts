@@ -182,6 +182,7 @@ export class GatewayCore implements StreamHost {
         rate: config.S2S_RATE,
         requireTls: config.S2S_REQUIRE_TLS,
         connectTimeoutMs: config.S2S_CONNECT_TIMEOUT,
+        retryAfterMs: config.S2S_RETRY_AFTER,
         authTimeoutMs: config.AUTH_TIMEOUT,
         idleTimeoutMs: config.S2S_IDLE_TIMEOUT,
         maxInbound: config.S2S_MAX_INBOUND,

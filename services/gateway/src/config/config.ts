@@ -163,6 +163,12 @@ export const gatewayCoreOptions = {
   S2S_STATIC_ROUTES: opt.list({ doc: 'Fixed addresses of remote servers, comma-separated `domain=host:port`, used instead of DNS (SRV `_xmpp-server._tcp`, then A/AAAA on 5269).', default: '' }),
   S2S_REQUIRE_TLS: opt.bool({ doc: 'Require STARTTLS on server-to-server streams, both directions. Certificates are not verified: the peer\'s domain is authenticated by dialback.', default: true }),
   S2S_CONNECT_TIMEOUT: opt.duration({ doc: 'Time an outbound link has to connect and authenticate; stanzas queued for it then bounce with `remote-server-timeout`.', default: '30s', min: '1s' }),
+  S2S_RETRY_AFTER: opt.duration({
+    doc: 'After a remote server could not be reached, stanzas for its domain bounce at once with `remote-server-not-found` for this long instead of each starting a new attempt.',
+    default: '30s',
+    min: '0s',
+    max: '1h',
+  }),
   S2S_IDLE_TIMEOUT: opt.duration({ doc: 'Server-to-server links with no traffic for this long are closed.', default: '10m', min: '1s' }),
   S2S_RATE: opt.bytes({ doc: 'Sustained read rate per inbound server-to-server stream, bytes per second (reads pause above it; burst four times as much).', default: '256KiB', min: 1024 }),
   S2S_MAX_INBOUND: opt.int({ doc: 'Inbound server-to-server streams this gateway accepts at once.', default: 1000, min: 1 }),

@@ -24,6 +24,8 @@ export interface FederationDeps {
   rate: number;
   requireTls: boolean;
   connectTimeoutMs: number;
+  /** How long a domain whose server could not be reached is answered at once, without a new attempt (S2S_RETRY_AFTER). */
+  retryAfterMs: number;
   authTimeoutMs: number;
   idleTimeoutMs: number;
   maxInbound: number;
@@ -36,6 +38,8 @@ export interface FederationDeps {
 
 export class Federation {
   private readonly links = new Map<string, OutboundLink>();
+  /** Domains whose last link attempt failed before it was authenticated, until when (a negative cache). */
+  private readonly unreachable = new Map<string, number>();
   readonly inbound = new Set<InboundStream>();
   private readonly secret: string;
 
@@ -46,6 +50,11 @@ export class Federation {
 
   /** A stanza for a remote domain: over its link, which is opened (and authenticated) on first use. */
   send(stanza: Element, domain: string): void {
+    const until = this.unreachable.get(domain);
+    if (until !== undefined) {
+      if (Date.now() < until) return this.d.bounce(stanza, new StanzaError('remote-server-not-found', 'the remote server could not be reached a moment ago'), 'remote-domain');
+      this.unreachable.delete(domain);
+    }
     if (!this.link(domain).send(stanza)) this.d.bounce(stanza, new StanzaError('resource-constraint', 'too many stanzas wait for this remote server', 'wait'), 'remote-queue-full');
   }
 
@@ -68,6 +77,11 @@ export class Federation {
 
   private linkClosed(link: OutboundLink, queued: Element[], failure: LinkFailure): void {
     if (this.links.get(link.remote) === link) this.links.delete(link.remote);
+    // never got through: stanzas for the domain are answered at once for a while, not each with a new attempt
+    if (!link.everReady && this.d.retryAfterMs > 0) {
+      if (this.unreachable.size > 10_000) this.unreachable.clear();
+      this.unreachable.set(link.remote, Date.now() + this.d.retryAfterMs);
+    }
     const err = failure === 'remote-server-timeout' ? new StanzaError('remote-server-timeout', 'the remote server did not answer in time', 'wait') : new StanzaError('remote-server-not-found', 'no link to the remote server could be established');
     for (const s of queued) this.d.bounce(s, err, failure === 'remote-server-timeout' ? 'remote-timeout' : 'remote-domain');
   }

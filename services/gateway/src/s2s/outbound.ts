@@ -48,6 +48,9 @@ export class OutboundLink {
   ) {}
 
   /** Whether dialback succeeded and stanzas flow. */
+  /** Became ready (authenticated) at some point: its failure is not a failure to reach the peer. */
+  everReady = false;
+
   get ready(): boolean {
     return this.state === 'ready';
   }
@@ -169,6 +172,7 @@ export class OutboundLink {
   private onResult(el: Element): void {
     if (el.attrs.type === 'valid' && this.state === 'open') {
       this.state = 'ready';
+      this.everReady = true;
       if (this.timer) clearTimeout(this.timer);
       this.d.log.info({ remote: this.remote }, 's2s outbound link authenticated (dialback)');
       for (const s of this.queue.splice(0)) this.write(s.toString());

@@ -1,4 +1,10 @@
+import { createServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { StanzaError } from '@parley/stanza';
+import { x } from '@parley/xml';
+import pino from 'pino';
 import { dialbackKey, sameKey } from './dialback';
+import { Federation } from './federation';
 import { orderSrv, parseStaticRoutes, resolveServer } from './resolve';
 
 describe('server dialback keys (XEP-0185)', () => {
@@ -48,5 +54,56 @@ describe('finding a remote server (RFC 6120 §3.2)', () => {
     expect(await resolveServer('none.example', routes, lookup)).toEqual([]);
     expect(await resolveServer('192.0.2.7', routes, lookup)).toEqual([{ host: '192.0.2.7', port: 5269 }]);
     expect(lookups).toEqual(['_xmpp-server._tcp.srv.example', '_xmpp-server._tcp.plain.example', '_xmpp-server._tcp.none.example']);
+  });
+});
+
+describe('a remote server that cannot be reached (negative cache)', () => {
+  it('is tried once; stanzas for it meanwhile bounce at once with remote-server-not-found instead of each opening a connection', async () => {
+    let connections = 0;
+    const dead = createServer((sock) => {
+      connections += 1;
+      sock.destroy(); // accepts and hangs up: never a stream
+    });
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as { port: number }).port;
+    const bounces: Array<{ id?: string; condition: string; detail: string }> = [];
+    let bounced!: () => void;
+    const first = new Promise<void>((r) => (bounced = r));
+    const f = new Federation({
+      local: 'localhost',
+      secret: 'a shared secret for the test',
+      routes: parseStaticRoutes([`dead.example=127.0.0.1:${port}`]),
+      secureContext: createSecureContext(),
+      maxStanzaBytes: 65536,
+      rate: 1_000_000,
+      requireTls: false,
+      connectTimeoutMs: 5000,
+      retryAfterMs: 30_000,
+      authTimeoutMs: 5000,
+      idleTimeoutMs: 60_000,
+      maxInbound: 10,
+      log: pino({ level: 'silent' }),
+      accepts: () => false,
+      route: async () => undefined,
+      bounce: (stanza, err: StanzaError, detail) => {
+        bounces.push({ id: stanza.attrs.id, condition: err.condition, detail });
+        bounced();
+      },
+    });
+    try {
+      f.send(x('message', { id: 'm1', from: 'alice@localhost/a', to: 'bob@dead.example' }), 'dead.example');
+      await first;
+      f.send(x('message', { id: 'm2', from: 'alice@localhost/a', to: 'bob@dead.example' }), 'dead.example');
+      f.send(x('message', { id: 'm3', from: 'alice@localhost/a', to: 'bob@dead.example' }), 'dead.example');
+      expect(bounces).toEqual([
+        { id: 'm1', condition: 'remote-server-not-found', detail: 'remote-domain' },
+        { id: 'm2', condition: 'remote-server-not-found', detail: 'remote-domain' },
+        { id: 'm3', condition: 'remote-server-not-found', detail: 'remote-domain' },
+      ]);
+      expect(connections).toBe(1);
+    } finally {
+      f.stop();
+      await new Promise<void>((r) => dead.close(() => r()));
+    }
   });
 });
