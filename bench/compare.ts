@@ -14,18 +14,20 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ALL_STREAMS } from '@parley/contracts';
+import { ALL_STREAMS, OfflineStatsResult, OfflineSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
-import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace } from '@parley/testing-stack';
+import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace, waitFor } from '@parley/testing-stack';
 import { registerInBand, ServiceProcess, spawnService } from '@parley/testing-xmpp';
 import { comparisonTable, Figure, median, rotation } from './src/compare-report';
 import { BenchGateway, spawnBenchGateway, started } from './src/gateway';
 import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
+import { OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
 import { CpuMeter, openFilesLimit } from './src/proc';
 import { PeerServer, startedPeers, startEjabberd, startProsody } from './src/peers/servers';
 import { ScramKeyCache } from './src/scram-client';
+import type { LoggedIn } from './src/xmpp-conn';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DOMAIN = 'localhost';
@@ -42,6 +44,7 @@ interface Options {
   rates: number[];
   stepSeconds: number;
   idle: number;
+  offlineMessages: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -56,7 +59,7 @@ function parseArgs(argv: string[]): Options {
   };
   if (argv.includes('--help')) {
     console.log(`usage: npm run bench -- --compare [--servers=parley,prosody,ejabberd] [--quick] [--repeat=1]
-  [--login-seconds=10] [--concurrency=50] [--pairs=100] [--rates=1000,2000,5000,10000,15000,20000] [--step-seconds=4] [--idle=1000]`);
+  [--login-seconds=10] [--concurrency=50] [--pairs=100] [--rates=1000,2000,5000,10000,15000,20000] [--step-seconds=4] [--idle=1000] [--offline-messages=5000]`);
     process.exit(0);
   }
   const servers = (get('servers') ?? SERVERS.join(',')).split(',').filter(Boolean);
@@ -75,6 +78,7 @@ function parseArgs(argv: string[]): Options {
     rates: rates?.length ? rates.sort((a, b) => a - b) : quick ? [500, 1000, 2000, 4000] : [1000, 2000, 5000, 10000, 15000, 20000],
     stepSeconds: num('step-seconds', quick ? 2 : 4, 1, 30),
     idle: num('idle', quick ? 300 : 1000, 1, 20_000),
+    offlineMessages: num('offline-messages', quick ? 1000 : 5000, 0, 100_000),
   };
 }
 
@@ -90,6 +94,10 @@ interface Target {
   alive: () => boolean;
   logTail: () => string[];
   gateway?: BenchGateway;
+  /** Called before the offline part (Parley reads the offline service's count). */
+  beforeOffline?: () => Promise<void>;
+  /** Resolves once the server holds every offline message sent (see src/offline-store-drain.ts). */
+  offlineStored: (senders: LoggedIn[], messages: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -100,6 +108,7 @@ interface Turn {
   logins?: Array<LoginRunResult & { transport: 'no TLS' | 'STARTTLS'; coreSeconds?: number }>;
   messages?: MessageSweepResult;
   memory?: MemoryRunResult;
+  offline?: OfflineRunResult;
   error?: string;
 }
 
@@ -107,6 +116,9 @@ interface Turn {
 let db: TestDatabase | undefined;
 let rosterDb: TestDatabase | undefined;
 let rosterService: ServiceProcess | undefined;
+let offlineDb: TestDatabase | undefined;
+let offlineService: ServiceProcess | undefined;
+let bus: Bus | undefined;
 let natsInfo: { url: string; namespace: string } | undefined;
 let scratchDir: string | undefined;
 let cleaning: Promise<void> | undefined;
@@ -116,6 +128,8 @@ function cleanup(): Promise<void> {
     await Promise.all([...started].map((g) => g.stop(5000).catch(() => undefined)));
     await Promise.all([...startedPeers].map((p) => p.stop(5000).catch(() => undefined)));
     await rosterService?.stop().catch(() => undefined);
+    await offlineService?.stop().catch(() => undefined);
+    await bus?.close().catch(() => undefined);
     if (natsInfo) {
       try {
         const bus = await Bus.connect({ url: natsInfo.url, name: 'bench-compare-cleanup', namespace: natsInfo.namespace });
@@ -126,7 +140,7 @@ function cleanup(): Promise<void> {
       }
     }
     if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
-    for (const d of [db, rosterDb]) await d?.drop().catch((e: Error) => log(`[compare] could not drop ${d.name}: ${e.message}`));
+    for (const d of [db, rosterDb, offlineDb]) await d?.drop().catch((e: Error) => log(`[compare] could not drop ${d.name}: ${e.message}`));
   })();
   return cleaning;
 }
@@ -163,7 +177,12 @@ async function main(): Promise<number> {
     db = await createTestDatabase('bench_cmp');
     rosterDb = await createTestDatabase('bench_cmp_roster');
     natsInfo = { url: infra.natsUrl, namespace: uniqueNamespace('benchcmp') };
-    rosterService = await spawnService('roster', { NATS_URL: infra.natsUrl, NATS_NAMESPACE: natsInfo.namespace, ROSTER_DATABASE_URL: rosterDb.url }, (rec) => rec.msg === 'Nest application successfully started');
+    offlineDb = await createTestDatabase('bench_cmp_offline');
+    // the services a login and an offline message use, as in a deployment
+    const ready = (rec: { msg?: string }) => rec.msg === 'Nest application successfully started';
+    rosterService = await spawnService('roster', { NATS_URL: infra.natsUrl, NATS_NAMESPACE: natsInfo.namespace, ROSTER_DATABASE_URL: rosterDb.url }, ready);
+    offlineService = await spawnService('offline', { NATS_URL: infra.natsUrl, NATS_NAMESPACE: natsInfo.namespace, OFFLINE_DATABASE_URL: offlineDb.url }, ready);
+    bus = await Bus.connect({ url: infra.natsUrl, name: 'bench-compare', namespace: natsInfo.namespace });
   }
 
   const start = async (name: ServerName, rep: number): Promise<Target> => {
@@ -188,11 +207,19 @@ async function main(): Promise<number> {
           AUTH_FAILURES_PER_ACCOUNT: '100000',
         },
       });
-      const rosterPid = rosterService!.proc.pid!;
+      const servicePids = [rosterService!.proc.pid!, offlineService!.proc.pid!];
+      const offlineCount = async () => (await bus!.request<OfflineStatsResult>(OfflineSubjects.stats, {}, { timeoutMs: 10_000 })).messages;
+      let offlineBaseline = 0;
       return {
         name,
         port: gw.starttlsPort,
-        pids: () => [gw.pid, rosterPid],
+        pids: () => [gw.pid, ...servicePids],
+        beforeOffline: async () => {
+          offlineBaseline = await offlineCount();
+        },
+        offlineStored: async (_senders, messages) => {
+          await waitFor(async () => ((await offlineCount()) >= offlineBaseline + messages ? true : undefined), { what: `${messages} offline messages stored`, timeoutMs: 180_000, intervalMs: 50 });
+        },
         alive: () => gw.proc.exitCode === null && gw.proc.signalCode === null,
         logTail: () => gw.logTail(),
         gateway: gw,
@@ -201,10 +228,11 @@ async function main(): Promise<number> {
     }
     const opts = { domain: DOMAIN, scratchDir: dir, certFile, keyFile, scramIterations: 4096 };
     const p: PeerServer = name === 'prosody' ? await startProsody(opts) : await startEjabberd(opts);
-    return { name, port: p.port, pids: p.pids, alive: p.alive, logTail: p.logTail, stop: () => p.stop() };
+    // both store an offline message while handling it in the sender's session: a ping answered on each sender's stream means all are stored
+    return { name, port: p.port, pids: p.pids, alive: p.alive, logTail: p.logTail, offlineStored: pingEachSender(DOMAIN, 180_000), stop: () => p.stop() };
   };
 
-  const accounts = Math.max(2 * o.pairs, o.concurrency, Math.min(idle, 300));
+  const accounts = Math.max(2 * o.pairs, o.concurrency, Math.min(idle, 300), 55); // offline: 50 recipients, 5 senders
   const password = randomBytes(12).toString('base64url'); // one per run, never printed
   const turns: Turn[] = [];
   const cache = new ScramKeyCache();
@@ -293,6 +321,14 @@ async function main(): Promise<number> {
           log,
         });
         log(`  memory: ${turn.memory.kibPerConnection} KiB per idle STARTTLS session (${turn.memory.opened} sessions)`);
+
+        if (o.offlineMessages > 0) {
+          await delay(1500);
+          await target.beforeOffline?.();
+          turn.offline = await runOfflineStoreDrain({ port: target.port, domain: DOMAIN, recipients: users.slice(0, 50), senders: users.slice(50, 55), messages: o.offlineMessages, cache, stored: target.offlineStored, timeoutMs: 180_000 });
+          const x = turn.offline;
+          log(`  offline: store ${x.storePerSecond} msg/s, drain ${x.drainPerSecond} msg/s (${x.received}/${x.messages} delivered, ${x.duplicates} duplicates, ${x.outOfOrder} out of order, ${x.errors} errors)`);
+        }
       } catch (e) {
         turn.error = (e as Error).message.split('\n')[0].slice(0, 500);
         log(`  ${name} failed: ${(e as Error).message}`);
@@ -330,6 +366,13 @@ function buildReport(o: Options, turns: Turn[]): { figures: Record<string, Figur
       { label: 'KiB per idle session', higherIsBetter: false, digits: 1, values: per((t) => t.memory?.kibPerConnection) },
       { label: 'RSS before the idle sessions (MiB)', higherIsBetter: false, digits: 1, values: per((t) => (t.memory ? t.memory.rssBeforeKiB / 1024 : undefined)) },
       { label: 'idle sessions held', higherIsBetter: true, values: per((t) => t.memory?.opened) },
+    ],
+    [`Offline messages (${o.offlineMessages} to 50 offline users from 5 senders; then all log in at once)`]: [
+      { label: 'store msg/s (until the server holds all)', higherIsBetter: true, values: per((t) => t.offline?.storePerSecond) },
+      { label: 'drain msg/s (until every recipient has all)', higherIsBetter: true, values: per((t) => t.offline?.drainPerSecond) },
+      { label: "a recipient's last message p99 ms", higherIsBetter: false, values: per((t) => t.offline?.userDoneMsP99) },
+      { label: 'delivered', higherIsBetter: true, values: per((t) => t.offline?.received) },
+      { label: 'duplicates + out of order', higherIsBetter: false, values: per((t) => (t.offline ? t.offline.duplicates + t.offline.outOfOrder : undefined)) },
     ],
     'Registration (in-band, XEP-0077, 8 at once)': [{ label: 'accounts/s', higherIsBetter: true, values: per((t) => t.registration?.perSecond) }],
   };
