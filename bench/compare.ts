@@ -59,7 +59,7 @@ function parseArgs(argv: string[]): Options {
   };
   if (argv.includes('--help')) {
     console.log(`usage: npm run bench -- --compare [--servers=parley,prosody,ejabberd] [--quick] [--repeat=1]
-  [--login-seconds=10] [--concurrency=50] [--pairs=100] [--rates=1000,2000,5000,10000,15000,20000] [--step-seconds=4] [--idle=1000] [--offline-messages=5000]`);
+  [--login-seconds=10] [--concurrency=50] [--pairs=100] [--rates=1000,2000,5000,10000,15000,20000] [--step-seconds=4] [--idle=2000] [--offline-messages=5000]`);
     process.exit(0);
   }
   const servers = (get('servers') ?? SERVERS.join(',')).split(',').filter(Boolean);
@@ -75,9 +75,9 @@ function parseArgs(argv: string[]): Options {
     loginSeconds: num('login-seconds', quick ? 3 : 10, 1, 120),
     concurrency: num('concurrency', quick ? 20 : 50, 1, 500),
     pairs: num('pairs', quick ? 25 : 100, 1, 1000),
-    rates: rates?.length ? rates.sort((a, b) => a - b) : quick ? [500, 1000, 2000, 4000] : [1000, 2000, 5000, 10000, 15000, 20000],
+    rates: rates?.length ? rates.sort((a, b) => a - b) : quick ? [1000, 2000, 4000, 8000] : [1000, 2000, 5000, 10000, 15000, 20000],
     stepSeconds: num('step-seconds', quick ? 2 : 4, 1, 30),
-    idle: num('idle', quick ? 300 : 1000, 1, 20_000),
+    idle: num('idle', quick ? 1000 : 2000, 1, 20_000),
     offlineMessages: num('offline-messages', quick ? 1000 : 5000, 0, 100_000),
   };
 }
@@ -304,10 +304,16 @@ async function main(): Promise<number> {
         log(`  messages: best ${turn.messages.bestRate ?? 'none'} msg/s (${turn.messages.stoppedBecause})`);
         await delay(1500);
 
+        // memory on a freshly started server (same data: the accounts stay), so the garbage of
+        // the load so far is not in the baseline; then the offline part on it
+        await t.stop();
+        t = undefined;
+        t = await start(name, rep);
+        const fresh = t;
         turn.memory = await runMemory({
-          port: target.port,
-          pids: target.pids,
-          gateway: target.gateway,
+          port: fresh.port,
+          pids: fresh.pids,
+          gateway: fresh.gateway,
           domain: DOMAIN,
           users,
           connections: idle,
@@ -324,8 +330,8 @@ async function main(): Promise<number> {
 
         if (o.offlineMessages > 0) {
           await delay(1500);
-          await target.beforeOffline?.();
-          turn.offline = await runOfflineStoreDrain({ port: target.port, domain: DOMAIN, recipients: users.slice(0, 50), senders: users.slice(50, 55), messages: o.offlineMessages, cache, stored: target.offlineStored, timeoutMs: 180_000 });
+          await fresh.beforeOffline?.();
+          turn.offline = await runOfflineStoreDrain({ port: fresh.port, domain: DOMAIN, recipients: users.slice(0, 50), senders: users.slice(50, 55), messages: o.offlineMessages, cache, stored: fresh.offlineStored, timeoutMs: 180_000 });
           const x = turn.offline;
           log(`  offline: store ${x.storePerSecond} msg/s, drain ${x.drainPerSecond} msg/s (${x.received}/${x.messages} delivered, ${x.duplicates} duplicates, ${x.outOfOrder} out of order, ${x.errors} errors)`);
         }
@@ -361,6 +367,15 @@ function buildReport(o: Options, turns: Turn[]): { figures: Record<string, Figur
     [`Messages (${o.pairs} pairs, STARTTLS, one server; ${o.stepSeconds} s per rate)`]: [
       { label: 'highest rate with p99 < 100 ms, nothing lost (msg/s)', higherIsBetter: true, values: per((t) => t.messages?.bestRate ?? (t.messages ? 0 : undefined)) },
       ...o.rates.map((rate) => ({ label: `p99 ms at ${rate} msg/s offered`, higherIsBetter: false, digits: 1, values: per((t) => t.messages?.steps.find((s) => s.offeredRate === rate)?.latencyMs.p99) })),
+      ...o.rates.map((rate) => ({
+        label: `server CPU µs per message at ${rate} msg/s`,
+        higherIsBetter: false,
+        values: per((t) => {
+          const step = t.messages?.steps.find((s) => s.offeredRate === rate);
+          const cpu = step?.cpuPercent?.[t.server];
+          return step && cpu !== undefined && step.sentRate > 0 ? (cpu / 100) * (1e6 / step.sentRate) : undefined;
+        }),
+      })),
     ],
     [`Memory (idle STARTTLS sessions, bound and silent; RSS of the server's processes)`]: [
       { label: 'KiB per idle session', higherIsBetter: false, digits: 1, values: per((t) => t.memory?.kibPerConnection) },

@@ -12,6 +12,7 @@ describe('renderProsodyConfig', () => {
     expect(cfg).toMatch(/^s2s_ports = \{ \}$/m);
     expect(cfg).toMatch(/^http_ports = \{ \}$/m);
     expect(cfg).toMatch(/^modules_disabled = \{ "s2s" \}$/m);
+    expect(cfg).toMatch(/^network_settings = \{ tcp_backlog = 511 \}$/m);
   });
 
   it('configures like Parley: SCRAM with the same iterations, STARTTLS optional, registration open, offline and smacks on', () => {
@@ -44,7 +45,7 @@ describe('renderEjabberdConfig', () => {
 
   it('is YAML with one c2s listener on the loopback port, STARTTLS offered and not required', () => {
     expect(cfg.hosts).toEqual(['localhost']);
-    expect(cfg.listen).toEqual([{ port: 41234, ip: '127.0.0.1', module: 'ejabberd_c2s', starttls: true, starttls_required: false, max_stanza_size: 262144 }]);
+    expect(cfg.listen).toEqual([{ port: 41234, ip: '127.0.0.1', module: 'ejabberd_c2s', starttls: true, starttls_required: false, max_stanza_size: 262144, backlog: 511 }]);
     expect(cfg.certfiles).toEqual(['/tmp/x/cert.pem', '/tmp/x/key.pem']);
     expect(cfg.acme).toEqual({ auto: false });
   });

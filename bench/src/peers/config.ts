@@ -18,6 +18,9 @@ export interface PeerSettings {
   scramIterations: number;
 }
 
+/** Listen queue length for all three: Node's default, which Parley's gateway listens with. */
+export const LISTEN_BACKLOG = 511;
+
 /** A Lua string literal (Prosody's configuration is Lua). */
 export function luaString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
@@ -53,6 +56,8 @@ s2s_ports = { }
 component_ports = { }
 http_ports = { }
 https_ports = { }
+-- listen queue as long as Node's default (Parley's); Prosody's default is 128
+network_settings = { tcp_backlog = ${LISTEN_BACKLOG} }
 
 modules_enabled = {
   "roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "register"; "offline"; "smacks";
@@ -98,6 +103,9 @@ listen:
     starttls: true
     starttls_required: false
     max_stanza_size: 262144
+    # listen queue as long as Node's default (Parley's); ejabberd's default of 5 drops
+    # connection attempts under concurrent logins (the client retries after 1 s)
+    backlog: ${LISTEN_BACKLOG}
 # SCRAM-SHA-1 credentials (ejabberd derives them with 4096 PBKDF2 iterations)
 auth_method: internal
 auth_password_format: scram
