@@ -92,6 +92,8 @@ interface Target {
   /** Processes whose RSS and CPU are the server's. */
   pids: () => number[];
   alive: () => boolean;
+  /** How the server's main process ended (exit code or signal). */
+  exitInfo: () => string;
   logTail: () => string[];
   gateway?: BenchGateway;
   /** Called before the offline part (Parley reads the offline service's count). */
@@ -221,6 +223,7 @@ async function main(): Promise<number> {
           await waitFor(async () => ((await offlineCount()) >= offlineBaseline + messages ? true : undefined), { what: `${messages} offline messages stored`, timeoutMs: 180_000, intervalMs: 50 });
         },
         alive: () => gw.proc.exitCode === null && gw.proc.signalCode === null,
+        exitInfo: () => `exit code ${gw.proc.exitCode}, signal ${gw.proc.signalCode}`,
         logTail: () => gw.logTail(),
         gateway: gw,
         stop: () => gw.stop(),
@@ -229,7 +232,7 @@ async function main(): Promise<number> {
     const opts = { domain: DOMAIN, scratchDir: dir, certFile, keyFile, scramIterations: 4096 };
     const p: PeerServer = name === 'prosody' ? await startProsody(opts) : await startEjabberd(opts);
     // both store an offline message while handling it in the sender's session: a ping answered on each sender's stream means all are stored
-    return { name, port: p.port, pids: p.pids, alive: p.alive, logTail: p.logTail, offlineStored: pingEachSender(DOMAIN, 180_000), stop: () => p.stop() };
+    return { name, port: p.port, pids: p.pids, alive: p.alive, exitInfo: p.exitInfo, logTail: p.logTail, offlineStored: pingEachSender(DOMAIN, 180_000), stop: () => p.stop() };
   };
 
   const accounts = Math.max(2 * o.pairs, o.concurrency, Math.min(idle, 300), 55); // offline: 50 recipients, 5 senders
@@ -336,7 +339,7 @@ async function main(): Promise<number> {
           log(`  offline: store ${x.storePerSecond} msg/s, drain ${x.drainPerSecond} msg/s (${x.received}/${x.messages} delivered, ${x.duplicates} duplicates, ${x.outOfOrder} out of order, ${x.errors} errors)`);
         }
       } catch (e) {
-        turn.error = (e as Error).message.split('\n')[0].slice(0, 500);
+        turn.error = (e as Error).message.split('\n')[0].slice(0, 500) + (t && !t.alive() ? ` (${name}'s process had ended: ${t.exitInfo()})` : '');
         log(`  ${name} failed: ${(e as Error).message}`);
         if (t) log(t.logTail().slice(-10).join('\n'));
       } finally {

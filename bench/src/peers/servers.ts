@@ -19,6 +19,8 @@ export interface PeerServer {
   /** The server's processes now (the main one and its children): their RSS is its memory. */
   pids(): number[];
   alive(): boolean;
+  /** How the main process ended (exit code or signal). */
+  exitInfo(): string;
   logTail(): string[];
   stop(graceMs?: number): Promise<void>;
 }
@@ -136,6 +138,7 @@ async function startPeer(
     port,
     pids: () => (alive() ? processTree(proc.pid!) : []),
     alive,
+    exitInfo: () => `exit code ${proc.exitCode}, signal ${proc.signalCode}`,
     logTail: () => {
       const own: string[] = [];
       for (const f of ['prosody.log', 'ejabberd.log', 'error.log']) {
