@@ -409,6 +409,8 @@ async function main(): Promise<number> {
       const gw = await spawnGw(name, starttls ? {} : { TLS_REQUIRED: 'false' });
       try {
         const r = await runMemory({
+          port: gw.starttlsPort,
+          pids: () => [gw.pid],
           gateway: gw,
           domain: DOMAIN,
           users,

@@ -15,4 +15,15 @@ if [ "$hard" = unlimited ] || [ "$(ulimit -Sn)" -lt "$hard" ]; then
   ulimit -Sn "$hard" 2>/dev/null || true
 fi
 echo "[bench] ulimit -n $(ulimit -Sn); $(nproc) CPU cores shared by generator, gateways, NATS and Postgres" >&2
+# --compare / --servers=…: the same scenarios against Parley, Prosody and ejabberd (bench/compare.ts)
+for a in "$@"; do
+  case $a in
+    --compare | --servers=*)
+      bash scripts/ensure-peers.sh
+      args=()
+      for b in "$@"; do [ "$b" = --compare ] || args+=("$b"); done
+      exec node --enable-source-maps dist/bench/compare.js "${args[@]}"
+      ;;
+  esac
+done
 exec node --enable-source-maps dist/bench/run.js "$@"

@@ -1,5 +1,7 @@
-// Memory per idle authenticated connection: the gateway's RSS (VmRSS) before and
-// after N sessions that logged in, bound a resource and then say nothing.
+// Memory per idle authenticated connection: the server's RSS (VmRSS, summed over its
+// processes) before and after N sessions that logged in, bound a resource and then
+// say nothing. The server is a Parley gateway (with its V8 figures from /metrics) or,
+// in the comparison mode, any XMPP server on a loopback port.
 import { BenchGateway, readMetric } from './gateway';
 import type { Credentials } from './login-bench';
 import { readRssKiB } from './proc';
@@ -8,7 +10,11 @@ import { BenchConnection, login } from './xmpp-conn';
 
 /** What a memory run does. */
 export interface MemoryRunOptions {
-  gateway: BenchGateway;
+  port: number;
+  /** The server's processes: their RSS is summed. */
+  pids: () => number[];
+  /** A Parley gateway: V8 heap and external memory are read from its /metrics. */
+  gateway?: BenchGateway;
   domain: string;
   users: Credentials[];
   connections: number;
@@ -43,12 +49,12 @@ export interface MemoryRunResult {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rssSettled(pid: number, settleMs: number): Promise<number> {
+async function rssSettled(pids: () => number[], settleMs: number): Promise<number> {
   // wait, then take the median of five readings a quarter second apart
   await delay(settleMs);
   const xs: number[] = [];
   for (let i = 0; i < 5; i++) {
-    xs.push(readRssKiB(pid) ?? NaN);
+    xs.push(pids().reduce((sum, pid) => sum + (readRssKiB(pid) ?? 0), 0) || NaN);
     await delay(250);
   }
   return xs.sort((a, b) => a - b)[2];
@@ -58,8 +64,9 @@ const kib = (v: number | undefined) => (v === undefined ? undefined : Math.round
 
 export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
   const gw = o.gateway;
+  const metric = async (name: string) => (gw ? readMetric(gw, name) : undefined);
   const loginAs = (user: Credentials, resource?: string) =>
-    login({ port: gw.starttlsPort, domain: o.domain, username: user.username, password: user.password, starttls: o.starttls, hash: o.hash, cache: o.cache, resource, timeoutMs: 15_000 });
+    login({ port: o.port, domain: o.domain, username: user.username, password: user.password, starttls: o.starttls, hash: o.hash, cache: o.cache, resource, timeoutMs: 15_000 });
 
   // warm-up: JIT, TLS and database pools reach their steady state before the baseline
   for (let i = 0; i < o.warmupLogins; i += o.concurrency) {
@@ -73,9 +80,9 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
       }),
     );
   }
-  const rssBeforeKiB = await rssSettled(gw.pid, o.settleMs);
-  const heapUsedBeforeKiB = kib(await readMetric(gw, 'nodejs_heap_size_used_bytes'));
-  const externalBeforeKiB = kib(await readMetric(gw, 'nodejs_external_memory_bytes'));
+  const rssBeforeKiB = await rssSettled(o.pids, o.settleMs);
+  const heapUsedBeforeKiB = kib(await metric('nodejs_heap_size_used_bytes'));
+  const externalBeforeKiB = kib(await metric('nodejs_external_memory_bytes'));
 
   const conns: BenchConnection[] = [];
   let failed = 0;
@@ -99,15 +106,15 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     );
     const openMs = Math.round(performance.now() - t0);
     o.log(`  opened ${conns.length} idle sessions in ${openMs} ms (${failed} failed); settling ${o.settleMs} ms`);
-    const rssAfterKiB = await rssSettled(gw.pid, o.settleMs);
-    const heapUsedAfterKiB = kib(await readMetric(gw, 'nodejs_heap_size_used_bytes'));
-    const externalAfterKiB = kib(await readMetric(gw, 'nodejs_external_memory_bytes'));
-    const sessionsReported = await readMetric(gw, 'parley_gateway_sessions');
+    const rssAfterKiB = await rssSettled(o.pids, o.settleMs);
+    const heapUsedAfterKiB = kib(await metric('nodejs_heap_size_used_bytes'));
+    const externalAfterKiB = kib(await metric('nodejs_external_memory_bytes'));
+    const sessionsReported = await metric('parley_gateway_sessions');
     const alive = conns.filter((c) => !c.isClosed).length;
     for (const c of conns) c.close(500);
     await delay(1000);
     for (const c of conns) c.destroy();
-    const rssAfterCloseKiB = await rssSettled(gw.pid, Math.min(o.settleMs, 2000));
+    const rssAfterCloseKiB = await rssSettled(o.pids, Math.min(o.settleMs, 2000));
     return {
       requested: o.connections,
       opened: alive,
