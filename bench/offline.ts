@@ -13,8 +13,7 @@ import { waitFor } from '@parley/testing-stack';
 import { registerInBand, startStack } from '@parley/testing-xmpp';
 import { positiveArg } from './src/args';
 import { ScramKeyCache } from './src/scram-client';
-import { Samples } from './src/stats';
-import { login, LoggedIn } from './src/xmpp-conn';
+import { runOfflineStoreDrain } from './src/offline-store-drain';
 
 const DOMAIN = 'localhost';
 const TIMEOUT_MS = 180_000;
@@ -25,7 +24,6 @@ async function main(): Promise<void> {
   const senders = positiveArg('senders', 5);
   const stack = await startStack('benchoff');
   const cache = new ScramKeyCache();
-  const conns: LoggedIn[] = [];
   const bus = await Bus.connect(stack.busOptions('bench-offline'));
   try {
     await stack.startService('roster');
@@ -37,107 +35,29 @@ async function main(): Promise<void> {
       const reply = await registerInBand(gw.starttlsPort, n, password);
       if (!/type=.result./.test(reply)) throw new Error(`registering ${n}: ${reply.slice(0, 200)}`);
     }
-    const connect = (username: string) => login({ port: gw.starttlsPort, domain: DOMAIN, username, password, starttls: false, hash: 'sha256', cache, timeoutMs: 30_000 });
-
-    // ---- store -------------------------------------------------------------
-    const from: LoggedIn[] = [];
-    for (const n of names.s) from.push(await connect(n));
-    conns.push(...from);
-    let errors = 0;
-    for (const c of from) c.conn.setSink((chunk) => (errors += chunk.split("type='error'").length - 1 + chunk.split('type="error"').length - 1));
-    const t0 = performance.now();
-    for (let i = 0; i < messages; i++) {
-      const c = from[i % senders].conn;
-      c.send(`<message to='${names.r[i % users]}@${DOMAIN}' type='chat' id='m${i}'><body>offline ${i}</body></message>`);
-      if (c.pendingBytes > 256 * 1024) await new Promise((r) => setTimeout(r, 5));
-    }
-    const sentMs = performance.now() - t0;
-    const stored = await waitFor(
-      async () => {
-        const s = await bus.request<OfflineStatsResult>(OfflineSubjects.stats, {}, { timeoutMs: 10_000 });
-        return s.messages >= messages ? s : undefined;
-      },
-      { what: `all ${messages} messages stored`, timeoutMs: TIMEOUT_MS, intervalMs: 50 },
-    );
-    const storeMs = performance.now() - t0;
-    console.error(`[offline] ${messages} sent in ${Math.round(sentMs)} ms, stored (${stored.messages}) after ${Math.round(storeMs)} ms; ${errors} errors`);
-
-    // ---- drain -------------------------------------------------------------
-    const perUser = new Map<string, number>();
-    for (let i = 0; i < messages; i++) perUser.set(names.r[i % users], (perUser.get(names.r[i % users]) ?? 0) + 1);
-    const recipients: LoggedIn[] = await Promise.all(names.r.map((n) => connect(n)));
-    conns.push(...recipients);
-    const firstMs = new Samples();
-    const doneMs = new Samples();
-    let received = 0;
-    let outOfOrder = 0;
-    let duplicates = 0;
-    const t1 = performance.now();
-    await Promise.all(
-      recipients.map(
-        (r, idx) =>
-          new Promise<void>((done, fail) => {
-            const want = perUser.get(names.r[idx]) ?? 0;
-            let got = 0;
-            let last = -1;
-            const seen = new Set<number>();
-            let rest = '';
-            const timer = setTimeout(() => fail(new Error(`${names.r[idx]} got ${got} of ${want}`)), TIMEOUT_MS);
-            r.conn.setSink((chunk) => {
-              const text = rest + chunk;
-              const re = /<message[^>]*\sid=['"]m(\d+)['"]/g;
-              let m: RegExpExecArray | null;
-              let end = 0;
-              while ((m = re.exec(text))) {
-                const n = Number(m[1]);
-                if (seen.has(n)) duplicates += 1;
-                else {
-                  seen.add(n);
-                  if (n < last) outOfOrder += 1;
-                  last = n;
-                  got += 1;
-                  received += 1;
-                  if (got === 1) firstMs.add(performance.now() - t1);
-                }
-                end = re.lastIndex;
-              }
-              rest = text.slice(Math.max(end, text.length - 512));
-              if (got >= want) {
-                clearTimeout(timer);
-                doneMs.add(performance.now() - t1);
-                done();
-              }
-            });
-            r.conn.send('<presence/>');
-          }),
-      ),
-    );
-    const drainMs = performance.now() - t1;
-    const result = {
-      at: new Date().toISOString(),
+    const creds = (list: string[]) => list.map((username) => ({ username, password }));
+    const r = await runOfflineStoreDrain({
+      port: gw.starttlsPort,
+      domain: DOMAIN,
+      senders: creds(names.s),
+      recipients: creds(names.r),
       messages,
-      users,
-      senders,
-      store: { perSecond: Math.round(messages / (storeMs / 1000)), ms: Math.round(storeMs), errors },
-      drain: {
-        perSecond: Math.round(messages / (drainMs / 1000)),
-        ms: Math.round(drainMs),
-        received,
-        duplicates,
-        outOfOrder,
-        firstMessageMs: { p50: Math.round(firstMs.summary().p50), p99: Math.round(firstMs.summary().p99) },
-        userDoneMs: { p50: Math.round(doneMs.summary().p50), p99: Math.round(doneMs.summary().p99) },
+      cache,
+      // stored: the offline service holds them all
+      stored: async (_senders, n) => {
+        await waitFor(async () => (await bus.request<OfflineStatsResult>(OfflineSubjects.stats, {}, { timeoutMs: 10_000 })).messages >= n, { what: `all ${n} messages stored`, timeoutMs: TIMEOUT_MS, intervalMs: 50 });
       },
-    };
-    console.log(`offline store: ${result.store.perSecond} msg/s (${messages} messages to ${users} offline users from ${senders} senders, ${result.store.ms} ms, ${errors} errors)`);
+      timeoutMs: TIMEOUT_MS,
+    });
+    const result = { at: new Date().toISOString(), ...r };
+    console.log(`offline store: ${r.storePerSecond} msg/s (${messages} messages to ${users} offline users from ${senders} senders, ${r.storeMs} ms, ${r.errors} errors)`);
     console.log(
-      `offline drain: ${result.drain.perSecond} msg/s (${received} delivered to ${users} users logging in at once in ${result.drain.ms} ms; first message p50 ${result.drain.firstMessageMs.p50} ms, a user's last p50 ${result.drain.userDoneMs.p50} ms / p99 ${result.drain.userDoneMs.p99} ms; ${duplicates} duplicates, ${outOfOrder} out of order)`,
+      `offline drain: ${r.drainPerSecond} msg/s (${r.received} delivered to ${users} users logging in at once in ${r.drainMs} ms; a user's last p50 ${r.userDoneMsP50} ms / p99 ${r.userDoneMsP99} ms; ${r.duplicates} duplicates, ${r.outOfOrder} out of order)`,
     );
     const dir = resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'offline.json'), JSON.stringify(result, null, 2));
   } finally {
-    for (const c of conns) c.conn.destroy();
     await bus.close();
     await stack.stop();
   }

@@ -7,10 +7,25 @@
 import { OfflineCountResult, OfflineSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
-import { GatewayProcess, rawLogin, xml } from '@parley/testing-xmpp';
+import { GatewayProcess, rawLogin, TestClient, xml } from '@parley/testing-xmpp';
 import { e2eUsers, E2EStack, startStack } from './stack';
 
 jest.setTimeout(120_000);
+
+/** Sends probes from `from` to `to` until one arrives (gateways learn of each other's sessions asynchronously); the id that arrived. */
+async function reaches(from: TestClient, to: string, arrived: (id: string) => Promise<unknown>): Promise<string> {
+  for (let n = 0; n <= 30; n++) {
+    const id = `probe-${n}`;
+    await from.send(xml('message', { to, type: 'chat', id }, xml('body', {}, 'probe')));
+    try {
+      await arrived(id);
+      return id;
+    } catch {
+      // not yet: the next probe
+    }
+  }
+  throw new Error(`the sender's gateway never learnt of ${to}`);
+}
 
 describe('a gateway killed under its sessions', () => {
   let stack: E2EStack;
@@ -45,17 +60,7 @@ describe('a gateway killed under its sessions', () => {
     const a = await users.login(gw2, alice);
     const aliceFull = a.jid;
     // bob's gateway knows alice's session once a message to her full JID reaches her
-    let n = 0;
-    for (;;) {
-      const id = `probe-${n++}`;
-      await b.send(xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, 'probe')));
-      try {
-        await a.waitFor((s) => s.is('message') && s.attrs.id === id, id, 1000);
-        break;
-      } catch {
-        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
-      }
-    }
+    await reaches(b, aliceFull, (id) => a.waitFor((s) => s.is('message') && s.attrs.id === id, id, 1000));
 
     await gw2.kill();
     await a.stop().catch(() => undefined);
@@ -87,17 +92,7 @@ describe('a gateway killed under its sessions', () => {
     const id = (await raw.expect(/<enabled[^>]*id=.([^'"]+)./))[1];
     raw.send(`<presence/>`);
     const aliceFull = `${users.jid(alice)}/phone`;
-    let n = 0;
-    for (;;) {
-      const probe = `probe-${n++}`;
-      await b.send(xml('message', { to: aliceFull, type: 'chat', id: probe }, xml('body', {}, 'probe')));
-      try {
-        await raw.expect(new RegExp(`id=['"]${probe}['"]`), 1000);
-        break;
-      } catch {
-        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
-      }
-    }
+    await reaches(b, aliceFull, (id) => raw.expect(new RegExp(`id=['"]${id}['"]`), 1000));
     const sent = ['held-0', 'held-1', 'held-2'];
     for (const m of sent) await b.send(xml('message', { to: aliceFull, type: 'chat', id: m }, xml('body', {}, m)));
     for (const m of sent) await raw.expect(new RegExp(`id=['"]${m}['"]`), 10_000);
@@ -127,17 +122,7 @@ describe('a gateway killed under its sessions', () => {
     await raw.expect(/<enabled/);
     raw.send(`<presence/>`);
     const aliceFull = `${users.jid(alice)}/phone`;
-    let n = 0;
-    for (;;) {
-      const probe = `probe-${n++}`;
-      await b.send(xml('message', { to: aliceFull, type: 'chat', id: probe }, xml('body', {}, 'probe')));
-      try {
-        await raw.expect(new RegExp(`id=['"]${probe}['"]`), 1000);
-        break;
-      } catch {
-        if (n > 30) throw new Error("bob's gateway never learnt alice's session");
-      }
-    }
+    await reaches(b, aliceFull, (id) => raw.expect(new RegExp(`id=['"]${id}['"]`), 1000));
     const mark = gw2.logs.length;
     raw.close(); // the connection drops: the session waits on gw2
     await waitFor(() => gw2.logs.slice(mark).some((l) => l.includes('waiting for resumption')), { what: 'gw2 to notice the drop', timeoutMs: 15_000 });
