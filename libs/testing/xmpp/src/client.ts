@@ -69,24 +69,7 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
   const address = await x.start();
   if (o.presence !== false) await x.send(xml('presence', {}, typeof o.presence === 'number' ? xml('priority', {}, String(o.presence)) : undefined));
 
-  const waitFor = (pred: (el: Ltx) => boolean, what = 'stanza', timeoutMs = 10_000) =>
-    new Promise<Ltx>((resolve, reject) => {
-      const found = received.find(pred);
-      if (found) return resolve(found);
-      const check = () => {
-        const f = received.find(pred);
-        if (f) {
-          clearTimeout(t);
-          waiters.delete(check);
-          resolve(f);
-        }
-      };
-      const t = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`${address.toString()} timed out waiting for ${what}; got ${received.slice(-5).map(String).join('\n')}`));
-      }, timeoutMs);
-      waiters.add(check);
-    });
+  const waitFor = stanzaWaiter(received, waiters, address.toString(), 10_000);
 
   return {
     xmpp: x,
@@ -107,4 +90,29 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
       }
     },
   };
+}
+
+/**
+ * `waitFor` over a list of received stanzas that `waiters` are told about: resolves with the
+ * first match (already received ones count), rejects after `timeoutMs` naming `who`.
+ */
+export function stanzaWaiter(received: Ltx[], waiters: Set<() => void>, who: string, defaultTimeoutMs: number) {
+  return (pred: (el: Ltx) => boolean, what = 'stanza', timeoutMs = defaultTimeoutMs) =>
+    new Promise<Ltx>((resolve, reject) => {
+      const found = received.find(pred);
+      if (found) return resolve(found);
+      const check = () => {
+        const f = received.find(pred);
+        if (f) {
+          clearTimeout(t);
+          waiters.delete(check);
+          resolve(f);
+        }
+      };
+      const t = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${who} timed out waiting for ${what}; got ${received.slice(-5).map(String).join('\n')}`));
+      }, timeoutMs);
+      waiters.add(check);
+    });
 }

@@ -2,6 +2,7 @@
 // real socket, recording what it receives (tests wait for conditions, never sleep).
 import { component as xmppComponent, xml } from '@xmpp/component';
 import type { XmlElement } from '@xmpp/client';
+import { stanzaWaiter } from './client';
 
 /** A connected component and what it received. */
 export interface TestComponent {
@@ -28,24 +29,7 @@ export async function connectComponent(o: { port: number; domain: string; passwo
   const refused = new Promise<never>((_, reject) => x.on('error', (e: Error) => reject(e)));
   refused.catch(() => undefined);
   await Promise.race([x.start(), refused]);
-  const waitFor = (pred: (el: XmlElement) => boolean, what = 'stanza', timeoutMs = 20_000) =>
-    new Promise<XmlElement>((resolve, reject) => {
-      const found = received.find(pred);
-      if (found) return resolve(found);
-      const check = () => {
-        const f = received.find(pred);
-        if (f) {
-          clearTimeout(t);
-          waiters.delete(check);
-          resolve(f);
-        }
-      };
-      const t = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`component ${o.domain} timed out waiting for ${what}; got ${received.slice(-5).map(String).join('\n')}`));
-      }, timeoutMs);
-      waiters.add(check);
-    });
+  const waitFor = stanzaWaiter(received, waiters, `component ${o.domain}`, 20_000);
   return {
     xmpp: x,
     domain: o.domain,
