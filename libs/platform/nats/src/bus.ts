@@ -179,6 +179,9 @@ export class Bus {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
       timeout: 5000,
+      // No extra Error (a stack capture) per request and JetStream publish: the hot paths
+      // (session events, cross-gateway hand-offs) paid for it on every call.
+      noAsyncTraces: true,
       ...(opts.user ? { user: opts.user, pass: opts.password ?? '', inboxPrefix: inboxPrefixFor(opts.user) } : {}),
       ...(tls ? { tls } : {}),
     });
