@@ -8,15 +8,16 @@
 // time. Speed is measured here, never asserted.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ALL_STREAMS } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace } from '@parley/testing-stack';
 import { registerInBand, ServiceProcess, spawnService } from '@parley/testing-xmpp';
 import { archiveBench, ExtraResult, parserBench } from './src/extras';
-import { askProfiler, BenchGateway, spawnBenchGateway, started } from './src/gateway';
+import { askProfiler, BenchGateway, readMetric, spawnBenchGateway, started } from './src/gateway';
 import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
+import { heapGrowth, HeapGrowth } from './src/heap-diff';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { CpuGroup, CpuMeter, openFilesLimit, pidsByComm } from './src/proc';
@@ -35,6 +36,7 @@ interface Options {
   quick: boolean;
   only: Set<string>;
   profile: boolean;
+  heapSnapshots: boolean;
   loginSeconds: number;
   loginConcurrency: number;
   pairs: number;
@@ -55,7 +57,7 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   if (has('help')) {
-    console.log(`usage: npm run bench -- [--quick] [--only=login,messages,same,memory,roster,parser,archive,upload] [--profile]
+    console.log(`usage: npm run bench -- [--quick] [--only=login,messages,same,memory,roster,parser,archive,upload] [--profile] [--heap-snapshots]
   [--login-seconds=10] [--concurrency=50] [--pairs=200] [--rates=1000,2000,5000,10000,15000,20000,30000]
   [--step-seconds=5] [--idle=2000]`);
     process.exit(0);
@@ -71,6 +73,7 @@ function parseArgs(argv: string[]): Options {
     quick,
     only,
     profile: has('profile'),
+    heapSnapshots: has('heap-snapshots'),
     loginSeconds: num('login-seconds', quick ? 3 : 10, 1, 300),
     loginConcurrency: num('concurrency', 50, 1, 1000),
     pairs: num('pairs', quick ? 50 : 200, 1, 2000),
@@ -143,7 +146,7 @@ interface Results {
   registration?: { accounts: number; failed: number; perSecond: number };
   logins?: Array<LoginRunResult & { label: string; gateway: string }>;
   messages?: MessageSweepResult[];
-  memory?: Array<MemoryRunResult & { transport: string; connectionsNote: string }>;
+  memory?: Array<MemoryRunResult & { transport: string; connectionsNote: string; heapGrowth?: HeapGrowth[] }>;
   roster?: RosterBenchResult;
   parser?: ExtraResult<unknown>;
   archive?: ExtraResult<unknown>;
@@ -198,7 +201,7 @@ async function main(): Promise<number> {
     AUTH_FAILURES_PER_ADDRESS: '100000',
     AUTH_FAILURES_PER_ACCOUNT: '100000',
   };
-  const spawnGw = (name: string, env: Record<string, string> = {}) =>
+  const spawnGw = (name: string, env: Record<string, string> = {}, nodeArgs: string[] = []) =>
     spawnBenchGateway({
       name,
       root: ROOT,
@@ -207,7 +210,7 @@ async function main(): Promise<number> {
       databaseUrl: db!.url,
       dataDir,
       env: { ...gatewayEnv, ...env, ...(o.profile ? { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: name } : {}) },
-      nodeArgs: o.profile ? ['--require', hook] : [],
+      nodeArgs: [...(o.profile ? ['--require', hook] : []), ...nodeArgs],
       ipc: o.profile,
     });
 
@@ -406,7 +409,12 @@ async function main(): Promise<number> {
     ] as const) {
       const transport = starttls ? 'STARTTLS' : 'no TLS';
       log(`[bench] memory: ${note} on a fresh gateway ${name} (${transport}), ${Math.min(n, users.length)} accounts`);
-      const gw = await spawnGw(name, starttls ? {} : { TLS_REQUIRED: 'false' });
+      const heapDir = join(resultsDir, 'heap', name);
+      if (o.heapSnapshots) {
+        rmSync(heapDir, { recursive: true, force: true });
+        mkdirSync(heapDir, { recursive: true });
+      }
+      const gw = await spawnGw(name, starttls ? {} : { TLS_REQUIRED: 'false' }, o.heapSnapshots ? [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${heapDir}`] : []);
       try {
         const r = await runMemory({
           port: gw.starttlsPort,
@@ -423,8 +431,10 @@ async function main(): Promise<number> {
           settleMs: o.quick ? 2000 : 5000,
           warmupLogins: 100,
           log,
+          heapSnapshot: o.heapSnapshots ? () => takeHeapSnapshot(gw, heapDir) : undefined,
         });
-        results.memory.push({ ...r, transport, connectionsNote: note });
+        const growth = r.heapSnapshots ? heapGrowth(r.heapSnapshots.before, r.heapSnapshots.after) : undefined;
+        results.memory.push({ ...r, transport, connectionsNote: note, heapGrowth: growth });
         log(`  RSS ${r.rssBeforeKiB} KiB → ${r.rssAfterKiB} KiB with ${r.opened} sessions: ${r.kibPerConnection} KiB per connection`);
       } finally {
         await gw.stop();
@@ -522,6 +532,19 @@ function printReport(r: Results): void {
       ),
       '',
     );
+    for (const x of r.memory) {
+      if (!x.heapGrowth || !x.opened) continue;
+      out.push(`   ${x.transport}: V8 heap growth per session by kind of object (self sizes; snapshots in bench/results/heap/)`);
+      out.push(
+        ...table(
+          ['kind', 'objects per session', 'bytes per session'],
+          x.heapGrowth.map((g) => [g.kind.slice(0, 60), fmt(g.count / x.opened, 1), fmt(g.bytes / x.opened)]),
+        )
+          .split('\n')
+          .map((l) => `   ${l}`),
+        '',
+      );
+    }
   }
   if (r.roster) {
     const x = r.roster;
@@ -613,3 +636,25 @@ main()
     process.exit(code);
   });
 
+
+/**
+ * Makes a gateway started with `--heapsnapshot-signal=SIGUSR2` write a heap snapshot
+ * into `dir` and resolves with its file once written (the gateway answers /metrics
+ * again only after the synchronous write; bounded to two minutes).
+ */
+async function takeHeapSnapshot(gw: BenchGateway, dir: string): Promise<string> {
+  const known = new Set(existsSync(dir) ? readdirSync(dir) : []);
+  process.kill(gw.pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const fresh = readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && !known.has(f));
+    if (fresh.length && (await readMetric(gw, 'nodejs_heap_size_used_bytes')) !== undefined) {
+      const file = join(dir, fresh[0]);
+      const size = statSync(file).size;
+      await new Promise((r) => setTimeout(r, 300));
+      if (statSync(file).size === size && size > 0) return file;
+    }
+    if (Date.now() > deadline) throw new Error(`no heap snapshot from ${gw.name} within two minutes`);
+  }
+}

@@ -27,6 +27,8 @@ export interface MemoryRunOptions {
   settleMs: number;
   warmupLogins: number;
   log: (s: string) => void;
+  /** Takes a heap snapshot of the server (`--heap-snapshots`) and resolves with its file. */
+  heapSnapshot?: () => Promise<string>;
 }
 
 /** What it measured. */
@@ -45,6 +47,8 @@ export interface MemoryRunResult {
   externalBeforeKiB?: number;
   externalAfterKiB?: number;
   sessionsReported?: number;
+  /** The heap snapshots taken at the baseline and with the sessions open. */
+  heapSnapshots?: { before: string; after: string };
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -83,6 +87,7 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
   const rssBeforeKiB = await rssSettled(o.pids, o.settleMs);
   const heapUsedBeforeKiB = kib(await metric('nodejs_heap_size_used_bytes'));
   const externalBeforeKiB = kib(await metric('nodejs_external_memory_bytes'));
+  const snapshotBefore = o.heapSnapshot ? await o.heapSnapshot() : undefined;
 
   const conns: BenchConnection[] = [];
   let failed = 0;
@@ -110,6 +115,7 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     const heapUsedAfterKiB = kib(await metric('nodejs_heap_size_used_bytes'));
     const externalAfterKiB = kib(await metric('nodejs_external_memory_bytes'));
     const sessionsReported = await metric('parley_gateway_sessions');
+    const snapshotAfter = o.heapSnapshot ? await o.heapSnapshot() : undefined;
     const alive = conns.filter((c) => !c.isClosed).length;
     for (const c of conns) c.close(500);
     await delay(1000);
@@ -129,6 +135,7 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
       externalBeforeKiB,
       externalAfterKiB,
       sessionsReported,
+      heapSnapshots: snapshotBefore && snapshotAfter ? { before: snapshotBefore, after: snapshotAfter } : undefined,
     };
   } finally {
     for (const c of conns) c.destroy();

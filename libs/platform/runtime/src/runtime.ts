@@ -153,7 +153,9 @@ export async function startServiceApp(module: Type<unknown> | DynamicModule, o: 
 /** Starts a service's Nest app, listening for health/metrics, and stops it cleanly on SIGTERM/SIGINT. */
 export async function runService(module: Type<unknown> | DynamicModule, o: RunServiceOptions): Promise<INestApplication> {
   const app = await startServiceApp(module, { bus: o.bus });
-  app.enableShutdownHooks();
+  // Only the signals that mean "stop": Nest's default list also takes SIGUSR2 (the usual
+  // --heapsnapshot-signal) and SIGQUIT, SIGABRT, SIGTRAP… which must not start a shutdown.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT', 'SIGHUP']);
   await app.listen(o.httpPort, o.httpHost ?? DEFAULT_HTTP_HOST);
   return app;
 }
