@@ -21,6 +21,7 @@ const PASSWORD = 'correct horse battery';
 const WAIT = 30_000;
 const SECRET = 'federation-dialback-secret-0123456789abcdef';
 const ROSTER = 'jabber:iq:roster';
+const MAM = 'urn:xmpp:mam:2';
 
 describe('federation with Prosody (s2s, dialback), end to end', () => {
   let stack: E2EStack;
@@ -81,6 +82,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     stack = await startStack('s2s');
     await stack.startService('roster');
     await stack.startService('offline');
+    await stack.startService('archive');
     domain = randomLoopback();
     deadPort = await freePort('127.0.0.1');
     const env = {
@@ -142,6 +144,56 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
     // erin is now available to dave: her presence crosses
     await erin.send(xml('presence', {}, xml('status', {}, 'remote')));
     await dave.waitFor((s) => s.is('presence') && s.attrs.from === erin.jid && s.getChildText('status') === 'remote', 'remote presence', WAIT);
+  });
+
+  it('probes a remote contact at login, and archives (XEP-0313) and copies (XEP-0280) messages with remote contacts as with local ones', async () => {
+    const u = `fay${++seq}`;
+    expect(await registerInBand(gw1.starttlsPort, u, PASSWORD, domain)).toMatch(/type=.result./);
+    const fay1 = await connectClient({ port: gw1.starttlsPort, username: u, password: PASSWORD, domain, resource: 'one' });
+    clients.push(fay1);
+    const gus = await theirs('gus');
+    // mutual subscription with the Prosody user
+    await fay1.send(xml('presence', { to: bare(gus), type: 'subscribe' }));
+    await gus.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bare(fay1), 'subscribe at prosody', WAIT);
+    await gus.send(xml('presence', { to: bare(fay1), type: 'subscribed' }));
+    await gus.send(xml('presence', { to: bare(fay1), type: 'subscribe' }));
+    await fay1.waitFor((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === bare(gus), 'subscribe from prosody', WAIT);
+    await fay1.send(xml('presence', { to: bare(gus), type: 'subscribed' }));
+    await gus.send(xml('presence', {}, xml('status', {}, 'here')));
+    await waitFor(async () => (await fay1.iq(xml('iq', { type: 'get' }, xml('query', { xmlns: ROSTER })), WAIT)).getChildren('item').find((i) => i.attrs.jid === bare(gus))?.attrs.subscription === 'both', {
+      what: 'a mutual subscription with the remote contact',
+      timeoutMs: WAIT,
+    });
+    // a second resource on the other gateway logs in: its initial presence probes gus over s2s
+    const fay2 = await connectClient({ port: gw2.starttlsPort, username: u, password: PASSWORD, domain, resource: 'two' });
+    clients.push(fay2);
+    await fay2.send(xml('presence'));
+    const probed = await fay2.waitFor((s) => s.is('presence') && s.attrs.from === gus.jid && !s.attrs.type, 'the remote contact\'s presence (probe answer)', WAIT);
+    expect(probed.getChildText('status')).toBe('here');
+    // and gus sees fay's new resource (broadcast over s2s)
+    await gus.waitFor((s) => s.is('presence') && s.attrs.from === fay2.jid && !s.attrs.type, 'our presence at prosody', WAIT);
+
+    // carbons on the second resource, the archive opted in on the first
+    await fay2.iq(xml('iq', { type: 'set' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })), WAIT);
+    await fay1.iq(xml('iq', { type: 'set' }, xml('prefs', { xmlns: MAM, default: 'always' })), WAIT);
+    await fay1.send(xml('message', { to: bare(gus), type: 'chat', id: 'ca1' }, xml('body', {}, 'out to prosody')));
+    await gus.waitFor((s) => s.attrs.id === 'ca1', 'message at prosody', WAIT);
+    const sent = await fay2.waitFor((s) => !!s.getChild('sent', 'urn:xmpp:carbons:2'), 'sent carbon', WAIT);
+    expect(sent.getChild('sent', 'urn:xmpp:carbons:2')!.getChild('forwarded')!.getChild('message')!.attrs.to).toBe(bare(gus));
+    await gus.send(xml('message', { to: fay1.jid, type: 'chat', id: 'ca2' }, xml('body', {}, 'in from prosody')));
+    await fay1.waitFor((s) => s.attrs.id === 'ca2', 'reply from prosody', WAIT);
+    const received = await fay2.waitFor((s) => !!s.getChild('received', 'urn:xmpp:carbons:2'), 'received carbon', WAIT);
+    expect(received.getChild('received', 'urn:xmpp:carbons:2')!.getChild('forwarded')!.getChild('message')!.attrs.from).toBe(gus.jid);
+    let n = 0;
+    await waitFor(
+      async () => {
+        const queryid = `sq${++n}`;
+        await fay1.iqStanza(xml('iq', { type: 'set' }, xml('query', { xmlns: MAM, queryid }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, MAM)), xml('field', { var: 'with' }, xml('value', {}, bare(gus)))))), WAIT);
+        const bodies = fay1.received.filter((s) => s.getChild('result', MAM)?.attrs.queryid === queryid).map((s) => s.getChild('result', MAM)!.getChild('forwarded')!.getChild('message')!.getChildText('body'));
+        return bodies.includes('out to prosody') && bodies.includes('in from prosody');
+      },
+      { what: 'both messages with the remote contact in the archive', timeoutMs: WAIT },
+    );
   });
 
   it('stores a remote contact\'s message for an offline user, and blocking covers a remote domain', async () => {
