@@ -345,10 +345,23 @@ describe('gateway, end to end', () => {
       await expect(connectClient({ port: gw2.starttlsPort, username: 'gone', password: PASSWORD })).rejects.toThrow(/not-authorized/);
     });
 
-    it('publishes session events without addresses', async () => {
-      const opened = await waitFor(() => events.find((x) => x.type === GatewayEvents.sessionOpened));
-      const closed = await waitFor(() => events.find((x) => x.type === GatewayEvents.sessionClosed));
-      for (const e of [opened, closed]) expect(JSON.stringify(e)).not.toMatch(/127\.0\.0\.1|::1/);
+    it('publishes session events, batched per instance, without addresses', async () => {
+      type Changes = { instanceId: string; changes: Array<{ jid: string; kind: string; at: string; mechanism?: string; reason?: string }> };
+      const batches = () => events.filter((x) => x.type === GatewayEvents.sessionsChanged) as unknown as Array<{ data: Changes }>;
+      const all = () => batches().flatMap((b) => b.data.changes);
+      // the sessions of this suite: 'gone/main' was opened, then ended by the account's removal
+      await waitFor(() => all().some((c) => c.jid === 'gone@localhost/main' && c.kind === 'closed'), { what: 'the closed session in a batch' });
+      const main = all().filter((c) => c.jid === 'gone@localhost/main');
+      expect(main.map((c) => c.kind)).toEqual(['opened', 'closed']);
+      expect(main[0].mechanism).toMatch(/^SCRAM-|^PLAIN$/);
+      expect(main[1].reason).toBe('removed');
+      // one event carries several sessions, each batch from one instance
+      expect(batches().some((b) => b.data.changes.length > 1)).toBe(true);
+      const instances = new Set(batches().map((b) => b.data.instanceId));
+      expect(instances.size).toBeGreaterThanOrEqual(2); // both gateways (and others the suite starts) had sessions
+      for (const id of instances) expect(id).toMatch(/^\S+$/);
+      for (const b of batches()) expect(JSON.stringify(b)).not.toMatch(/127\.0\.0\.1|::1/);
+      expect(events.some((x) => x.type === GatewayEvents.sessionOpened || x.type === GatewayEvents.sessionClosed)).toBe(false);
     });
   });
 });

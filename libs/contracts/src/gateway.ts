@@ -6,6 +6,8 @@ export const GatewayEvents = {
   accountDeleted: 'gateway.evt.account-deleted',
   sessionOpened: 'gateway.evt.session-opened',
   sessionClosed: 'gateway.evt.session-closed',
+  /** {@link SessionsChangedV1}: the sessions an instance opened and closed over a short window, in order (what gateways publish; the single events above are still consumed, from older gateways). */
+  sessionsChanged: 'gateway.evt.sessions-changed',
   /** {@link GatewayDeliveryFailedV1}, on stream GATEWAY_DELIVERY_FAILURES. */
   deliveryFailed: 'gateway.evt.delivery-failed',
 } as const;
@@ -250,6 +252,30 @@ export interface SessionClosedV1 {
   instanceId: string;
   /** Why it ended, e.g. `closed`, `conflict`, `timeout`, `error`. */
   reason: string;
+}
+
+/** One session opening or ending, within {@link SessionsChangedV1}. */
+export interface SessionChangeV1 {
+  /** Full JID of the session. */
+  jid: string;
+  kind: 'opened' | 'closed';
+  /** When, ISO 8601. */
+  at: string;
+  /** `opened`: the SASL mechanism used (statistics). */
+  mechanism?: string;
+  /** `closed`: why, e.g. `closed`, `conflict`, `timeout`, `error`. */
+  reason?: string;
+}
+
+/**
+ * The sessions one gateway instance opened and closed over a short window
+ * (`SESSION_EVENTS_WINDOW`), in the order they happened: one JetStream message for many
+ * logins, so that a login storm does not cost a stream write and a consumer transaction
+ * per login and per logout.
+ */
+export interface SessionsChangedV1 {
+  instanceId: string;
+  changes: SessionChangeV1[];
 }
 
 /** `gateway.qry.account-exists` request. */

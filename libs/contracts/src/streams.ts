@@ -27,13 +27,14 @@ export const GATEWAY_EVENTS: StreamSpec = {
     'gateway.evt.account-deleted',
     'gateway.evt.session-opened',
     'gateway.evt.session-closed',
+    'gateway.evt.sessions-changed',
   ],
   retention: 'limits',
   // One day, not a week: the stream names who logged in when, and its consumers (the
   // janitor's activity table, the owners' erasure on account-deleted) need it only to
   // survive an outage of hours. Anything older is a login history no policy names.
   maxAgeMs: 1 * DAY,
-  description: 'account-registered, account-deleted, session-opened, session-closed (no IP addresses, no content; kept one day)',
+  description: 'account-registered, account-deleted, sessions-changed (and session-opened/-closed from older gateways); no IP addresses, no content; kept one day',
 };
 
 

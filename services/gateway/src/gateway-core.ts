@@ -162,7 +162,7 @@ export class GatewayCore implements StreamHost {
       return new Cluster(this.nats, directory, instanceId, cb, log, { heartbeatMs: config.ROUTE_HEARTBEAT, peerTimeoutMs: config.ROUTE_PEER_TIMEOUT });
     };
     this.cluster = (parts.cluster ?? natsCluster)(callbacks, this.directory, this.instanceId);
-    this.sessions = new Sessions(this.domain, this.directory, this.cluster, this.hooks, bus, log);
+    this.sessions = new Sessions(this.domain, this.directory, this.cluster, this.hooks, bus, log, this.config.SESSION_EVENTS_WINDOW);
     this.components = new ExternalComponents({
       secrets: componentSecrets(config),
       config,
@@ -377,6 +377,7 @@ export class GatewayCore implements StreamHost {
     const started = Date.now();
     const settled = await this.router.idle(this.config.SHUTDOWN_DRAIN_TIMEOUT);
     this.log.info({ settled, ms: Date.now() - started }, settled ? 'shutdown: every session ended and its unacknowledged stanzas routed again' : 'shutdown: drain timeout reached with routing still in flight');
+    await this.sessions.flushEvents(); // the sessions that just ended, before the bus goes
     this.components.stop();
     this.federation?.stop();
     await this.cluster.stop();

@@ -83,6 +83,37 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(stats.days.reduce((n, d) => n + (d.counts.registrations ?? 0), 0)).toBe(1);
   });
 
+
+  it('applies a batch of session changes (what gateways publish) in one go, like the single events, once', async () => {
+    const t = (msAgo: number) => ago(msAgo).toISOString();
+    await publish(h, GatewayEvents.sessionOpened, { jid: 'fred@localhost/old', instanceId: 'gw-9', mechanism: 'PLAIN' }, ago(3 * HOUR));
+    await waitFor(() => row('fred@localhost'), { what: 'fred row' });
+    const batch = envelope(
+      GatewayEvents.sessionsChanged,
+      {
+        instanceId: 'gw-9',
+        changes: [
+          { jid: 'Fred@localhost/a', kind: 'opened', at: t(2 * HOUR), mechanism: 'SCRAM-SHA-1' },
+          { jid: 'gina@localhost/x', kind: 'opened', at: t(2 * HOUR), mechanism: 'SCRAM-SHA-1' },
+          { jid: 'fred@localhost/old', kind: 'closed', at: t(HOUR), reason: 'closed' },
+          { jid: 'gina@localhost/x', kind: 'closed', at: t(HOUR / 2), reason: 'timeout' },
+          { jid: 'fred@localhost/b', kind: 'opened', at: t(HOUR / 4), mechanism: 'SCRAM-SHA-1' },
+        ],
+      },
+      { occurredAt: new Date() },
+    );
+    await h.bus.publishEvent(batch);
+    await h.bus.publishEvent(batch, batch.type, { dedupe: false }); // delivered twice
+    await waitFor(() => row('gina@localhost'), { what: 'the batch applied' });
+    const fred = await row('fred@localhost');
+    expect(new Date(fred.last_used_at).toISOString()).toBe(batch.data.changes[4].at);
+    expect(new Date(fred.last_logout_at).toISOString()).toBe(batch.data.changes[2].at);
+    const gina = await row('gina@localhost');
+    expect(new Date(gina.last_logout_at).toISOString()).toBe(batch.data.changes[3].at);
+    // fred: old closed, a and b open → 2 on gw-9; gina: opened and closed → no row
+    expect(await h.sql("SELECT jid, open FROM account_session WHERE instance_id = 'gw-9' ORDER BY jid")).toEqual([{ jid: 'fred@localhost', open: 2 }]);
+    expect(await h.sql("SELECT count(*)::int AS n FROM handled_event WHERE id = $1", [batch.id])).toEqual([{ n: 1 }]);
+  });
   it('records which owners confirmed each account erasure, without the JID, and lists the unconfirmed ones', async () => {
     const deletion = envelope(GatewayEvents.accountDeleted, { jid: 'erin@localhost', reason: 'admin' });
     await h.bus.publishEvent(deletion);

@@ -30,6 +30,16 @@ describe('PrepareJids: JIDs prepared once at the bus edge (RFC 7622)', () => {
     expect(pipe.transform({ jids: 'not a list' })).toEqual({ jids: 'not a list' });
   });
 
+  it('reaches into every element of an array of objects with a `name[]` segment', () => {
+    const pipe = new PrepareJids({ 'data.changes[].jid': 'account' });
+    const input = { data: { changes: [{ jid: 'A@B/r1', kind: 'opened' }, { jid: 'c@D/r2', kind: 'closed' }], instanceId: 'gw' } };
+    expect(pipe.transform(input)).toEqual({ data: { changes: [{ jid: 'a@b', kind: 'opened' }, { jid: 'c@d', kind: 'closed' }], instanceId: 'gw' } });
+    expect(input.data.changes[0].jid).toBe('A@B/r1');
+    expect(pipe.transform({ data: { changes: 'none' } })).toEqual({ data: { changes: 'none' } });
+    expect(refusal(() => pipe.transform({ data: { changes: [{ jid: 'ok@x/y' }, { jid: 'domain.only' }] } })).error.text).toMatch(/data\.changes\[\]\.jid must be an account JID/);
+    expect(refusal(() => pipe.transform({ data: { changes: [{ kind: 'opened' }] } })).error.condition).toBe('jid-malformed');
+  });
+
   it('refuses a missing, malformed or (for accounts) domain-only JID with jid-malformed, or the condition given', () => {
     expect(refusal(() => new PrepareJids({ user: 'account' }).transform({})).error.condition).toBe('jid-malformed');
     expect(refusal(() => new PrepareJids({ user: 'account' }).transform({ user: 'a@b@c' })).error.condition).toBe('jid-malformed');

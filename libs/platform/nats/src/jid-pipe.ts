@@ -15,7 +15,11 @@ import { BusContext } from './transport';
 export type JidForm = 'account' | 'bare' | 'full';
 export type JidFieldSpec = JidForm | `${JidForm}?` | `${JidForm}[]`;
 
-/** Prepares the named JID fields of a payload (dotted paths reach into nested objects); `jid-malformed` (or `condition`) otherwise. */
+/**
+ * Prepares the named JID fields of a payload (dotted paths reach into nested objects, a
+ * segment `name[]` into every element of an array: `data.changes[].jid`); `jid-malformed`
+ * (or `condition`) otherwise.
+ */
 export class PrepareJids implements PipeTransform {
   constructor(
     private readonly fields: Record<string, JidFieldSpec>,
@@ -27,18 +31,26 @@ export class PrepareJids implements PipeTransform {
     const out = structuredClone(value) as Record<string, unknown>;
     for (const [path, spec] of Object.entries(this.fields)) {
       const keys = path.split('.');
-      let holder: Record<string, unknown> | undefined = out;
-      for (const k of keys.slice(0, -1)) {
-        const next: unknown = holder?.[k];
-        holder = typeof next === 'object' && next !== null && !Array.isArray(next) ? (next as Record<string, unknown>) : undefined;
-      }
-      if (!holder) continue; // a missing parent is the handler's to refuse
-      const key = keys[keys.length - 1];
       const form = spec.replace(/[?[\]]/g, '') as JidForm;
-      const v = holder[key];
-      if (spec.endsWith('[]')) {
-        if (Array.isArray(v)) holder[key] = v.map((x) => this.prepare(x, form, path));
-      } else if (!(spec.endsWith('?') && v === undefined)) holder[key] = this.prepare(v, form, path);
+      // the objects holding the field: a segment `name[]` steps into every element of an array
+      let holders: Array<Record<string, unknown>> = [out];
+      for (const k of keys.slice(0, -1)) {
+        const each = k.endsWith('[]');
+        const name = each ? k.slice(0, -2) : k;
+        holders = holders.flatMap((h) => {
+          const next: unknown = h[name];
+          const objects = each ? (Array.isArray(next) ? next : []) : [next];
+          return objects.filter((o): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o));
+        });
+      }
+      const key = keys[keys.length - 1];
+      for (const holder of holders) {
+        // a missing parent is the handler's to refuse
+        const v = holder[key];
+        if (spec.endsWith('[]')) {
+          if (Array.isArray(v)) holder[key] = v.map((x) => this.prepare(x, form, path));
+        } else if (!(spec.endsWith('?') && v === undefined)) holder[key] = this.prepare(v, form, path);
+      }
     }
     return out;
   }

@@ -118,6 +118,12 @@ export const gatewayCoreOptions = {
     default: '10s',
     min: '500ms',
   }),
+  SESSION_EVENTS_WINDOW: opt.duration({
+    doc: 'Session opened/closed events (the janitor keeps last-used times and open sessions from them) wait this long to go out together as one JetStream event, so that a login storm costs a stream write per window, not per login. 0 publishes each at once.',
+    default: '250ms',
+    min: '0s',
+    max: '10s',
+  }),
   SHUTDOWN_DRAIN_TIMEOUT: opt.duration({
     doc: "On SIGTERM the gateway stops accepting, ends every session (connected or waiting for XEP-0198 resumption) and waits up to this long for what they never acknowledged to be routed again (the user's other resources or offline storage) before it exits. Keep it below the orchestrator's termination grace period.",
     default: '15s',

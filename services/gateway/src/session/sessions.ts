@@ -1,7 +1,7 @@
 // Binding and unbinding sessions (RFC 6120 §7): resource choice, conflicts across
 // instances, the directory, peers' view, and session events on JetStream.
 import { randomBytes } from 'node:crypto';
-import { envelope, GatewayEvents, KickReason, SessionClosedV1, SessionOpenedV1 } from '@parley/contracts';
+import { envelope, GatewayEvents, KickReason, SessionChangeV1, SessionsChangedV1 } from '@parley/contracts';
 import { JidError, makeJid, parseJid } from '@parley/jid';
 import type { Element } from '@parley/xml';
 import { StanzaError, StreamError } from '@parley/stanza';
@@ -29,7 +29,14 @@ export function kickError(reason: KickReason): StreamError {
   return new StreamError('not-authorized', 'account removed');
 }
 
+/** A batch of session events goes out when it holds this many, whatever the window. */
+export const SESSION_EVENTS_MAX_BATCH = 500;
+
 export class Sessions {
+  /** Session events not yet published, in order; see {@link SessionsChangedV1}. */
+  private changes: SessionChangeV1[] = [];
+  private changesTimer?: NodeJS.Timeout;
+
   constructor(
     private readonly domain: string,
     private readonly directory: Directory,
@@ -37,6 +44,8 @@ export class Sessions {
     private readonly hooks: Hooks,
     private readonly bus: Pick<ModuleBus, 'publishEvent'>,
     private readonly log: Logger,
+    /** How long session events wait to be published together (ms); 0 publishes each at once. */
+    private readonly eventsWindowMs = 250,
   ) {}
 
   /** Binds a resource for an authenticated user; a session holding it elsewhere gets <conflict/>. */
@@ -64,7 +73,7 @@ export class Sessions {
     const st: ResourceState = { resource: jid.resource, instanceId: this.cluster.instanceId, priority: 0, available: false, carbons: false, session };
     this.directory.put(bare, st);
     this.cluster.announceUp(bare, st);
-    this.publish(GatewayEvents.sessionOpened, { jid: session.full, instanceId: this.cluster.instanceId, mechanism } satisfies SessionOpenedV1);
+    this.record({ jid: session.full, kind: 'opened', at: new Date().toISOString(), mechanism });
     this.hooks.each(CoreHooks.sessionBound, { session, reason: 'bound' });
     return session;
   }
@@ -127,7 +136,7 @@ export class Sessions {
       this.cluster.announceDown(session.bare, session.jid.resource);
     }
     this.hooks.each(CoreHooks.sessionEnded, { session, reason });
-    this.publish(GatewayEvents.sessionClosed, { jid: session.full, instanceId: this.cluster.instanceId, reason } satisfies SessionClosedV1);
+    this.record({ jid: session.full, kind: 'closed', at: new Date().toISOString(), reason });
   }
 
   /** Ends every session of a user, here and on other instances (account removed, or ended by an admin). */
@@ -157,8 +166,24 @@ export class Sessions {
     }
   }
 
-  private publish(type: string, data: object): void {
-    // Not awaited: session events must not slow logins; a lost ack is logged.
-    this.bus.publishEvent(envelope(type, data)).catch((e) => this.log.warn({ err: e, type }, 'session event not acknowledged'));
+  /**
+   * Publishes the session events recorded so far as one event (also at shutdown, after
+   * the last session ended). Resolves once JetStream acknowledged it; a failure is
+   * logged, not thrown: session events never hold up logins.
+   */
+  flushEvents(): Promise<void> {
+    if (this.changesTimer) clearTimeout(this.changesTimer);
+    this.changesTimer = undefined;
+    if (this.changes.length === 0) return Promise.resolve();
+    const data: SessionsChangedV1 = { instanceId: this.cluster.instanceId, changes: this.changes };
+    this.changes = [];
+    return this.bus.publishEvent(envelope(GatewayEvents.sessionsChanged, data)).catch((e) => this.log.warn({ err: e, sessions: data.changes.length }, 'session events not acknowledged'));
+  }
+
+  /** Queues a session event: published with the others of its window, or at once when the batch is full. */
+  private record(change: SessionChangeV1): void {
+    this.changes.push(change);
+    if (this.changes.length >= SESSION_EVENTS_MAX_BATCH || this.eventsWindowMs === 0) void this.flushEvents();
+    else this.changesTimer ??= setTimeout(() => void this.flushEvents(), this.eventsWindowMs);
   }
 }

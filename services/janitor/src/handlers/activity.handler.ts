@@ -1,6 +1,7 @@
 // GATEWAY_EVENTS (durable `janitor-activity`, in order, retried until it succeeds):
-// account-registered, session-opened, session-closed and account-deleted keep one row
-// per account — created, last used, open sessions per gateway instance. No history.
+// account-registered, sessions-changed (session-opened and session-closed from older
+// gateways) and account-deleted keep one row per account — created, last used, open
+// sessions per gateway instance. No history.
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
@@ -12,10 +13,11 @@ import {
   GatewayEvents,
   SessionClosedV1,
   SessionOpenedV1,
+  SessionsChangedV1,
 } from '@parley/contracts';
 import { BusEventOptions, PrepareJids, TerminalError } from '@parley/nats';
 import { LOGGER, Logger } from '@parley/runtime';
-import { ActivityEvent, JANITOR_STORE, JanitorStore } from '../store/janitor-store';
+import { ActivityEvent, JANITOR_STORE, JanitorStore, SessionChange } from '../store/janitor-store';
 
 const OPTIONS = { stream: GATEWAY_EVENTS, durable: Durables.janitorActivity, maxDeliver: -1 } satisfies BusEventOptions;
 
@@ -51,6 +53,19 @@ export class ActivityHandler {
   @EventPattern(GatewayEvents.sessionClosed, OPTIONS)
   closed(@Payload(new PrepareJids({ 'data.jid': 'account' })) e: EventEnvelope<SessionClosedV1>): Promise<void> {
     return this.apply(e, { type: 'closed', jid: e.data.jid, instanceId: instanceOf(e), at: when(e) });
+  }
+
+  @EventPattern(GatewayEvents.sessionsChanged, OPTIONS)
+  async changed(@Payload(new PrepareJids({ 'data.changes[].jid': 'account' })) e: EventEnvelope<SessionsChangedV1>): Promise<void> {
+    const instanceId = instanceOf(e);
+    if (!Array.isArray(e.data.changes)) throw new TerminalError(`sessions-changed event ${String(e.id).slice(0, 100)} without changes`);
+    const changes: SessionChange[] = e.data.changes.map((c) => {
+      if (c.kind !== 'opened' && c.kind !== 'closed') throw new TerminalError(`sessions-changed event ${String(e.id).slice(0, 100)} with an unknown kind of change`);
+      const t = Date.parse(c.at);
+      return { type: c.kind, jid: c.jid, at: Number.isNaN(t) ? when(e) : new Date(t) };
+    });
+    const fresh = await this.store.applySessionChanges(e.id, instanceId, changes);
+    if (!fresh) this.log.debug({ eventId: e.id, changes: changes.length }, 'gateway event already applied');
   }
 
   @EventPattern(GatewayEvents.accountDeleted, OPTIONS)

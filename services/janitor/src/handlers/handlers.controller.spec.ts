@@ -63,6 +63,39 @@ describe('janitor controllers (in-memory store)', () => {
     expect((await store.stats(2, new Date())).find((d) => d.day === day)?.counts).toEqual({ registrations: 1 });
   });
 
+  it('applies a batch of session changes in order, once, like the single events', async () => {
+    await callWithPayloadPipes(activity, 'registered', event(GatewayEvents.accountRegistered, { jid: 'dora@localhost', via: 'in-band' }, 3 * HOUR));
+    const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    const batch = event(
+      GatewayEvents.sessionsChanged,
+      {
+        instanceId: 'gw-2',
+        changes: [
+          { jid: 'Dora@localhost/a', kind: 'opened', at: iso(2 * HOUR), mechanism: 'SCRAM-SHA-1' },
+          { jid: 'dora@localhost/b', kind: 'opened', at: iso(2 * HOUR), mechanism: 'SCRAM-SHA-1' },
+          { jid: 'dora@localhost/a', kind: 'closed', at: iso(HOUR), reason: 'closed' },
+          { jid: 'ed@localhost/x', kind: 'opened', at: iso(HOUR), mechanism: 'PLAIN' },
+          { jid: 'ed@localhost/x', kind: 'closed', at: iso(HOUR / 2), reason: 'timeout' },
+        ],
+      },
+      0,
+    );
+    await callWithPayloadPipes(activity, 'changed', batch);
+    await callWithPayloadPipes(activity, 'changed', batch); // redelivered: applied once
+    const dora = await store.activity('dora@localhost');
+    expect(dora).toMatchObject({ openSessions: 1 });
+    expect(dora!.lastLogoutAt!.toISOString()).toBe(batch.data.changes[2].at);
+    expect(dora!.lastUsedAt.toISOString()).toBe(batch.data.changes[2].at);
+    const ed = await store.activity('ed@localhost'); // first seen in the batch
+    expect(ed).toMatchObject({ openSessions: 0 });
+    expect(ed!.lastLogoutAt!.toISOString()).toBe(batch.data.changes[4].at);
+    await expect(callWithPayloadPipes(activity, 'changed', event(GatewayEvents.sessionsChanged, { instanceId: 'gw-2', changes: [{ jid: 'localhost', kind: 'opened', at: iso(0) }] }))).rejects.toMatchObject({
+      error: { condition: 'jid-malformed' },
+    });
+    await expect(callWithPayloadPipes(activity, 'changed', event(GatewayEvents.sessionsChanged, { instanceId: 'gw-2', changes: [{ jid: 'a@localhost/r', kind: 'moved', at: iso(0) }] }))).rejects.toBeInstanceOf(TerminalError);
+    await expect(callWithPayloadPipes(activity, 'changed', event(GatewayEvents.sessionsChanged, { changes: [] }))).rejects.toBeInstanceOf(TerminalError);
+  });
+
   it('answers an unknown user as never seen, and refuses a malformed JID', async () => {
     await expect(callWithPayloadPipes(queries, 'lastActivity', { jid: 'nobody@localhost' })).resolves.toEqual({ online: false, hidden: false });
     await expect(callWithPayloadPipes(queries, 'lastActivity', { jid: 'localhost' })).rejects.toMatchObject({ error: { condition: 'jid-malformed' } });

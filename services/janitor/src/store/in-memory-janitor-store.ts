@@ -1,6 +1,6 @@
 // The janitor store in memory, for unit specs of the controllers (same contract as Postgres).
 import type { EventEnvelope, DailyStats, DeliveryErrorEntry, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
-import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statReason } from './janitor-store';
+import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, SessionChange, statReason } from './janitor-store';
 
 interface Row {
   jid: string;
@@ -39,9 +39,21 @@ export class InMemoryJanitorStore implements JanitorStore {
     return r;
   }
 
+  async applySessionChanges(eventId: string, instanceId: string, changes: SessionChange[]): Promise<boolean> {
+    if (this.handled.has(eventId)) return false;
+    this.handled.set(eventId, new Date());
+    for (const c of changes) this.apply(eventId, { ...c, instanceId });
+    return true;
+  }
+
   async applyActivity(eventId: string, e: ActivityEvent): Promise<boolean> {
     if (this.handled.has(eventId)) return false;
     this.handled.set(eventId, new Date());
+    this.apply(eventId, e);
+    return true;
+  }
+
+  private apply(eventId: string, e: ActivityEvent): void {
     switch (e.type) {
       case 'registered':
         this.rows.set(e.jid, { jid: e.jid, createdAt: e.at, lastUsedAt: e.at, exempt: false, hidden: false, sessions: new Map() });
@@ -66,7 +78,6 @@ export class InMemoryJanitorStore implements JanitorStore {
         this.bump(e.at, `deletions.${statReason(e.reason)}`);
         break;
     }
-    return true;
   }
 
   async activity(jid: string): Promise<ActivityRow | undefined> {

@@ -10,6 +10,9 @@ export type ActivityEvent =
   | { type: 'closed'; jid: string; instanceId: string; at: Date }
   | { type: 'deleted'; jid: string; reason: string; at: Date };
 
+/** A session opening or ending within a batch (JID prepared, bare). */
+export type SessionChange = { type: 'opened' | 'closed'; jid: string; at: Date };
+
 /** What the janitor knows of one account. */
 export interface ActivityRow {
   jid: string;
@@ -32,6 +35,12 @@ export interface JanitorStore {
    * statistics of `day`. A deletion also opens an erasure record under `eventId`.
    */
   applyActivity(eventId: string, e: ActivityEvent): Promise<boolean>;
+  /**
+   * Applies a batch of session events of one gateway instance, in order, as one
+   * (`eventId` once; false when applied before): the same effect as applying each
+   * `opened`/`closed` with {@link applyActivity}, in one transaction.
+   */
+  applySessionChanges(eventId: string, instanceId: string, changes: SessionChange[]): Promise<boolean>;
   /** The account's row, or undefined. */
   activity(jid: string): Promise<ActivityRow | undefined>;
   /** Sets the user's hidden flag (creating the row, used now, when the janitor has none). */

@@ -3,9 +3,14 @@ import { Injectable } from '@nestjs/common';
 import type { EventEnvelope, DailyStats, DeliveryErrorsResult, ErasureEntry, RetentionReportEntry, RetentionReportResult } from '@parley/contracts';
 import { enqueueOutbox } from '@parley/persistence';
 import { DataSource, EntityManager } from 'typeorm';
-import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, statReason } from './janitor-store';
+import { ActivityEvent, ActivityRow, dayOf, FailureRecord, JanitorStore, SessionChange, statReason } from './janitor-store';
 
 type Q = Pick<EntityManager, 'query'>;
+
+/** The later of two times (the second when the first is missing). */
+function later(a: Date | undefined, b: Date): Date {
+  return a && a > b ? a : b;
+}
 
 /** The rows of a query: TypeORM answers UPDATE and DELETE with `[rows, affected]`. */
 function rowsOf<T = unknown>(r: unknown): T[] {
@@ -74,6 +79,46 @@ export class PgJanitorStore implements JanitorStore {
           await m.query('INSERT INTO erasure (deletion_id, reason, deleted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [eventId, statReason(e.reason), e.at]);
           await bump(m, e.at, `deletions.${statReason(e.reason)}`);
           break;
+      }
+      return true;
+    });
+  }
+
+  applySessionChanges(eventId: string, instanceId: string, changes: SessionChange[]): Promise<boolean> {
+    // Set-based: a handful of statements per batch, whatever its size. Per account, the
+    // batch's effect is its latest use, its latest logout and the net change of its open
+    // sessions on the instance, which is what applying the events one by one leaves.
+    const used = new Map<string, Date>();
+    const logout = new Map<string, Date>();
+    const delta = new Map<string, number>();
+    for (const c of changes) {
+      used.set(c.jid, later(used.get(c.jid), c.at));
+      if (c.type === 'closed') logout.set(c.jid, later(logout.get(c.jid), c.at));
+      delta.set(c.jid, (delta.get(c.jid) ?? 0) + (c.type === 'opened' ? 1 : -1));
+    }
+    return this.ds.transaction(async (m) => {
+      const fresh = rowsOf(await m.query('INSERT INTO handled_event (id, handled_at) VALUES ($1, now()) ON CONFLICT DO NOTHING RETURNING id', [eventId]));
+      if (fresh.length === 0) return false;
+      if (used.size === 0) return true;
+      await m.query(
+        `INSERT INTO account_activity (jid, created_at, last_used_at) SELECT u.j, u.t, u.t FROM unnest($1::text[], $2::timestamptz[]) AS u(j, t)
+         ON CONFLICT (jid) DO UPDATE SET last_used_at = GREATEST(account_activity.last_used_at, EXCLUDED.last_used_at), notice_sent_at = NULL`,
+        [[...used.keys()], [...used.values()]],
+      );
+      if (logout.size)
+        await m.query('UPDATE account_activity a SET last_logout_at = GREATEST(a.last_logout_at, u.t) FROM unnest($1::text[], $2::timestamptz[]) AS u(j, t) WHERE a.jid = u.j', [
+          [...logout.keys()],
+          [...logout.values()],
+        ]);
+      const changed = [...delta].filter(([, d]) => d !== 0);
+      if (changed.length) {
+        const jids = changed.map(([j]) => j);
+        await m.query(
+          `INSERT INTO account_session (jid, instance_id, open) SELECT u.j, $3, u.d FROM unnest($1::text[], $2::int[]) AS u(j, d)
+           ON CONFLICT (jid, instance_id) DO UPDATE SET open = account_session.open + EXCLUDED.open`,
+          [jids, changed.map(([, d]) => d), instanceId],
+        );
+        await m.query('DELETE FROM account_session WHERE instance_id = $2 AND jid = ANY($1::text[]) AND open <= 0', [jids, instanceId]);
       }
       return true;
     });
