@@ -24,7 +24,7 @@ import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
-import { CpuMeter, openFilesLimit } from './src/proc';
+import { CpuMeter, openFilesLimit, processTree } from './src/proc';
 import { PeerServer, startedPeers, startEjabberd, startProsody } from './src/peers/servers';
 import { ScramKeyCache } from './src/scram-client';
 import type { LoggedIn } from './src/xmpp-conn';
@@ -45,6 +45,7 @@ interface Options {
   stepSeconds: number;
   idle: number;
   offlineMessages: number;
+  gatewayWorkers: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -59,7 +60,8 @@ function parseArgs(argv: string[]): Options {
   };
   if (argv.includes('--help')) {
     console.log(`usage: npm run bench -- --compare [--servers=parley,prosody,ejabberd] [--quick] [--repeat=1]
-  [--login-seconds=10] [--concurrency=50] [--pairs=100] [--rates=1000,2000,5000,10000,15000,20000] [--step-seconds=4] [--idle=2000] [--offline-messages=5000]`);
+  [--login-seconds=10] [--concurrency=50] [--pairs=100] [--rates=1000,2000,5000,10000,15000,20000] [--step-seconds=4] [--idle=2000] [--offline-messages=5000]
+  [--gateway-workers=1]   Parley's GATEWAY_WORKERS (worker processes sharing the listeners)`);
     process.exit(0);
   }
   const servers = (get('servers') ?? SERVERS.join(',')).split(',').filter(Boolean);
@@ -79,6 +81,7 @@ function parseArgs(argv: string[]): Options {
     stepSeconds: num('step-seconds', quick ? 2 : 4, 1, 30),
     idle: num('idle', quick ? 1000 : 2000, 1, 20_000),
     offlineMessages: num('offline-messages', quick ? 1000 : 5000, 0, 100_000),
+    gatewayWorkers: num('gateway-workers', 1, 1, 16),
   };
 }
 
@@ -207,6 +210,7 @@ async function main(): Promise<number> {
           REGISTRATION_LIMIT: '1000000',
           AUTH_FAILURES_PER_ADDRESS: '100000',
           AUTH_FAILURES_PER_ACCOUNT: '100000',
+          GATEWAY_WORKERS: String(o.gatewayWorkers),
         },
       });
       const servicePids = [rosterService!.proc.pid!, offlineService!.proc.pid!];
@@ -215,7 +219,7 @@ async function main(): Promise<number> {
       return {
         name,
         port: gw.starttlsPort,
-        pids: () => [gw.pid, ...servicePids],
+        pids: () => [...processTree(gw.pid), ...servicePids], // the gateway and its workers, if any
         beforeOffline: async () => {
           offlineBaseline = await offlineCount();
         },

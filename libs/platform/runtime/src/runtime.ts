@@ -71,6 +71,10 @@ export interface RunServiceOptions {
   httpHost?: string;
   /** Serve the app's @MessagePattern/@EventPattern controllers on the bus (queue group, streams to provision). */
   bus?: Omit<BusTransportOptions, 'logger'>;
+  /** False: no health/metrics listener (a worker process whose primary serves them). */
+  listen?: boolean;
+  /** The signals that stop the app gracefully (default SIGTERM, SIGINT, SIGHUP). */
+  shutdownSignals?: string[];
 }
 
 /**
@@ -150,12 +154,12 @@ export async function startServiceApp(module: Type<unknown> | DynamicModule, o: 
   return app;
 }
 
-/** Starts a service's Nest app, listening for health/metrics, and stops it cleanly on SIGTERM/SIGINT. */
+/** Starts a service's Nest app, listening for health/metrics (unless `listen: false`), and stops it cleanly on SIGTERM/SIGINT/SIGHUP. */
 export async function runService(module: Type<unknown> | DynamicModule, o: RunServiceOptions): Promise<INestApplication> {
   const app = await startServiceApp(module, { bus: o.bus });
   // Only the signals that mean "stop": Nest's default list also takes SIGUSR2 (the usual
   // --heapsnapshot-signal) and SIGQUIT, SIGABRT, SIGTRAP… which must not start a shutdown.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT', 'SIGHUP']);
-  await app.listen(o.httpPort, o.httpHost ?? DEFAULT_HTTP_HOST);
+  app.enableShutdownHooks(o.shutdownSignals ?? ['SIGTERM', 'SIGINT', 'SIGHUP']);
+  if (o.listen !== false) await app.listen(o.httpPort, o.httpHost ?? DEFAULT_HTTP_HOST);
   return app;
 }

@@ -118,6 +118,12 @@ export const gatewayCoreOptions = {
     default: '10s',
     min: '500ms',
   }),
+  GATEWAY_WORKERS: opt.int({
+    doc: 'Gateway processes on this host or pod (node:cluster). Above 1, a primary process shares the listeners among that many workers (each a whole gateway instance, `<INSTANCE_ID>-w<n>`, found by the others over NATS like separate gateways), serves /healthz, /readyz and /metrics for all of them (metrics summed) and restarts a worker that dies. Use about one per core the pod may use. Per-address limits (auth failures, registrations, connections) are counted by each worker.',
+    default: 1,
+    min: 1,
+    max: 64,
+  }),
   SESSION_EVENTS_WINDOW: opt.duration({
     doc: 'Session opened/closed events (the janitor keeps last-used times and open sessions from them) wait this long to go out together as one JetStream event, so that a login storm costs a stream write per window, not per login. 0 publishes each at once.',
     default: '250ms',
