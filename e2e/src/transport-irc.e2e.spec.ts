@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
 import { BiboumiProcess, connectIrc, IrcClient, IrcLine, NgircdProcess, nickOf, startBiboumi, startNgircd } from './biboumi';
+import { freePort } from './prosody';
 import { E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
@@ -23,6 +24,8 @@ describe('a real transport: biboumi (XMPP↔IRC) with ngircd, end to end', () =>
   let gw: GatewayProcess;
   let ngircd: NgircdProcess;
   let biboumi: BiboumiProcess;
+  /** The gateway's environment: the component and a fixed component port, so that a restarted gateway is where biboumi looks. */
+  let gwEnv: Record<string, string>;
   const ircs: IrcClient[] = [];
 
   const { clients, accounts, login } = e2eUsers(PASSWORD, () => gw.starttlsPort);
@@ -53,7 +56,8 @@ describe('a real transport: biboumi (XMPP↔IRC) with ngircd, end to end', () =>
   beforeAll(async () => {
     stack = await startStack('transport-irc');
     await stack.startService('roster');
-    gw = await stack.startGateway({ COMPONENTS: `irc:${SECRET}` });
+    gwEnv = { COMPONENTS: `irc:${SECRET}`, COMPONENT_PORT: String(await freePort('127.0.0.1')) };
+    gw = await stack.startGateway(gwEnv);
     ngircd = await startNgircd();
     biboumi = await startBiboumi({ hostname: TRANSPORT, secret: SECRET, componentPort: gw.componentPort!, ircServer: ngircd.host });
   });
@@ -148,5 +152,30 @@ describe('a real transport: biboumi (XMPP↔IRC) with ngircd, end to end', () =>
     await join(c, channel, nick);
     await c.send(xml('message', { to: room(channel), type: 'groupchat', id: 'back1' }, xml('body', {}, 'back again')));
     await pal.waitFor((l) => l.command === 'PRIVMSG' && from(l, nick) && l.params[1] === 'back again', 'PRIVMSG after the restart');
+
+    // a user who just disconnects leaves the channel too: the server sends the room the
+    // session's unavailable presence (RFC 6121 §4.6.3, directed presence)
+    await c.stop();
+    await pal.waitFor((l) => (l.command === 'PART' || l.command === 'QUIT') && from(l, nick) && pal.lines.indexOf(l) > pal.lines.findIndex((j) => j.command === 'PRIVMSG' && j.params[1] === 'back again'), 'the XMPP user leaving with the session');
+  });
+
+  it('reconnects by itself when its gateway restarts on the same component port', async () => {
+    const channel = '#restart';
+    const pal = await ircIn('ircstay', channel);
+    const closedBefore = biboumi.logs.filter((l) => l.includes('XMPP server closed connection')).length;
+    await gw.stop(); // graceful: the component stream ends with the gateway
+    await waitFor(() => biboumi.logs.filter((l) => l.includes('XMPP server closed connection')).length > closedBefore, { what: 'biboumi noticing the closed stream', timeoutMs: WAIT });
+    gw = await stack.startGateway(gwEnv);
+    // biboumi retries the component port every 2 s, and the new gateway accepts its claim
+    await waitFor(() => componentLogs('component connected') > 0, { what: 'biboumi connected to the new gateway', timeoutMs: WAIT });
+
+    const [dana] = await accounts('dana');
+    const d = await login(gw, dana);
+    const nick = 'xdana';
+    await join(d, channel, nick);
+    await d.send(xml('message', { to: room(channel), type: 'groupchat', id: 'r1' }, xml('body', {}, 'after the gateway restart')));
+    await pal.waitFor((l) => l.command === 'PRIVMSG' && from(l, nick) && l.params[1] === 'after the gateway restart', 'PRIVMSG through the new gateway');
+    pal.send(`PRIVMSG ${channel} :welcome back`);
+    await d.waitFor((s) => s.is('message') && s.attrs.type === 'groupchat' && s.attrs.from === `${room(channel)}/ircstay` && s.getChildText('body') === 'welcome back', 'groupchat message through the new gateway', WAIT);
   });
 });
