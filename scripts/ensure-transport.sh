@@ -6,9 +6,11 @@
 # we are root on a Debian-like machine. When they cannot be installed it says so and
 # exits 0: the transport test itself then fails with the same message.
 set -uo pipefail
+# Debian puts ngircd in /usr/sbin, which a plain user's PATH may lack
+has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 missing=()
-command -v biboumi >/dev/null 2>&1 || missing+=(biboumi)
-command -v ngircd >/dev/null 2>&1 || missing+=(ngircd)
+has biboumi || missing+=(biboumi)
+has ngircd || missing+=(ngircd)
 if [ "${#missing[@]}" = "0" ]; then
   exit 0
 fi
@@ -27,7 +29,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   fi
   if apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 \
     && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-    command -v biboumi >/dev/null 2>&1 && command -v ngircd >/dev/null 2>&1 && exit 0
+    has biboumi && has ngircd && exit 0
   fi
   echo "[transport] could not install Debian's ${missing[*]}; the real-transport test will fail" >&2
   exit 0

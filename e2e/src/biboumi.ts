@@ -35,12 +35,17 @@ export interface BiboumiProcess extends PeerProcess {
   dbPath: string;
 }
 
-function requireCommand(cmd: string, pkg: string): void {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`Debian's ${pkg} is not installed (scripts/ensure-transport.sh installs it; or apt-get install -y --no-install-recommends biboumi ngircd)`);
+/** The path of `cmd` (on PATH, or in /usr/sbin, where Debian puts ngircd, for users without it on PATH). */
+function requireCommand(cmd: string, pkg: string): string {
+  for (const script of [`command -v ${cmd}`, `test -x /usr/sbin/${cmd} && echo /usr/sbin/${cmd}`]) {
+    try {
+      const path = execFileSync('sh', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      if (path) return path;
+    } catch {
+      /* not there */
+    }
   }
+  throw new Error(`Debian's ${pkg} is not installed (scripts/ensure-transport.sh installs it; or apt-get install -y --no-install-recommends biboumi ngircd)`);
 }
 
 /**
@@ -104,18 +109,18 @@ async function supervise(name: string, dir: string, cmd: string, args: string[],
  * are made reachable for that user; nothing else it needs is written.
  */
 export async function startNgircd(): Promise<NgircdProcess> {
-  requireCommand('ngircd', 'ngircd');
+  const cmd = requireCommand('ngircd', 'ngircd');
   // another run may hold port 6667 on the same random address: a few addresses are tried
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startNgircdOn(randomLoopback());
+      return await startNgircdOn(cmd, randomLoopback());
     } catch (e) {
       if (attempt >= 3) throw e;
     }
   }
 }
 
-async function startNgircdOn(host: string): Promise<NgircdProcess> {
+async function startNgircdOn(cmd: string, host: string): Promise<NgircdProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-ngircd-'));
   chmodSync(dir, 0o711);
   const port = 6667;
@@ -145,7 +150,7 @@ async function startNgircdOn(host: string): Promise<NgircdProcess> {
 `,
   );
   chmodSync(config, 0o644);
-  const p = await supervise('ngircd', dir, 'ngircd', ['--nodaemon', '--config', config], /Server ".*" .*ready\./);
+  const p = await supervise('ngircd', dir, cmd, ['--nodaemon', '--config', config], /Server ".*" .*ready\./);
   return { ...p, host, port };
 }
 
@@ -157,7 +162,7 @@ async function startNgircdOn(host: string): Promise<NgircdProcess> {
  * its successful handshake.
  */
 export async function startBiboumi(o: { hostname: string; secret: string; componentPort: number; ircServer: string }): Promise<BiboumiProcess> {
-  requireCommand('biboumi', 'biboumi');
+  const cmd = requireCommand('biboumi', 'biboumi');
   const dir = mkdtempSync(join(tmpdir(), 'parley-biboumi-'));
   const dbPath = join(dir, 'biboumi.sqlite');
   const config = join(dir, 'biboumi.cfg');
@@ -178,7 +183,7 @@ export async function startBiboumi(o: { hostname: string; secret: string; compon
       '',
     ].join('\n'),
   );
-  const p = await supervise('biboumi', dir, 'biboumi', [config], /Authenticated with the XMPP server/, { ...process.env, BIBOUMI_PASSWORD: o.secret });
+  const p = await supervise('biboumi', dir, cmd, [config], /Authenticated with the XMPP server/, { ...process.env, BIBOUMI_PASSWORD: o.secret });
   return { ...p, hostname: o.hostname, dbPath };
 }
 
