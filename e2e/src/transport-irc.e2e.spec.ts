@@ -42,7 +42,7 @@ describe('a real transport: biboumi (XMPP↔IRC) with ngircd, end to end', () =>
     return c;
   };
   const room = (channel: string) => `${channel}@${TRANSPORT}`;
-  const statusCodes = (s: { getChild(n: string, ns?: string): { getChildren(n: string): { attrs: Record<string, string> }[] } | undefined }) =>
+  const statusCodes = (s: ReturnType<typeof xml>) =>
     (s.getChild('x', MUC_USER)?.getChildren('status') ?? []).map((c) => c.attrs.code);
   /** Joins `channel` through the transport as `nick` (XEP-0045 §7.2) and waits for the new self-presence (status 110). */
   const join = async (c: TestClient, channel: string, nick: string) => {
