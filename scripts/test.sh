@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, ensures NATS and Postgres and Debian's
-# chromium (for the browser test) and prosody (for the federation interop test), builds, type-checks, lints (module boundaries,
+# chromium (for the browser test), prosody (for the federation interop test) and biboumi
+# with ngircd (for the real-transport test), builds, type-checks, lints (module boundaries,
 # import rules), then runs the unit, integration and end-to-end tiers with Nx
 # (targets test-unit, test-int, e2e: tools/nx/test-tiers.js).
 set -euo pipefail
@@ -10,6 +11,7 @@ bash scripts/services.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-kube.sh
 bash scripts/ensure-prosody.sh
+bash scripts/ensure-transport.sh
 node scripts/build.mjs
 echo "[test] typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
