@@ -123,6 +123,15 @@ describe('federation with ejabberd (s2s, STARTTLS, dialback), end to end', () =>
     // unavailable crosses too
     await bob2.stop();
     await alice.waitFor((s) => s.is('presence') && s.attrs.from === bob2.jid && s.attrs.type === 'unavailable', 'unavailable from ejabberd', WAIT);
+
+    // cancelling (RFC 6121 §3.3): alice unsubscribes from bob's presence; both rosters follow
+    await alice.send(xml('presence', { to: bare(bob), type: 'unsubscribe' }));
+    await alice.waitFor(isRosterPush(bare(bob), 'from'), 'roster push (from) at parley', WAIT);
+    await bob.waitFor((s) => s.is('presence') && s.attrs.type === 'unsubscribe' && s.attrs.from === bare(alice), 'unsubscribe at ejabberd', WAIT);
+    await bob.waitFor(isRosterPush(bare(alice), 'to'), 'roster push (to) at ejabberd', WAIT);
+    // and bob, now subscribed to alice only, still gets her presence, she no longer his
+    await alice.send(xml('presence', {}, xml('status', {}, 'after unsubscribe')));
+    await bob.waitFor((s) => s.is('presence') && s.attrs.from === alice.jid && s.getChildText('status') === 'after unsubscribe', 'presence after unsubscribe', WAIT);
   });
 
   it('exchanges chat messages and IQs both ways', async () => {
@@ -144,6 +153,15 @@ describe('federation with ejabberd (s2s, STARTTLS, dialback), end to end', () =>
     // an IQ from ejabberd's user to a Parley user's full JID, answered by the client
     await dan.send(xml('iq', { to: carol.jid, type: 'get', id: 'v1' }, xml('query', { xmlns: 'jabber:iq:version' })));
     await carol.waitFor((s) => s.is('iq') && s.attrs.id === 'v1' && s.attrs.from === dan.jid, 'IQ at parley', WAIT);
+    // errors cross too: a message to an account the other server does not have comes back as a stanza error (RFC 6121 §8.5.2)
+    await carol.send(xml('message', { to: `nobody${seq}@${ej.domain}`, type: 'chat', id: 'e4' }, xml('body', {}, 'anyone at ejabberd?')));
+    const fromEj = await carol.waitFor((s) => s.is('message') && s.attrs.id === 'e4' && s.attrs.type === 'error', 'error from ejabberd', WAIT);
+    expect(fromEj.attrs.from).toBe(`nobody${seq}@${ej.domain}`);
+    expect(fromEj.getChild('error')?.getChild('service-unavailable', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toBeDefined();
+    await dan.send(xml('message', { to: `nobody${seq}@${domain}`, type: 'chat', id: 'e5' }, xml('body', {}, 'anyone at parley?')));
+    const fromUs = await dan.waitFor((s) => s.is('message') && s.attrs.id === 'e5' && s.attrs.type === 'error', 'error from parley', WAIT);
+    expect(fromUs.attrs.from).toBe(`nobody${seq}@${domain}`);
+    expect(fromUs.getChild('error')?.getChild('service-unavailable', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toBeDefined();
   });
 
   it("stores an ejabberd user's message for an offline Parley user and delivers it at login", async () => {
