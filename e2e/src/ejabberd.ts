@@ -8,9 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, PeerServer, startEjabberd as startPeer } from '@parley/testing-peers';
+import { freePort, PeerServer, randomLoopback, startEjabberd as startPeer } from '@parley/testing-peers';
 import { registerInBand } from '@parley/testing-xmpp';
-import { randomLoopback } from './prosody';
 
 export interface EjabberdProcess {
   /** Its domain: an IP literal, the address its s2s listener binds. */

@@ -7,10 +7,10 @@
 // Parley finds ejabberd through S2S_STATIC_ROUTES (ejabberd's s2s port is a free one).
 // ejabberd requires STARTTLS on s2s and authenticates with dialback: neither side's
 // self-signed certificate is trusted.
+import { randomLoopback } from '@parley/testing-peers';
 import { waitFor } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { EjabberdProcess, startEjabberd } from './ejabberd';
-import { randomLoopback } from './prosody';
 import { E2EStack, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';

@@ -41,6 +41,12 @@ export interface PeerStartOptions {
   logLevel?: 'warning' | 'info' | 'debug';
 }
 
+/** A random 127.0.0.0/8 address other than 127.0.0.1: a private address (and IP-literal domain) for one test or bench run. */
+export function randomLoopback(): string {
+  const b = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${b()}.${b()}.${b()}`;
+}
+
 /** A TCP port on `host` that was free a moment ago. */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
