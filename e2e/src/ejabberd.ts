@@ -5,7 +5,7 @@
 // literal on its own random loopback address, its s2s listener on a free port of that
 // address, c2s on a free port of 127.0.0.1; STARTTLS required on s2s, dialback on.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, PeerServer, randomLoopback, startEjabberd as startPeer } from '@parley/testing-peers';
@@ -23,6 +23,8 @@ export interface EjabberdProcess {
   stop(): Promise<void>;
   /** Starts it again after stop(): same domain, ports and Mnesia data. */
   restart(): Promise<void>;
+  /** Stops it and removes its directory (configuration, certificate, Mnesia data, logs). */
+  remove(): Promise<void>;
 }
 
 export async function startEjabberd(): Promise<EjabberdProcess> {
@@ -52,6 +54,10 @@ export async function startEjabberd(): Promise<EjabberdProcess> {
     stop: () => server.stop(),
     restart: async () => {
       server = await startPeer(options);
+    },
+    remove: async () => {
+      await server.stop();
+      rmSync(scratchDir, { recursive: true, force: true });
     },
   };
 }

@@ -97,7 +97,7 @@ describe('federation with ejabberd (s2s, STARTTLS, dialback), end to end', () =>
 
   afterAll(async () => {
     await stack?.stop();
-    await ej?.stop();
+    await ej?.remove();
   });
 
   it('subscribes both ways with roster pushes on each side; presence is broadcast and probed across', async () => {
