@@ -7,7 +7,7 @@
 // Like-for-like: domain localhost, one self-signed RSA-2048 certificate per run for all
 // three, SCRAM-SHA-1 with 4096 iterations, STARTTLS offered and not required, in-band
 // registration without throttles, no rate limits, offline storage and stream management
-// on (see src/peers/config.ts). Each server is started fresh for its turn, from its own
+// on (see libs/testing/peers/src/config.ts). Each server is started fresh for its turn, from its own
 // scratch directory and loopback port, and stopped after it. Every loop is bounded in
 // count and time; the run gives up after 30 minutes.
 import { randomBytes } from 'node:crypto';
@@ -25,7 +25,7 @@ import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
 import { CpuMeter, openFilesLimit, processTree } from './src/proc';
-import { PeerServer, startedPeers, startEjabberd, startProsody } from './src/peers/servers';
+import { PeerServer, startedPeers, startEjabberd, startProsody } from '@parley/testing-peers';
 import { ScramKeyCache } from './src/scram-client';
 import type { LoggedIn } from './src/xmpp-conn';
 

@@ -33,6 +33,15 @@ const CLUSTER = {
   HTTP_HOST: '0.0.0.0',
   HTTP_PORT: '8080',
   C2S_HOST: '0.0.0.0',
+  // Federation: on, its listener on every interface of the pod, reached through the
+  // gateway-s2s Service (port 5269 on a TCP load balancer); S2S_DIALBACK_SECRET is in
+  // the Secret, the same for every replica.
+  S2S_ENABLED: 'true',
+  S2S_HOST: '0.0.0.0',
+  // External components connect from inside the cluster only: the gateway-component
+  // Service (ClusterIP) and the gateway-components NetworkPolicy (pods labelled
+  // parley.im/xmpp-component=true). The listener opens only when COMPONENTS names one.
+  COMPONENT_HOST: '0.0.0.0',
   UPLOAD_HTTP_HOST: '0.0.0.0',
   UPLOAD_HTTP_PORT: '5280',
   UPLOAD_PUBLIC_URL: 'https://upload.example.org',

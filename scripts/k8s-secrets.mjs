@@ -51,6 +51,8 @@ function main(argv) {
       [`${s.toUpperCase()}_DATABASE_URL`]: dbUrl(s),
       UPLOAD_SECRET: password(48),
       SCRAM_FAKE_SALT_SECRET: password(48),
+      // one dialback secret for every gateway replica (federation, XEP-0185)
+      S2S_DIALBACK_SECRET: password(48),
     };
     files[`${s}.env`] = keys.map((k) => `${k}=${values[k] ?? ''}`);
     if (overlay === 'prod') files[`db-${s}.env`] = [`username=parley_${s}`, `password=${dbPasswords[s]}`];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, ensures NATS and Postgres and Debian's
-# chromium (for the browser test), prosody (for the federation interop test) and biboumi
-# with ngircd (for the real-transport test), builds, type-checks, lints (module boundaries,
+# chromium (for the browser test), prosody and ejabberd (for the federation interop tests) and
+# biboumi with ngircd (for the real-transport test), builds, type-checks, lints (module boundaries,
 # import rules), then runs the unit, integration and end-to-end tiers with Nx
 # (targets test-unit, test-int, e2e: tools/nx/test-tiers.js).
 set -euo pipefail
@@ -12,6 +12,7 @@ bash scripts/ensure-chromium.sh
 bash scripts/ensure-kube.sh
 bash scripts/ensure-prosody.sh
 bash scripts/ensure-transport.sh
+bash scripts/ensure-ejabberd.sh
 node scripts/build.mjs
 echo "[test] typecheck" >&2
 npx tsc -p tsconfig.json --noEmit

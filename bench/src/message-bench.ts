@@ -15,6 +15,8 @@ import { BenchConnection, login } from './xmpp-conn';
 export interface Endpoint {
   name: string;
   port: number;
+  /** The domain its sessions log in to (default: the sweep's `domain`; another one for federation). */
+  domain?: string;
 }
 
 /** A sender/receiver pair. */
@@ -127,7 +129,7 @@ export async function runMessageSweep(o: MessageSweepOptions): Promise<MessageSw
   const connect = async (user: Credentials, ep: Endpoint): Promise<{ conn: BenchConnection; jid: string } | undefined> => {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const r = await login({ port: ep.port, domain: o.domain, username: user.username, password: user.password, starttls: o.starttls, hash: 'sha1', cache: o.cache, resource: 'bench', timeoutMs: 15_000 });
+        const r = await login({ port: ep.port, domain: ep.domain ?? o.domain, username: user.username, password: user.password, starttls: o.starttls, hash: 'sha1', cache: o.cache, resource: 'bench', timeoutMs: 15_000 });
         conns.push(r.conn);
         return r;
       } catch (e) {

@@ -9,7 +9,7 @@ import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { randomLoopback } from './prosody';
+import { randomLoopback } from '@parley/testing-peers';
 
 /** A process of ours whose output lines are kept, started again on demand. */
 export interface PeerProcess {

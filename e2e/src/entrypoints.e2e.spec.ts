@@ -77,11 +77,11 @@ describe('image entry points as the unprivileged user, on the image layout', () 
 
   const envFor = (service: string, extra: Record<string, string> = {}): Record<string, string> => {
     const fromImage = imageEnv();
-    // Image paths live under the temporary root; listeners stay on loopback in tests.
+    // Image paths live under the temporary root; listeners stay on loopback in tests (the image's and compose's).
     for (const [k, v] of Object.entries(fromImage)) if (v.startsWith('/data')) fromImage[k] = join(root, v);
     for (const k of Object.keys(fromImage)) if (/_HOST$/.test(k)) fromImage[k] = '127.0.0.1';
     const fromCompose = Object.fromEntries(
-      Object.entries(compose.services[service].environment).map(([k, v]) => [k, String(v).replace(/^\$\{[A-Z_]+:-([^}]*)\}$/, '$1').replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+      Object.entries(compose.services[service].environment).map(([k, v]) => [k, /_HOST$/.test(k) ? '127.0.0.1' : String(v).replace(/^\$\{[A-Z0-9_]+:-([^}]*)\}$/, '$1').replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1')]),
     );
     return {
       PATH: process.env.PATH!,

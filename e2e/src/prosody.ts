@@ -5,10 +5,10 @@
 // ones on that address.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort, randomLoopback } from '@parley/testing-peers';
 
 export interface ProsodyProcess {
   /** Its domain: an IP literal, the address its s2s port listens on (c2s listens on 127.0.0.1). */
@@ -20,24 +20,6 @@ export interface ProsodyProcess {
   stop(): Promise<void>;
   /** Starts it again after stop(), same domain, ports and data. */
   restart(): Promise<void>;
-}
-
-/** A random 127.0.0.0/8 address (not 127.0.0.1). */
-export function randomLoopback(): string {
-  const b = () => 1 + Math.floor(Math.random() * 254);
-  return `127.${b()}.${b()}.${b()}`;
-}
-
-/** A free TCP port on `host`. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startProsody(opts: { s2sSecureAuth?: boolean } = {}): Promise<ProsodyProcess> {

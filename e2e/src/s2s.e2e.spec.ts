@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
 import { waitFor } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, RawXmpp, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
-import { freePort, ProsodyProcess, randomLoopback, startProsody } from './prosody';
+import { freePort, randomLoopback } from '@parley/testing-peers';
+import { ProsodyProcess, startProsody } from './prosody';
 import { E2EStack, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';

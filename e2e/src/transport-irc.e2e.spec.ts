@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { waitFor } from '@parley/testing-stack';
 import { GatewayProcess, TestClient, xml } from '@parley/testing-xmpp';
 import { BiboumiProcess, connectIrc, IrcClient, IrcLine, NgircdProcess, nickOf, startBiboumi, startNgircd } from './biboumi';
-import { freePort } from './prosody';
+import { freePort } from '@parley/testing-peers';
 import { E2EStack, e2eUsers, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';

@@ -9,7 +9,7 @@ import { read, ROOT, SERVICES } from './repo';
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any>; volumes: Record<string, unknown> };
 const dockerfile = read('Dockerfile');
 /** `${VAR:-default}` → default. */
-const dflt = (v: string) => /^\$\{[A-Z_]+:-([^}]*)\}$/.exec(v)?.[1];
+const dflt = (v: string) => /^\$\{[A-Z0-9_]+:-([^}]*)\}$/.exec(v)?.[1];
 const layoutDirs = [...read('scripts/image-layout.sh').matchAll(/^for d in ([^;]+);/gm)].flatMap((m) => m[1].trim().split(/\s+/)).map((d) => `/${d}`);
 
 describe('docker-compose.yml', () => {
@@ -66,7 +66,22 @@ describe('docker-compose.yml', () => {
 
   it('publishes the client ports, never the health/metrics port', () => {
     const published = Object.values(compose.services).flatMap((svc) => (svc.ports ?? []).map((p: string) => Number(p.split(':').at(-1))));
-    expect(published.sort()).toEqual([5222, 5223, 5280, 5281]);
+    expect(published.sort()).toEqual([5222, 5223, 5269, 5280, 5281, 5347]);
+  });
+
+  it('publishes the s2s port to every interface and the component port on loopback only, as the gateway listens', () => {
+    const gw = compose.services.gateway;
+    const env = gw.environment;
+    const mapping = (containerPort: string) => (gw.ports as string[]).filter((p) => p.split(':').at(-1) === containerPort);
+    // the listeners bind the container's interfaces, or the published ports would reach nothing
+    expect(env.S2S_HOST).toBe('0.0.0.0');
+    expect(env.COMPONENT_HOST).toBe('0.0.0.0');
+    expect(mapping(env.S2S_PORT)).toEqual([`5269:${env.S2S_PORT}`]);
+    expect(mapping(env.COMPONENT_PORT)).toEqual([`127.0.0.1:5347:${env.COMPONENT_PORT}`]);
+    // federation and components stay off unless .env turns them on; no secret committed
+    expect(dflt(env.S2S_ENABLED)).toBe('false');
+    expect(dflt(env.S2S_DIALBACK_SECRET)).toBe('');
+    expect(dflt(env.COMPONENTS)).toBe('');
   });
 
   it('is accepted by docker compose config when the compose plugin is installed', () => {

@@ -219,6 +219,45 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(one(docs, 'Certificate', 'parley-tls').spec.secretName).toBe('parley-tls');
   });
 
+  it('exposes federation on a load balancer and the component port inside the cluster only, as the gateway config says', () => {
+    const { docs } = get(overlay);
+    const cfg = byKind(docs, 'ConfigMap').find((c) => c.metadata.name.startsWith('parley-gateway-config-'))!.data!;
+    const gw = one(docs, 'Deployment', 'gateway');
+    const container = gw.spec.template.spec.containers[0];
+    const containerPort = (name: string) => container.ports.find((p: any) => p.name === name)?.containerPort;
+    const services = byKind(docs, 'Service').filter((s) => s.spec.selector?.['app.kubernetes.io/name'] === 'gateway');
+    const servicesOf = (portName: string) => services.filter((s) => s.spec.ports.some((p: any) => p.targetPort === portName));
+    const policies = byKind(docs, 'NetworkPolicy').filter((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/name'] === 'gateway');
+    const rulesFor = (port: number) => policies.flatMap((p) => p.spec.ingress.filter((r: any) => r.ports.some((x: any) => x.port === port)));
+
+    // federation: on, listening on the pod's interfaces on the port the Deployment declares
+    expect(cfg.S2S_ENABLED).toBe('true');
+    expect(cfg.S2S_HOST).toBe('0.0.0.0');
+    expect(containerPort('s2s')).toBe(Number(cfg.S2S_PORT));
+    const s2s = servicesOf('s2s');
+    expect(s2s.map((s) => [s.metadata.name, s.spec.type, s.spec.ports.map((p: any) => p.port)])).toEqual([['gateway-s2s', 'LoadBalancer', [5269]]]);
+    expect(rulesFor(Number(cfg.S2S_PORT)).some((r: any) => !r.from)).toBe(true); // from anywhere
+    // every replica shares one dialback secret (a remote server verifies keys at any of them)
+    const secretName = container.envFrom.find((e: any) => e.secretRef).secretRef.name;
+    expect(decode(one(docs, 'Secret', secretName).data!.S2S_DIALBACK_SECRET).length).toBeGreaterThanOrEqual(32);
+
+    // components: the listener on the pod's interfaces, reachable only through a ClusterIP Service and labelled pods
+    expect(cfg.COMPONENT_HOST).toBe('0.0.0.0');
+    expect(containerPort('component')).toBe(Number(cfg.COMPONENT_PORT));
+    expect(servicesOf('component').map((s) => [s.metadata.name, s.spec.type ?? 'ClusterIP', s.spec.ports.map((p: any) => p.port)])).toEqual([['gateway-component', 'ClusterIP', [5347]]]);
+    const componentRules = rulesFor(Number(cfg.COMPONENT_PORT));
+    expect(componentRules.length).toBeGreaterThan(0);
+    // (kustomize's commonLabels add part-of=parley to the pod selector: a component's pods carry both labels)
+    for (const r of componentRules) expect(r.from).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'parley', 'parley.im/xmpp-component': 'true' } } }]);
+    for (const svc of byKind(docs, 'Service')) {
+      if (svc.spec.type === 'LoadBalancer' || svc.spec.type === 'NodePort') expect([svc.metadata.name, svc.spec.ports.some((p: any) => p.port === 5347 || p.targetPort === 'component')]).toEqual([svc.metadata.name, false]);
+    }
+
+    // and the other way round: every port the gateway declares is one of its listeners
+    const listeners: Record<string, string> = { http: 'HTTP_PORT', c2s: 'C2S_PORT', 'c2s-tls': 'C2S_DIRECT_TLS_PORT', websocket: 'WS_PORT', s2s: 'S2S_PORT', component: 'COMPONENT_PORT' };
+    for (const p of container.ports) expect([p.name, p.containerPort]).toEqual([p.name, Number(cfg[listeners[p.name]])]);
+  });
+
   it('sizes the gateway: memory for MAX_CONNECTIONS, a grace period that outlasts its drain', () => {
     const { docs } = get(overlay);
     const gw = one(docs, 'Deployment', 'gateway');

@@ -63,6 +63,25 @@ describe('renderEjabberdConfig', () => {
     expect(modules.mod_register).toEqual({ access: 'register', ip_access: 'all' });
   });
 
+  it('has federation off unless asked', () => {
+    expect(cfg.s2s_access).toBe('none');
+    expect(Object.keys(cfg.modules as object)).not.toContain('mod_s2s_dialback');
+  });
+
+  it('as a federation peer: an s2s listener on its address, STARTTLS as asked, every peer allowed, dialback, IPv4 peers', () => {
+    const fed = YAML.parse(renderEjabberdConfig({ ...settings, domain: '127.9.8.7', s2s: { address: '127.9.8.7', port: 5270, starttls: 'required' }, logLevel: 'info' })) as Record<string, any>;
+    expect(fed.hosts).toEqual(['127.9.8.7']);
+    expect(fed.loglevel).toBe('info');
+    expect(fed.listen[1]).toEqual({ port: 5270, ip: '127.9.8.7', module: 'ejabberd_s2s_in', max_stanza_size: 262144 });
+    expect(fed.s2s_use_starttls).toBe('required');
+    expect(fed.s2s_access).toBe('s2s');
+    expect(fed.access_rules.s2s).toEqual({ allow: 'all' });
+    expect(fed.outgoing_s2s_families).toEqual(['ipv4']);
+    expect(fed.modules.mod_s2s_dialback).toEqual({});
+    expect(() => renderEjabberdConfig({ ...settings, s2s: { address: 'x; rm', port: 5270, starttls: 'optional' } })).toThrow(/IP address/);
+    expect(() => renderEjabberdConfig({ ...settings, s2s: { address: '127.0.0.2', port: 0, starttls: 'optional' } })).toThrow(/port/);
+  });
+
   it('refuses an iteration count ejabberd 23.01 cannot use', () => {
     expect(() => renderEjabberdConfig({ ...settings, scramIterations: 10000 })).toThrow(/4096/);
   });

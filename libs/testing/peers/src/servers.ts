@@ -1,14 +1,13 @@
-// Starts Debian's Prosody and ejabberd as private processes for `npm run bench -- --compare`:
-// each with its own configuration file, data/log directory (under the run's scratch
+// Starts Debian's Prosody and ejabberd as private processes (for `npm run bench -- --compare`,
+// and ejabberd as a federation peer of the e2e suite and the s2s benchmark): each with its own configuration file, data/log directory (under the run's scratch
 // directory) and loopback port, nothing system-wide (no systemctl, /etc untouched).
 // When the bench runs as root, each runs as its package's system user (Prosody refuses
 // root), with its directory handed to that user.
 import { ChildProcess, spawn } from 'node:child_process';
 import { chownSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from '../gateway';
-import { PeerSettings, renderEjabberdConfig, renderProsodyConfig } from './config';
+import { EjabberdS2s, PeerSettings, renderEjabberdConfig, renderProsodyConfig } from './config';
 
 export type PeerName = 'prosody' | 'ejabberd';
 
@@ -34,6 +33,30 @@ export interface PeerStartOptions {
   keyFile: string;
   scramIterations: number;
   timeoutMs?: number;
+  /** The c2s port on 127.0.0.1 (a free one when absent; give the old one to start a stopped server again). */
+  port?: number;
+  /** ejabberd only: federation (its s2s listener and policy); off when absent. */
+  s2s?: EjabberdS2s;
+  /** ejabberd only: its log level (default warning). */
+  logLevel?: 'warning' | 'info' | 'debug';
+}
+
+/** A random 127.0.0.0/8 address other than 127.0.0.1: a private address (and IP-literal domain) for one test or bench run. */
+export function randomLoopback(): string {
+  const b = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${b()}.${b()}.${b()}`;
+}
+
+/** A TCP port on `host` that was free a moment ago. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Every reference server this process started, so a failing run can still stop them. */
@@ -108,8 +131,8 @@ async function startPeer(
   const keyFile = join(dir, 'key.pem');
   copyFileSync(o.certFile, certFile);
   copyFileSync(o.keyFile, keyFile);
-  const port = await freePort();
-  const settings: PeerSettings = { domain: o.domain, port, certFile, keyFile, dir, scramIterations: o.scramIterations };
+  const port = o.port ?? (await freePort());
+  const settings: PeerSettings = { domain: o.domain, port, certFile, keyFile, dir, scramIterations: o.scramIterations, s2s: o.s2s, logLevel: o.logLevel };
   const configFile = join(dir, name === 'prosody' ? 'prosody.cfg.lua' : 'ejabberd.yml');
   writeFileSync(configFile, name === 'prosody' ? renderProsodyConfig(settings) : renderEjabberdConfig(settings), { mode: 0o600 });
   const user = process.getuid?.() === 0 ? systemUser(name) : undefined;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { processTree, systemUser } from './servers';
+import { processTree, randomLoopback, systemUser } from './servers';
 
 describe('systemUser', () => {
   const passwd = 'root:x:0:0:root:/root:/bin/bash\nprosody:x:108:111:Prosody XMPP Server,,,:/var/lib/prosody:/usr/sbin/nologin\n';
@@ -20,6 +20,17 @@ describe('processTree', () => {
       expect(processTree(child.pid!)).not.toContain(process.pid);
     } finally {
       child.kill();
+    }
+  });
+});
+
+describe('randomLoopback', () => {
+  it('is a 127/8 address other than 127.0.0.1, each octet 1–254', () => {
+    for (let i = 0; i < 200; i++) {
+      const a = randomLoopback();
+      expect(a).toMatch(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
+      expect(a.split('.').slice(1).map(Number).every((o) => o >= 1 && o <= 254)).toBe(true);
+      expect(a).not.toBe('127.0.0.1');
     }
   });
 });
