@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
-import { createSecureContext } from 'node:tls';
 import { StanzaError } from '@parley/stanza';
+import { createTestCa } from '@parley/testing-xmpp';
 import { x } from '@parley/xml';
 import pino from 'pino';
 import { dialbackKey, sameKey } from './dialback';
@@ -25,35 +25,65 @@ describe('server dialback keys (XEP-0185)', () => {
 describe('finding a remote server (RFC 6120 §3.2)', () => {
   const srv = (name: string, port: number, priority: number, weight: number) => ({ name, port, priority, weight });
 
-  it('reads static routes and refuses malformed ones', () => {
-    expect([...parseStaticRoutes(['Example.org=10.0.0.1:5270', 'v6.example=[::1]:5269'])]).toEqual([
+  it('reads static routes, STARTTLS or direct TLS (`tls:`), and refuses malformed ones', () => {
+    expect([...parseStaticRoutes(['Example.org=10.0.0.1:5270', 'v6.example=[::1]:5269', 'direct.example=tls:xmpp.direct.example:5270', 'tls6.example=tls:[::1]:5270', 'tls.example=tls:5269'])]).toEqual([
       ['example.org', { host: '10.0.0.1', port: 5270 }],
       ['v6.example', { host: '::1', port: 5269 }],
+      ['direct.example', { host: 'xmpp.direct.example', port: 5270, tls: true }],
+      ['tls6.example', { host: '::1', port: 5270, tls: true }],
+      ['tls.example', { host: 'tls', port: 5269 }], // a host named "tls" is still a host
     ]);
     expect(() => parseStaticRoutes(['example.org'])).toThrow(/domain=host:port/);
     expect(() => parseStaticRoutes(['example.org=h:0'])).toThrow(/domain=host:port/);
+    expect(() => parseStaticRoutes(['example.org=ssl:h:5270'])).toThrow(/domain=tls:host:port/);
   });
 
   it('orders SRV records by priority, then by weight', () => {
     const records = [srv('c', 3, 20, 0), srv('a', 1, 10, 100), srv('b', 2, 10, 0)];
     expect(orderSrv(records, () => 0).map((t) => t.host)).toEqual(['a', 'b', 'c']);
+    // the weighted draw: with the draw at 0.9 of the total, the heavier record of a priority goes first
+    expect(orderSrv([srv('light', 1, 10, 10), srv('heavy', 1, 10, 90)], () => 0.5).map((t) => t.host)).toEqual(['heavy', 'light']);
   });
 
-  it('uses a static route, then SRV, then the domain itself on 5269; an IP literal is its own address; "." means no service', async () => {
-    const routes = parseStaticRoutes(['fixed.example=127.0.0.9:7000']);
+  it('mixes direct-TLS (xmpps) and STARTTLS records by priority, direct TLS first at an equal priority (XEP-0368)', () => {
+    const starttls = [srv('s10', 5269, 10, 0), srv('s5', 5269, 5, 0)];
+    const direct = [srv('d10', 5270, 10, 0), srv('d20', 5270, 20, 0)];
+    expect(orderSrv(starttls, () => 0, direct)).toEqual([
+      { host: 's5', port: 5269 },
+      { host: 'd10', port: 5270, tls: true },
+      { host: 's10', port: 5269 },
+      { host: 'd20', port: 5270, tls: true },
+    ]);
+  });
+
+  it('uses a static route, then SRV (xmpps and xmpp), then the domain itself on 5269; an IP literal is its own address; "." means no service', async () => {
+    const routes = parseStaticRoutes(['fixed.example=127.0.0.9:7000', 'fixedtls.example=tls:127.0.0.9:7001']);
     const lookups: string[] = [];
     const lookup = async (name: string) => {
       lookups.push(name);
       if (name === '_xmpp-server._tcp.srv.example') return [srv('xmpp.srv.example', 5270, 0, 0)];
       if (name === '_xmpp-server._tcp.none.example') return [srv('.', 0, 0, 0)];
+      if (name === '_xmpps-server._tcp.both.example') return [srv('tls.both.example', 5270, 10, 0)];
+      if (name === '_xmpp-server._tcp.both.example') return [srv('plain.both.example', 5269, 10, 0)];
+      if (name === '_xmpps-server._tcp.tlsonly.example') return [srv('.', 0, 0, 0)];
+      if (name === '_xmpp-server._tcp.tlsonly.example') return [srv('plain.tlsonly.example', 5269, 0, 0)];
+      if (name === '_xmpps-server._tcp.nofallback.example') return [srv('.', 0, 0, 0)];
       throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
     };
     expect(await resolveServer('fixed.example', routes, lookup)).toEqual([{ host: '127.0.0.9', port: 7000 }]);
+    expect(await resolveServer('fixedtls.example', routes, lookup)).toEqual([{ host: '127.0.0.9', port: 7001, tls: true }]);
     expect(await resolveServer('srv.example', routes, lookup)).toEqual([{ host: 'xmpp.srv.example', port: 5270 }]);
     expect(await resolveServer('plain.example', routes, lookup)).toEqual([{ host: 'plain.example', port: 5269 }]);
     expect(await resolveServer('none.example', routes, lookup)).toEqual([]);
+    expect(await resolveServer('both.example', routes, lookup)).toEqual([
+      { host: 'tls.both.example', port: 5270, tls: true },
+      { host: 'plain.both.example', port: 5269 },
+    ]);
+    // "." for xmpps: STARTTLS records still serve; "." alone: SRV is in use, so no A/AAAA fallback (XEP-0368 §5)
+    expect(await resolveServer('tlsonly.example', routes, lookup)).toEqual([{ host: 'plain.tlsonly.example', port: 5269 }]);
+    expect(await resolveServer('nofallback.example', routes, lookup)).toEqual([]);
     expect(await resolveServer('192.0.2.7', routes, lookup)).toEqual([{ host: '192.0.2.7', port: 5269 }]);
-    expect(lookups).toEqual(['_xmpp-server._tcp.srv.example', '_xmpp-server._tcp.plain.example', '_xmpp-server._tcp.none.example']);
+    expect(lookups.filter((n) => n.endsWith('srv.example') || n.endsWith('.plain.example'))).toEqual(['_xmpps-server._tcp.srv.example', '_xmpp-server._tcp.srv.example', '_xmpps-server._tcp.plain.example', '_xmpp-server._tcp.plain.example']);
   });
 });
 
@@ -69,11 +99,15 @@ describe('a remote server that cannot be reached (negative cache)', () => {
     const bounces: Array<{ id?: string; condition: string; detail: string }> = [];
     let bounced!: () => void;
     const first = new Promise<void>((r) => (bounced = r));
+    const own = createTestCa().issue('localhost', 'localhost', ['DNS:localhost']);
     const f = new Federation({
       local: 'localhost',
       secret: 'a shared secret for the test',
       routes: parseStaticRoutes([`dead.example=127.0.0.1:${port}`]),
-      secureContext: createSecureContext(),
+      tls: own,
+      secureAuth: false,
+      secureDomains: [],
+      insecureDomains: [],
       maxStanzaBytes: 65536,
       rate: 1_000_000,
       requireTls: false,
