@@ -99,12 +99,17 @@ VirtualHost "${domain}"
   const launch = () =>
     new Promise<void>((resolve, reject) => {
       proc = spawn('prosody', ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const activated = new Set<string>();
       exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      const timer = setTimeout(() => reject(new Error(`prosody did not start:\n${logs.slice(-20).join('\n')}`)), 30_000);
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL'); // not left running behind a failed start
+        reject(new Error(`prosody did not start:\n${logs.slice(-20).join('\n')}`));
+      }, 30_000);
       const onLine = (l: string) => {
         logs.push(l);
         if (logs.length > 5000) logs.shift();
-        if (/Activated service 's2s'/.test(l) && (!s2sTlsPort || logs.some((x) => /Activated service 's2s_direct_tls'/.test(x)))) {
+        if (/Activated service 's2s(_direct_tls)?'/.test(l)) activated.add(/_direct_tls/.test(l) ? 'direct' : 's2s');
+        if (activated.has('s2s') && (!s2sTlsPort || activated.has('direct'))) {
           clearTimeout(timer);
           resolve();
         }

@@ -47,6 +47,8 @@ export class OutboundLink {
   private parser?: StreamParser;
   private streamId = '';
   private tlsActive = false;
+  /** Connected with direct TLS (XEP-0368) rather than STARTTLS. */
+  private directTls = false;
   /** The remote's certificate as TLS left it; whether it names the remote's domain. */
   private peer?: PeerCertificate;
   private certified = false;
@@ -162,6 +164,7 @@ export class OutboundLink {
       s.destroy();
       return;
     }
+    this.directTls = s instanceof TLSSocket;
     if (s instanceof TLSSocket && !this.secured(s)) {
       s.destroy();
       return;
@@ -296,6 +299,7 @@ export class OutboundLink {
       {
         remote: this.remote,
         method,
+        tls: this.directTls ? 'direct' : 'starttls',
         certificate: this.certified ? 'valid' : (this.peer?.error ?? 'none'),
       },
       `s2s outbound link authenticated (${method})`,
