@@ -54,6 +54,8 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
   };
   const bare = (c: TestClient) => c.jid.split('/')[0];
   const logged = (lines: string[], ...parts: string[]) => lines.some((l) => parts.every((p) => l.includes(p)));
+  /** Log lines travel on another pipe than the XMPP traffic: wait for one to arrive. */
+  const logs = (lines: string[], ...parts: string[]) => waitFor(async () => logged(lines, ...parts), { what: `a log line with ${parts.join(' / ')}`, timeoutMs: WAIT });
 
   /** A raw peer on Parley's direct-TLS s2s port, presenting `cert` (if any), its stream opened from `from` and its features read. */
   const directPeer = async (from: string, cert?: IssuedCert) => {
@@ -128,11 +130,11 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     const back = await alice.waitFor((s) => s.is('message') && s.attrs.id === 'c2', 'message from prosody', WAIT);
     expect(back.attrs.from).toBe(bob.jid);
     // our link: Prosody accepted our certificate (it offers nothing else with s2s_secure_auth for a valid one)
-    expect(logged(gw.logs, 's2s outbound link authenticated (EXTERNAL)', trusted.domain, '"certificate":"valid"')).toBe(true);
-    expect(logged(trusted.logs, `Accepting SASL EXTERNAL identity from ${domain}`)).toBe(true);
+    await logs(gw.logs, 's2s outbound link authenticated (EXTERNAL)', trusted.domain, '"certificate":"valid"');
+    await logs(trusted.logs, `Accepting SASL EXTERNAL identity from ${domain}`);
     // Prosody's link: we verified its client certificate and offered EXTERNAL
-    expect(logged(gw.logs, 's2s inbound stream authenticated (SASL EXTERNAL)', trusted.domain)).toBe(true);
-    expect(logged(trusted.logs, `SASL EXTERNAL with ${domain} succeeded`)).toBe(true);
+    await logs(gw.logs, 's2s inbound stream authenticated (SASL EXTERNAL)', trusted.domain);
+    await logs(trusted.logs, `SASL EXTERNAL with ${domain} succeeded`);
     // and no dialback with it, either way
     expect(logged(gw.logs, 'authenticated (dialback', trusted.domain)).toBe(false);
   });
@@ -144,13 +146,13 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     const bounce = await carol.waitFor((s) => s.attrs.id === 'u1', 'the bounce', WAIT);
     expect(bounce.attrs.type).toBe('error');
     expect(bounce.getChild('error')!.getChild('remote-server-not-found')).toBeDefined();
-    expect(logged(gw.logs, 's2s remote certificate refused (S2S_SECURE_AUTH)', untrusted.domain)).toBe(true);
+    await logs(gw.logs, 's2s remote certificate refused (S2S_SECURE_AUTH)', untrusted.domain);
     expect(erin.received.some((s) => s.attrs.id === 'u1')).toBe(false);
 
     await erin.send(xml('message', { to: carol.jid, type: 'chat', id: 'u2' }, xml('body', {}, 'let me in')));
     const refused = await erin.waitFor((s) => s.attrs.id === 'u2', 'prosody bounces it', WAIT);
     expect(refused.attrs.type).toBe('error');
-    expect(logged(gw.logs, 's2s inbound certificate refused (S2S_SECURE_AUTH)', untrusted.domain)).toBe(true);
+    await logs(gw.logs, 's2s inbound certificate refused (S2S_SECURE_AUTH)', untrusted.domain);
     expect(carol.received.some((s) => s.attrs.id === 'u2')).toBe(false);
   });
 
@@ -161,8 +163,8 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     expect((await gina.waitFor((s) => s.attrs.id === 'd1', 'message to the dialback peer', WAIT)).attrs.from).toBe(frank.jid);
     await gina.send(xml('message', { to: frank.jid, type: 'chat', id: 'd2' }, xml('body', {}, 'back by dialback')));
     expect((await frank.waitFor((s) => s.attrs.id === 'd2', 'message from the dialback peer', WAIT)).attrs.from).toBe(gina.jid);
-    expect(logged(gw.logs, 's2s outbound link authenticated (dialback)', dialback.domain, '"tls":"direct"')).toBe(true);
-    expect(logged(gw.logs, 's2s inbound stream authenticated (dialback)', dialback.domain)).toBe(true);
+    await logs(gw.logs, 's2s outbound link authenticated (dialback)', dialback.domain, '"tls":"direct"');
+    await logs(gw.logs, 's2s inbound stream authenticated (dialback)', dialback.domain);
   });
 
   it('takes a peer on the direct-TLS port, its client certificate from the trusted CA: SASL EXTERNAL, then its stanzas', async () => {
@@ -181,6 +183,14 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     expect((await ivan.waitFor((s) => s.attrs.id === 'ext1', 'message from the certified peer', WAIT)).attrs.from).toBe('someone@peer.example/x');
     peer.write(`<message from='someone@stranger.example' to='${ivan.jid}' id='ext2'><body>x</body></message>`);
     await peer.until(/<invalid-from /, 'a domain it did not authenticate');
+  });
+
+  it('takes a server certificate without the clientAuth purpose (as public CAs issue them now) as the client certificate', async () => {
+    const serverOnly = ca.issue('server-only', 'server-only.example', ['DNS:server-only.example'], { extendedKeyUsage: 'serverAuth' });
+    const peer = await directPeer('server-only.example', serverOnly);
+    expect(peer.text).toMatch(/<mechanism>EXTERNAL<\/mechanism>/);
+    peer.write(`<auth xmlns='${SASL}' mechanism='EXTERNAL'>=</auth>`);
+    await peer.until(/<success /, 'SASL success');
   });
 
   it('answers hostile SASL EXTERNAL attempts with the SASL failure, and refuses an untrusted certificate under S2S_SECURE_AUTH', async () => {
@@ -211,7 +221,7 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     const stranger = await directPeer('stranger.example', strangerCert);
     expect(stranger.text).toMatch(/<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
     expect(stranger.text).not.toMatch(/<stream:features>/);
-    expect(logged(gw.logs, 's2s inbound certificate refused (S2S_SECURE_AUTH)', 'stranger.example')).toBe(true);
+    await logs(gw.logs, 's2s inbound certificate refused (S2S_SECURE_AUTH)', 'stranger.example');
   });
 
   it('offers EXTERNAL after STARTTLS too, when the client certificate names the stream\'s domain', async () => {

@@ -16,12 +16,20 @@ export interface IssuedCert {
   key: string;
 }
 
+export interface IssueOptions {
+  /** A certificate this CA did not sign. */
+  selfSigned?: boolean;
+  days?: number;
+  /** extendedKeyUsage; default `serverAuth,clientAuth` (a server certificate of today's public CAs has serverAuth only). */
+  extendedKeyUsage?: string;
+}
+
 export interface TestCa {
   dir: string;
   certFile: string;
   cert: string;
   /** A leaf for `cn` with the given subjectAltNames; `selfSigned` makes one this CA did not sign. */
-  issue(name: string, cn: string, sans: SanEntry[], opts?: { selfSigned?: boolean; days?: number }): IssuedCert;
+  issue(name: string, cn: string, sans: SanEntry[], opts?: IssueOptions): IssuedCert;
 }
 
 function sanExtension(sans: SanEntry[]): string {
@@ -50,7 +58,7 @@ export function createTestCa(name = 'Parley Test CA'): TestCa {
       const keyFile = join(dir, `${leaf}.key`);
       const certFile = join(dir, `${leaf}.pem`);
       const ext = join(dir, `${leaf}.ext`);
-      writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n${sans.length ? `subjectAltName=${sanExtension(sans)}\n` : ''}`);
+      writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${opts.extendedKeyUsage ?? 'serverAuth,clientAuth'}\n${sans.length ? `subjectAltName=${sanExtension(sans)}\n` : ''}`);
       const days = String(opts.days ?? 2);
       if (opts.selfSigned) {
         run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', days, '-subj', `/CN=${cn}`, '-extensions', 'v3', '-config', configWith(dir, leaf, ext)]);

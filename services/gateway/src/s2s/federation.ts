@@ -6,9 +6,9 @@
 // S2S_DIALBACK_SECRET, so whichever gateway a verification reaches answers alike.
 // Stanzas for a domain queue while its link comes up and bounce with the RFC's
 // errors when it cannot (recorded in the delivery-error log).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, rootCertificates, SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
 import { StanzaError, StreamError } from '@parley/stanza';
 import type { Element } from '@parley/xml';
 import type { Logger } from 'pino';
@@ -63,6 +63,8 @@ export class Federation {
   /** Handshakes under way on {@link tlsServer}, by the connection's address 4-tuple. */
   private readonly handshakes = new Map<string, (tls?: TLSSocket) => void>();
   private readonly secureDomains: Set<string>;
+  /** The trusted authorities parsed, on first need. */
+  private anchors?: X509Certificate[];
   private readonly insecureDomains: Set<string>;
 
   constructor(private readonly d: FederationDeps) {
@@ -189,6 +191,7 @@ export class Federation {
         secret: this.secret,
         upgrade: (raw, done) => this.upgrade(raw, done),
         mustVerify: (domain) => this.mustVerify(domain),
+        anchors: () => (this.anchors ??= (this.d.ca ?? rootCertificates).map((pem) => new X509Certificate(pem))),
         maxStanzaBytes: this.d.maxStanzaBytes,
         rate: this.d.rate,
         requireTls: this.d.requireTls,

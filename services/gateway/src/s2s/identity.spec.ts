@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { createTestCa, TestCa } from '@parley/testing-xmpp';
-import { certificateNamesDomain, certifiedFor, dnsNameMatches, parseSubjectAltName, trustedAuthorities } from './identity';
+import { certificateNamesDomain, certifiedFor, chainTrustedAsServer, dnsNameMatches, parseSubjectAltName, trustedAuthorities } from './identity';
 
 describe('peer certificate identity (RFC 6125)', () => {
   let ca: TestCa;
@@ -65,6 +65,21 @@ describe('peer certificate identity (RFC 6125)', () => {
     expect(certifiedFor({ chainValid: false, error: 'SELF_SIGNED_CERT_IN_CHAIN', cert: c }, 'chain.example')).toBe(false);
     expect(certifiedFor({ chainValid: false, error: 'no certificate' }, 'chain.example')).toBe(false);
     expect(certifiedFor(undefined, 'chain.example')).toBe(false);
+  });
+
+  it('accepts a server certificate presented as a client certificate when its chain verifies, whatever its purpose says', () => {
+    const root = new X509Certificate(ca.cert);
+    const serverOnly = new X509Certificate(ca.issue('serveronly', 'so.example', ['DNS:so.example'], { extendedKeyUsage: 'serverAuth' }).cert);
+    expect(chainTrustedAsServer([serverOnly], [root])).toBe(true);
+    expect(chainTrustedAsServer([serverOnly], [])).toBe(false); // not a trusted authority
+    expect(chainTrustedAsServer([serverOnly], [root], Date.now() + 10 * 86_400_000)).toBe(false); // expired by then
+    const selfSigned = new X509Certificate(ca.issue('selfso', 'so.example', ['DNS:so.example'], { selfSigned: true, extendedKeyUsage: 'serverAuth' }).cert);
+    expect(chainTrustedAsServer([selfSigned], [root])).toBe(false);
+    expect(chainTrustedAsServer([selfSigned, root], [])).toBe(false); // a root the peer sends itself is no anchor
+    const mail = new X509Certificate(ca.issue('mail', 'mail.example', ['DNS:mail.example'], { extendedKeyUsage: 'emailProtection' }).cert);
+    expect(chainTrustedAsServer([mail], [root])).toBe(false); // neither a server nor a client certificate
+    const other = new X509Certificate(createTestCa('Another CA').cert);
+    expect(chainTrustedAsServer([serverOnly], [other])).toBe(false);
   });
 
   it('trusts the system roots, plus S2S_CA_FILE, or the file alone; refuses a file without certificates', () => {

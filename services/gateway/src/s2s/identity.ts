@@ -10,7 +10,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { DetailedPeerCertificate, rootCertificates, TLSSocket } from 'node:tls';
 import { domainToASCII } from 'node:url';
 
 export interface Presented {
@@ -135,18 +135,59 @@ export function certifiedFor(peer: PeerCertificate | undefined, domain: string):
   return !!peer?.chainValid && !!peer.cert && certificateNamesDomain(peer.cert, domain);
 }
 
-/** The peer certificate of a TLS socket as its `authorized` flag left it. */
-export function peerCertificate(s: { authorized: boolean; authorizationError?: Error | string | null; getPeerX509Certificate(): X509Certificate | undefined }): PeerCertificate {
+const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/**
+ * The chain check OpenSSL makes, but for a server certificate presented as a TLS client
+ * certificate: a peer server authenticates with its server certificate, whose extended
+ * key usage may name serverAuth only (public CAs dropped clientAuth in 2026), which
+ * OpenSSL's client-purpose check refuses (INVALID_PURPOSE, which may also hide other
+ * faults: the whole chain is checked again here). Every certificate must be within its
+ * validity; each must be signed by the next (an intermediate sent by the peer that is a
+ * CA), up to one issued and signed by a trusted authority. Name constraints and path
+ * lengths are not evaluated.
+ */
+export function chainTrustedAsServer(chain: X509Certificate[], anchors: X509Certificate[], now = Date.now()): boolean {
+  const current = (c: X509Certificate) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+  const [leaf, ...sent] = chain;
+  if (!leaf || !current(leaf)) return false;
+  const eku = leaf.keyUsage; // the extended key usages; undefined: any
+  if (eku && !eku.includes(EKU_SERVER_AUTH) && !eku.includes(EKU_CLIENT_AUTH)) return false;
+  let cur = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    const at = cur;
+    if (anchors.some((a) => current(a) && at.checkIssued(a) && at.verify(a.publicKey))) return true;
+    const next = sent.find((i) => i.ca && current(i) && i.fingerprint256 !== at.fingerprint256 && at.checkIssued(i) && at.verify(i.publicKey));
+    if (!next) return false;
+    cur = next;
+  }
+  return false;
+}
+
+/** The certificates a TLS peer sent, leaf first (Node's detailed chain, stopping at a loop). */
+function sentChain(s: TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  const seen = new Set<string>();
+  for (let c: DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c?.raw && out.length < 10; c = c.issuerCertificate) {
+    if (seen.has(c.fingerprint256)) break;
+    seen.add(c.fingerprint256);
+    out.push(new X509Certificate(c.raw));
+  }
+  return out;
+}
+
+/**
+ * The peer certificate of a TLS socket as its `authorized` flag left it; with `anchors`
+ * (the trusted authorities), a certificate refused for its purpose is checked again as a
+ * server certificate ({@link chainTrustedAsServer}).
+ */
+export function peerCertificate(s: TLSSocket, anchors?: () => X509Certificate[]): PeerCertificate {
   const cert = s.getPeerX509Certificate();
   if (!cert) return { chainValid: false, error: 'no certificate' };
-  const err = s.authorizationError;
-  return {
-    chainValid: s.authorized,
-    cert,
-    ...(s.authorized
-      ? {}
-      : {
-          error: typeof err === 'string' ? err : (err?.message ?? 'not verified'),
-        }),
-  };
+  if (s.authorized) return { chainValid: true, cert };
+  const err = s.authorizationError as Error | string | null | undefined;
+  const code = typeof err === 'string' ? err : ((err as { code?: string } | null | undefined)?.code ?? err?.message ?? 'not verified');
+  if (code === 'INVALID_PURPOSE' && anchors && chainTrustedAsServer(sentChain(s), anchors())) return { chainValid: true, cert };
+  return { chainValid: false, cert, error: code };
 }

@@ -5,7 +5,7 @@
 // authoritative server over our outbound link — or asks us to verify a key it was given
 // by a stream we opened (`<db:verify/>`). Only stanzas from a domain authenticated on
 // this stream, to this domain, are routed.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tryParseJid } from '@parley/jid';
@@ -27,6 +27,8 @@ export interface InboundDeps {
    * nothing when the handshake failed.
    */
   upgrade(raw: Socket, done: (tls?: TLSSocket) => void): void;
+  /** The trusted authorities, parsed (for a peer's server certificate presented as a client certificate). */
+  anchors(): X509Certificate[];
   /** Whether `domain` must prove itself by certificate (S2S_SECURE_AUTH and its exceptions). */
   mustVerify(domain: string): boolean;
   maxStanzaBytes: number;
@@ -194,14 +196,14 @@ export class InboundStream {
     if (to !== this.d.local) return this.streamError(new StreamError('host-unknown'));
     if (!remote || !tryParseJid(remote) || remote === this.d.local) return this.streamError(new StreamError('invalid-from'));
     if (certifiedFor(this.peer, remote)) {
-      // XEP-0344 §2.4: the certificate already proves the domain, no verification round trip
+      // XEP-0220 §2.1.1 lets the receiving server use any method (XEP-0344): the certificate proves the domain, no round trip
       this.write(`<db:result from='${attr(this.d.local)}' to='${attr(remote)}' type='valid'/>`);
       this.authenticated.add(remote);
       this.d.log.info({ remote, method: 'dialback', certificate: 'valid' }, 's2s inbound stream authenticated (dialback with certificate)');
       return;
     }
     if (this.d.mustVerify(remote)) {
-      // XEP-0220 §2.4: refused by local policy; the stream stays for other domains
+      // XEP-0220 §2.4.2: a dialback error, refused by local policy; the stream stays for other domains
       this.d.log.info(
         {
           remote,
@@ -279,7 +281,7 @@ export class InboundStream {
       if (!tls) return raw.destroy();
       if (this.state === 'closed' || this.state === 'closing') return tls.destroy();
       this.socket = tls;
-      this.peer = peerCertificate(tls);
+      this.peer = peerCertificate(tls, () => this.d.anchors());
       this.tlsActive = true;
       this.attach(tls);
     });
