@@ -15,7 +15,7 @@ import { connect } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { waitFor } from '@parley/testing-stack';
 import { connectClient, createTestCa, GatewayProcess, IssuedCert, registerInBand, TestCa, TestClient, xml } from '@parley/testing-xmpp';
-import { ProsodyProcess, randomLoopback, startProsody } from './prosody';
+import { freePort, ProsodyProcess, randomLoopback, startProsody } from './prosody';
 import { E2EStack, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
@@ -34,6 +34,7 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
   let domain: string;
   let peerCert: IssuedCert;
   let strangerCert: IssuedCert;
+  let httpPort: number;
   const clients: TestClient[] = [];
   const sockets: TLSSocket[] = [];
   let seq = 0;
@@ -56,6 +57,13 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
   const logged = (lines: string[], ...parts: string[]) => lines.some((l) => parts.every((p) => l.includes(p)));
   /** Log lines travel on another pipe than the XMPP traffic: wait for one to arrive. */
   const logs = (lines: string[], ...parts: string[]) => waitFor(async () => logged(lines, ...parts), { what: `a log line with ${parts.join(' / ')}`, timeoutMs: WAIT });
+
+  /** parley_gateway_s2s_auth_total{direction, method} as the gateway exports it. */
+  const authCount = async (direction: string, method: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('parley_gateway_s2s_auth_total{') && l.includes(`direction="${direction}"`) && l.includes(`method="${method}"`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
 
   /** A raw peer on Parley's direct-TLS s2s port, presenting `cert` (if any), its stream opened from `from` and its features read. */
   const directPeer = async (from: string, cert?: IssuedCert) => {
@@ -92,9 +100,11 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     domain = randomLoopback();
     // Prosody 0.12 checks XmppAddr identities only for a service it never passes, and then no
     // longer looks at the Common Name: it finds an IP-literal domain only in a dNSName
+    httpPort = await freePort('127.0.0.1');
     const own = ca.issue('parley', domain, [`IP:${domain}`, `xmpp:${domain}`, `DNS:${domain}`]);
     gw = await stack.startGateway({
       XMPP_DOMAIN: domain,
+      HTTP_PORT: String(httpPort),
       TLS_CERT_FILE: own.certFile,
       TLS_KEY_FILE: own.keyFile,
       S2S_ENABLED: 'true',
@@ -137,6 +147,8 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     await logs(trusted.logs, `SASL EXTERNAL with ${domain} succeeded`);
     // and no dialback with it, either way
     expect(logged(gw.logs, 'authenticated (dialback', trusted.domain)).toBe(false);
+    expect(await authCount('outbound', 'EXTERNAL')).toBe(1);
+    expect(await authCount('inbound', 'EXTERNAL')).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a peer whose certificate does not verify (S2S_SECURE_AUTH): stanzas to it bounce, its own stream is closed', async () => {
@@ -153,6 +165,8 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     const refused = await erin.waitFor((s) => s.attrs.id === 'u2', 'prosody bounces it', WAIT);
     expect(refused.attrs.type).toBe('error');
     await logs(gw.logs, 's2s inbound certificate refused (S2S_SECURE_AUTH)', untrusted.domain);
+    expect(await authCount('outbound', 'refused')).toBeGreaterThanOrEqual(1);
+    expect(await authCount('inbound', 'refused')).toBeGreaterThanOrEqual(1);
     expect(carol.received.some((s) => s.attrs.id === 'u2')).toBe(false);
   });
 
@@ -165,6 +179,8 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     expect((await frank.waitFor((s) => s.attrs.id === 'd2', 'message from the dialback peer', WAIT)).attrs.from).toBe(gina.jid);
     await logs(gw.logs, 's2s outbound link authenticated (dialback)', dialback.domain, '"tls":"direct"');
     await logs(gw.logs, 's2s inbound stream authenticated (dialback)', dialback.domain);
+    expect(await authCount('outbound', 'dialback')).toBe(1);
+    expect(await authCount('inbound', 'dialback')).toBeGreaterThanOrEqual(1);
   });
 
   it('takes a peer on the direct-TLS port, its client certificate from the trusted CA: SASL EXTERNAL, then its stanzas', async () => {

@@ -62,6 +62,8 @@ export class Federation {
   private readonly tlsServer: TlsServer;
   /** Handshakes under way on {@link tlsServer}, by the connection's address 4-tuple. */
   private readonly handshakes = new Map<string, (tls?: TLSSocket) => void>();
+  /** Streams authenticated and refused, by `direction:method` (metrics: parley_gateway_s2s_auth_total). */
+  readonly authCounts = new Map<string, number>();
   private readonly secureDomains: Set<string>;
   /** The trusted authorities parsed, on first need. */
   private anchors?: X509Certificate[];
@@ -98,6 +100,12 @@ export class Federation {
 
   private newClientContext(): SecureContext {
     return createSecureContext(this.serverOptions());
+  }
+
+  /** Counts an authentication outcome: `method` is EXTERNAL, dialback, dialback-certificate or refused. */
+  private counted(direction: 'inbound' | 'outbound', method: string): void {
+    const k = `${direction}:${method}`;
+    this.authCounts.set(k, (this.authCounts.get(k) ?? 0) + 1);
   }
 
   /** Whether `domain` must prove itself by certificate: S2S_SECURE_DOMAINS, or S2S_SECURE_AUTH unless S2S_INSECURE_DOMAINS names it. */
@@ -152,6 +160,7 @@ export class Federation {
       connectTimeoutMs: this.d.connectTimeoutMs,
       tlsContext: this.clientContext,
       mustVerify: this.mustVerify(domain),
+      counted: (method) => this.counted('outbound', method),
       log: this.d.log,
       closed: (link, queued, failure) => this.linkClosed(link, queued, failure),
     });
@@ -191,6 +200,7 @@ export class Federation {
         secret: this.secret,
         upgrade: (raw, done) => this.upgrade(raw, done),
         mustVerify: (domain) => this.mustVerify(domain),
+        counted: (method) => this.counted('inbound', method),
         anchors: () => (this.anchors ??= (this.d.ca ?? rootCertificates).map((pem) => new X509Certificate(pem))),
         maxStanzaBytes: this.d.maxStanzaBytes,
         rate: this.d.rate,

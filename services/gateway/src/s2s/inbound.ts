@@ -31,6 +31,8 @@ export interface InboundDeps {
   anchors(): X509Certificate[];
   /** Whether `domain` must prove itself by certificate (S2S_SECURE_AUTH and its exceptions). */
   mustVerify(domain: string): boolean;
+  /** Counts a domain authenticated on this stream (EXTERNAL, dialback, dialback-certificate) or refused for its certificate. */
+  counted(method: 'EXTERNAL' | 'dialback' | 'dialback-certificate' | 'refused'): void;
   maxStanzaBytes: number;
   rate: number;
   requireTls: boolean;
@@ -131,7 +133,7 @@ export class InboundStream {
     this.state = 'open';
     const certified = this.tlsActive && !!this.from && certifiedFor(this.peer, this.from);
     if (this.tlsActive && !this.saslDone && this.from && !certified && this.d.mustVerify(this.from)) {
-      // RFC 6120 §13.7.2.3: a peer that must prove its domain by certificate and cannot is refused
+      // RFC 6120 §13.7.2.2: a peer that must prove its domain by its (client) certificate and cannot is refused
       this.d.log.info(
         {
           remote: this.from,
@@ -139,6 +141,7 @@ export class InboundStream {
         },
         's2s inbound certificate refused (S2S_SECURE_AUTH)',
       );
+      this.d.counted('refused');
       return this.streamError(new StreamError('policy-violation', `a certificate valid for ${this.from} is required`));
     }
     const f = this.tlsActive || !this.d.requireTls ? `<dialback xmlns='${NS_DIALBACK_FEATURE}'><errors/></dialback>` : '';
@@ -199,10 +202,12 @@ export class InboundStream {
       // XEP-0220 §2.1.1 lets the receiving server use any method (XEP-0344): the certificate proves the domain, no round trip
       this.write(`<db:result from='${attr(this.d.local)}' to='${attr(remote)}' type='valid'/>`);
       this.authenticated.add(remote);
+      this.d.counted('dialback-certificate');
       this.d.log.info({ remote, method: 'dialback', certificate: 'valid' }, 's2s inbound stream authenticated (dialback with certificate)');
       return;
     }
     if (this.d.mustVerify(remote)) {
+      this.d.counted('refused');
       // XEP-0220 §2.4.2: a dialback error, refused by local policy; the stream stays for other domains
       this.d.log.info(
         {
@@ -221,6 +226,7 @@ export class InboundStream {
     this.write(`<db:result from='${attr(this.d.local)}' to='${attr(remote)}' type='${ok ? 'valid' : 'invalid'}'/>`);
     if (ok) {
       this.authenticated.add(remote);
+      this.d.counted('dialback');
       this.d.log.info({ remote, method: 'dialback', certificate: this.peer?.error ?? 'none' }, 's2s inbound stream authenticated (dialback)');
     } else {
       this.d.log.info({ remote }, 's2s dialback key refused');
@@ -257,6 +263,7 @@ export class InboundStream {
     if (!certifiedFor(this.peer, identity)) return fail('not-authorized', this.peer.chainValid ? 'certificate not for this domain' : (this.peer.error ?? 'not verified'));
     this.write(`<success xmlns='${NS.sasl}'/>`);
     this.authenticated.add(identity);
+    this.d.counted('EXTERNAL');
     this.saslDone = true;
     this.d.log.info({ remote: identity, method: 'EXTERNAL' }, 's2s inbound stream authenticated (SASL EXTERNAL)');
     // RFC 6120 §6.4.6: the initiating server opens a new stream; nothing after <auth/> on the old one counts

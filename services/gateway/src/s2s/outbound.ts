@@ -28,6 +28,8 @@ export interface OutboundDeps {
   tlsContext: SecureContext;
   /** The remote must prove its domain by certificate (S2S_SECURE_AUTH and its exceptions): else the link fails. */
   mustVerify: boolean;
+  /** Counts how the link authenticated, or that the remote's certificate was refused. */
+  counted(method: AuthMethod | 'refused'): void;
   log: Logger;
   /** The link is gone; `queued` never left (to bounce with `failure`). */
   closed(link: OutboundLink, queued: Element[], failure: LinkFailure): void;
@@ -148,6 +150,7 @@ export class OutboundLink {
     this.peer = peerCertificate(tls);
     this.certified = certifiedFor(this.peer, this.remote);
     if (this.certified || !this.d.mustVerify) return true;
+    this.d.counted('refused');
     this.d.log.info(
       {
         remote: this.remote,
@@ -293,6 +296,7 @@ export class OutboundLink {
   private becomeReady(method: AuthMethod): void {
     this.state = 'ready';
     this.method = method;
+    this.d.counted(method);
     this.everReady = true;
     if (this.timer) clearTimeout(this.timer);
     this.d.log.info(
