@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { StanzaError } from '@parley/stanza';
 import { createTestCa } from '@parley/testing-xmpp';
 import { x } from '@parley/xml';
@@ -138,6 +140,72 @@ describe('a remote server that cannot be reached (negative cache)', () => {
     } finally {
       f.stop();
       await new Promise<void>((r) => dead.close(() => r()));
+    }
+  });
+});
+
+describe('inbound TLS handed to the federation (direct TLS, XEP-0368)', () => {
+  it('runs concurrent handshakes to their own streams, asks for the client certificate, and presents a renewed certificate from then on', async () => {
+    const ca = createTestCa();
+    const first = ca.issue('first', 'localhost', ['DNS:localhost']);
+    const second = ca.issue('second', 'localhost', ['DNS:localhost']);
+    const peer = ca.issue('peer', 'peer.example', ['DNS:peer.example']);
+    const f = new Federation({
+      local: 'localhost',
+      secret: 'a shared secret for the test',
+      routes: new Map(),
+      tls: first,
+      ca: [ca.cert],
+      secureAuth: false,
+      secureDomains: [],
+      insecureDomains: [],
+      maxStanzaBytes: 65536,
+      rate: 1_000_000,
+      requireTls: true,
+      connectTimeoutMs: 5000,
+      retryAfterMs: 0,
+      authTimeoutMs: 5000,
+      idleTimeoutMs: 60_000,
+      maxInbound: 50,
+      log: pino({ level: 'silent' }),
+      accepts: () => false,
+      route: async () => undefined,
+      bounce: () => undefined,
+    });
+    const listener = createServer((s) => f.accept(s, true));
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as { port: number }).port;
+    /** Opens a stream from `from` over direct TLS; resolves with the features and the certificate served. */
+    const open = (from: string, cert?: { cert: string; key: string }) =>
+      new Promise<{ features: string; served: string }>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(cert ?? {}) }, () => {
+          s.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='${from}' to='localhost' version='1.0'>`);
+        });
+        let text = '';
+        s.setEncoding('utf8');
+        s.on('data', (d: string) => {
+          text += d;
+          if (text.includes('</stream:features>')) {
+            resolve({ features: text, served: s.getPeerX509Certificate()!.fingerprint256 });
+            s.destroy();
+          }
+        });
+        s.on('error', reject);
+      });
+    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+    try {
+      const streams = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? open('peer.example', peer) : open('peer.example'))));
+      streams.forEach((s, i) => {
+        expect(s.served).toBe(fingerprint(first.cert));
+        // EXTERNAL only on the streams that presented the peer's certificate: each handshake reached its own stream
+        expect(s.features.includes('<mechanism>EXTERNAL</mechanism>')).toBe(i % 2 === 1);
+        expect(s.features).not.toContain('<starttls');
+      });
+      f.setTls(second);
+      expect((await open('peer.example', peer)).served).toBe(fingerprint(second.cert));
+    } finally {
+      f.stop();
+      await new Promise<void>((r) => listener.close(() => r()));
     }
   });
 });
