@@ -8,6 +8,7 @@
 import { connect, Socket } from 'node:net';
 import { connect as tlsConnect, SecureContext, TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, StreamHeader, StreamParser, XmlError } from '@parley/xml';
 import type { Logger } from 'pino';
@@ -138,7 +139,7 @@ export class OutboundLink {
       secureContext: this.d.tlsContext,
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
-      ...(isIP(this.remote.replace(/^\[|\]$/g, '')) ? {} : { servername: this.remote }),
+      ...(isIP(this.remote.replace(/^\[|\]$/g, '')) ? {} : { servername: domainToASCII(this.remote) }),
       ALPNProtocols: ['xmpp-server'],
       minVersion: 'TLSv1.2' as const,
     };
