@@ -15,6 +15,8 @@ export interface ProsodyProcess {
   domain: string;
   c2sPort: number;
   s2sPort: number;
+  /** Its direct-TLS s2s port (XEP-0368), with `s2sDirectTls`. */
+  s2sTlsPort?: number;
   logs: string[];
   register(user: string, password: string): void;
   stop(): Promise<void>;
@@ -22,7 +24,21 @@ export interface ProsodyProcess {
   restart(): Promise<void>;
 }
 
-export async function startProsody(opts: { s2sSecureAuth?: boolean } = {}): Promise<ProsodyProcess> {
+// the address helpers moved to @parley/testing-peers; re-exported for the suites that import them from here
+export { freePort, randomLoopback };
+
+export interface ProsodyOptions {
+  /** `s2s_secure_auth`: peers must authenticate by certificate (default false, Prosody's own default). */
+  s2sSecureAuth?: boolean;
+  /** A PEM bundle of the authorities Prosody trusts for peer certificates (`ssl.cafile`). */
+  caFile?: string;
+  /** Makes Prosody's certificate for its domain; default a self-signed one. */
+  certificate?: (domain: string) => { certFile: string; keyFile: string };
+  /** Also listen for direct-TLS s2s (XEP-0368, `s2s_direct_tls_ports`) on a free port of its address. */
+  s2sDirectTls?: boolean;
+}
+
+export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodyProcess> {
   try {
     execFileSync('sh', ['-c', 'command -v prosody'], { stdio: 'ignore' });
   } catch {
@@ -31,7 +47,13 @@ export async function startProsody(opts: { s2sSecureAuth?: boolean } = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'parley-prosody-'));
   const domain = randomLoopback();
   const [c2sPort, s2sPort] = [await freePort('127.0.0.1'), await freePort(domain)];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${domain}`], { stdio: 'ignore' });
+  const s2sTlsPort = opts.s2sDirectTls ? await freePort(domain) : undefined;
+  let certFile = join(dir, 'cert.pem');
+  let keyFile = join(dir, 'key.pem');
+  if (opts.certificate) ({ certFile, keyFile } = opts.certificate(domain));
+  else execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${domain}`], { stdio: 'ignore' });
+  const ssl = `{ certificate = "${certFile}"; key = "${keyFile}"${opts.caFile ? `; cafile = "${opts.caFile}"` : ''} }`;
+  const directTls = s2sTlsPort ? `s2s_direct_tls_interfaces = { "${domain}" }\ns2s_direct_tls_ports = { ${s2sTlsPort} }\ns2s_direct_tls_ssl = ${ssl}\n` : '';
   const config = join(dir, 'prosody.cfg.lua');
   writeFileSync(
     config,
@@ -50,8 +72,8 @@ s2s_require_encryption = true
 s2s_secure_auth = ${opts.s2sSecureAuth ? 'true' : 'false'}
 authentication = "internal_hashed"
 certificates = "${dir}"
-ssl = { certificate = "${dir}/cert.pem"; key = "${dir}/key.pem" }
-http_ports = { }
+ssl = ${ssl}
+${directTls}http_ports = { }
 https_ports = { }
 VirtualHost "${domain}"
 `,
@@ -62,12 +84,17 @@ VirtualHost "${domain}"
   const launch = () =>
     new Promise<void>((resolve, reject) => {
       proc = spawn('prosody', ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const activated = new Set<string>();
       exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      const timer = setTimeout(() => reject(new Error(`prosody did not start:\n${logs.slice(-20).join('\n')}`)), 30_000);
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL'); // not left running behind a failed start
+        reject(new Error(`prosody did not start:\n${logs.slice(-20).join('\n')}`));
+      }, 30_000);
       const onLine = (l: string) => {
         logs.push(l);
         if (logs.length > 5000) logs.shift();
-        if (/Activated service 's2s'/.test(l)) {
+        if (/Activated service 's2s(_direct_tls)?'/.test(l)) activated.add(/_direct_tls/.test(l) ? 'direct' : 's2s');
+        if (activated.has('s2s') && (!s2sTlsPort || activated.has('direct'))) {
           clearTimeout(timer);
           resolve();
         }
@@ -90,6 +117,7 @@ VirtualHost "${domain}"
     domain,
     c2sPort,
     s2sPort,
+    ...(s2sTlsPort ? { s2sTlsPort } : {}),
     logs,
     register: (user, password) => {
       execFileSync('prosodyctl', ['--config', config, 'register', user, domain, password], { stdio: 'ignore' });

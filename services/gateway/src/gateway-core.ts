@@ -12,6 +12,7 @@ import { AddressLimit } from './transport/address-limit';
 import { componentSecrets, GatewayConfig } from './config/config';
 import { ExternalComponents } from './components/components';
 import { Federation } from './s2s/federation';
+import { trustedAuthorities } from './s2s/identity';
 import { parseStaticRoutes } from './s2s/resolve';
 import { CoreHooks } from './host/core-hooks';
 import { ModuleHost } from './host/host';
@@ -88,7 +89,7 @@ export class GatewayCore implements StreamHost {
   /** Uses a renewed certificate for every TLS handshake from now on; open connections are not touched. */
   replaceTls(t: TlsMaterial): void {
     this.tls = t;
-    this.federation?.setSecureContext(t.context);
+    this.federation?.setTls(t);
     for (const fn of this.tlsListeners) fn(t);
   }
   readonly log: Logger;
@@ -177,7 +178,11 @@ export class GatewayCore implements StreamHost {
         local: this.domain,
         secret: config.S2S_DIALBACK_SECRET,
         routes: parseStaticRoutes(config.S2S_STATIC_ROUTES),
-        secureContext: parts.tls.context,
+        tls: parts.tls,
+        ca: trustedAuthorities(config.S2S_CA_FILE, config.S2S_CA_SYSTEM),
+        secureAuth: config.S2S_SECURE_AUTH,
+        secureDomains: config.S2S_SECURE_DOMAINS,
+        insecureDomains: config.S2S_INSECURE_DOMAINS,
         maxStanzaBytes: config.MAX_STANZA_SIZE,
         rate: config.S2S_RATE,
         requireTls: config.S2S_REQUIRE_TLS,

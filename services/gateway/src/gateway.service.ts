@@ -114,6 +114,23 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
       },
     });
     const seen: Record<string, number> = {};
+    const federation = core.federation;
+    if (federation) {
+      const counted = new Map<string, number>();
+      new Counter({
+        name: 'parley_gateway_s2s_auth_total',
+        help: 'Server-to-server streams by how the remote domain was authenticated (method EXTERNAL, dialback, dialback-certificate) or that its certificate was refused (refused), by direction (inbound, outbound)',
+        labelNames: ['direction', 'method'],
+        registers: [reg],
+        collect() {
+          for (const [k, v] of federation.authCounts) {
+            const [direction, method] = k.split(':');
+            this.inc({ direction, method }, v - (counted.get(k) ?? 0));
+            counted.set(k, v);
+          }
+        },
+      });
+    }
     const route = new Histogram({
       name: 'parley_gateway_route_seconds',
       help: "Time from a client's stanza being read to its routing being done (delivered, handed to another gateway, or stored offline)",

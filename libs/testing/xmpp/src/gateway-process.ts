@@ -26,6 +26,8 @@ export interface GatewayProcess extends ServiceProcess {
   componentPort?: number;
   /** The server-to-server port, with S2S_ENABLED. */
   s2sPort?: number;
+  /** The server-to-server direct-TLS port (XEP-0368), when S2S_TLS_PORT opened one. */
+  s2sTlsPort?: number;
   dataDir: string;
 }
 
@@ -118,5 +120,5 @@ export async function spawnGateway(o: SpawnGatewayOptions): Promise<GatewayProce
     },
     (rec) => rec.msg === 'XMPP listeners open',
   );
-  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, componentPort: p.readyRecord.componentPort as number | undefined, s2sPort: p.readyRecord.s2sPort as number | undefined, dataDir };
+  return { ...p, starttlsPort: p.readyRecord.starttlsPort as number, directTlsPort: p.readyRecord.directTlsPort as number, webSocketPort: p.readyRecord.webSocketPort as number, componentPort: p.readyRecord.componentPort as number | undefined, s2sPort: p.readyRecord.s2sPort as number | undefined, s2sTlsPort: p.readyRecord.s2sTlsPort as number | undefined, dataDir };
 }

@@ -6,3 +6,4 @@ export * from './ibr';
 export * from './scram-sha-256';
 export * from './stack';
 export * from './component';
+export * from './test-ca';

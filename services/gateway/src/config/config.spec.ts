@@ -13,6 +13,13 @@ describe('gateway configuration', () => {
     expect(Object.keys(gatewayConfigSpec)).toContain('REGISTRATION_WINDOW');
   });
 
+  it('checks the federation trust settings at start', () => {
+    expect(() => loadGatewayConfig({ S2S_ENABLED: 'true', S2S_CA_SYSTEM: 'false' })).toThrow(/S2S_CA_SYSTEM=false needs S2S_CA_FILE/);
+    expect(() => loadGatewayConfig({ S2S_ENABLED: 'true', S2S_CA_FILE: join(__dirname, 'config.spec.ts') })).toThrow(/S2S_CA_FILE: .* holds no PEM certificate/);
+    expect(() => loadGatewayConfig({ S2S_STATIC_ROUTES: 'a.example=tls:h' })).toThrow(/domain=tls:host:port/);
+    expect(loadGatewayConfig({ S2S_ENABLED: 'true' })).toMatchObject({ S2S_SECURE_AUTH: false, S2S_TLS_PORT: -1, S2S_CA_SYSTEM: true });
+  });
+
   it('is documented in the README exactly as declared', () => {
     const readme = readFileSync(join(__dirname, '../../../../README.md'), 'utf8');
     const start = readme.indexOf(BEGIN);

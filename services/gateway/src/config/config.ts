@@ -4,6 +4,7 @@ import { commonOptions } from '@parley/runtime';
 import { GATEWAY_MODULES } from '../gateway-modules';
 import { moduleOptions } from '../host/host';
 import { parseComponents, readComponentsFile } from '../components/component-config';
+import { trustedAuthorities } from '../s2s/identity';
 import { parseStaticRoutes } from '../s2s/resolve';
 import type { GatewayModule } from '../host/module';
 
@@ -163,17 +164,39 @@ export const gatewayCoreOptions = {
   }),
   COMPONENTS_FILE: opt.optionalStr({ doc: 'File with one `name:secret` per line (blank lines and `#` comments ignored), read at start and merged with COMPONENTS.' }),
   COMPONENT_RATE: opt.bytes({ doc: 'Sustained read rate per component connection, bytes per second (reads pause above it; the burst allowance is four times as much).', default: '1MiB', min: 1024 }),
-  S2S_ENABLED: opt.bool({ doc: 'Federate with other domains (RFC 6120 server-to-server, authenticated by Server Dialback, XEP-0220). Off: stanzas for other domains bounce with `remote-server-not-found`.', default: false }),
+  S2S_ENABLED: opt.bool({
+    doc: 'Federate with other domains (RFC 6120 server-to-server, authenticated by certificate with SASL EXTERNAL, XEP-0178, or by Server Dialback, XEP-0220). Off: stanzas for other domains bounce with `remote-server-not-found`.',
+    default: false,
+  }),
   S2S_HOST: opt.str({ doc: 'Address the server-to-server listener binds (`0.0.0.0` to federate from the Internet).', default: '127.0.0.1' }),
   S2S_PORT: opt.int({ doc: 'Server-to-server port (with S2S_ENABLED); 0 picks a free port, -1 accepts no inbound links (outbound only).', default: 5269, min: -1, max: 65535 }),
+  S2S_TLS_PORT: opt.int({
+    doc: 'Server-to-server port with direct TLS (XEP-0368; publish it as an `_xmpps-server._tcp` SRV record), on S2S_HOST; 0 picks a free port. Default -1: off, as in Prosody and ejabberd, since peers find it only through that SRV record (5270 is the customary choice).',
+    default: -1,
+    min: -1,
+    max: 65535,
+  }),
   S2S_DIALBACK_SECRET: opt.str({
     doc: 'Secret (at least 32 characters) from which dialback keys are derived (XEP-0185). Set the same value on every gateway: a remote server may verify a key at any of them. Empty: a random secret per process (verifications then succeed only at the gateway that opened the link).',
     default: '',
     pattern: /^(.{32,})?$/,
     secret: true,
   }),
-  S2S_STATIC_ROUTES: opt.list({ doc: 'Fixed addresses of remote servers, comma-separated `domain=host:port`, used instead of DNS (SRV `_xmpp-server._tcp`, then A/AAAA on 5269).', default: '' }),
-  S2S_REQUIRE_TLS: opt.bool({ doc: 'Require STARTTLS on server-to-server streams, both directions. Certificates are not verified: the peer\'s domain is authenticated by dialback.', default: true }),
+  S2S_STATIC_ROUTES: opt.list({
+    doc: 'Fixed addresses of remote servers, comma-separated `domain=host:port` (STARTTLS) or `domain=tls:host:port` (direct TLS, XEP-0368), used instead of DNS (SRV `_xmpps-server._tcp` and `_xmpp-server._tcp`, then A/AAAA on 5269).',
+    default: '',
+  }),
+  S2S_REQUIRE_TLS: opt.bool({ doc: 'Require TLS (STARTTLS or direct TLS) on server-to-server streams, both directions.', default: true }),
+  S2S_SECURE_AUTH: opt.bool({
+    doc: "Require every peer to prove its domain with a certificate (RFC 6125 identity, chain to a trusted authority: S2S_CA_FILE, system roots): its links then use SASL EXTERNAL (or dialback backed by the certificate), and a peer whose certificate does not verify is refused (outbound stanzas bounce with `remote-server-not-found`, its inbound stream ends with `policy-violation`). Default false, like Prosody's `s2s_secure_auth` and ejabberd: a peer with a valid certificate still authenticates by certificate, one without (self-signed, expired) falls back to dialback.",
+    default: false,
+  }),
+  S2S_SECURE_DOMAINS: opt.list({ doc: 'Domains that must prove themselves by certificate even with S2S_SECURE_AUTH off (comma-separated).', default: '' }),
+  S2S_INSECURE_DOMAINS: opt.list({ doc: 'Domains allowed to authenticate by dialback alone even with S2S_SECURE_AUTH on (comma-separated).', default: '' }),
+  S2S_CA_FILE: opt.optionalStr({
+    doc: "PEM bundle of certification authorities trusted for peer servers' certificates, added to the system roots (Node's bundled Mozilla store) unless S2S_CA_SYSTEM is false. Read at start.",
+  }),
+  S2S_CA_SYSTEM: opt.bool({ doc: "Trust the system roots (Node's bundled Mozilla store) for peer certificates; false: only S2S_CA_FILE (a private federation).", default: true }),
   S2S_CONNECT_TIMEOUT: opt.duration({ doc: 'Time an outbound link has to connect and authenticate; stanzas queued for it then bounce with `remote-server-timeout`.', default: '30s', min: '1s' }),
   S2S_RETRY_AFTER: opt.duration({
     doc: 'After a remote server could not be reached, stanzas for its domain bounce at once with `remote-server-not-found` for this long instead of each starting a new attempt.',
@@ -201,6 +224,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   }
   componentSecrets(c);
   parseStaticRoutes(c.S2S_STATIC_ROUTES);
+  if (c.S2S_ENABLED) trustedAuthorities(c.S2S_CA_FILE, c.S2S_CA_SYSTEM);
+  if (c.S2S_ENABLED && !c.S2S_CA_SYSTEM && !c.S2S_CA_FILE) throw new Error('invalid configuration:\n  - S2S_CA_SYSTEM=false needs S2S_CA_FILE (no authority would be trusted)');
   return c;
 }
 

@@ -1,14 +1,19 @@
 // One outbound server-to-server link (RFC 6120) from this gateway to a remote domain:
-// connect to the first address that answers, STARTTLS, then authenticate this domain
-// with Server Dialback (XEP-0220) and send the queued stanzas. The link also carries
-// dialback verifications (`<db:verify/>`) for streams the remote opened to us.
+// connect to the first address that answers (direct TLS for an `xmpps-server` target,
+// XEP-0368; STARTTLS otherwise), check the remote's certificate for its domain (RFC
+// 6125), then authenticate this domain with SASL EXTERNAL (XEP-0178) when the remote
+// offers it — our certificate, presented as the TLS client certificate, is the proof —
+// or else with Server Dialback (XEP-0220), and send the queued stanzas. The link also
+// carries dialback verifications (`<db:verify/>`) for streams the remote opened to us.
 import { connect, Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, SecureContext, TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, StreamHeader, StreamParser, XmlError } from '@parley/xml';
 import type { Logger } from 'pino';
-import { attr, dialbackKey, NS_DIALBACK, NS_SERVER, NS_TLS } from './dialback';
+import { attr, dialbackKey, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SERVER, NS_TLS } from './dialback';
+import { certifiedFor, PeerCertificate, peerCertificate } from './identity';
 import type { Target } from './resolve';
 
 /** Why a link failed: the stanza error its queued stanzas bounce with. */
@@ -20,6 +25,12 @@ export interface OutboundDeps {
   maxStanzaBytes: number;
   requireTls: boolean;
   connectTimeoutMs: number;
+  /** Our certificate and key (presented as the TLS client certificate) and the authorities trusted for the remote's. */
+  tlsContext: SecureContext;
+  /** The remote must prove its domain by certificate (S2S_SECURE_AUTH and its exceptions): else the link fails. */
+  mustVerify: boolean;
+  /** Counts how the link authenticated, or that the remote's certificate was refused. */
+  counted(method: AuthMethod | 'refused'): void;
   log: Logger;
   /** The link is gone; `queued` never left (to bounce with `failure`). */
   closed(link: OutboundLink, queued: Element[], failure: LinkFailure): void;
@@ -28,7 +39,10 @@ export interface OutboundDeps {
 /** Stanzas kept for a link that is coming up; more bounce with `resource-constraint`. */
 const MAX_QUEUED = 5000;
 
-type State = 'connecting' | 'stream' | 'tls' | 'open' | 'ready' | 'closed';
+type State = 'connecting' | 'stream' | 'tls' | 'sasl' | 'open' | 'ready' | 'closed';
+
+/** How this domain was authenticated to the remote, once it was. */
+export type AuthMethod = 'EXTERNAL' | 'dialback';
 
 export class OutboundLink {
   private state: State = 'connecting';
@@ -36,6 +50,16 @@ export class OutboundLink {
   private parser?: StreamParser;
   private streamId = '';
   private tlsActive = false;
+  /** Connected with direct TLS (XEP-0368) rather than STARTTLS. */
+  private directTls = false;
+  /** The remote's certificate as TLS left it; whether it names the remote's domain. */
+  private peer?: PeerCertificate;
+  private certified = false;
+  private saslTried = false;
+  private saslDone = false;
+  private dialbackOffered = false;
+  /** How this link authenticated us, once ready. */
+  method?: AuthMethod;
   private readonly queue: Element[] = [];
   private readonly verifies = new Map<string, Array<(ok: boolean) => void>>();
   private readonly pendingVerifies: string[] = [];
@@ -67,7 +91,7 @@ export class OutboundLink {
     }
     for (const t of list) {
       if (this.state === 'closed') return;
-      const s = await this.tryConnect(t);
+      const s = t.tls ? await this.tryDirectTls(t) : await this.tryConnect(t);
       if (s) return this.attach(s);
     }
     this.fail('remote-server-not-found', 'no address of the remote server answered');
@@ -87,8 +111,65 @@ export class OutboundLink {
     });
   }
 
+  /** XEP-0368: TLS at once, SNI the remote's domain (none for an IP literal), ALPN `xmpp-server`. */
+  private tryDirectTls(t: Target): Promise<Socket | undefined> {
+    return new Promise((resolve) => {
+      const s = tlsConnect({
+        host: t.host,
+        port: t.port,
+        ...this.tlsOptions(),
+      });
+      const done = (ok: boolean) => {
+        s.removeAllListeners('secureConnect');
+        s.removeAllListeners('error');
+        if (!ok) s.destroy();
+        resolve(ok ? s : undefined);
+      };
+      s.once('secureConnect', () => done(true));
+      s.once('error', (e) => {
+        this.d.log.debug({ err: e.message, remote: this.remote }, 's2s direct TLS connection failed');
+        done(false);
+      });
+    });
+  }
+
+  /** Identity is checked against the remote's domain by us ({@link secured}), not against the host connected to. */
+  private tlsOptions() {
+    return {
+      secureContext: this.d.tlsContext,
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+      ...(isIP(this.remote.replace(/^\[|\]$/g, '')) ? {} : { servername: domainToASCII(this.remote) }),
+      ALPNProtocols: ['xmpp-server'],
+      minVersion: 'TLSv1.2' as const,
+    };
+  }
+
+  /** TLS is up: the remote's certificate decides whether the link may go on (RFC 6120 §13.7.2). */
+  private secured(tls: TLSSocket): boolean {
+    this.tlsActive = true;
+    this.peer = peerCertificate(tls);
+    this.certified = certifiedFor(this.peer, this.remote);
+    if (this.certified || !this.d.mustVerify) return true;
+    this.d.counted('refused');
+    this.d.log.info(
+      {
+        remote: this.remote,
+        why: this.peer.chainValid ? 'certificate not for this domain' : this.peer.error,
+      },
+      's2s remote certificate refused (S2S_SECURE_AUTH)',
+    );
+    this.fail('remote-server-not-found', 'the remote certificate is not valid for its domain');
+    return false;
+  }
+
   private attach(s: Socket): void {
     if (this.state === 'closed') {
+      s.destroy();
+      return;
+    }
+    this.directTls = s instanceof TLSSocket;
+    if (s instanceof TLSSocket && !this.secured(s)) {
       s.destroy();
       return;
     }
@@ -128,8 +209,15 @@ export class OutboundLink {
     if (this.state === 'closed') return;
     if (el.name === 'features' && el.attrs.xmlns === NS.stream) return this.onFeatures(el);
     if (el.name === 'proceed' && el.attrs.xmlns === NS_TLS) return this.upgrade();
+    if (el.attrs.xmlns === NS.sasl && this.state === 'sasl') return this.onSasl(el);
     if (el.name === 'error' && el.attrs.xmlns === NS.stream) {
-      this.d.log.info({ remote: this.remote, condition: el.children.find((c): c is Element => typeof c !== 'string')?.name }, 's2s stream error from the remote server');
+      this.d.log.info(
+        {
+          remote: this.remote,
+          condition: el.children.find((c): c is Element => typeof c !== 'string')?.name,
+        },
+        's2s stream error from the remote server',
+      );
       return this.fail('remote-server-not-found', 'stream error');
     }
     if (el.attrs.xmlns === NS_DIALBACK && el.name === 'result') return this.onResult(el);
@@ -144,18 +232,55 @@ export class OutboundLink {
       return;
     }
     if (!this.tlsActive && this.d.requireTls) return this.streamError(new StreamError('policy-violation', 'this server requires TLS'), 'remote-server-not-found');
+    // the stream restarted after SASL EXTERNAL succeeded: we are authenticated (RFC 6120 §6.4.6)
+    if (this.saslDone) return this.becomeReady('EXTERNAL');
+    this.dialbackOffered = !!f.getChild('dialback', NS_DIALBACK_FEATURE);
+    const external = f
+      .getChild('mechanisms', NS.sasl)
+      ?.getChildren('mechanism')
+      .some((m) => m.text().trim() === 'EXTERNAL');
+    if (this.tlsActive && external && !this.saslTried) {
+      // XEP-0178 §3: the authorization identity is our domain, as in our stream's `from`
+      this.saslTried = true;
+      this.state = 'sasl';
+      this.write(`<auth xmlns='${NS.sasl}' mechanism='EXTERNAL'>${Buffer.from(this.d.local, 'utf8').toString('base64')}</auth>`);
+      return;
+    }
+    this.dialback();
+  }
+
+  private dialback(): void {
     this.state = 'open';
     for (const xml of this.pendingVerifies.splice(0)) this.write(xml);
     const key = dialbackKey(this.d.secret, this.remote, this.d.local, this.streamId);
     this.write(`<db:result from='${attr(this.d.local)}' to='${attr(this.remote)}'>${key}</db:result>`);
   }
 
-  /** STARTTLS (RFC 6120 §5): the certificate is not verified, dialback authenticates the remote domain (XEP-0220 §2.4). */
+  /** The remote's answer to our `<auth mechanism='EXTERNAL'/>`: restart the stream, or fall back to dialback. */
+  private onSasl(el: Element): void {
+    if (el.name === 'success') {
+      this.saslDone = true;
+      this.openStream(); // RFC 6120 §6.4.6: a new stream over the same TLS layer, its features end the negotiation
+      return;
+    }
+    if (el.name === 'failure') {
+      const condition = el.children.find((c): c is Element => typeof c !== 'string' && c.name !== 'text')?.name;
+      this.d.log.info({ remote: this.remote, condition, dialback: this.dialbackOffered }, 's2s SASL EXTERNAL refused by the remote server; trying dialback');
+      return this.dialback();
+    }
+    // a challenge: EXTERNAL has none to answer
+    this.write(`<abort xmlns='${NS.sasl}'/>`);
+  }
+
+  /**
+   * STARTTLS (RFC 6120 §5), presenting our certificate as the client certificate. The
+   * remote's certificate is checked for its domain in {@link secured}.
+   */
   private upgrade(): void {
     const raw = this.socket!;
     raw.removeListener('data', this.onData);
     raw.removeAllListeners('close');
-    const tls = tlsConnect({ socket: raw, rejectUnauthorized: false, ...(isIP(this.remote) ? {} : { servername: this.remote }), ALPNProtocols: ['xmpp-server'], minVersion: 'TLSv1.2' });
+    const tls = tlsConnect({ socket: raw, ...this.tlsOptions() });
     this.socket = tls;
     tls.on('error', (e) => {
       this.d.log.debug({ err: e.message, remote: this.remote }, 's2s TLS failed');
@@ -163,21 +288,33 @@ export class OutboundLink {
     });
     tls.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
     tls.once('secureConnect', () => {
-      this.tlsActive = true;
+      if (!this.secured(tls)) return;
       tls.on('data', this.onData);
       this.openStream();
     });
   }
 
+  private becomeReady(method: AuthMethod): void {
+    this.state = 'ready';
+    this.method = method;
+    this.d.counted(method);
+    this.everReady = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.d.log.info(
+      {
+        remote: this.remote,
+        method,
+        tls: this.directTls ? 'direct' : 'starttls',
+        certificate: this.certified ? 'valid' : (this.peer?.error ?? 'none'),
+      },
+      `s2s outbound link authenticated (${method})`,
+    );
+    for (const xml of this.pendingVerifies.splice(0)) this.write(xml);
+    for (const s of this.queue.splice(0)) this.write(s.toString());
+  }
+
   private onResult(el: Element): void {
-    if (el.attrs.type === 'valid' && this.state === 'open') {
-      this.state = 'ready';
-      this.everReady = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.d.log.info({ remote: this.remote }, 's2s outbound link authenticated (dialback)');
-      for (const s of this.queue.splice(0)) this.write(s.toString());
-      return;
-    }
+    if (el.attrs.type === 'valid' && this.state === 'open') return this.becomeReady('dialback');
     this.d.log.info({ remote: this.remote, type: el.attrs.type }, 's2s dialback refused by the remote server');
     this.fail('remote-server-not-found', 'dialback refused');
   }

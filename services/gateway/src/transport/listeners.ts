@@ -20,6 +20,8 @@ export interface Listeners {
   componentPort?: number;
   /** The server-to-server port, open with S2S_ENABLED. */
   s2sPort?: number;
+  /** The server-to-server direct-TLS port (XEP-0368), open with S2S_ENABLED and S2S_TLS_PORT. */
+  s2sTlsPort?: number;
   close(): Promise<void>;
 }
 
@@ -154,20 +156,28 @@ export async function openListeners(gw: GatewayCore): Promise<Listeners> {
   }
   let s2s: Server | undefined;
   let s2sPort: number | undefined;
+  let s2sTls: Server | undefined;
+  let s2sTlsPort: number | undefined;
   const federation = gw.federation;
   if (federation && cfg.S2S_PORT >= 0) {
     s2s = createServer({ noDelay: true }, (s) => federation.accept(s));
     s2sPort = await listen(s2s, cfg.S2S_PORT, cfg.S2S_HOST);
   }
-  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, componentPort, s2sPort, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
+  if (federation && cfg.S2S_TLS_PORT >= 0) {
+    // a plain listener: the federation runs the handshake, asking for the peer's certificate
+    s2sTls = createServer({ noDelay: true }, (s) => federation.accept(s, true));
+    s2sTlsPort = await listen(s2sTls, cfg.S2S_TLS_PORT, cfg.S2S_HOST);
+  }
+  gw.log.info({ host: cfg.C2S_HOST, starttlsPort, directTlsPort, webSocketPort: ws?.port, componentPort, s2sPort, s2sTlsPort, domain: gw.domain, instance: gw.instanceId }, 'XMPP listeners open');
   return {
     starttlsPort,
     directTlsPort,
     webSocketPort: ws?.port,
     componentPort,
     s2sPort,
+    s2sTlsPort,
     close: async () => {
-      await Promise.all([...[plain, direct, components, s2s].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
+      await Promise.all([...[plain, direct, components, s2s, s2sTls].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))), ws?.close()]);
     },
   };
 }
