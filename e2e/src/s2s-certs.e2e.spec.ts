@@ -157,7 +157,9 @@ describe('federation authenticated by certificate (SASL EXTERNAL, S2S_SECURE_AUT
     await carol.send(xml('message', { to: bare(erin), type: 'chat', id: 'u1' }, xml('body', {}, 'can you hear me?')));
     const bounce = await carol.waitFor((s) => s.attrs.id === 'u1', 'the bounce', WAIT);
     expect(bounce.attrs.type).toBe('error');
-    expect(bounce.getChild('error')!.getChild('remote-server-not-found')).toBeDefined();
+    // found but not authenticated: remote-server-timeout of type cancel (RFC 6120 §8.3.3.16)
+    expect(bounce.getChild('error')!.getChild('remote-server-timeout')).toBeDefined();
+    expect(bounce.getChild('error')!.attrs.type).toBe('cancel');
     await logs(gw.logs, 's2s remote certificate refused (S2S_SECURE_AUTH)', untrusted.domain);
     expect(erin.received.some((s) => s.attrs.id === 'u1')).toBe(false);
 

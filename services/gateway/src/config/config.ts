@@ -188,7 +188,7 @@ export const gatewayCoreOptions = {
   }),
   S2S_REQUIRE_TLS: opt.bool({ doc: 'Require TLS (STARTTLS or direct TLS) on server-to-server streams, both directions.', default: true }),
   S2S_SECURE_AUTH: opt.bool({
-    doc: "Require every peer to prove its domain with a certificate (RFC 6125 identity, chain to a trusted authority: S2S_CA_FILE, system roots): its links then use SASL EXTERNAL (or dialback backed by the certificate), and a peer whose certificate does not verify is refused (outbound stanzas bounce with `remote-server-not-found`, its inbound stream ends with `policy-violation`). Default false, like Prosody's `s2s_secure_auth` and ejabberd: a peer with a valid certificate still authenticates by certificate, one without (self-signed, expired) falls back to dialback.",
+    doc: "Require every peer to prove its domain with a certificate (RFC 6125 identity, chain to a trusted authority: S2S_CA_FILE, system roots): its links then use SASL EXTERNAL (or dialback backed by the certificate), and a peer whose certificate does not verify is refused (outbound stanzas bounce with `remote-server-timeout` of type cancel, its inbound stream ends with `policy-violation`). Default false, like Prosody's `s2s_secure_auth` and ejabberd: a peer with a valid certificate still authenticates by certificate, one without (self-signed, expired) falls back to dialback.",
     default: false,
   }),
   S2S_SECURE_DOMAINS: opt.list({ doc: 'Domains that must prove themselves by certificate even with S2S_SECURE_AUTH off (comma-separated).', default: '' }),
@@ -199,7 +199,7 @@ export const gatewayCoreOptions = {
   S2S_CA_SYSTEM: opt.bool({ doc: "Trust the system roots (Node's bundled Mozilla store) for peer certificates; false: only S2S_CA_FILE (a private federation).", default: true }),
   S2S_CONNECT_TIMEOUT: opt.duration({ doc: 'Time an outbound link has to connect and authenticate; stanzas queued for it then bounce with `remote-server-timeout`.', default: '30s', min: '1s' }),
   S2S_RETRY_AFTER: opt.duration({
-    doc: 'After a remote server could not be reached, stanzas for its domain bounce at once with `remote-server-not-found` for this long instead of each starting a new attempt.',
+    doc: 'After a link to a remote server could not be set up, stanzas for its domain bounce at once (with the error that link gave) for this long instead of each starting a new attempt.',
     default: '30s',
     min: '0s',
     max: '1h',

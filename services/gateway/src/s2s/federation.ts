@@ -50,7 +50,7 @@ export interface FederationDeps {
 export class Federation {
   private readonly links = new Map<string, OutboundLink>();
   /** Domains whose last link attempt failed before it was authenticated, until when (a negative cache). */
-  private readonly unreachable = new Map<string, number>();
+  private readonly unreachable = new Map<string, { until: number; failure: LinkFailure }>();
   readonly inbound = new Set<InboundStream>();
   private readonly secret: string;
   /** Our client side: our certificate, the trusted authorities (built once: parsing the root store is slow). */
@@ -141,9 +141,9 @@ export class Federation {
 
   /** A stanza for a remote domain: over its link, which is opened (and authenticated) on first use. */
   send(stanza: Element, domain: string): void {
-    const until = this.unreachable.get(domain);
-    if (until !== undefined) {
-      if (Date.now() < until) return this.d.bounce(stanza, new StanzaError('remote-server-not-found', 'the remote server could not be reached a moment ago'), 'remote-domain');
+    const down = this.unreachable.get(domain);
+    if (down !== undefined) {
+      if (Date.now() < down.until) return this.bounceFor(stanza, down.failure, true);
       this.unreachable.delete(domain);
     }
     if (!this.link(domain).send(stanza)) this.d.bounce(stanza, new StanzaError('resource-constraint', 'too many stanzas wait for this remote server', 'wait'), 'remote-queue-full');
@@ -174,10 +174,18 @@ export class Federation {
     // never got through: stanzas for the domain are answered at once for a while, not each with a new attempt
     if (!link.everReady && this.d.retryAfterMs > 0) {
       if (this.unreachable.size > 10_000) this.unreachable.clear();
-      this.unreachable.set(link.remote, Date.now() + this.d.retryAfterMs);
+      this.unreachable.set(link.remote, { until: Date.now() + this.d.retryAfterMs, failure });
     }
-    const err = failure === 'remote-server-timeout' ? new StanzaError('remote-server-timeout', 'the remote server did not answer in time', 'wait') : new StanzaError('remote-server-not-found', 'no link to the remote server could be established');
-    for (const s of queued) this.d.bounce(s, err, failure === 'remote-server-timeout' ? 'remote-timeout' : 'remote-domain');
+    for (const s of queued) this.bounceFor(s, failure, false);
+  }
+
+  /** Bounces a stanza for a domain whose link failed (RFC 6120 §8.3.3.15–16), recorded in the delivery-error log by kind. */
+  private bounceFor(stanza: Element, failure: LinkFailure, recently: boolean): void {
+    const when = recently ? ' a moment ago' : '';
+    if (failure === 'not-found') return this.d.bounce(stanza, new StanzaError('remote-server-not-found', `no address of the remote server answered${when}`), 'remote-domain');
+    if (failure === 'refused')
+      return this.d.bounce(stanza, new StanzaError('remote-server-timeout', `the remote server could not be authenticated or refused us${when}`, 'cancel'), 'remote-refused');
+    this.d.bounce(stanza, new StanzaError('remote-server-timeout', `no stream with the remote server could be set up in time${when}`, 'wait'), 'remote-timeout');
   }
 
   /** A renewed certificate: TLS handshakes from now on, both directions, present it. */

@@ -16,8 +16,18 @@ import { attr, dialbackKey, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SERVER, NS_TLS 
 import { certifiedFor, PeerCertificate, peerCertificate } from './identity';
 import type { Target } from './resolve';
 
-/** Why a link failed: the stanza error its queued stanzas bounce with. */
-export type LinkFailure = 'remote-server-not-found' | 'remote-server-timeout';
+/**
+ * Why a link failed, which decides the stanza error its queued stanzas bounce with
+ * (RFC 6120 §8.3.3.15, §8.3.3.16): `not-found` — no address of the domain answered
+ * (`remote-server-not-found`, cancel); `timeout` — a stream was reached but could not be
+ * set up in time or its negotiation broke off (`remote-server-timeout`, wait); `refused`
+ * — the remote server was found but cannot be authenticated or violates our security
+ * policy (`remote-server-timeout`, cancel: retrying will not help).
+ */
+export type LinkFailure = 'not-found' | 'timeout' | 'refused';
+
+/** Stream errors from a remote server that retrying will not cure (RFC 6120 §4.9.3). */
+const PERMANENT_STREAM_ERRORS = new Set(['host-unknown', 'host-gone', 'not-authorized', 'policy-violation', 'invalid-namespace', 'unsupported-version', 'improper-addressing', 'invalid-from']);
 
 export interface OutboundDeps {
   local: string;
@@ -81,7 +91,7 @@ export class OutboundLink {
 
   /** Connects to the first target that accepts a TCP connection. */
   async start(targets: Promise<Target[]>): Promise<void> {
-    this.timer = setTimeout(() => this.fail('remote-server-timeout', 'link not established in time'), this.d.connectTimeoutMs);
+    this.timer = setTimeout(() => this.fail('timeout', 'link not established in time'), this.d.connectTimeoutMs);
     this.timer.unref();
     let list: Target[];
     try {
@@ -94,7 +104,7 @@ export class OutboundLink {
       const s = t.tls ? await this.tryDirectTls(t) : await this.tryConnect(t);
       if (s) return this.attach(s);
     }
-    this.fail('remote-server-not-found', 'no address of the remote server answered');
+    this.fail('not-found', 'no address of the remote server answered');
   }
 
   private tryConnect(t: Target): Promise<Socket | undefined> {
@@ -159,7 +169,7 @@ export class OutboundLink {
       },
       's2s remote certificate refused (S2S_SECURE_AUTH)',
     );
-    this.fail('remote-server-not-found', 'the remote certificate is not valid for its domain');
+    this.fail('refused', 'the remote certificate is not valid for its domain');
     return false;
   }
 
@@ -176,7 +186,7 @@ export class OutboundLink {
     this.socket = s;
     s.setNoDelay(true);
     s.on('error', (e) => this.d.log.debug({ err: e.message, remote: this.remote }, 's2s outbound socket error'));
-    s.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
+    s.on('close', () => this.fail('timeout', 'connection closed'));
     s.on('data', this.onData);
     this.openStream();
   }
@@ -191,7 +201,7 @@ export class OutboundLink {
       {
         streamStart: (h) => this.onStreamStart(h),
         stanza: (el) => this.onElement(el),
-        streamEnd: () => this.fail('remote-server-not-found', 'stream closed by the remote server'),
+        streamEnd: () => this.fail('timeout', 'stream closed by the remote server'),
         error: (e: XmlError) => this.streamError(new StreamError(e.condition as never, e.message)),
       },
       { maxStanzaBytes: this.d.maxStanzaBytes },
@@ -211,14 +221,9 @@ export class OutboundLink {
     if (el.name === 'proceed' && el.attrs.xmlns === NS_TLS) return this.upgrade();
     if (el.attrs.xmlns === NS.sasl && this.state === 'sasl') return this.onSasl(el);
     if (el.name === 'error' && el.attrs.xmlns === NS.stream) {
-      this.d.log.info(
-        {
-          remote: this.remote,
-          condition: el.children.find((c): c is Element => typeof c !== 'string')?.name,
-        },
-        's2s stream error from the remote server',
-      );
-      return this.fail('remote-server-not-found', 'stream error');
+      const condition = el.children.find((c): c is Element => typeof c !== 'string')?.name;
+      this.d.log.info({ remote: this.remote, condition }, 's2s stream error from the remote server');
+      return this.fail(PERMANENT_STREAM_ERRORS.has(condition ?? '') ? 'refused' : 'timeout', 'stream error');
     }
     if (el.attrs.xmlns === NS_DIALBACK && el.name === 'result') return this.onResult(el);
     if (el.attrs.xmlns === NS_DIALBACK && el.name === 'verify') return this.onVerify(el);
@@ -231,7 +236,7 @@ export class OutboundLink {
       this.write(`<starttls xmlns='${NS_TLS}'/>`);
       return;
     }
-    if (!this.tlsActive && this.d.requireTls) return this.streamError(new StreamError('policy-violation', 'this server requires TLS'), 'remote-server-not-found');
+    if (!this.tlsActive && this.d.requireTls) return this.streamError(new StreamError('policy-violation', 'this server requires TLS'), 'refused');
     // the stream restarted after SASL EXTERNAL succeeded: we are authenticated (RFC 6120 §6.4.6)
     if (this.saslDone) return this.becomeReady('EXTERNAL');
     this.dialbackOffered = !!f.getChild('dialback', NS_DIALBACK_FEATURE);
@@ -284,9 +289,9 @@ export class OutboundLink {
     this.socket = tls;
     tls.on('error', (e) => {
       this.d.log.debug({ err: e.message, remote: this.remote }, 's2s TLS failed');
-      this.fail('remote-server-not-found', 'TLS failed');
+      this.fail('timeout', 'TLS failed');
     });
-    tls.on('close', () => this.fail('remote-server-not-found', 'connection closed'));
+    tls.on('close', () => this.fail('timeout', 'connection closed'));
     tls.once('secureConnect', () => {
       if (!this.secured(tls)) return;
       tls.on('data', this.onData);
@@ -316,7 +321,7 @@ export class OutboundLink {
   private onResult(el: Element): void {
     if (el.attrs.type === 'valid' && this.state === 'open') return this.becomeReady('dialback');
     this.d.log.info({ remote: this.remote, type: el.attrs.type }, 's2s dialback refused by the remote server');
-    this.fail('remote-server-not-found', 'dialback refused');
+    this.fail('refused', 'dialback refused');
   }
 
   private onVerify(el: Element): void {
@@ -351,7 +356,7 @@ export class OutboundLink {
     if (s?.writable) s.write(xml);
   }
 
-  private streamError(err: StreamError, failure: LinkFailure = 'remote-server-not-found'): void {
+  private streamError(err: StreamError, failure: LinkFailure = 'refused'): void {
     this.write(err.toXml());
     this.write('</stream:stream>');
     this.fail(failure, err.condition);
@@ -378,6 +383,6 @@ export class OutboundLink {
   close(): void {
     if (this.state === 'closed') return;
     this.write('</stream:stream>');
-    this.fail('remote-server-timeout', 'idle');
+    this.fail('timeout', 'idle');
   }
 }

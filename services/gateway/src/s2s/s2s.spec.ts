@@ -90,7 +90,7 @@ describe('finding a remote server (RFC 6120 §3.2)', () => {
 });
 
 describe('a remote server that cannot be reached (negative cache)', () => {
-  it('is tried once; stanzas for it meanwhile bounce at once with remote-server-not-found instead of each opening a connection', async () => {
+  it('is tried once; stanzas for it meanwhile bounce at once (remote-server-timeout: it answered TCP but no stream came up, RFC 6120 §8.3.3.16) instead of each opening a connection', async () => {
     let connections = 0;
     const dead = createServer((sock) => {
       connections += 1;
@@ -132,9 +132,9 @@ describe('a remote server that cannot be reached (negative cache)', () => {
       f.send(x('message', { id: 'm2', from: 'alice@localhost/a', to: 'bob@dead.example' }), 'dead.example');
       f.send(x('message', { id: 'm3', from: 'alice@localhost/a', to: 'bob@dead.example' }), 'dead.example');
       expect(bounces).toEqual([
-        { id: 'm1', condition: 'remote-server-not-found', detail: 'remote-domain' },
-        { id: 'm2', condition: 'remote-server-not-found', detail: 'remote-domain' },
-        { id: 'm3', condition: 'remote-server-not-found', detail: 'remote-domain' },
+        { id: 'm1', condition: 'remote-server-timeout', detail: 'remote-timeout' },
+        { id: 'm2', condition: 'remote-server-timeout', detail: 'remote-timeout' },
+        { id: 'm3', condition: 'remote-server-timeout', detail: 'remote-timeout' },
       ]);
       expect(connections).toBe(1);
     } finally {
