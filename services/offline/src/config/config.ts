@@ -8,10 +8,10 @@ export const offlineConfigSpec = {
   ...commonOptions('offline'),
   DB_POOL_SIZE: opt.int({ doc: 'Postgres connections of this service.', default: 10, min: 1, max: 200 }),
   OFFLINE_STORE_CONCURRENCY: opt.int({
-    doc: "Store commands handled at once by this process (one user's always one at a time, in arrival order).",
-    default: 16,
+    doc: "Store commands handled at once by this process (one user's always one at a time, in arrival order); those ready together are committed in one transaction (at most two transactions at once).",
+    default: 64,
     min: 1,
-    max: 64,
+    max: 512,
   }),
   OFFLINE_QUOTA: opt.int({
     doc: 'Most messages waiting for one user; past it a message is refused and `offline.evt.delivery-failed` (reason `quota`) is published.',

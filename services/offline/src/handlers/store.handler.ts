@@ -2,6 +2,8 @@
 // refuse it and commit offline.evt.delivery-failed with the refusal (the outbox, published
 // right after the commit). Acked (removed from the work queue) only after the commit, so a
 // crash before it means a redelivery, never a loss; a redelivery finds the recorded outcome.
+// Group commit: the hand-offs in progress at the same time (different users) share one
+// transaction, five statements for the lot instead of eight per message.
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { LOGGER, Logger } from '@parley/runtime';
@@ -12,8 +14,12 @@ import { messageType } from '@parley/stanza';
 import type { OfflineConfig } from '../config/config';
 import { deliveryFailedEventId } from '../domain/event-id';
 import { HandOff, readHandOff } from '../domain/hand-off';
-import { OFFLINE_STORE, OfflineStore, Refusal } from '../store/offline-store';
+import { GroupCommit } from '../store/group-commit';
+import { AcceptOutcome, OFFLINE_STORE, OfflineStore, Refusal } from '../store/offline-store';
 import { OFFLINE_CONFIG } from './params';
+
+/** Store transactions at once: one commits while the next fills up. */
+const STORE_PARALLEL_COMMITS = 2;
 
 /** Durable consumer name of the store command. */
 export const STORE_DURABLE = Durables.offlineStore;
@@ -25,10 +31,15 @@ export class StoreHandler {
     @Inject(OFFLINE_CONFIG) private readonly config: OfflineConfig,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly bus: Bus,
-  ) {}
+  ) {
+    this.commits = new GroupCommit((items) => this.decide(items), { maxBatch: config.OFFLINE_STORE_CONCURRENCY, maxParallel: STORE_PARALLEL_COMMITS });
+  }
+
+  private readonly commits: GroupCommit<{ e: EventEnvelope<OfflineStoreV1>; h: HandOff }, AcceptOutcome>;
 
   // Retried until it succeeds (e.g. through a long database outage); unusable ones are dropped with TerminalError.
-  // Concurrent across users (OFFLINE_STORE_CONCURRENCY, set per durable in offlineBus), one user's in arrival order.
+  // Concurrent across users (OFFLINE_STORE_CONCURRENCY, set per durable in offlineBus), one user's in arrival order;
+  // the hand-offs in progress together are committed in one transaction (GroupCommit), each acked after its commit.
   @EventPattern(OfflineSubjects.store, {
     stream: OFFLINE_INBOX,
     durable: STORE_DURABLE,
@@ -42,11 +53,26 @@ export class StoreHandler {
     const read = readHandOff(e, new Date());
     if (!read.ok) throw new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${read.problem}`);
     const h = read.handOff;
-    const outcome = await this.store.accept(h, { quota: this.config.OFFLINE_QUOTA, now: new Date(), refusalEvent: (r) => this.deliveryFailed(e, h, r) });
+    const outcome = await this.commits.submit({ e, h });
     // A gateway holding an available session of the user delivers it now (core NATS, best effort).
     if (outcome.kind === 'stored' && !outcome.duplicate) this.notify(h.user, h.id);
-    // Never the stanza, never JIDs: ids and outcomes only.
-    this.log.info({ handOffId: h.id, outcome: outcome.kind, reason: outcome.kind === 'refused' ? outcome.reason : undefined, duplicate: outcome.duplicate }, 'offline hand-off');
+    // Never the stanza, never JIDs: ids and outcomes only (debug; one info line per transaction, see decide).
+    this.log.debug({ handOffId: h.id, outcome: outcome.kind, reason: outcome.kind === 'refused' ? outcome.reason : undefined, duplicate: outcome.duplicate }, 'offline hand-off');
+  }
+
+  /** One transaction for the hand-offs in progress together (at most OFFLINE_STORE_CONCURRENCY, one per user). */
+  private async decide(items: Array<{ e: EventEnvelope<OfflineStoreV1>; h: HandOff }>): Promise<AcceptOutcome[]> {
+    const started = performance.now();
+    const envelopes = new Map(items.map(({ e, h }) => [h.id, e]));
+    const outcomes = await this.store.acceptMany(
+      items.map((i) => i.h),
+      { quota: this.config.OFFLINE_QUOTA, now: new Date(), refusalEvent: (r, h) => this.deliveryFailed(envelopes.get(h.id)!, h, r) },
+    );
+    const count = (p: (o: AcceptOutcome) => boolean) => outcomes.filter(p).length;
+    const stored = count((o) => o.kind === 'stored' && !o.duplicate);
+    const refused = count((o) => o.kind === 'refused' && !o.duplicate);
+    this.log.info({ handOffs: items.length, stored, refused, duplicates: items.length - stored - refused, ms: Math.round(performance.now() - started) }, 'offline hand-offs committed');
+    return outcomes;
   }
 
   private notify(user: string, id: string): void {
