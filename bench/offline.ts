@@ -5,13 +5,16 @@
 // recipient logs in with initial presence at once (drain rate: until each has all its
 // messages, exactly once, in order). Prints the figures and writes
 // bench/results/offline.json. Bounded in count and time; measured, never asserted.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// --messages=M --users=U --senders=S; --profile also writes and summarises CPU profiles
+// of the gateway and the offline service (bench/results/profiles-offline/).
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OfflineStatsResult, OfflineSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { registerInBand, startStack } from '@parley/testing-xmpp';
 import { positiveArg } from './src/args';
+import { CpuProfile, summarizeProfile } from './src/profile-summary';
 import { ScramKeyCache } from './src/scram-client';
 import { runOfflineStoreDrain } from './src/offline-store-drain';
 
@@ -22,13 +25,23 @@ async function main(): Promise<void> {
   const messages = positiveArg('messages', 10_000);
   const users = positiveArg('users', 100);
   const senders = positiveArg('senders', 5);
+  // --profile: V8 CPU profiles of the gateway and the offline service over the whole run (see src/cpu-profile-run-hook.ts)
+  const profile = process.argv.includes('--profile');
+  const dir = resolve(__dirname, '..', '..', 'bench', 'results');
+  const profileDir = join(dir, 'profiles-offline');
+  if (profile) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
+  const hook = join(__dirname, 'src', 'cpu-profile-run-hook.js');
+  const profiled = (name: string): Record<string, string> => (profile ? { NODE_OPTIONS: `--require ${hook}`, BENCH_PROFILE_FILE: join(profileDir, `${name}.cpuprofile`) } : {});
   const stack = await startStack('benchoff');
   const cache = new ScramKeyCache();
   const bus = await Bus.connect(stack.busOptions('bench-offline'));
   try {
     await stack.startService('roster');
-    await stack.startService('offline');
-    const gw = await stack.startGateway({ TLS_REQUIRED: 'false', REGISTRATION_LIMIT: '1000000' });
+    await stack.startService('offline', profiled('offline'));
+    const gw = await stack.startGateway({ TLS_REQUIRED: 'false', REGISTRATION_LIMIT: '1000000', ...profiled('gateway') });
     const password = 'offline bench password';
     const names = { s: Array.from({ length: senders }, (_, i) => `offs${i}`), r: Array.from({ length: users }, (_, i) => `offr${i}`) };
     for (const n of [...names.s, ...names.r]) {
@@ -54,12 +67,19 @@ async function main(): Promise<void> {
     console.log(
       `offline drain: ${r.drainPerSecond} msg/s (${r.received} delivered to ${users} users logging in at once in ${r.drainMs} ms; a user's last p50 ${r.userDoneMsP50} ms / p99 ${r.userDoneMsP99} ms; ${r.duplicates} duplicates, ${r.outOfOrder} out of order)`,
     );
-    const dir = resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'offline.json'), JSON.stringify(result, null, 2));
   } finally {
     await bus.close();
     await stack.stop();
+  }
+  if (profile) {
+    for (const f of readdirSync(profileDir).filter((n) => n.endsWith('.cpuprofile'))) {
+      const s = summarizeProfile(JSON.parse(readFileSync(join(profileDir, f), 'utf8')) as CpuProfile);
+      console.log(`\n${f}: ${Math.round(s.durationMs)} ms, busy ${s.busyPercent.toFixed(1)} %`);
+      for (const a of s.areas.slice(0, 10)) console.log(`  ${a.percent.toFixed(1).padStart(5)} %  ${a.area}`);
+      for (const t of s.topFunctions) console.log(`  ${t.percent.toFixed(1).padStart(5)} %  ${t.fn}  ${t.where}`);
+    }
   }
 }
 

@@ -25,12 +25,12 @@ import { TypeOrmOfflineStore } from './store/typeorm-offline-store';
 const requestHandlers = [FetchHandler, CountHandler, HeadersHandler, AckHandler, RemoveHandler, PurgeHandler, SweepHandler, StatsHandler];
 const eventHandlers = [StoreHandler, AccountDeletedHandler];
 
-/** How the offline service sits on the bus: its queue group, the streams it publishes to or consumes, and the store consumer's concurrency. */
-export function offlineBus(config: Pick<OfflineConfig, 'OFFLINE_STORE_CONCURRENCY'>): NonNullable<RunServiceOptions['bus']> {
+/** How the offline service sits on the bus: its queue group, the streams it publishes to or consumes, and the store consumer's batches. */
+export function offlineBus(config: Pick<OfflineConfig, 'OFFLINE_STORE_BATCH' | 'OFFLINE_STORE_CONCURRENCY'>): NonNullable<RunServiceOptions['bus']> {
   return {
     queue: QueueGroups.offline,
     streams: [OFFLINE_INBOX, OFFLINE_EVENTS, GATEWAY_EVENTS, ERASURE_CONFIRMATIONS],
-    concurrency: { [STORE_DURABLE]: config.OFFLINE_STORE_CONCURRENCY },
+    batches: { [STORE_DURABLE]: { max: config.OFFLINE_STORE_BATCH, lanes: config.OFFLINE_STORE_CONCURRENCY } },
   };
 }
 

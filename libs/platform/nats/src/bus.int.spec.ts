@@ -145,6 +145,73 @@ describe('Bus against a real NATS server', () => {
     expect(terminal).toEqual([2]);
   });
 
+  it('hands events over in batches, in stream order per lane key, settling each by its own outcome', async () => {
+    // Published before the consumer starts: the first read delivers many at once.
+    for (let n = 0; n < 30; n++) await bus.publishEvent(envelope('test.evt.batched', { n, key: `k${n % 3}` }));
+    const batches: number[][] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const attempts = new Map<number, number>();
+    const c = await other.consumeBatches<{ n: number; key: string }>({
+      stream: EVENTS,
+      durable: 'spec-batched',
+      filterSubjects: ['test.evt.batched'],
+      maxBatch: 4,
+      lanes: 2,
+      laneKey: (e) => e.data.key,
+      handler: async (events) => {
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        batches.push(events.map((e) => e.data.n));
+        await new Promise((r) => setTimeout(r, 5));
+        running -= 1;
+        return events.map((e) => {
+          const n = e.data.n;
+          attempts.set(n, (attempts.get(n) ?? 0) + 1);
+          if (n === 7) return new TerminalError('never');
+          if (n === 11 && attempts.get(n) === 1) return new Error('transient');
+          return undefined;
+        });
+      },
+    });
+    await waitFor(() => (attempts.get(11) ?? 0) >= 2 && new Set(batches.flat()).size === 30, { what: 'every event, 11 twice', timeoutMs: 20_000 });
+    await c.stop();
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(4);
+    expect(batches.some((b) => b.length > 1)).toBe(true);
+    expect(mostAtOnce).toBeLessThanOrEqual(2);
+    // Each key's events arrive in stream order (the redelivered 11 comes again at the end).
+    for (const k of [0, 1, 2]) {
+      const order = batches.flat().filter((n) => n % 3 === k);
+      const firstTime = order.filter((n, i) => order.indexOf(n) === i);
+      expect(firstTime).toEqual([...firstTime].sort((a, b) => a - b));
+    }
+    expect(attempts.get(7)).toBe(1); // terminated: never again
+    expect(attempts.get(11)).toBe(2); // redelivered once
+    expect((await bus.consumerBacklog(EVENTS, 'spec-batched'))).toEqual({ pending: 0, ackPending: 0 });
+  });
+
+  it('redelivers a whole batch when its handler throws', async () => {
+    await bus.publishEvent(envelope('test.evt.batch-fail', { n: 1 }));
+    await bus.publishEvent(envelope('test.evt.batch-fail', { n: 2 }));
+    let calls = 0;
+    const done = new Set<number>();
+    const c = await other.consumeBatches<{ n: number }>({
+      stream: EVENTS,
+      durable: 'spec-batch-fail',
+      filterSubjects: ['test.evt.batch-fail'],
+      maxBatch: 10,
+      handler: async (events) => {
+        calls += 1;
+        if (calls === 1) throw new Error('database away');
+        for (const e of events) done.add(e.data.n);
+        return events.map(() => undefined);
+      },
+    });
+    await waitFor(() => done.size === 2, { what: 'both after the failed batch', timeoutMs: 20_000 });
+    await c.stop();
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
   it('keeps a KV bucket in the namespace with compare-and-set writes and a TTL (a lease)', async () => {
     const enc = (v: string) => new TextEncoder().encode(v);
     const kv = await bus.kv('spec-lease', { ttlMs: 1000 });

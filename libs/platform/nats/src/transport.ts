@@ -13,7 +13,7 @@ import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context'
 import type { EventEnvelope, ReplyError, StreamSpec } from '@parley/contracts';
 import type { JsMsg, Msg, Subscription } from 'nats';
 import { lastValueFrom } from 'rxjs';
-import { Bus, BusLogger, ConsumerHandle, decodeJson } from './bus';
+import { BatchOutcome, Bus, BusLogger, ConsumerHandle, decodeJson, EventBatch } from './bus';
 import { ReplyException } from './errors';
 
 /** The options of an `@EventPattern(subject, options)` handler (the decorator's `extras`). */
@@ -30,8 +30,15 @@ export interface BusEventOptions {
   concurrency?: number;
   /** Where a new consumer starts: `all` (default) or `new`. */
   deliver?: 'all' | 'new';
-  /** Per-key ordering: events with the same key run one at a time, in stream order. */
+  /** Per-key ordering: events with the same key run one at a time, in stream order (with `batch`: the lane key). */
   orderingKey?: (event: EventEnvelope<unknown>) => string | undefined;
+  /**
+   * Batches (Bus.consumeBatches): the handler receives `{ events }` (an EventBatch, up
+   * to `max` events in stream order) and resolves to one BatchOutcome per event;
+   * `lanes` batches run at once, the events of one orderingKey always on the same lane.
+   * The durable has this one handler.
+   */
+  batch?: { max: number; lanes?: number };
 }
 
 /** What kind of bus message a handler is running for. */
@@ -61,6 +68,8 @@ export interface BusTransportOptions {
   streams: StreamSpec[];
   /** Concurrency per durable, overriding the handlers' own (for values from the service's configuration). */
   concurrency?: Record<string, number>;
+  /** Batch sizes and lanes per batched durable, overriding the handlers' own (from the service's configuration). */
+  batches?: Record<string, { max: number; lanes?: number }>;
   logger?: BusLogger;
 }
 
@@ -114,6 +123,26 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       durables.set(options.durable, group);
     }
     for (const [durable, { options, handlers }] of durables) {
+      const batch = this.options.batches?.[durable] ?? options.batch;
+      if (batch) {
+        if (handlers.size !== 1) throw new Error(`batched durable ${durable} must have exactly one handler`);
+        const [[subject, handler]] = [...handlers];
+        this.consumers.push(
+          await this.bus.consumeBatches<unknown>({
+            stream: options.stream,
+            durable,
+            filterSubjects: [subject],
+            maxDeliver: options.maxDeliver,
+            ackWaitMs: options.ackWaitMs,
+            deliver: options.deliver,
+            maxBatch: batch.max,
+            lanes: batch.lanes,
+            laneKey: options.orderingKey,
+            handler: (events, msgs) => this.track(this.dispatchBatch(subject, handler, events, msgs[0])),
+          }),
+        );
+        continue;
+      }
       this.consumers.push(
         await this.bus.consume<unknown>({
           stream: options.stream,
@@ -168,6 +197,14 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       await lastValueFrom(this.transformToObservable(await next(event, new BusContext([subject, 'event', m]))), { defaultValue: undefined });
       next = next.next ?? null;
     }
+  }
+
+  /** Runs a batch handler with `{ events }`; resolves to its outcomes (rejects: the whole batch is redelivered). */
+  private async dispatchBatch(subject: string, handler: MessageHandler, events: Array<EventEnvelope<unknown>>, first: JsMsg): Promise<BatchOutcome[]> {
+    const batch: EventBatch<unknown> = { events };
+    const outcomes = await lastValueFrom(this.transformToObservable(await handler(batch, new BusContext([subject, 'event', first]))), { defaultValue: undefined });
+    if (!Array.isArray(outcomes)) throw new Error(`the batch handler of ${subject} answered no outcomes`);
+    return outcomes as BatchOutcome[];
   }
 
   private wildcardHandler(handlers: Map<string, MessageHandler>, subject: string): MessageHandler | undefined {

@@ -38,6 +38,8 @@ export interface OfflineEvent {
   readonly stanza: Element;
   readonly toBare: string;
   readonly data: SlotMap;
+  /** The local session that sent it, when there is one (Session.continueWhile). */
+  readonly origin?: Session;
 }
 
 /** A message reached these resources of a local account. */

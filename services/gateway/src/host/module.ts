@@ -61,6 +61,8 @@ export interface RouterPort {
   destination(to: string): Destination;
   /** Whether stanzas to `domain` have a route: this domain, a hosted component (`upload.<domain>`) or an external one (XEP-0114). */
   reachable(domain: string): boolean;
+  /** Counts `work` the router did not wait for (an offline hand-off) as routing in flight: shutdown waits for it. */
+  hold(work: Promise<unknown>): void;
 }
 
 /** Local sessions, as modules see them. */

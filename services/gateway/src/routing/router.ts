@@ -286,7 +286,7 @@ export class Router {
     }
     if (!to.jid.local) return this.toServer(stanza, to, origin);
     if (await this.d.hooks.until(CoreHooks.inbound, { stanza, to, origin, data })) return;
-    if (stanza.name === 'message') return this.message(stanza, to, data);
+    if (stanza.name === 'message') return this.message(stanza, to, data, origin);
     if (stanza.name === 'presence') return this.presence(stanza, to);
     return this.iq(stanza, to, origin);
   }
@@ -351,7 +351,7 @@ export class Router {
     return this.d.accountExists(jid.local);
   }
 
-  private async message(msg: Element, to: Destination, data: SlotMap): Promise<void> {
+  private async message(msg: Element, to: Destination, data: SlotMap, origin?: Session): Promise<void> {
     let type = msg.attrs.type ?? 'normal';
     if (!MESSAGE_TYPES.has(type)) type = 'normal'; // RFC 6121 §5.2.2: unknown types are treated as normal
     const bare = to.jid.bareString;
@@ -385,8 +385,17 @@ export class Router {
       return;
     }
     if (type === 'headline') return; // RFC 6121 §8.5.2.2.1: headline is never stored
-    if (await this.d.hooks.until(CoreHooks.offline, { stanza: msg, toBare: bare, data })) return;
+    if (await this.d.hooks.until(CoreHooks.offline, { stanza: msg, toBare: bare, data, origin })) return;
     this.bounce(msg, StanzaError.serviceUnavailable(), 'not-stored');
+  }
+
+  /** Counts `work` (an offline hand-off the sender's stream does not wait for) as routing in flight, for {@link idle}. */
+  hold(work: Promise<unknown>): void {
+    this.inFlight += 1;
+    const done = () => {
+      if (--this.inFlight === 0 && this.idleWaiters.length) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    void work.then(done, done);
   }
 
   private delivered(msg: Element, bare: string, resources: string[], data: SlotMap): void {

@@ -118,6 +118,33 @@ export class Session {
     queueMicrotask(() => cb(!this.closed));
   }
 
+  /**
+   * Work a stanza of this session started and its stream does not wait for (an offline
+   * hand-off awaiting its JetStream ack): the stream goes on with the client's next
+   * messages meanwhile, but handles nothing else — no IQ, no presence, no XEP-0198
+   * `<r/>` — and no resumption reports a count, until it settled ({@link settled}).
+   */
+  continueWhile(work: Promise<unknown>): void {
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.unsettled.add(done);
+    void done.then(() => this.unsettled.delete(done));
+  }
+
+  /** Work handed to {@link continueWhile} and not settled yet. */
+  get unsettledWork(): number {
+    return this.unsettled.size;
+  }
+
+  /** Resolves once everything handed to {@link continueWhile} so far has settled. */
+  settled(): Promise<void> {
+    return this.unsettled.size === 0 ? Promise.resolve() : Promise.all([...this.unsettled]).then(() => undefined);
+  }
+
+  private readonly unsettled = new Set<Promise<void>>();
+
   /** Moves the session to a new connection (XEP-0198 resumption); returns the previous one. */
   reattach(transport: SessionTransport): SessionTransport {
     const previous = this.transport;

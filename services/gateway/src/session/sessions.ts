@@ -48,6 +48,12 @@ export class Sessions {
     private readonly eventsWindowMs = 250,
   ) {}
 
+  /** Resolves once the work the user's sessions on this instance left unsettled has settled (Session.continueWhile). */
+  settled(username: string): Promise<void> {
+    const sessions = this.directory.resources(`${username}@${this.domain}`).flatMap((r) => (r.session && r.session.unsettledWork > 0 ? [r.session] : []));
+    return sessions.length === 0 ? Promise.resolve() : Promise.all(sessions.map((s) => s.settled())).then(() => undefined);
+  }
+
   /** Binds a resource for an authenticated user; a session holding it elsewhere gets <conflict/>. */
   bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session {
     let jid;

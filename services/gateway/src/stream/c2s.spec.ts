@@ -3,8 +3,13 @@ import type { Socket } from 'node:net';
 import { NS } from '@parley/stanza';
 import { registerModule } from '../modules/xep-0077-register/register.module';
 import { pingModule } from '../modules/xep-0199-ping/ping.module';
+import { presenceModule } from '../modules/rfc6121-presence/presence.module';
+import { offlineModule } from '../modules/xep-0160-offline/offline.module';
+import { smModule } from '../modules/xep-0198-sm/sm.module';
+import { EventEnvelope, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { waitFor } from '@parley/testing-stack';
 import { FakeSocket } from '../testing/fake-socket';
-import { TestGateway } from '../testing/test-gateway';
+import { settle, TestGateway } from '../testing/test-gateway';
 import { C2SConnection } from './c2s';
 
 const open = (to = 'localhost') => `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${to}' version='1.0'>`;
@@ -128,6 +133,40 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     s.send(`</stream:stream>`);
     await s.until(/<\/stream:stream>$/, mark);
     expect(gw.core.directory.resources('alice@localhost')).toEqual([]);
+  });
+
+  it('goes on with messages while an offline hand-off waits for its JetStream ack; a ping and XEP-0198 <r/> wait for the ack', async () => {
+    await gw.stop();
+    gw = await TestGateway.start({ modules: [registerModule, pingModule, presenceModule, offlineModule, smModule] });
+    await gw.accounts('bob');
+    const s = connect();
+    s.send(open());
+    await s.until(/<\/stream:features>/);
+    s.send(`<iq type='set' id='reg'><query xmlns='${NS.register}'><username>alice</username><password>correct horse battery</password></query></iq>`);
+    await s.until(/id="reg"/);
+    await authenticate(s, 'alice', 'correct horse battery');
+    let mark = s.output.length;
+    s.send(open());
+    await s.until(/<\/stream:features>/, mark);
+    s.send(`<iq type='set' id='b'><bind xmlns='${NS.bind}'/></iq>`);
+    await s.until(/<jid>/, mark);
+    s.send(`<enable xmlns='${NS.sm}'/>`);
+    await s.until(/<enabled /, mark);
+    let ack!: () => void;
+    gw.bus.eventAcks = new Promise<void>((r) => (ack = r));
+    mark = s.output.length;
+    s.send(`<message to='bob@localhost' type='chat' id='m1'><body>one</body></message><message to='bob@localhost' type='chat' id='m2'><body>two</body></message>`);
+    s.send(`<iq type='get' id='p' to='localhost'><ping xmlns='${NS.ping}'/></iq><r xmlns='${NS.sm}'/>`);
+    await waitFor(() => gw.bus.sent(OfflineSubjects.store).length === 2, { what: 'both hand-offs published' });
+    await settle();
+    // Both messages went to JetStream in order without waiting for the first ack; the ping and <r/> wait.
+    expect(gw.bus.sent<EventEnvelope<OfflineStoreV1>>(OfflineSubjects.store).map((e) => e.data.stanzaId)).toEqual(['m1', 'm2']);
+    expect(s.output.slice(mark)).not.toMatch(/id="p"|<a /);
+    ack();
+    await s.until(/<iq type="result" id="p"/, mark);
+    // The handled count covers the two messages and the ping, all committed.
+    await s.until(/<a xmlns="urn:xmpp:sm:3" h="3"\/>|<a xmlns='urn:xmpp:sm:3' h='3'\/>/, mark);
+    gw.bus.eventAcks = undefined;
   });
 
   it('stops reading a connection whose parsed stanzas pile up (C2S_MAX_PENDING), and resumes once they are handled: nothing dropped', async () => {

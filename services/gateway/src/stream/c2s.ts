@@ -244,6 +244,12 @@ export class C2SConnection implements SessionTransport {
     if (this.state === 'closing' || this.state === 'closed') return;
     const ns = el.attrs.xmlns;
     if (this.state === 'bound') {
+      // Messages may overtake an offline hand-off still waiting for its JetStream ack
+      // (Session.continueWhile); anything else — an IQ, presence, XEP-0198 <r/> — waits
+      // for it, so every answer and every handled count covers committed work only.
+      const session = this.session!;
+      if (session.unsettledWork > 0 && !(el.name === 'message' && (ns === undefined || ns === NS.client))) await session.settled();
+      if (this.state !== 'bound') return;
       if (ns === undefined || ns === NS.client) return this.stanza(el);
       for (const h of this.gw.registry.nonzas) if (h(this.session!, el)) return;
       return this.streamError(new StreamError('unsupported-stanza-type'));
@@ -256,6 +262,9 @@ export class C2SConnection implements SessionTransport {
     }
     if (this.state === 'authenticated') {
       if (el.name === 'iq' && ns === undefined) return this.bindIq(el);
+      // XEP-0198 <resume/> reports the handled count of the user's session: its hand-offs settle first.
+      await this.gw.sessions.settled(this.username!);
+      if (this.state !== 'authenticated') return;
       for (const h of this.gw.registry.preBindNonzas) if (h(this.preBind, el)) return;
       return this.streamError(new StreamError('not-authorized', 'bind a resource first'));
     }

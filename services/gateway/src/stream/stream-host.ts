@@ -44,6 +44,8 @@ export interface StreamHost {
   readonly sessions: {
     bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session;
     unbind(session: Session, reason: string): void;
+    /** Resolves once the work the user's sessions here left unsettled has settled (Session.continueWhile). */
+    settled(username: string): Promise<void>;
   };
   readonly router: { fromClient(session: Session, stanza: import('@parley/xml').Element): Promise<void> };
   /** The connection is gone (metrics, the sweep). */

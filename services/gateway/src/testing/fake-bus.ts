@@ -71,9 +71,16 @@ export class FakeBus implements ModuleBus {
   /** While true, JetStream publishes fail as they do while NATS is down. */
   eventsDown = false;
 
+  /** While set, JetStream acks wait for it (a slow JetStream): publishes are recorded at once, and fail when it rejects. */
+  eventAcks?: Promise<void>;
+
   async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type): Promise<void> {
     if (this.eventsDown) throw new Error('JetStream publish failed (the bus is down)');
-    this.published.push({ subject, data: event });
+    if (this.eventAcks) {
+      const acks = this.eventAcks;
+      this.published.push({ subject, data: event });
+      await acks;
+    } else this.published.push({ subject, data: event });
     this.deliver(subject, event);
     for (const c of this.consumers) {
       if (c.filterSubjects.includes(subject)) await c.handler(event as EventEnvelope<unknown>, {} as JsMsg);

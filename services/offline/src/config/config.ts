@@ -7,11 +7,17 @@ import { commonOptions } from '@parley/runtime';
 export const offlineConfigSpec = {
   ...commonOptions('offline'),
   DB_POOL_SIZE: opt.int({ doc: 'Postgres connections of this service.', default: 10, min: 1, max: 200 }),
-  OFFLINE_STORE_CONCURRENCY: opt.int({
-    doc: "Store commands handled at once by this process (one user's always one at a time, in arrival order).",
-    default: 16,
+  OFFLINE_STORE_BATCH: opt.int({
+    doc: 'Most store commands decided in one database transaction (group commit): those waiting when a transaction starts, in arrival order.',
+    default: 100,
     min: 1,
-    max: 64,
+    max: 1000,
+  }),
+  OFFLINE_STORE_CONCURRENCY: opt.int({
+    doc: "Store transactions at once in this process, each for its own share of the users (one user's messages always in one, in arrival order).",
+    default: 2,
+    min: 1,
+    max: 32,
   }),
   OFFLINE_QUOTA: opt.int({
     doc: 'Most messages waiting for one user; past it a message is refused and `offline.evt.delivery-failed` (reason `quota`) is published.',

@@ -1,7 +1,7 @@
 // The offline store and fetch controllers through Nest's testing module, on the
 // in-memory store: a hand-off is stored or refused, and fetched back in arrival order.
 import { Test } from '@nestjs/testing';
-import { envelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineNotices, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { envelope, EventEnvelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineNotices, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
 import { Bus, TerminalError } from '@parley/nats';
 import { LOGGER } from '@parley/runtime';
 import { callWithPayloadPipes } from '@parley/testing-service';
@@ -37,6 +37,12 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     fetch = module.get(FetchHandler);
   });
 
+  /** Hands one event over as a batch of one, as the consumer would; rejects with its outcome when it is not acked. */
+  const storeOne = async (e: EventEnvelope<OfflineStoreV1>): Promise<void> => {
+    const [outcome] = await store.handle({ events: [e] });
+    if (outcome) throw outcome;
+  };
+
   let n = 0;
   const handOff = (to: string, body: string, over: Partial<OfflineStoreV1> = {}) => {
     n++;
@@ -55,8 +61,8 @@ describe('offline store and fetch controllers (in-memory store)', () => {
   it('stores hand-offs for alicE under her prepared JID and fetches them in arrival order, delay-stamped', async () => {
     const first = handOff('alicE@localhost', 'one');
     const second = handOff('alice@localhost', 'two');
-    await store.handle(second); // arrival order is the hand-off's arrivedAt, not the order of commits
-    await store.handle(first);
+    await storeOne(second); // arrival order is the hand-off's arrivedAt, not the order of commits
+    await storeOne(first);
 
     const { messages, next } = await callWithPayloadPipes<OfflineFetchResult>(fetch, 'handle', { user: 'ALICE@localhost', stampDelay: true });
     expect(messages.map((m) => m.id)).toEqual([first.id, second.id]);
@@ -68,19 +74,19 @@ describe('offline store and fetch controllers (in-memory store)', () => {
 
   it('stores a redelivered hand-off once', async () => {
     const h = handOff('alice@localhost', 'once');
-    await store.handle(h);
-    await store.handle(h);
+    await storeOne(h);
+    await storeOne(h);
     expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(1);
     // One stored notice (core NATS) for the gateways: the redelivery is no news.
     expect(notices).toEqual([{ subject: OfflineNotices.stored, data: { u: 'alice@localhost', id: h.id } }]);
   });
 
   it('refuses a hand-off beyond OFFLINE_QUOTA and commits delivery-failed with the refusal, once (ids and reason, no content)', async () => {
-    await store.handle(handOff('alice@localhost', 'one'));
-    await store.handle(handOff('alice@localhost', 'two'));
+    await storeOne(handOff('alice@localhost', 'one'));
+    await storeOne(handOff('alice@localhost', 'two'));
     const third = handOff('alice@localhost', 'secret third');
-    await store.handle(third);
-    await store.handle(third); // a redelivery finds the recorded refusal
+    await storeOne(third);
+    await storeOne(third); // a redelivery finds the recorded refusal
     expect((await fetch.handle({ user: 'alice@localhost' })).messages).toHaveLength(2);
     expect(memory.outbox.map((e) => [e.type, e.causationId])).toEqual([[OfflineEvents.deliveryFailed, third.id]]);
     const failed = memory.outbox[0].data as OfflineDeliveryFailedV1;
@@ -89,15 +95,43 @@ describe('offline store and fetch controllers (in-memory store)', () => {
   });
 
   it('terminates a hand-off whose recipient is not an account JID', async () => {
-    await expect(store.handle(handOff('localhost', 'x'))).rejects.toBeInstanceOf(TerminalError);
-    await expect(store.handle(handOff('a@b@c', 'x'))).rejects.toBeInstanceOf(TerminalError);
+    await expect(storeOne(handOff('localhost', 'x'))).rejects.toBeInstanceOf(TerminalError);
+    await expect(storeOne(handOff('a@b@c', 'x'))).rejects.toBeInstanceOf(TerminalError);
+  });
+
+  it('decides a batch in one go: one outcome per event, an unusable one terminated alone, the others stored and announced', async () => {
+    const a = handOff('alice@localhost', 'a');
+    const bad = handOff('localhost', 'no account');
+    const b = handOff('alice@localhost', 'b');
+    const outcomes = await store.handle({ events: [a, bad, b] });
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toBeInstanceOf(TerminalError);
+    expect(outcomes[2]).toBeUndefined();
+    expect((await fetch.handle({ user: 'alice@localhost' })).messages.map((m) => m.id)).toEqual([a.id, b.id]);
+    expect(notices.map((x) => (x.data as { id: string }).id)).toEqual([a.id, b.id]);
+  });
+
+  it('tries each hand-off of a batch on its own when the batch cannot commit: only the one that fails alone is retried', async () => {
+    const a = handOff('alice@localhost', 'a');
+    const b = handOff('carol@localhost', 'b');
+    const acceptMany = memory.acceptMany.bind(memory);
+    // The store refuses any transaction that holds b (as a row it can never commit would).
+    memory.acceptMany = async (hs, o) => {
+      if (hs.some((h) => h.id === b.id)) throw new Error('cannot commit');
+      return acceptMany(hs, o);
+    };
+    const outcomes = await store.handle({ events: [a, b] });
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    expect(outcomes[1]).not.toBeInstanceOf(TerminalError);
+    expect((await fetch.handle({ user: 'alice@localhost' })).messages.map((m) => m.id)).toEqual([a.id]);
   });
 
   it('pages by limit with a cursor, and answers item-not-found for a view of an unknown id', async () => {
     const a = handOff('alice@localhost', 'a');
     const b = handOff('alice@localhost', 'b');
-    await store.handle(a);
-    await store.handle(b);
+    await storeOne(a);
+    await storeOne(b);
     const page1 = await fetch.handle({ user: 'alice@localhost', limit: 1 });
     expect(page1.messages.map((m) => m.id)).toEqual([a.id]);
     const page2 = await fetch.handle({ user: 'alice@localhost', limit: 1, after: page1.next });

@@ -8,7 +8,7 @@ import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import type { AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
+import type { AcceptOptions, AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
 
 /** JSON overhead budgeted per message besides its stanza, as in the Postgres store. */
 const PER_MESSAGE_OVERHEAD = 512;
@@ -49,7 +49,7 @@ export class InMemoryOfflineStore implements OfflineStore {
     return n;
   }
 
-  async accept(h: HandOff, o: { quota: number; now: Date; refusalEvent: (refused: Refusal) => EventEnvelope }): Promise<AcceptOutcome> {
+  async accept(h: HandOff, o: AcceptOptions): Promise<AcceptOutcome> {
     const seen = this.receipts.get(h.id);
     if (seen) return seen.outcome === 'stored' ? { kind: 'stored', duplicate: true } : { kind: 'refused', reason: seen.reason!, detail: seen.detail, at: seen.decidedAt, duplicate: true };
     const decision = decideStore({
@@ -67,8 +67,14 @@ export class InMemoryOfflineStore implements OfflineStore {
     }
     this.receipts.set(h.id, { outcome: 'refused', reason: decision.reason, detail: decision.detail, decidedAt: o.now });
     const refusal: Refusal = { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now };
-    this.outbox.push(o.refusalEvent(refusal));
+    this.outbox.push(o.refusalEvent(refusal, h));
     return { ...refusal, duplicate: false };
+  }
+
+  async acceptMany(hs: HandOff[], o: AcceptOptions): Promise<AcceptOutcome[]> {
+    const out: AcceptOutcome[] = [];
+    for (const h of hs) out.push(await this.accept(h, o));
+    return out;
   }
 
   async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {

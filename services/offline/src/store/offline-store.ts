@@ -38,6 +38,14 @@ export interface SweepCounts {
   oldestRemaining?: Date;
 }
 
+/** What {@link OfflineStore.accept} needs besides the hand-off. */
+export interface AcceptOptions {
+  quota: number;
+  now: Date;
+  /** The `offline.evt.delivery-failed` event of a refusal (committed with it). */
+  refusalEvent: (refused: Refusal, h: HandOff) => EventEnvelope;
+}
+
 /** Injection token of the {@link OfflineStore}. */
 export const OFFLINE_STORE = Symbol('OFFLINE_STORE');
 
@@ -48,7 +56,14 @@ export interface OfflineStore {
    * records why not and commits the event `refusalEvent` makes of the refusal in the
    * same transaction (the outbox). A hand-off id seen before returns the recorded outcome.
    */
-  accept(h: HandOff, o: { quota: number; now: Date; refusalEvent: (refused: Refusal) => EventEnvelope }): Promise<AcceptOutcome>;
+  accept(h: HandOff, o: AcceptOptions): Promise<AcceptOutcome>;
+  /**
+   * {@link accept} for several hand-offs in one transaction (group commit): decided in
+   * the order given (so a user's quota counts the earlier ones), one outcome per
+   * hand-off in that order. A hand-off id given twice is decided once (the repeat is a
+   * `duplicate`). All or nothing: when it throws, nothing was recorded.
+   */
+  acceptMany(hs: HandOff[], o: AcceptOptions): Promise<AcceptOutcome[]>;
   /** The user's messages in arrival order after `after`, at most `limit` and about `maxBytes` of JSON (always at least one). */
   page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>>;
   /** How many of `ids` exist for the user. */

@@ -8,7 +8,7 @@ import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import type { AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
+import type { AcceptOptions, AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
 
 /** Advisory-lock class of "one user's offline queue" (the second key is hashtext(user)). */
 const USER_LOCK = 6121;
@@ -52,56 +52,111 @@ export class TypeOrmOfflineStore implements OfflineStore {
     return em.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_LOCK, user]);
   }
 
-  async accept(h: HandOff, o: { quota: number; now: Date; refusalEvent: (refused: Refusal) => EventEnvelope }): Promise<AcceptOutcome> {
-    const outcome = await this.ds.transaction(async (em): Promise<AcceptOutcome> => {
-      // Serialises hand-offs, erasure and redeliveries of one user: the quota count and
-      // the receipt check below cannot race with another replica.
-      await this.lockUser(em, h.user);
-      const seen: Array<{ outcome: string; reason: string | null; detail: string | null; decided_at: Date }> = await em.query(
-        'SELECT outcome, reason, detail, decided_at FROM hand_off_receipt WHERE id = $1',
-        [h.id],
+  accept(h: HandOff, o: AcceptOptions): Promise<AcceptOutcome> {
+    return this.acceptMany([h], o).then((outcomes) => outcomes[0]);
+  }
+
+  /**
+   * One transaction for the whole batch, five statements whatever its size: begin; lock
+   * the recipients (in key order, so concurrent batches and replicas cannot deadlock);
+   * read their receipts, erasure markers and pending counts at once; insert the stored
+   * messages and every receipt in one statement; commit (plus one outbox row per refusal).
+   */
+  async acceptMany(hs: HandOff[], o: AcceptOptions): Promise<AcceptOutcome[]> {
+    if (hs.length === 0) return [];
+    let refusedNow = false;
+    const outcomes = await this.ds.transaction(async (em): Promise<AcceptOutcome[]> => {
+      const users = [...new Set(hs.map((h) => h.user))];
+      // Serialises hand-offs, erasure and redeliveries of each user: the quota counts and
+      // the receipt checks below cannot race with another batch or replica.
+      await em.query(`SELECT pg_advisory_xact_lock(${USER_LOCK}, k) FROM (SELECT DISTINCT hashtext(u) AS k FROM unnest($1::text[]) AS u ORDER BY 1) AS locks`, [users]);
+      const hashes = new Map(users.map((u) => [u, userHash(u)]));
+      const facts: Array<{ k: 'r' | 'e' | 'c'; key: string; outcome: string | null; reason: string | null; detail: string | null; at: Date | null; n: number | null }> = await em.query(
+        `SELECT 'r' AS k, id AS key, outcome, reason, detail, decided_at AS at, NULL::int AS n FROM hand_off_receipt WHERE id = ANY($1::text[])
+         UNION ALL
+         SELECT 'e', user_hash, NULL, NULL, NULL, erased_at, NULL FROM erased_account WHERE user_hash = ANY($2::text[])
+         UNION ALL
+         SELECT 'c', user_jid, NULL, NULL, NULL, NULL, count(*)::int FROM offline_message WHERE user_jid = ANY($3::text[]) GROUP BY user_jid`,
+        [unique(hs.map((h) => h.id)), [...hashes.values()], users],
       );
-      if (seen.length) {
-        const r = seen[0];
-        if (r.outcome === 'stored') return { kind: 'stored', duplicate: true };
-        return {
-          kind: 'refused',
-          reason: r.reason as OfflineFailureReason,
-          detail: (r.detail ?? undefined) as NotStorable | undefined,
-          at: r.decided_at,
-          duplicate: true,
-        };
+      const decided = new Map<string, AcceptOutcome>();
+      const erasedAt = new Map<string, Date>();
+      const pending = new Map<string, number>();
+      for (const f of facts) {
+        if (f.k === 'r')
+          decided.set(
+            f.key,
+            f.outcome === 'stored'
+              ? { kind: 'stored', duplicate: true }
+              : { kind: 'refused', reason: f.reason as OfflineFailureReason, detail: (f.detail ?? undefined) as NotStorable | undefined, at: f.at!, duplicate: true },
+          );
+        else if (f.k === 'e') erasedAt.set(f.key, f.at!);
+        else pending.set(f.key, f.n!);
       }
-      const [erased]: Array<{ erased_at: Date }> = await em.query('SELECT erased_at FROM erased_account WHERE user_hash = $1', [userHash(h.user)]);
-      const [{ n: pending }]: Array<{ n: number }> = await em.query('SELECT count(*)::int AS n FROM offline_message WHERE user_jid = $1', [h.user]);
-      const decision = decideStore({
-        storability: storability({ type: h.type, noStore: h.noStore, chatStateOnly: h.chatStateOnly, stanza: h.stanza }),
-        arrivedAt: h.arrivedAt,
-        accountErasedAt: erased?.erased_at,
-        pending,
-        quota: o.quota,
+      const stored: HandOff[] = [];
+      const receipts: Array<{ id: string; outcome: 'stored' | 'refused'; reason: string | null; detail: string | null }> = [];
+      const refusals: EventEnvelope[] = [];
+      const outcomes = hs.map((h): AcceptOutcome => {
+        const seen = decided.get(h.id);
+        if (seen) return { ...seen, duplicate: true };
+        const decision = decideStore({
+          storability: storability({ type: h.type, noStore: h.noStore, chatStateOnly: h.chatStateOnly, stanza: h.stanza }),
+          arrivedAt: h.arrivedAt,
+          accountErasedAt: erasedAt.get(hashes.get(h.user)!),
+          pending: pending.get(h.user) ?? 0,
+          quota: o.quota,
+        });
+        let outcome: AcceptOutcome;
+        if (decision.kind === 'store') {
+          stored.push(h);
+          pending.set(h.user, (pending.get(h.user) ?? 0) + 1);
+          receipts.push({ id: h.id, outcome: 'stored', reason: null, detail: null });
+          outcome = { kind: 'stored', duplicate: false };
+        } else {
+          receipts.push({ id: h.id, outcome: 'refused', reason: decision.reason, detail: decision.detail ?? null });
+          const refusal: Refusal = { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now };
+          refusals.push(o.refusalEvent(refusal, h));
+          outcome = { ...refusal, duplicate: false };
+        }
+        decided.set(h.id, outcome);
+        return outcome;
       });
-      if (decision.kind === 'store') {
+      if (receipts.length) {
+        // Rows go in in the batch's order (WITH ORDINALITY), so seq breaks arrival-time ties as before.
         await em.query(
-          `INSERT INTO offline_message (id, user_jid, from_jid, message_type, stanza_id, stanza, arrived_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-          [h.id, h.user, h.from, h.type, h.stanzaId ?? null, h.stanza, h.arrivedAt],
+          `WITH stored AS (
+             INSERT INTO offline_message (id, user_jid, from_jid, message_type, stanza_id, stanza, arrived_at)
+             SELECT id, user_jid, from_jid, message_type, stanza_id, stanza, arrived_at
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                    WITH ORDINALITY AS m (id, user_jid, from_jid, message_type, stanza_id, stanza, arrived_at, ord)
+              ORDER BY ord
+             ON CONFLICT (id) DO NOTHING
+             RETURNING 1
+           )
+           INSERT INTO hand_off_receipt (id, outcome, reason, detail, decided_at)
+           SELECT id, outcome, reason, detail, $12::timestamptz FROM unnest($8::text[], $9::text[], $10::text[], $11::text[]) AS r (id, outcome, reason, detail)`,
+          [
+            stored.map((h) => h.id),
+            stored.map((h) => h.user),
+            stored.map((h) => h.from),
+            stored.map((h) => h.type),
+            stored.map((h) => h.stanzaId ?? null),
+            stored.map((h) => h.stanza),
+            stored.map((h) => h.arrivedAt),
+            receipts.map((r) => r.id),
+            receipts.map((r) => r.outcome),
+            receipts.map((r) => r.reason),
+            receipts.map((r) => r.detail),
+            o.now,
+          ],
         );
-        await em.query(`INSERT INTO hand_off_receipt (id, outcome, decided_at) VALUES ($1, 'stored', $2)`, [h.id, o.now]);
-        return { kind: 'stored', duplicate: false };
       }
-      await em.query(`INSERT INTO hand_off_receipt (id, outcome, reason, detail, decided_at) VALUES ($1, 'refused', $2, $3, $4)`, [
-        h.id,
-        decision.reason,
-        decision.detail ?? null,
-        o.now,
-      ]);
-      const refusal: Refusal = { kind: 'refused', reason: decision.reason, detail: decision.detail, at: o.now };
-      await enqueueOutbox(em, o.refusalEvent(refusal));
-      return { ...refusal, duplicate: false };
+      for (const event of refusals) await enqueueOutbox(em, event);
+      refusedNow = refusals.length > 0;
+      return outcomes;
     });
-    if (outcome.kind === 'refused' && !outcome.duplicate) await this.onEventsCommitted();
-    return outcome;
+    if (refusedNow) await this.onEventsCommitted();
+    return outcomes;
   }
 
   async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {

@@ -35,7 +35,7 @@ export interface Harness {
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   process.env.LOG_LEVEL ??= 'warn';
   const service = await ServiceHarness.create(
-    { name: 'offline', databaseUrlVar: 'OFFLINE_DATABASE_URL', module: (env) => AppModule.forRoot(loadOfflineConfig(env), env), bus: offlineBus({ OFFLINE_STORE_CONCURRENCY: 16 }) },
+    { name: 'offline', databaseUrlVar: 'OFFLINE_DATABASE_URL', module: (env) => AppModule.forRoot(loadOfflineConfig(env), env), bus: offlineBus({ OFFLINE_STORE_BATCH: 100, OFFLINE_STORE_CONCURRENCY: 2 }) },
     { XMPP_DOMAIN: 'localhost', ...overrides },
   );
   const events: EventEnvelope<any>[] = [];

@@ -24,6 +24,20 @@ describe('XEP-0160 offline messages (in process, offline service faked on the bu
     expect(a.received).toEqual([]);
   });
 
+  it('bounces service-unavailable when JetStream refuses a hand-off the stream did not wait for', async () => {
+    await gw.accounts('bob');
+    const a = await gw.login('alice', 'desk');
+    let fail!: (e: Error) => void;
+    gw.bus.eventAcks = new Promise<void>((_r, j) => (fail = j));
+    await a.send(`<message to='bob@localhost' type='chat' id='m1'><body>lost?</body></message>`);
+    await settle();
+    fail(new Error('no JetStream ack'));
+    const bounced = await a.next((s) => s.attrs.id === 'm1');
+    expect(bounced.attrs.type).toBe('error');
+    expect(bounced.getChild('error')!.getChild('service-unavailable', NS.stanzas)).toBeDefined();
+    gw.bus.eventAcks = undefined;
+  });
+
   it('pushes the backlog at initial presence, then deletes what was written', async () => {
     const stanza = `<message from='alice@localhost/desk' to='bob@localhost' type='chat' id='m1'><body>hello</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='2026-12-01T10:00:00Z'/></message>`;
     gw.bus.answer<OfflineFetchQuery, OfflineFetchResult>(OfflineSubjects.fetch, () => ({

@@ -4,8 +4,10 @@
 // The offline service stores; this module decides what to hand it and delivers:
 // - a `normal`/`chat` message for an existing account with no available resource of
 //   non-negative priority (the router asks `hooks.offline`) is published on JetStream
-//   (`offline.cmd.store`, work queue OFFLINE_INBOX) and the publish ack awaited; a failed
-//   publish → the router bounces <service-unavailable/>. Chat states alone are dropped
+//   (`offline.cmd.store`, work queue OFFLINE_INBOX); a failed publish → <service-unavailable/>.
+//   The sender's stream does not wait for the ack before its next message (publishes
+//   on one NATS connection keep their order), but its next IQ, presence or XEP-0198
+//   <r/> does (Session.continueWhile), as does a resumption's handled count and shutdown. Chat states alone are dropped
 //   (XEP-0160 §3, XEP-0085 §5.5); `<no-store/>` (XEP-0334) is bounced <service-unavailable/>,
 //   as RFC 6121 §8.5.2.2.1 asks for a normal/chat message it does not store.
 // - when a session sends initial presence with non-negative priority (or raises a
@@ -52,6 +54,8 @@ import { FromStorage } from './from-storage';
 import { MODULE_NAME, OFFLINE_STATE, OfflineSessionState, offlineState } from './session-state';
 import { offlineFacts, storedCopy } from './storable';
 
+/** Hand-offs of one session waiting for their JetStream ack at once; past it the stream waits for each. */
+const MAX_UNSETTLED_HAND_OFFS = 256;
 /** Messages per `offline.qry.fetch` page when pushing the backlog. */
 const FETCH_PAGE = 100;
 /** Most ids per `offline.cmd.ack`. */
@@ -82,7 +86,7 @@ export const offlineModule = defineModule({
     const fromStorage = new FromStorage(ctx.domain, (session) => sm?.enabled(session) ?? false);
     registerFlexibleRetrieval(ctx, fromStorage);
 
-    ctx.hook(CoreHooks.offline, ({ stanza, toBare }) => handOff(ctx, log, fromStorage, stanza, toBare));
+    ctx.hook(CoreHooks.offline, ({ stanza, toBare, origin }) => handOff(ctx, log, fromStorage, stanza, toBare, origin));
 
     const backlog = new Backlog(ctx, log, fromStorage);
     // after the roster's probes and pending requests
@@ -145,7 +149,7 @@ export const offlineModule = defineModule({
 });
 
 /** The `offline` hook: true when the message was handed to storage (or dropped / bounced here on purpose). */
-async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: FromStorage, msg: Element, toBare: string): Promise<boolean> {
+async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: FromStorage, msg: Element, toBare: string, origin?: Session): Promise<boolean> {
   // XEP-0198 re-routing what an ended session never acknowledged: still stored, keep the one copy.
   if (fromStorage.isRerouted(msg)) return true;
   const facts = offlineFacts(msg);
@@ -167,11 +171,25 @@ async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: Fr
     arrivedAt: new Date().toISOString(),
     stanza: storedCopy(msg, ctx.domain).toString(),
   };
+  const published = ctx.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }));
+  const failed = (e: unknown) => log.warn({ err: e, handOffId: id }, 'offline hand-off not acknowledged by JetStream; the sender gets service-unavailable');
+  if (origin && !origin.closed && origin.unsettledWork < MAX_UNSETTLED_HAND_OFFS) {
+    // Pipelined: the sender's stream goes on with its next messages while JetStream acks
+    // this one (publishes on one connection keep their order); its next IQ, presence or
+    // XEP-0198 <r/> waits for the ack (Session.continueWhile), shutdown too (router.hold).
+    const work = published.catch((e: unknown) => {
+      failed(e);
+      ctx.router.bounce(msg, StanzaError.serviceUnavailable(), 'not-stored');
+    });
+    origin.continueWhile(work);
+    ctx.router.hold(work);
+    return true;
+  }
   try {
-    await ctx.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }));
+    await published;
     return true;
   } catch (e) {
-    log.warn({ err: e, handOffId: id }, 'offline hand-off not acknowledged by JetStream; the sender gets service-unavailable');
+    failed(e);
     return false;
   }
 }

@@ -234,8 +234,11 @@ class StreamManagement {
    * stanzas (XEP-0352) join the unacknowledged ones, each module exports its state,
    * and the session leaves quietly (no unavailable presence, no re-routing).
    */
-  private handOff(q: unknown): SmHandoffResultV1 {
+  private async handOff(q: unknown): Promise<SmHandoffResultV1> {
     if (!isSmHandoffQueryV1(q)) return { failed: 'item-not-found' };
+    // The handled count goes with the state: the session's unsettled hand-offs settle first (Session.continueWhile).
+    const waiting = this.resumable.get(q.id)?.session;
+    if (waiting && waiting.unsettledWork > 0) await waiting.settled();
     this.pruneForwards();
     const fwd = this.forwards.get(q.id);
     if (fwd) return { moved: fwd.to };
