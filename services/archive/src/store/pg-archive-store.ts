@@ -174,9 +174,27 @@ export class PgArchiveStore implements ArchiveStore {
 
     const result: LookupPage = { rows: pageRows.map(toRow), complete };
     if (plan.count) {
-      // Same filter, no paging: the total, and how many precede the page's first item.
       const first = pageRows[0];
       const countParams = params.slice(0, filterParams);
+      if (where.length === 1) {
+        // The whole archive: its size is kept by triggers (archive_counts); the page's
+        // index is what precedes it, counted from the end (paging is mostly near the end,
+        // so the scan is short) — or, on a first page from the start, the offset.
+        const [t]: Array<{ n: string }> = await this.ds.query('SELECT n::text AS n FROM archive_counts WHERE owner = $1', [plan.owner]);
+        result.count = t ? Number(t.n) : 0;
+        if (first) {
+          if (forward && plan.cursor === undefined) result.firstIndex = plan.offset;
+          else {
+            const [c]: Array<{ from: number }> = await this.ds.query(
+              `SELECT count(*)::int AS from FROM archive_messages WHERE ${filter} AND (ts, seq) >= ($2::timestamptz, $3::bigint)`,
+              [...countParams, first.ts_key, first.seq],
+            );
+            result.firstIndex = Math.max(0, result.count - c.from);
+          }
+        }
+        return result;
+      }
+      // Same filter, no paging: the total, and how many precede the page's first item.
       let sql = `SELECT count(*)::int AS total`;
       if (first) {
         countParams.push(first.ts_key, first.seq);
@@ -215,7 +233,7 @@ export class PgArchiveStore implements ArchiveStore {
   async totals(): Promise<{ optedIn: number; messages: number }> {
     const [r]: Array<{ opted_in: number; messages: number }> = await this.ds.query(
       `SELECT (SELECT count(*) FROM archive_prefs WHERE default_pref <> 'never' OR cardinality(always_jids) > 0)::int AS opted_in,
-              (SELECT count(*) FROM archive_messages)::int AS messages`,
+              (SELECT coalesce(sum(n), 0) FROM archive_counts)::int AS messages`,
     );
     return { optedIn: r.opted_in, messages: r.messages };
   }
