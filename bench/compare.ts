@@ -24,8 +24,8 @@ import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
-import { CpuMeter, openFilesLimit, processTree } from './src/proc';
-import { PeerServer, startedPeers, startEjabberd, startProsody } from '@parley/testing-peers';
+import { CpuMeter, openFilesLimit } from './src/proc';
+import { PeerServer, processTree, startedPeers, startEjabberd, startProsody } from '@parley/testing-peers';
 import { ScramKeyCache } from './src/scram-client';
 import type { LoggedIn } from './src/xmpp-conn';
 

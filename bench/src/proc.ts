@@ -57,28 +57,6 @@ export function pidsByComm(comm: string): number[] {
   return out;
 }
 
-/** `pid` and every process descended from it (a gateway's workers), from /proc. */
-export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number, depth: number) => {
-    out.push(p);
-    if (depth < 8) for (const c of children.get(p) ?? []) walk(c, depth + 1);
-  };
-  walk(pid, 0);
-  return out;
-}
-
 /** Soft limit on open files of this process (what `ulimit -n` shows). */
 export function openFilesLimit(): number {
   try {

@@ -11,6 +11,7 @@ import { randomLoopback } from '@parley/testing-peers';
 import { waitFor } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { EjabberdProcess, startEjabberd } from './ejabberd';
+import { peerOutage } from './peer-outage';
 import { E2EStack, startStack } from './stack';
 
 const PASSWORD = 'correct horse battery';
@@ -189,35 +190,7 @@ describe('federation with ejabberd (s2s, STARTTLS, dialback), end to end', () =>
   it('a peer that goes away and comes back: stanzas bounce while it is down and flow both ways once it is back', async () => {
     const gina = await ours('gina');
     const hal = await theirs('hal');
-    const halName = bare(hal).split('@')[0];
-    await gina.send(xml('message', { to: bare(hal), type: 'chat', id: 'before' }, xml('body', {}, 'before')));
-    await hal.waitFor((s) => s.attrs.id === 'before', 'message before the outage', WAIT);
-    await hal.stop();
-    await ej.stop();
-    await gina.send(xml('message', { to: bare(hal), type: 'chat', id: 'while-down' }, xml('body', {}, 'anyone?')));
-    const err = await gina.waitFor((s) => s.is('message') && s.attrs.id === 'while-down' && s.attrs.type === 'error', 'the bounce while the peer is down', WAIT);
-    const condition = err.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name !== 'text');
-    expect(['remote-server-not-found', 'remote-server-timeout']).toContain((condition as { name: string }).name);
-    await ej.restart();
-    const back = await waitFor(() => connectClient({ port: ej.c2sPort, username: halName, password: PASSWORD, domain: ej.domain, mechanism: 'PLAIN' }).catch(() => undefined), {
-      what: 'hal back on the restarted ejabberd',
-      timeoutMs: WAIT,
-      intervalMs: 200,
-    });
-    clients.push(back);
-    // from Parley: the first stanzas may still meet the unreachable-domain cache (S2S_RETRY_AFTER), so send until one arrives
-    let n = 0;
-    await waitFor(
-      async () => {
-        const id = `after-${n++}`;
-        await gina.send(xml('message', { to: bare(back), type: 'chat', id }, xml('body', {}, 'back?')));
-        return back
-          .waitFor((s) => s.attrs.id === id, id, 2000)
-          .then(() => true)
-          .catch(() => false);
-      },
-      { what: 'messages to flow again once the peer is back', timeoutMs: 60_000, intervalMs: 0 },
-    );
+    const back = await peerOutage({ local: gina, remote: hal, peer: ej, password: PASSWORD, waitMs: WAIT, keep: (c) => clients.push(c) });
     // and from the restarted ejabberd: a new inbound stream, authenticated with dialback again
     await back.send(xml('message', { to: gina.jid, type: 'chat', id: 'from-restarted' }, xml('body', {}, 'I am back')));
     await gina.waitFor((s) => s.attrs.id === 'from-restarted', 'message from the restarted ejabberd', WAIT);

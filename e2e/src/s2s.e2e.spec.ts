@@ -15,6 +15,7 @@ import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls'
 import { waitFor } from '@parley/testing-stack';
 import { connectClient, GatewayProcess, RawXmpp, registerInBand, TestClient, xml } from '@parley/testing-xmpp';
 import { freePort, randomLoopback } from '@parley/testing-peers';
+import { peerOutage } from './peer-outage';
 import { ProsodyProcess, startProsody } from './prosody';
 import { E2EStack, startStack } from './stack';
 
@@ -283,37 +284,7 @@ describe('federation with Prosody (s2s, dialback), end to end', () => {
   it('a peer that goes away and comes back: stanzas for it bounce while it is down, and flow again once it is back', async () => {
     const alice = await ours('alice', gw1);
     const bob = await theirs('bob');
-    const bobName = bare(bob).split('@')[0];
-    await alice.send(xml('message', { to: bare(bob), type: 'chat', id: 'before' }, xml('body', {}, 'before')));
-    await bob.waitFor((s) => s.attrs.id === 'before', 'message before the outage', WAIT);
-    await bob.stop();
-    await prosody.stop();
-    await alice.send(xml('message', { to: bare(bob), type: 'chat', id: 'while-down' }, xml('body', {}, 'anyone?')));
-    const err = await alice.waitFor((s) => s.is('message') && s.attrs.id === 'while-down' && s.attrs.type === 'error', 'the bounce while the peer is down', WAIT);
-    const condition = err.getChild('error')?.children.find((c) => typeof c !== 'string' && c.name !== 'text');
-    expect(['remote-server-not-found', 'remote-server-timeout']).toContain((condition as { name: string }).name);
-    await prosody.restart();
-    // its c2s port may open a moment after its s2s service
-    const back = await waitFor(() => connectClient({ port: prosody.c2sPort, username: bobName, password: PASSWORD, domain: prosody.domain, mechanism: 'PLAIN' }).catch(() => undefined), {
-      what: 'bob back on the restarted Prosody',
-      timeoutMs: WAIT,
-      intervalMs: 200,
-    });
-    clients.push(back);
-    let n = 0;
-    await waitFor(
-      async () => {
-        const id = `after-${n++}`;
-        await alice.send(xml('message', { to: bare(back), type: 'chat', id }, xml('body', {}, 'back?')));
-        try {
-          await back.waitFor((s) => s.attrs.id === id, id, 2000);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { what: 'messages to flow again once the peer is back', timeoutMs: 60_000, intervalMs: 0 },
-    );
+    await peerOutage({ local: alice, remote: bob, peer: prosody, password: PASSWORD, waitMs: WAIT, keep: (c) => clients.push(c) });
   });
 });
 

@@ -15,16 +15,29 @@ export interface TestInfra {
   stop(): Promise<void>;
 }
 
-function reachable(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+/**
+ * Whether something accepts TCP on host:port. A refusal answers at once; a timeout is
+ * tried again with a longer one, since a suite that does synchronous work meanwhile (a
+ * peer server's set-up) can hold the event loop past the first timer.
+ */
+async function reachable(host: string, port: number): Promise<boolean> {
+  for (const timeoutMs of [500, 3000]) {
+    const r = await connectWithin(host, port, timeoutMs);
+    if (r !== 'timeout') return r === 'open';
+  }
+  return false;
+}
+
+function connectWithin(host: string, port: number, timeoutMs: number): Promise<'open' | 'refused' | 'timeout'> {
   return new Promise((resolve) => {
     const s = new Socket();
-    const done = (ok: boolean) => {
+    const done = (r: 'open' | 'refused' | 'timeout') => {
       s.destroy();
-      resolve(ok);
+      resolve(r);
     };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('error', () => done(false));
-    s.connect(port, host, () => done(true));
+    s.setTimeout(timeoutMs, () => done('timeout'));
+    s.once('error', () => done('refused'));
+    s.connect(port, host, () => done('open'));
   });
 }
 
