@@ -17,11 +17,12 @@ import { join, resolve } from 'node:path';
 import { ALL_STREAMS, OfflineStatsResult, OfflineSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace, waitFor } from '@parley/testing-stack';
-import { registerInBand, ServiceProcess, spawnService } from '@parley/testing-xmpp';
+import { ServiceProcess, spawnService } from '@parley/testing-xmpp';
 import { comparisonTable, Figure, median, rotation } from './src/compare-report';
 import { BenchGateway, spawnBenchGateway, started } from './src/gateway';
 import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
+import { registerAccounts } from './src/registration';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
 import { CpuMeter, openFilesLimit } from './src/proc';
@@ -256,25 +257,9 @@ async function main(): Promise<number> {
         const cpu = () => new CpuMeter([{ name, pids: target.pids }]);
         // accounts are per turn (Parley's database outlives a turn)
         const users: Credentials[] = Array.from({ length: accounts }, (_, i) => ({ username: `r${rep}u${i}`, password: `${password}-${i}` }));
-        const t0 = performance.now();
-        let failed = 0;
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: 8 }, async () => {
-            while (next < users.length && failed < 20) {
-              const u = users[next++];
-              try {
-                const reply = await registerInBand(target.port, u.username, u.password, DOMAIN);
-                if (!/type=["']result["']/.test(reply)) throw new Error(reply.slice(0, 200));
-              } catch (e) {
-                failed += 1;
-                if (failed <= 3) log(`  registration failed: ${(e as Error).message.slice(0, 200)}`);
-              }
-            }
-          }),
-        );
-        const regMs = performance.now() - t0;
-        turn.registration = { accounts, failed, perSecond: Math.round((accounts - failed) / (regMs / 1000)) };
+        const reg = await registerAccounts({ port: target.port, domain: DOMAIN, users, concurrency: 8, maxFailures: 20, log });
+        const failed = reg.failed;
+        turn.registration = { accounts, failed, perSecond: reg.perSecond };
         log(`  registered ${accounts - failed} accounts in-band: ${turn.registration.perSecond}/s`);
         if (failed) throw new Error(`${failed} registrations failed`);
 

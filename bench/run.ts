@@ -13,12 +13,13 @@ import { join, resolve } from 'node:path';
 import { ALL_STREAMS } from '@parley/contracts';
 import { Bus } from '@parley/nats';
 import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace } from '@parley/testing-stack';
-import { registerInBand, ServiceProcess, spawnService } from '@parley/testing-xmpp';
+import { ServiceProcess, spawnService } from '@parley/testing-xmpp';
 import { archiveBench, ExtraResult, parserBench } from './src/extras';
 import { askProfiler, BenchGateway, readMetric, spawnBenchGateway, started } from './src/gateway';
 import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
 import { heapGrowth, HeapGrowth } from './src/heap-diff';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
+import { registerAccounts } from './src/registration';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { CpuGroup, CpuMeter, openFilesLimit, pidsByComm } from './src/proc';
 import { ProfileSummary, summarizeProfile } from './src/profile-summary';
@@ -257,26 +258,10 @@ async function main(): Promise<number> {
     gwB = needTwo ? await spawnGw('gwB', { TLS_REQUIRED: 'false' }) : undefined;
 
     log(`[bench] registering ${accounts} accounts in-band (XEP-0077) on gateway A`);
-    const t0 = performance.now();
-    let failed = 0;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < users.length) {
-          const u = users[next++];
-          try {
-            const reply = await registerInBand(gwA!.starttlsPort, u.username, u.password, DOMAIN);
-            if (!/type=["']result["']/.test(reply)) throw new Error(reply.slice(0, 200));
-          } catch (e) {
-            failed += 1;
-            if (failed <= 3) log(`  registration failed: ${(e as Error).message.slice(0, 200)}`);
-          }
-        }
-      }),
-    );
-    const ms = performance.now() - t0;
-    results.registration = { accounts, failed, perSecond: Math.round((accounts - failed) / (ms / 1000)) };
-    log(`  ${accounts - failed} accounts in ${Math.round(ms)} ms (${results.registration.perSecond}/s)`);
+    const reg = await registerAccounts({ port: gwA!.starttlsPort, domain: DOMAIN, users, concurrency: 8, log });
+    const failed = reg.failed;
+    results.registration = { accounts, failed, perSecond: reg.perSecond };
+    log(`  ${accounts - failed} accounts in ${Math.round(reg.ms)} ms (${results.registration.perSecond}/s)`);
     if (failed > 0) throw new Error(`${failed} registrations failed; the figures would be meaningless`);
   }
 

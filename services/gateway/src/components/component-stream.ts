@@ -9,6 +9,7 @@ import { tryParseJid } from '@parley/jid';
 import { NS, StreamError, StreamErrorCondition } from '@parley/stanza';
 import { Element, StreamHeader, StreamParser, XmlError } from '@parley/xml';
 import type { Logger } from 'pino';
+import { ReadRate } from '../transport/read-rate';
 import type { GatewayConfig } from '../config/config';
 
 /** The component stream's default namespace (XEP-0114 §3). */
@@ -46,9 +47,7 @@ export class ComponentConnection {
   private queue: Promise<void> = Promise.resolve();
   /** Stanzas for the component while its claim is settled, written after `<handshake/>`. */
   private pending: string[] = [];
-  private tokens: number;
-  private lastRefill = Date.now();
-  private paused = false;
+  private readonly readRate: ReadRate;
   lastRead = Date.now();
   private lastWrite = Date.now();
   readonly openedAt = Date.now();
@@ -57,7 +56,14 @@ export class ComponentConnection {
     private readonly socket: Socket,
     private readonly host: ComponentStreamHost,
   ) {
-    this.tokens = 4 * host.config.COMPONENT_RATE;
+    this.readRate = new ReadRate(
+      host.config.COMPONENT_RATE,
+      4 * host.config.COMPONENT_RATE,
+      () => this.socket.pause(),
+      () => {
+        if (this.state !== 'closed') this.socket.resume();
+      },
+    );
     this.parser = new StreamParser(
       {
         streamStart: (h) => this.onStreamStart(h),
@@ -80,29 +86,9 @@ export class ComponentConnection {
 
   private readonly onData = (chunk: Buffer): void => {
     this.lastRead = Date.now();
-    this.rateLimit(chunk.length);
+    this.readRate.take(chunk.length);
     this.parser.write(chunk);
   };
-
-  /** Token bucket on bytes read: reading pauses (TCP backpressure) instead of dropping anything. */
-  private rateLimit(n: number): void {
-    const rate = this.host.config.COMPONENT_RATE;
-    const now = Date.now();
-    this.tokens = Math.min(4 * rate, this.tokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    this.tokens -= n;
-    if (this.tokens < 0 && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-      setTimeout(
-        () => {
-          this.paused = false;
-          if (this.state !== 'closed') this.socket.resume();
-        },
-        Math.ceil((-this.tokens / rate) * 1000),
-      ).unref();
-    }
-  }
 
   private onStreamStart(h: StreamHeader): void {
     if (this.state !== 'header') return this.streamError(new StreamError('policy-violation', 'the stream was already opened'));

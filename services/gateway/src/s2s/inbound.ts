@@ -12,6 +12,7 @@ import { tryParseJid } from '@parley/jid';
 import { NS, StreamError, StreamErrorCondition } from '@parley/stanza';
 import { Element, StreamHeader, StreamParser, XmlError } from '@parley/xml';
 import type { Logger } from 'pino';
+import { ReadRate } from '../transport/read-rate';
 import { attr, dialbackKey, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SERVER, NS_TLS, sameKey } from './dialback';
 import { certifiedFor, PeerCertificate, peerCertificate } from './identity';
 
@@ -66,9 +67,7 @@ export class InboundStream {
   private saslFailures = 0;
   private queue: Promise<void> = Promise.resolve();
   private epoch = 0;
-  private tokens: number;
-  private lastRefill = Date.now();
-  private paused = false;
+  private readonly readRate: ReadRate;
   private lastRead = Date.now();
   private readonly openedAt = Date.now();
 
@@ -79,7 +78,14 @@ export class InboundStream {
     direct = false,
   ) {
     this.socket = socket;
-    this.tokens = 4 * d.rate;
+    this.readRate = new ReadRate(
+      d.rate,
+      4 * d.rate,
+      () => this.socket.pause(),
+      () => {
+        if (this.state !== 'closed') this.socket.resume();
+      },
+    );
     this.parser = this.newParser();
     this.attach(socket);
     if (direct) this.startTls(false);
@@ -106,20 +112,7 @@ export class InboundStream {
 
   private readonly onData = (chunk: Buffer): void => {
     this.lastRead = Date.now();
-    const now = Date.now();
-    this.tokens = Math.min(4 * this.d.rate, this.tokens + ((now - this.lastRefill) / 1000) * this.d.rate) - chunk.length;
-    this.lastRefill = now;
-    if (this.tokens < 0 && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-      setTimeout(
-        () => {
-          this.paused = false;
-          if (this.state !== 'closed') this.socket.resume();
-        },
-        Math.ceil((-this.tokens / this.d.rate) * 1000),
-      ).unref();
-    }
+    this.readRate.take(chunk.length);
     this.parser.write(chunk);
   };
 

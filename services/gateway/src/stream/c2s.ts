@@ -12,6 +12,7 @@ import type { Session, SessionTransport } from '../session/session';
 import type { StreamHost } from './stream-host';
 import { SaslNegotiation } from '../auth/sasl/sasl';
 import { endPointHashDer } from '../transport/certs';
+import { ReadRate } from '../transport/read-rate';
 
 type State = 'header' | 'negotiating' | 'authenticated' | 'bound' | 'closing' | 'closed';
 
@@ -35,9 +36,7 @@ export class C2SConnection implements SessionTransport {
   private queue: Promise<void> = Promise.resolve();
   /** Bumped when the stream's security changes: elements parsed before are dropped. */
   private epoch = 0;
-  private tokens: number;
-  private lastRefill = Date.now();
-  private paused = false;
+  private readonly readRate: ReadRate;
   /** Parsed elements waiting for their turn; at C2S_MAX_PENDING reading stops until half are done. */
   private pending = 0;
   private heldByQueue = false;
@@ -58,7 +57,14 @@ export class C2SConnection implements SessionTransport {
     this.tlsActive = directTls;
     // the client's address as a trusted balancer told it (PROXY protocol, X-Forwarded-For), else the peer's
     this.address = opts.address ?? socket.remoteAddress ?? 'unknown';
-    this.tokens = gw.config.C2S_BURST;
+    this.readRate = new ReadRate(
+      gw.config.C2S_RATE,
+      gw.config.C2S_BURST,
+      () => this.socket.pause(),
+      () => {
+        if (this.state !== 'closed' && !this.heldByQueue) this.socket.resume();
+      },
+    );
     this.parser = new StreamParser(
       {
         streamStart: (h) => this.onStreamStart(h),
@@ -91,27 +97,9 @@ export class C2SConnection implements SessionTransport {
   private readonly onData = (chunk: Buffer): void => {
     this.lastRead = Date.now();
     this.gw.metrics.bytesIn += chunk.length;
-    this.rateLimit(chunk.length);
+    this.readRate.take(chunk.length);
     this.parser.write(chunk);
   };
-
-  /** Token bucket on bytes read: reading pauses (TCP backpressure) instead of dropping anything. */
-  private rateLimit(n: number): void {
-    const { C2S_RATE: rate, C2S_BURST: burst } = this.gw.config;
-    const now = Date.now();
-    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    this.tokens -= n;
-    if (this.tokens < 0 && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-      const wait = Math.ceil((-this.tokens / rate) * 1000);
-      setTimeout(() => {
-        this.paused = false;
-        if (this.state !== 'closed' && !this.heldByQueue) this.socket.resume();
-      }, wait).unref();
-    }
-  }
 
   private onXmlError(e: XmlError): void {
     this.streamError(new StreamError(e.condition as StreamErrorCondition, e.message));
@@ -230,7 +218,7 @@ export class C2SConnection implements SessionTransport {
       .finally(() => {
         if (--this.pending <= max / 2 && this.heldByQueue) {
           this.heldByQueue = false;
-          if (!this.paused && this.state !== 'closed') this.socket.resume();
+          if (!this.readRate.paused && this.state !== 'closed') this.socket.resume();
         }
       });
   }
