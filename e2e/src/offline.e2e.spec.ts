@@ -43,8 +43,9 @@ describe('offline messages, end to end', () => {
   /**
    * Logs in, waits for XEP-0198 to be enabled, then sends initial presence. (@xmpp/client
    * resets its inbound count only after awaiting <enabled/>, so a stanza read together with
-   * it may go uncounted — and it never counts IQ results its iqCaller consumes — after which
-   * its <a h/> stays short and the server waits for an acknowledgement that never comes.)
+   * it may go uncounted — and it never counts IQ results its own iqCaller consumes, such as
+   * its bind — after which its <a h/> stays short and the server waits for an
+   * acknowledgement that never comes.)
    */
   const online = async (gw: GatewayProcess, username: string, extra: { resource?: string; priority?: number } = {}) => {
     const c = await login(gw, username, { resource: extra.resource, presence: false });

@@ -39,6 +39,25 @@ export interface TestClient {
 
 export { xml };
 
+/** An IQ error reply as an Error: `condition` and `text` from its `<error/>`, the stanza in `element`. */
+export class IqError extends Error {
+  constructor(
+    readonly condition: string,
+    readonly text: string | undefined,
+    readonly type: string | undefined,
+    readonly element: Ltx,
+  ) {
+    super(text ? `${condition} - ${text}` : condition);
+    this.name = 'StanzaError';
+  }
+
+  static of(iq: Ltx): IqError {
+    const err = iq.getChild('error');
+    const condition = err?.children.find((c): c is Ltx => typeof c !== 'string' && c.name !== 'text' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas')?.name ?? 'undefined-condition';
+    return new IqError(condition, err?.getChildText('text') ?? undefined, err?.attrs.type, iq);
+  }
+}
+
 /** Logs in with @xmpp/client and resolves once online (and initial presence sent). */
 export async function connectClient(o: ConnectOptions): Promise<TestClient> {
   const domain = o.domain ?? 'localhost';
@@ -61,7 +80,18 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
   x.reconnect.stop();
   const received: Ltx[] = [];
   const waiters = new Set<() => void>();
+  // IQ requests are matched here, not by the library's iqCaller: its pending promise can be
+  // rejected by a fast error reply before its socket write settles, and Jest then reports
+  // that moment of no handler as an unhandled rejection failing the test.
+  const pending = new Map<string, { resolve(el: Ltx): void; reject(e: Error): void }>();
+  let nextId = 0;
   x.on('stanza', (el: Ltx) => {
+    const waiting = el.name === 'iq' && (el.attrs.type === 'result' || el.attrs.type === 'error') ? pending.get(el.attrs.id) : undefined;
+    if (waiting) {
+      pending.delete(el.attrs.id);
+      if (el.attrs.type === 'result') waiting.resolve(el);
+      else waiting.reject(IqError.of(el));
+    }
     received.push(el);
     for (const w of [...waiters]) w();
   });
@@ -70,6 +100,23 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
   if (o.presence !== false) await x.send(xml('presence', {}, typeof o.presence === 'number' ? xml('priority', {}, String(o.presence)) : undefined));
 
   const waitFor = stanzaWaiter(received, waiters, address.toString(), 10_000);
+  const request = (el: Ltx, timeoutMs = 10_000): Promise<Ltx> => {
+    const id = (el.attrs.id ??= `t${(nextId += 1)}`) as string;
+    return new Promise<Ltx>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`${address.toString()}: no answer to iq ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = <T>(f: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      x.send(el).catch((e: Error) => {
+        if (pending.delete(id)) settle(reject)(e);
+      });
+    });
+  };
 
   return {
     xmpp: x,
@@ -78,10 +125,10 @@ export async function connectClient(o: ConnectOptions): Promise<TestClient> {
     send: (el) => x.send(el),
     waitFor,
     iq: async (el, timeoutMs = 10_000) => {
-      const res = await x.iqCaller.request(el, timeoutMs);
+      const res = await request(el, timeoutMs);
       return res.children.find((c): c is Ltx => typeof c !== 'string') as Ltx;
     },
-    iqStanza: (el, timeoutMs = 10_000) => x.iqCaller.request(el, timeoutMs),
+    iqStanza: request,
     stop: async () => {
       try {
         await x.stop();
