@@ -39,7 +39,7 @@ export interface TestClient {
 
 export { xml };
 
-/** An IQ error reply as an Error: `condition` and `text` from its `<error/>`, the stanza in `element`. */
+/** An IQ error reply as an Error: `condition`, `text` and `type` from its `<error/>`, which is `element` (as @xmpp/client's StanzaError). */
 export class IqError extends Error {
   constructor(
     readonly condition: string,
@@ -52,9 +52,9 @@ export class IqError extends Error {
   }
 
   static of(iq: Ltx): IqError {
-    const err = iq.getChild('error');
-    const condition = err?.children.find((c): c is Ltx => typeof c !== 'string' && c.name !== 'text' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas')?.name ?? 'undefined-condition';
-    return new IqError(condition, err?.getChildText('text') ?? undefined, err?.attrs.type, iq);
+    const err = iq.getChild('error') ?? xml('error');
+    const condition = err.children.find((c): c is Ltx => typeof c !== 'string' && c.name !== 'text' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas')?.name ?? 'undefined-condition';
+    return new IqError(condition, err.getChildText('text') ?? undefined, err.attrs.type, err);
   }
 }
 
