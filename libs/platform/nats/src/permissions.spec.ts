@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUS_ROLES, GATEWAY_EVENTS, OFFLINE_INBOX } from '@parley/contracts';
-import { busCredentialRoles, busPasswordVar, natsAuthorizationConfig, natsPermissions } from './permissions';
+import { busCredentialRoles, busPasswordVar, natsAuthorizationConfig, natsPermissions, requestersOf, subjectsOverlap } from './permissions';
 import { subjectMatches } from './transport';
 
 const ROOT = join(__dirname, '../../../..');
@@ -42,6 +42,27 @@ describe('bus permissions rendered from BUS_ROLES', () => {
     // JetStream: may not update a stream it does not own, nor consume another service's durable.
     expect(allowed(p.publish.allow, `$JS.API.STREAM.UPDATE.${GATEWAY_EVENTS.name}`)).toBe(false);
     expect(allowed(p.publish.allow, `$JS.API.CONSUMER.MSG.NEXT.${OFFLINE_INBOX.name}.offline-store`)).toBe(false);
+  });
+
+  it('answers the inboxes of the roles that may ask, and of operators, without allow_responses', () => {
+    expect(requestersOf(BUS_ROLES.roster)).toEqual(['gateway', 'profile']);
+    const p = natsPermissions(BUS_ROLES.roster, 'roster');
+    for (const s of ['_INBOX_gateway.abc.1', '_INBOX_profile.x', '_INBOX_admin.y']) expect([s, allowed(p.publish.allow, s)]).toEqual([s, true]);
+    for (const s of ['_INBOX_offline.x', '_INBOX_janitor.x', '_INBOX.x', '_INBOX_roster.x']) expect([s, allowed(p.publish.allow, s)]).toEqual([s, false]);
+    // nats-server would track every delivered reply subject (JetStream acks included): quadratic consumption
+    expect(natsAuthorizationConfig()).not.toContain('allow_responses');
+    const ns = natsPermissions(BUS_ROLES.offline, 'ns1-offline', 'ns1');
+    expect(allowed(ns.publish.allow, '_INBOX_ns1-gateway.q')).toBe(true);
+    expect(allowed(ns.publish.allow, '_INBOX_gateway.q')).toBe(false);
+  });
+
+  it('tells when two subject patterns can match one subject', () => {
+    expect(subjectsOverlap('gateway.cmd.delete-account', 'gateway.>')).toBe(true);
+    expect(subjectsOverlap('roster.qry.*', 'roster.qry.login')).toBe(true);
+    expect(subjectsOverlap('a.*.c', 'a.b.*')).toBe(true);
+    expect(subjectsOverlap('a.b', 'a.b.c')).toBe(false);
+    expect(subjectsOverlap('a.>', 'a')).toBe(false);
+    expect(subjectsOverlap('offline.qry.fetch', 'roster.qry.fetch')).toBe(false);
   });
 
   it('applies the namespace to subjects and stream names', () => {

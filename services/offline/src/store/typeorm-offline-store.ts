@@ -76,7 +76,7 @@ export class TypeOrmOfflineStore implements OfflineStore {
          UNION ALL
          SELECT 'e', user_hash, NULL, NULL, NULL, erased_at, NULL FROM erased_account WHERE user_hash = ANY($2::text[])
          UNION ALL
-         SELECT 'c', user_jid, NULL, NULL, NULL, NULL, count(*)::int FROM offline_message WHERE user_jid = ANY($3::text[]) GROUP BY user_jid`,
+         SELECT 'c', user_jid, NULL, NULL, NULL, NULL, n::int FROM offline_counts WHERE user_jid = ANY($3::text[])`,
         [unique(hs.map((h) => h.id)), [...hashes.values()], users],
       );
       const decided = new Map<string, AcceptOutcome>();
@@ -195,7 +195,7 @@ export class TypeOrmOfflineStore implements OfflineStore {
   }
 
   async count(user: string): Promise<number> {
-    const [{ n }]: Array<{ n: number }> = await this.ds.query('SELECT count(*)::int AS n FROM offline_message WHERE user_jid = $1', [user]);
+    const [{ n }]: Array<{ n: number }> = await this.ds.query('SELECT coalesce((SELECT n::int FROM offline_counts WHERE user_jid = $1), 0) AS n', [user]);
     return n;
   }
 
@@ -258,7 +258,7 @@ export class TypeOrmOfflineStore implements OfflineStore {
   }
 
   async totals(): Promise<{ messages: number; users: number }> {
-    const [r]: Array<{ messages: number; users: number }> = await this.ds.query('SELECT count(*)::int AS messages, count(DISTINCT user_jid)::int AS users FROM offline_message');
+    const [r]: Array<{ messages: number; users: number }> = await this.ds.query('SELECT coalesce(sum(n), 0)::int AS messages, count(*)::int AS users FROM offline_counts');
     return r;
   }
 
