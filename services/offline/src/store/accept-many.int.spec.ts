@@ -3,31 +3,14 @@
 // receipts are duplicates, erased accounts refused, refusals in the outbox — and two
 // batches for the same users at once neither deadlock nor overshoot the quota.
 import { envelope, OfflineEvents } from '@parley/contracts';
-import { openDataSource } from '@parley/persistence';
-import { createTestDatabase, TestDatabase } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import type { HandOff } from '../domain/hand-off';
-import { offlineDataSource } from '../persistence/data-source';
 import { AcceptOptions } from './offline-store';
-import { TypeOrmOfflineStore } from './typeorm-offline-store';
+import { storeOnTestDatabase } from '../testing/store-on-test-database';
 
-const HOOK_TIMEOUT = 60_000;
 
 describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
-  let db: TestDatabase;
-  let ds: DataSource;
-  let store: TypeOrmOfflineStore;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('offline_accept_many');
-    ds = await openDataSource(offlineDataSource({ OFFLINE_DATABASE_URL: db.url }, 8));
-    store = new TypeOrmOfflineStore(ds);
-  }, HOOK_TIMEOUT);
-  afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
-  }, HOOK_TIMEOUT);
+  const t = storeOnTestDatabase('offline_accept_many');
 
   let n = 0;
   const h = (user: string, over: Partial<HandOff> = {}): HandOff => {
@@ -51,13 +34,13 @@ describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
     now: new Date(),
     refusalEvent: (r, x) => envelope(OfflineEvents.deliveryFailed, { reason: r.reason, handOff: x.id }, { id: `df-${x.id}` }),
   });
-  const ids = async (user: string) => (await store.page(user, { limit: 100, maxBytes: 1 << 20 })).items.map((m) => m.id);
+  const ids = async (user: string) => (await t.store.page(user, { limit: 100, maxBytes: 1 << 20 })).items.map((m) => m.id);
 
   it('decides a batch in order: the quota counts the earlier ones, a repeated id is a duplicate, refusals go to the outbox', async () => {
     const a = [h('a1@localhost'), h('a1@localhost'), h('a1@localhost')];
     const b = h('b1@localhost');
     const batch = [a[0], b, a[1], a[0], a[2]];
-    const outcomes = await store.acceptMany(batch, opts(2));
+    const outcomes = await t.store.acceptMany(batch, opts(2));
     expect(outcomes.map((o) => [o.kind, o.duplicate])).toEqual([
       ['stored', false],
       ['stored', false],
@@ -68,10 +51,10 @@ describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
     expect(outcomes[4]).toMatchObject({ reason: 'quota' });
     expect(await ids('a1@localhost')).toEqual([a[0].id, a[1].id]);
     expect(await ids('b1@localhost')).toEqual([b.id]);
-    const outbox: Array<{ envelope: { id: string } }> = await ds.query('SELECT envelope FROM outbox');
+    const outbox: Array<{ envelope: { id: string } }> = await t.ds.query('SELECT envelope FROM outbox');
     expect(outbox.map((r) => r.envelope.id)).toEqual([`df-${a[2].id}`]);
     // A redelivery of the whole batch changes nothing and answers the recorded outcomes.
-    const again = await store.acceptMany(batch, opts(2));
+    const again = await t.store.acceptMany(batch, opts(2));
     expect(again.map((o) => [o.kind, o.duplicate])).toEqual([
       ['stored', true],
       ['stored', true],
@@ -79,11 +62,11 @@ describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
       ['stored', true],
       ['refused', true],
     ]);
-    expect((await ds.query('SELECT count(*)::int AS n FROM outbox'))[0].n).toBe(1);
+    expect((await t.ds.query('SELECT count(*)::int AS n FROM outbox'))[0].n).toBe(1);
   });
 
   it('refuses what arrived before an account deletion and stores what arrived after', async () => {
-    await store.eraseAccount('gone@localhost', new Date(Date.UTC(2026, 0, 2)));
+    await t.store.eraseAccount('gone@localhost', new Date(Date.UTC(2026, 0, 2)));
     const before = h('gone@localhost', {
       arrivedAt: new Date(Date.UTC(2026, 0, 1)),
     });
@@ -91,7 +74,7 @@ describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
       arrivedAt: new Date(Date.UTC(2026, 0, 3)),
     });
     const other = h('kept@localhost');
-    const outcomes = await store.acceptMany([before, other, after], opts(10));
+    const outcomes = await t.store.acceptMany([before, other, after], opts(10));
     expect(outcomes.map((o) => (o.kind === 'refused' ? o.reason : o.kind))).toEqual(['account-deleted', 'stored', 'stored']);
     expect(await ids('gone@localhost')).toEqual([after.id]);
   });
@@ -99,7 +82,7 @@ describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
   it('refuses what may not be stored, among stored ones, with its detail', async () => {
     const ok = h('c1@localhost');
     const headline = h('c1@localhost', { type: 'headline' });
-    const outcomes = await store.acceptMany([ok, headline], opts(10));
+    const outcomes = await t.store.acceptMany([ok, headline], opts(10));
     expect(outcomes[0]).toMatchObject({ kind: 'stored' });
     expect(outcomes[1]).toMatchObject({
       kind: 'refused',
@@ -111,7 +94,7 @@ describe('TypeOrmOfflineStore.acceptMany (real Postgres)', () => {
   it('keeps the batch order for equal arrival times, and lets overlapping batches run at once without overshooting the quota', async () => {
     const users = ['p1@localhost', 'p2@localhost', 'p3@localhost'];
     const batches = Array.from({ length: 4 }, (_, i) => (i % 2 ? [...users].reverse() : users).flatMap((u) => [h(u), h(u)]));
-    const results = await Promise.all(batches.map((b) => store.acceptMany(b, opts(5))));
+    const results = await Promise.all(batches.map((b) => t.store.acceptMany(b, opts(5))));
     for (const u of users) {
       const stored = batches.flatMap((b, i) => b.filter((x, j) => x.user === u && results[i][j].kind === 'stored'));
       expect(stored).toHaveLength(5);
