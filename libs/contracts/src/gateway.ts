@@ -263,7 +263,11 @@ export interface SessionChangeV1 {
   at: string;
   /** `opened`: the SASL mechanism used (statistics). */
   mechanism?: string;
-  /** `closed`: why, e.g. `closed`, `conflict`, `timeout`, `error`. */
+  /**
+   * `closed`: why, e.g. `closed`, `conflict`, `timeout`, `error`. `moved` (either kind):
+   * a XEP-0198 resumption on another instance moved the session — `closed` on the
+   * instance it left, `opened` on the one it went on at; neither is a login or a logout.
+   */
   reason?: string;
 }
 

@@ -114,6 +114,24 @@ describe('janitor: activity, error log, report, statistics', () => {
     expect(await h.sql("SELECT jid, open FROM account_session WHERE instance_id = 'gw-9' ORDER BY jid")).toEqual([{ jid: 'fred@localhost', open: 2 }]);
     expect(await h.sql("SELECT count(*)::int AS n FROM handled_event WHERE id = $1", [batch.id])).toEqual([{ n: 1 }]);
   });
+  it('moves the count of a session resumed on another gateway, without taking the move for a logout', async () => {
+    const t = (msAgo: number) => ago(msAgo).toISOString();
+    const opened = t(3 * HOUR);
+    const at = (instanceId: string, changes: object[]) => envelope(GatewayEvents.sessionsChanged, { instanceId, changes }, { occurredAt: new Date() });
+    await h.bus.publishEvent(at('gw-5', [{ jid: 'hana@localhost/phone', kind: 'opened', at: opened, mechanism: 'SCRAM-SHA-1' }]));
+    await waitFor(() => row('hana@localhost'), { what: 'hana row' });
+    // the other gateway's opening may be applied before the first one's closing
+    await h.bus.publishEvent(at('gw-6', [{ jid: 'hana@localhost/phone', kind: 'opened', at: t(HOUR), mechanism: 'SCRAM-SHA-1', reason: 'moved' }]));
+    await h.bus.publishEvent(at('gw-5', [{ jid: 'hana@localhost/phone', kind: 'closed', at: t(HOUR), reason: 'moved' }]));
+    const sessions = () => h.sql("SELECT instance_id, open FROM account_session WHERE jid = 'hana@localhost' ORDER BY instance_id");
+    await waitFor(async () => JSON.stringify(await sessions()) === JSON.stringify([{ instance_id: 'gw-6', open: 1 }]), { what: 'the session counted on gw-6 only' });
+    expect((await row('hana@localhost')).last_logout_at).toBeNull(); // still online: no logout
+    const loggedOut = t(HOUR / 2);
+    await h.bus.publishEvent(at('gw-6', [{ jid: 'hana@localhost/phone', kind: 'closed', at: loggedOut, reason: 'closed' }]));
+    await waitFor(async () => ((await sessions()) as unknown[]).length === 0, { what: 'no open session' });
+    expect(new Date((await row('hana@localhost')).last_logout_at).toISOString()).toBe(loggedOut);
+  });
+
   it('records which owners confirmed each account erasure, without the JID, and lists the unconfirmed ones', async () => {
     const deletion = envelope(GatewayEvents.accountDeleted, { jid: 'erin@localhost', reason: 'admin' });
     await h.bus.publishEvent(deletion);

@@ -46,6 +46,27 @@ describe('session events', () => {
     expect(after.flatMap((b) => b.changes).filter((c) => c.kind === 'opened')).toHaveLength(SESSION_EVENTS_MAX_BATCH + 3);
   });
 
+  it('records a session moved by a XEP-0198 resumption as closed here and opened there, both with reason moved', async () => {
+    const from = await TestGateway.start({ modules: [], env: { SESSION_EVENTS_WINDOW: '0s' }, instanceId: 'gw-a' });
+    const to = await TestGateway.start({ modules: [], env: { SESSION_EVENTS_WINDOW: '0s' }, instanceId: 'gw-b' });
+    try {
+      const c = await from.login('dora', 'phone');
+      const state = from.core.sessions.moveOut(c.session!);
+      const there = await to.login('someone', 'else'); // a transport to adopt onto
+      to.core.sessions.adopt('dora@localhost/phone', there.transport, 'SCRAM-SHA-256', { available: true, priority: 0, carbons: false }, state);
+      await settle();
+      const changes = (gw: TestGateway) => batches(gw).flatMap((b) => b.changes.map((x) => [b.instanceId, x.jid, x.kind, x.reason ?? '']));
+      expect(changes(from)).toEqual([
+        ['gw-a', 'dora@localhost/phone', 'opened', ''],
+        ['gw-a', 'dora@localhost/phone', 'closed', 'moved'],
+      ]);
+      expect(changes(to)).toContainEqual(['gw-b', 'dora@localhost/phone', 'opened', 'moved']);
+    } finally {
+      await from.stop();
+      await to.stop();
+    }
+  });
+
   it('publishes each at once with a window of 0', async () => {
     const gw = await TestGateway.start({ modules: [], env: { SESSION_EVENTS_WINDOW: '0s' } });
     try {

@@ -87,7 +87,8 @@ export class Sessions {
   /**
    * Hands a session to another instance (XEP-0198 resumption there): its modules' state
    * is exported, then it leaves this instance quietly — no unavailable presence, no
-   * re-routing of what it holds, no session event: it goes on over there.
+   * re-routing of what it holds: it goes on over there. Its session event is `closed`
+   * with reason `moved` (this instance's count of open sessions drops; not a logout).
    */
   moveOut(session: Session): Record<string, unknown> {
     const state: Record<string, unknown> = {};
@@ -95,13 +96,16 @@ export class Sessions {
     session.closed = true;
     if (this.directory.remove(session.bare, session.jid.resource, this.cluster.instanceId, session)) this.cluster.announceDown(session.bare, session.jid.resource);
     this.hooks.each(CoreHooks.sessionMoved, { session, reason: 'moved' });
+    this.record({ jid: session.full, kind: 'closed', at: new Date().toISOString(), reason: 'moved' });
     return state;
   }
 
   /**
    * Takes over a session another instance handed over: bound here with the same full JID,
-   * presence and carbons, its modules' state imported. No session event (it did not
-   * begin) and no presence broadcast (its contacts still see it as it was).
+   * presence and carbons, its modules' state imported. No presence broadcast (its
+   * contacts still see it as it was); its session event is `opened` with reason `moved`,
+   * so the session is counted on this instance from now on (the one that handed it
+   * over recorded it `closed`, `moved`).
    */
   adopt(full: string, transport: SessionTransport, mechanism: string, core: { available: boolean; priority: number; presence?: Element; carbons: boolean }, modules: Record<string, unknown>): Session {
     const jid = parseJid(full);
@@ -120,6 +124,7 @@ export class Sessions {
     this.cluster.announceUp(bare, st);
     this.hooks.each(CoreHooks.sessionBound, { session, reason: 'resumed' });
     this.hooks.each(CoreHooks.sessionImport, { session, state: modules });
+    this.record({ jid: full, kind: 'opened', at: new Date().toISOString(), mechanism, reason: 'moved' });
     return session;
   }
 

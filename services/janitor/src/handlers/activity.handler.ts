@@ -62,7 +62,7 @@ export class ActivityHandler {
     const changes: SessionChange[] = e.data.changes.map((c) => {
       if (c.kind !== 'opened' && c.kind !== 'closed') throw new TerminalError(`sessions-changed event ${String(e.id).slice(0, 100)} with an unknown kind of change`);
       const t = Date.parse(c.at);
-      return { type: c.kind, jid: c.jid, at: Number.isNaN(t) ? when(e) : new Date(t) };
+      return { type: c.kind, jid: c.jid, at: Number.isNaN(t) ? when(e) : new Date(t), ...(c.reason === 'moved' ? { moved: true } : {}) };
     });
     const fresh = await this.store.applySessionChanges(e.id, instanceId, changes);
     if (!fresh) this.log.debug({ eventId: e.id, changes: changes.length }, 'gateway event already applied');

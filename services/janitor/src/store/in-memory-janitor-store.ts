@@ -66,7 +66,7 @@ export class InMemoryJanitorStore implements JanitorStore {
       }
       case 'closed': {
         const r = this.touch(e.jid, e.at);
-        r.lastLogoutAt = later(r.lastLogoutAt, e.at);
+        if (!e.moved) r.lastLogoutAt = later(r.lastLogoutAt, e.at); // a move is no logout
         const n = (r.sessions.get(e.instanceId) ?? 0) - 1;
         if (n > 0) r.sessions.set(e.instanceId, n);
         else r.sessions.delete(e.instanceId);

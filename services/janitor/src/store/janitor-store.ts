@@ -7,11 +7,11 @@ export const JANITOR_STORE = Symbol('JANITOR_STORE');
 export type ActivityEvent =
   | { type: 'registered'; jid: string; at: Date }
   | { type: 'opened'; jid: string; instanceId: string; at: Date }
-  | { type: 'closed'; jid: string; instanceId: string; at: Date }
+  | { type: 'closed'; jid: string; instanceId: string; at: Date; moved?: boolean }
   | { type: 'deleted'; jid: string; reason: string; at: Date };
 
-/** A session opening or ending within a batch (JID prepared, bare). */
-export type SessionChange = { type: 'opened' | 'closed'; jid: string; at: Date };
+/** A session opening or ending within a batch (JID prepared, bare); `moved` when a XEP-0198 resumption took it to another gateway (no login, no logout). */
+export type SessionChange = { type: 'opened' | 'closed'; jid: string; at: Date; moved?: boolean };
 
 /** What the janitor knows of one account. */
 export interface ActivityRow {

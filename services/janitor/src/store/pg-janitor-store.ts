@@ -93,7 +93,7 @@ export class PgJanitorStore implements JanitorStore {
     const delta = new Map<string, number>();
     for (const c of changes) {
       used.set(c.jid, later(used.get(c.jid), c.at));
-      if (c.type === 'closed') logout.set(c.jid, later(logout.get(c.jid), c.at));
+      if (c.type === 'closed' && !c.moved) logout.set(c.jid, later(logout.get(c.jid), c.at)); // a move is no logout
       delta.set(c.jid, (delta.get(c.jid) ?? 0) + (c.type === 'opened' ? 1 : -1));
     }
     return this.ds.transaction(async (m) => {
