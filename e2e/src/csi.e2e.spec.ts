@@ -25,8 +25,10 @@ describe('client state indication (XEP-0352), end to end', () => {
   });
 
   it('holds presence while inactive and sends it, in order, before the next message', async () => {
-    bob.send(`<presence/><inactive xmlns='urn:xmpp:csi:0'/>`);
+    // the ping's answer (never held) proves <inactive/> was handled: the stream takes them in order
+    bob.send(`<presence/><inactive xmlns='urn:xmpp:csi:0'/><iq type='get' id='csi-sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
     await bob.expect(/<presence[^>]*from=.bob@localhost\/phone./); // own presence, before going inactive
+    await bob.expect(/id=.csi-sync./);
     bob.received = '';
     await alice.send(xml('presence', { to: 'bob@localhost/phone' }, xml('show', {}, 'away')));
     await alice.send(xml('message', { to: 'bob@localhost/phone', type: 'chat', id: 'typing' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));

@@ -122,6 +122,23 @@ describe('Bus against a real NATS server', () => {
     expect(seen).toEqual(['1', '2']);
   });
 
+  it('coalesces publishes issued in one turn of the event loop, in order, each acked and de-duplicated', async () => {
+    const events = Array.from({ length: 40 }, (_, n) => envelope('test.evt.coalesced', { n }));
+    // as a stream handler issues them: one per stanza, awaiting in between
+    const acks: Array<Promise<void>> = [];
+    for (const e of events) {
+      acks.push(bus.publishEvent(e, undefined, { coalesce: true }));
+      await Promise.resolve();
+    }
+    acks.push(bus.publishEvent(events[3], undefined, { coalesce: true })); // a repeat: dropped by JetStream
+    await Promise.all(acks);
+    const seen: number[] = [];
+    const c = await other.consume<{ n: number }>({ stream: EVENTS, durable: 'spec-coalesced', filterSubjects: ['test.evt.coalesced'], handler: async (e) => void seen.push(e.data.n) });
+    await waitFor(() => seen.length >= 40, { what: 'forty events' });
+    await c.stop();
+    expect(seen).toEqual(events.map((e) => e.data.n));
+  });
+
   it('retries a failing handler and terminates on TerminalError', async () => {
     let attempts = 0;
     const terminal: number[] = [];

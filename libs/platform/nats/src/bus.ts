@@ -485,7 +485,8 @@ export class Bus {
    * Publishes an event durably and waits for the stream's ack, de-duplicated by id
    * (`dedupe: false` publishes a second copy, for tests of redelivery and duplicates).
    */
-  async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type, opts: { dedupe?: boolean } = {}): Promise<void> {
+  async publishEvent<T>(event: EventEnvelope<T>, subject: string = event.type, opts: { dedupe?: boolean; coalesce?: boolean } = {}): Promise<void> {
+    if (opts.coalesce) return this.publishCoalesced(event, subject);
     if (opts.dedupe === false) {
       await this.js.publish(this.subject(subject), encodeJson(event));
       return;
@@ -494,6 +495,23 @@ export class Bus {
     h.set('Nats-Msg-Id', event.id);
     await this.js.publish(this.subject(subject), encodeJson(event), { msgID: event.id, headers: h });
   }
+
+  /**
+   * `publishEvent` at the end of this turn of the event loop, with every other one queued
+   * in it, in order: nats.js writes what was queued at each microtask checkpoint, so a
+   * caller that awaits between publishes (a stream handling one stanza after another)
+   * would otherwise pay one socket write per event.
+   */
+  private publishCoalesced<T>(event: EventEnvelope<T>, subject: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.coalesced.push(() => this.publishEvent(event, subject).then(resolve, reject));
+      if (this.coalesced.length === 1) setImmediate(() => {
+        for (const publish of this.coalesced.splice(0)) publish();
+      });
+    });
+  }
+
+  private readonly coalesced: Array<() => void> = [];
 
   /** Publishes arbitrary bytes to a stream subject (tests of poison messages). */
   async publishEventRaw(subject: string, data: Uint8Array): Promise<void> {

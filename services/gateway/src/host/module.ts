@@ -100,7 +100,8 @@ export interface StreamReplay {
 
 /** The bus, as modules see it (NATS core and JetStream; subjects come from @parley/contracts). */
 export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'serve' | 'ensureStreams' | 'consume'> & {
-  publishEvent<T>(event: EventEnvelope<T>, subject?: string): Promise<void>;
+  /** Publishes on JetStream and waits for the ack; `coalesce`: issued at the end of this event-loop turn with the others queued in it (one socket write for many). */
+  publishEvent<T>(event: EventEnvelope<T>, subject?: string, opts?: { coalesce?: boolean }): Promise<void>;
   /** Replays a stream in order (read models rebuilt at start). */
   replay(spec: StreamSpec, onMessage: (data: Uint8Array) => void): Promise<StreamReplay>;
 };

@@ -14,7 +14,7 @@ export function moduleBus(bus: Bus): ModuleBus {
     serve: (subject, handler, opts) => bus.serve(subject, handler, opts),
     ensureStreams: (specs) => bus.ensureStreams(specs),
     consume: (opts) => bus.consume(opts),
-    publishEvent: (event, subject) => bus.publishEvent(event, subject),
+    publishEvent: (event, subject, opts) => bus.publishEvent(event, subject, opts),
     replay: (spec, onMessage) => replay(bus, spec, onMessage),
   };
 }

@@ -171,7 +171,8 @@ async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: Fr
     arrivedAt: new Date().toISOString(),
     stanza: storedCopy(msg, ctx.domain).toString(),
   };
-  const published = ctx.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }));
+  // coalesced: the hand-offs of one read of the sender's socket leave in one write to NATS
+  const published = ctx.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }), undefined, { coalesce: true });
   const failed = (e: unknown) => log.warn({ err: e, handOffId: id }, 'offline hand-off not acknowledged by JetStream; the sender gets service-unavailable');
   if (origin && !origin.closed && origin.unsettledWork < MAX_UNSETTLED_HAND_OFFS) {
     // Pipelined: the sender's stream goes on with its next messages while JetStream acks
