@@ -88,4 +88,25 @@ describe('archive counts (triggers on archive_messages)', () => {
     const filtered = await store.lookup(planLookup({ owner, with: 'peer@localhost', rsm: { max: 5 } }, LIMITS));
     expect(filtered.count).toBe((await ds.query("SELECT count(*)::int AS n FROM archive_messages WHERE owner = $1 AND with_bare = 'peer@localhost'", [owner]))[0].n);
   });
+  it('keeps exact counts while bulk inserts and bulk deletes of the same owners run at once, without a deadlock', async () => {
+    const owners = Array.from({ length: 8 }, (_, i) => `lock${i}@localhost`);
+    const insert = (order: string[], tag: string) =>
+      ds.query(
+        `INSERT INTO archive_messages (owner, stanza_id, ts, with_bare, with_full, direction, stanza)
+         SELECT o, $2 || o || g, now(), 'p@localhost', 'p@localhost/r', 'i', '<message/>' FROM unnest($1::text[]) WITH ORDINALITY AS u(o, k), generate_series(1, 3) g ORDER BY k`,
+        [order, tag],
+      );
+    const reversed = [...owners].reverse();
+    await insert(owners, 'seed');
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([
+        insert(owners, `a${round}`),
+        insert(reversed, `b${round}`),
+        ds.query("DELETE FROM archive_messages WHERE owner = ANY($1::text[]) AND stanza_id LIKE 'seed%' AND stanza_id LIKE '%1'", [reversed]),
+        ds.query('DELETE FROM archive_messages WHERE owner = ANY($1::text[]) AND stanza_id LIKE $2', [owners, `a${round - 1}%`]),
+      ]);
+    }
+    const mine = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([k]) => k.startsWith('lock')));
+    expect(mine(await counts())).toEqual(mine(await real()));
+  });
 });
