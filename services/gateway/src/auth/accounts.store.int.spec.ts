@@ -138,4 +138,32 @@ describe('the accounts store on a real Postgres', () => {
     expect(await store.exists('frank')).toBe(true);
     await ds.query('DELETE FROM outbox');
   });
+
+  it('answers the lookups of one event-loop turn with one statement each, every caller its own account, and caches nothing', async () => {
+    const [b, c] = [await creds('bob secret'), await creds('carol secret')];
+    await store.create('bob', b);
+    await store.create('carol', c);
+    const query = jest.spyOn(ds, 'query');
+    try {
+      const [found, existing] = await Promise.all([
+        Promise.all(['bob', 'nobody', 'carol', 'bob'].map((u) => store.find(u))),
+        Promise.all(['carol', 'nobody', 'bob'].map((u) => store.exists(u))),
+      ]);
+      expect(found.map((a) => a?.username)).toEqual(['bob', undefined, 'carol', 'bob']);
+      expect(found[0]?.sha1.storedKey.equals(b.sha1.storedKey)).toBe(true);
+      expect(found[2]?.sha256.serverKey.equals(c.sha256.serverKey)).toBe(true);
+      expect(existing).toEqual([true, false, true]);
+      expect(query).toHaveBeenCalledTimes(2);
+      // The next turn reads again: a password changed in between is seen at once.
+      const changed = await creds('bob changed');
+      await store.setCredentials('bob', changed);
+      expect((await store.find('bob'))?.sha1.salt.equals(changed.sha1.salt)).toBe(true);
+      await store.delete('carol', { event: envelope<AccountDeletedV1>(GatewayEvents.accountDeleted, { jid: 'carol@localhost', reason: 'user' }), tombstone: false });
+      await ds.query('DELETE FROM outbox');
+      expect(await store.find('carol')).toBeUndefined();
+      expect(await store.exists('carol')).toBe(false);
+    } finally {
+      query.mockRestore();
+    }
+  });
 });

@@ -5,6 +5,7 @@
 // deletion time only) that refuses its registration for USERNAME_TOMBSTONE.
 import type { EventEnvelope } from '@parley/contracts';
 import { enqueueOutbox } from '@parley/persistence';
+import DataLoader from 'dataloader';
 import { DataSource, Repository } from 'typeorm';
 import type { ScramCredentials, ScramHash } from './sasl/scram';
 import { AccountEntity } from '../persistence/entities/account.entity';
@@ -107,6 +108,43 @@ function toColumns(creds: NewCredentials): Partial<AccountEntity> {
   };
 }
 
+/**
+ * Lookups are batched: a batch waits for the end of the event-loop turn (setImmediate:
+ * every socket read of this poll phase has asked by then) and, while the previous batch's
+ * statement is still running, until it is answered — so a login storm gathers its
+ * lookups into a few statements of up to 200 names, and a quiet server pays no wait
+ * but the turn. No cache.
+ */
+export function serialBatches<K, V>(load: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
+  let running = false;
+  const waiting: Array<() => void> = [];
+  const next = (): void => {
+    const run = waiting.shift();
+    if (!run) running = false;
+    else setImmediate(run);
+  };
+  return new DataLoader<K, V>(
+    (keys) => {
+      const answered = load(keys);
+      answered.then(next, next);
+      return answered;
+    },
+    {
+      cache: false,
+      maxBatchSize: 200,
+      batchScheduleFn: (run) => {
+        if (running) waiting.push(run);
+        else {
+          running = true;
+          setImmediate(run);
+        }
+      },
+    },
+  );
+}
+
+const distinct = (names: readonly string[]): string[] => [...new Set(names)];
+
 /** Postgres implementation. */
 export class TypeOrmAccountsStore implements AccountsStore {
   private readonly repo: Repository<AccountEntity>;
@@ -115,31 +153,48 @@ export class TypeOrmAccountsStore implements AccountsStore {
   }
 
   // find and exists run on every login and for messages to offline users: plain SQL,
-  // without the ORM's per-call query building (measured by `npm run bench`).
-  async find(username: string): Promise<AccountCredentials | undefined> {
+  // without the ORM's per-call query building, and the lookups of one event-loop turn
+  // batched into one statement (a login storm paid a round trip to Postgres — a socket
+  // write here and a query there — per login). Nothing is cached between batches: a
+  // password change or a deletion is seen by the next lookup.
+  private readonly credentials = serialBatches<string, AccountCredentials | undefined>((names) => this.findMany(names));
+  private readonly existing = serialBatches<string, boolean>((names) => this.existMany(names));
+
+  find(username: string): Promise<AccountCredentials | undefined> {
+    return this.credentials.load(username);
+  }
+
+  exists(username: string): Promise<boolean> {
+    return this.existing.load(username);
+  }
+
+  private async findMany(usernames: readonly string[]): Promise<Array<AccountCredentials | undefined>> {
     const rows: Array<Record<string, any>> = await this.ds.query(
       `SELECT username, created_at, sha1_salt, sha1_iterations, sha1_stored_key, sha1_server_key,
               sha256_salt, sha256_iterations, sha256_stored_key, sha256_server_key,
               sha512_salt, sha512_iterations, sha512_stored_key, sha512_server_key
-         FROM accounts WHERE username = $1`,
-      [username],
+         FROM accounts WHERE username = ANY($1::text[])`,
+      [distinct(usernames)],
     );
-    const a = rows[0];
-    if (!a) return undefined;
-    return {
-      username: a.username,
-      createdAt: a.created_at,
-      sha1: { salt: a.sha1_salt, iterations: a.sha1_iterations, storedKey: a.sha1_stored_key, serverKey: a.sha1_server_key },
-      sha256: { salt: a.sha256_salt, iterations: a.sha256_iterations, storedKey: a.sha256_stored_key, serverKey: a.sha256_server_key },
-      ...(a.sha512_salt
-        ? { sha512: { salt: a.sha512_salt, iterations: a.sha512_iterations, storedKey: a.sha512_stored_key, serverKey: a.sha512_server_key } }
-        : {}),
-    };
+    const found = new Map<string, AccountCredentials>();
+    for (const a of rows) {
+      found.set(a.username, {
+        username: a.username,
+        createdAt: a.created_at,
+        sha1: { salt: a.sha1_salt, iterations: a.sha1_iterations, storedKey: a.sha1_stored_key, serverKey: a.sha1_server_key },
+        sha256: { salt: a.sha256_salt, iterations: a.sha256_iterations, storedKey: a.sha256_stored_key, serverKey: a.sha256_server_key },
+        ...(a.sha512_salt
+          ? { sha512: { salt: a.sha512_salt, iterations: a.sha512_iterations, storedKey: a.sha512_stored_key, serverKey: a.sha512_server_key } }
+          : {}),
+      });
+    }
+    return usernames.map((u) => found.get(u));
   }
 
-  async exists(username: string): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query('SELECT 1 FROM accounts WHERE username = $1', [username]);
-    return rows.length > 0;
+  private async existMany(usernames: readonly string[]): Promise<boolean[]> {
+    const rows: Array<{ username: string }> = await this.ds.query('SELECT username FROM accounts WHERE username = ANY($1::text[])', [distinct(usernames)]);
+    const found = new Set(rows.map((r) => r.username));
+    return usernames.map((u) => found.has(u));
   }
 
   async create(username: string, creds: NewCredentials, opts: CreateOptions = {}): Promise<void> {

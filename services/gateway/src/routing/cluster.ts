@@ -25,6 +25,8 @@ import { Directory, ResourceState } from '../session/directory';
 const BATCH_OVERHEAD = 1024;
 /** Pending cross-gateway bytes after which the outbox is flushed at once rather than at the end of the turn. */
 const FLUSH_AT_BYTES = 256 * 1024;
+/** How long a route change may wait for others to share its socket write (see `announce`). */
+const CHANGES_WINDOW_MS = 5;
 /** Heartbeats in a row with a session count that disagrees with the directory before a peer's sessions are read again. */
 const DRIFT_HEARTBEATS = 3;
 /** Bytes sent to one instance and not yet answered; past it stanzas for it are given back at once. */
@@ -218,6 +220,7 @@ export class Cluster {
   resyncs = 0;
 
   private heartbeat(): void {
+    this.flushChanges();
     const own = this.directory.summaryOf(this.instanceId);
     this.bus.publish(GatewaySubjects.heartbeat, { i: this.instanceId, n: own.n, d: own.d, m: this.cb.takeRouted?.() ?? 0 } satisfies HeartbeatV1);
   }
@@ -265,14 +268,43 @@ export class Cluster {
 
   /** Tells peers about a local resource (bound, presence changed, carbons toggled). */
   announceUp(bare: string, st: ResourceState): void {
-    const c: RouteChange = { i: this.instanceId, b: bare, r: st.resource, op: 'up', p: st.priority, a: st.available, c: st.carbons };
-    this.bus.publish(GatewaySubjects.sessionChanged, c);
+    this.announce({ i: this.instanceId, b: bare, r: st.resource, op: 'up', p: st.priority, a: st.available, c: st.carbons });
   }
 
   /** Tells peers a local resource is gone. */
   announceDown(bare: string, resource: string): void {
-    const c: RouteChange = { i: this.instanceId, b: bare, r: resource, op: 'down' };
-    this.bus.publish(GatewaySubjects.sessionChanged, c);
+    this.announce({ i: this.instanceId, b: bare, r: resource, op: 'down' });
+  }
+
+  /**
+   * Route changes wait up to {@link CHANGES_WINDOW_MS} and leave together, in order: nats.js
+   * then writes them to its socket once (a login storm paid one write per bind and one
+   * per close). Anything else this gateway sends a peer — a stanza batch, a kick, a
+   * heartbeat — flushes them first, so a peer never hears from a resource before it
+   * hears that the resource exists. Each stays its own message, so gateways of the
+   * previous version read them unchanged.
+   */
+  private announce(c: RouteChange): void {
+    this.changes.push(c);
+    this.changesTimer ??= setTimeout(() => this.flush(), CHANGES_WINDOW_MS);
+  }
+
+  private changes: RouteChange[] = [];
+  private changesTimer?: NodeJS.Timeout;
+
+  private flushChanges(): void {
+    if (this.changesTimer) clearTimeout(this.changesTimer);
+    this.changesTimer = undefined;
+    if (!this.changes.length) return;
+    const changes = this.changes;
+    this.changes = [];
+    for (const c of changes) this.bus.publish(GatewaySubjects.sessionChanged, c);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /**
@@ -296,10 +328,7 @@ export class Cluster {
     batch.bytes += size;
     this.outboxBytes += size;
     if (this.outboxBytes > FLUSH_AT_BYTES) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    else this.scheduleFlush();
     return true;
   }
 
@@ -314,6 +343,7 @@ export class Cluster {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.flushChanges();
     this.outboxBytes = 0;
     const batches = [...this.outbox];
     this.outbox.clear();
