@@ -30,7 +30,7 @@ function fakeBus() {
 }
 
 const cb: ClusterCallbacks = { deliverLocal: () => [], undelivered: () => undefined, kickLocal: () => undefined, peerGone: () => undefined };
-const state = (resource: string) => ({ resource, priority: 1, available: true, carbons: false });
+const state = (resource: string) => ({ resource, instanceId: 'gw-1', priority: 1, available: true, carbons: false });
 const tick = () => new Promise((r) => setImmediate(r));
 const after = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

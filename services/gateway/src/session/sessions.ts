@@ -1,6 +1,6 @@
 // Binding and unbinding sessions (RFC 6120 §7): resource choice, conflicts across
 // instances, the directory, peers' view, and session events on JetStream.
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../stream/random-token';
 import { envelope, GatewayEvents, KickReason, SessionChangeV1, SessionsChangedV1 } from '@parley/contracts';
 import { JidError, makeJid, parseJid } from '@parley/jid';
 import type { Element } from '@parley/xml';
@@ -58,7 +58,7 @@ export class Sessions {
   bind(username: string, requested: string | undefined, transport: SessionTransport, mechanism: string): Session {
     let jid;
     try {
-      jid = makeJid(username, this.domain, requested?.trim() || `parley-${randomBytes(6).toString('hex')}`);
+      jid = makeJid(username, this.domain, requested?.trim() || `parley-${randomToken(6, 'hex')}`);
     } catch (e) {
       if (e instanceof JidError) throw new StanzaError('bad-request', 'the resource is not valid');
       throw e;

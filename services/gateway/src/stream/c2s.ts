@@ -1,7 +1,6 @@
 // One client connection (RFC 6120): stream headers and restarts, STARTTLS, SASL,
 // resource binding, then stanzas handed to the router in order. Hostile input ends
 // only this stream, with the stream error RFC 6120 names.
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { tryParseJid } from '@parley/jid';
@@ -10,6 +9,7 @@ import { NS, StanzaError, StreamError, StreamErrorCondition, errorReply } from '
 import type { PreBindStream } from '../host/registry';
 import type { Session, SessionTransport } from '../session/session';
 import type { StreamHost } from './stream-host';
+import { randomToken } from './random-token';
 import { SaslNegotiation } from '../auth/sasl/sasl';
 import { endPointHashDer } from '../transport/certs';
 import { ReadRate } from '../transport/read-rate';
@@ -107,7 +107,7 @@ export class C2SConnection implements SessionTransport {
 
   private onStreamStart(h: StreamHeader): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    this.streamId = randomBytes(12).toString('base64url');
+    this.streamId = randomToken(12, 'base64url');
     const domain = this.gw.domain;
     // RFC 6120 §4.7.4: the client's xml:lang is the default for everything it sends on
     // this stream, and the server answers with it (a malformed tag falls back to `en`).
@@ -136,7 +136,7 @@ export class C2SConnection implements SessionTransport {
    */
   refuse(err: StreamError): void {
     if (this.state !== 'header') return;
-    this.streamId = randomBytes(12).toString('base64url');
+    this.streamId = randomToken(12, 'base64url');
     this.write(this.header());
     this.streamError(err);
   }

@@ -5,6 +5,7 @@
 // deriveScramCredentials and are not kept.
 
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomToken } from '../../stream/random-token';
 import { TextDecoder } from 'node:util';
 import { prepareDomainpart, prepareLocalpart, tryParseJid } from '@parley/jid';
 import { saslprep } from './saslprep';
@@ -245,7 +246,7 @@ export class ScramServer {
     this.clientFirstBare = bare;
     this.cbindInput = cbData === undefined ? Buffer.from(gs2Header, 'utf8') : Buffer.concat([Buffer.from(gs2Header, 'utf8'), cbData]);
     this.channelBound = cbData !== undefined;
-    const serverNonce = this.opts.serverNonce ?? randomBytes(this.opts.nonceBytes ?? 18).toString('base64');
+    const serverNonce = this.opts.serverNonce ?? randomToken(this.opts.nonceBytes ?? 18, 'base64');
     this.nonce = clientNonce + serverNonce;
     this.serverFirst = `r=${this.nonce},s=${this.creds.salt.toString('base64')},i=${this.creds.iterations}`;
     this.stage = 'challenged';

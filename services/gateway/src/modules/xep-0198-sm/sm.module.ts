@@ -8,13 +8,13 @@
 // remembers where it went for as long as it could be resumed. Stanzas never
 // acknowledged when a session ends are routed again (other resources, or offline
 // storage), so nothing is lost.
-import { randomBytes } from 'node:crypto';
 import { encodeJson, ReplyException } from '@parley/nats';
 import { GatewaySubjects, isSmHandoffQueryV1, isSmHandoffResultV1, SmHandoffQueryV1, SmHandoffResultV1, SmHandoffStateV1 } from '@parley/contracts';
 import { opt } from '@parley/config';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, parseXml, x } from '@parley/xml';
 import { CoreHooks, defineModule, defineSlot, ModuleContext, OutputStage, PreBindStream, Session, SessionTransport, SlotMap } from '../../host';
+import { randomToken } from '../../stream/random-token';
 import { STREAM_MANAGEMENT } from './api';
 
 /** Ask for an acknowledgement once this many stanzas are pending. */
@@ -450,7 +450,7 @@ class StreamManagement {
     const limit = Math.round(this.resumeTimeoutMs / 1000);
     const asked = Number.parseInt(el.attrs.max ?? '', 10);
     const max = Number.isFinite(asked) && asked > 0 ? Math.min(asked, limit) : limit;
-    const id = `${randomBytes(15).toString('base64url')}.${this.ctx.instanceId}`;
+    const id = `${randomToken(15, 'base64url')}.${this.ctx.instanceId}`;
     const sm = new Managed(session, id, wantsResume && max > 0, max, this.maxUnacked);
     this.track(sm);
     session.state.set(STATE, sm);
