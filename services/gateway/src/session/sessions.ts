@@ -1,6 +1,6 @@
 // Binding and unbinding sessions (RFC 6120 §7): resource choice, conflicts across
 // instances, the directory, peers' view, and session events on JetStream.
-import { randomToken } from '../stream/random-token';
+import { randomToken } from '../host/random-token';
 import { envelope, GatewayEvents, KickReason, SessionChangeV1, SessionsChangedV1 } from '@parley/contracts';
 import { JidError, makeJid, parseJid } from '@parley/jid';
 import type { Element } from '@parley/xml';

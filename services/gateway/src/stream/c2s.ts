@@ -9,7 +9,7 @@ import { NS, StanzaError, StreamError, StreamErrorCondition, errorReply } from '
 import type { PreBindStream } from '../host/registry';
 import type { Session, SessionTransport } from '../session/session';
 import type { StreamHost } from './stream-host';
-import { randomToken } from './random-token';
+import { randomToken } from '../host/random-token';
 import { SaslNegotiation } from '../auth/sasl/sasl';
 import { endPointHashDer } from '../transport/certs';
 import { ReadRate } from '../transport/read-rate';

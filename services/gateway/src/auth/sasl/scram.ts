@@ -5,7 +5,7 @@
 // deriveScramCredentials and are not kept.
 
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
-import { randomToken } from '../../stream/random-token';
+import { randomToken } from '../../host/random-token';
 import { TextDecoder } from 'node:util';
 import { prepareDomainpart, prepareLocalpart, tryParseJid } from '@parley/jid';
 import { saslprep } from './saslprep';

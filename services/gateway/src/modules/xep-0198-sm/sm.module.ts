@@ -14,7 +14,7 @@ import { opt } from '@parley/config';
 import { NS, StreamError } from '@parley/stanza';
 import { Element, parseXml, x } from '@parley/xml';
 import { CoreHooks, defineModule, defineSlot, ModuleContext, OutputStage, PreBindStream, Session, SessionTransport, SlotMap } from '../../host';
-import { randomToken } from '../../stream/random-token';
+import { randomToken } from '../../host/random-token';
 import { STREAM_MANAGEMENT } from './api';
 
 /** Ask for an acknowledgement once this many stanzas are pending. */
