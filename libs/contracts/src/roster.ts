@@ -31,6 +31,8 @@ export const RosterSubjects = {
   get: 'roster.qry.get',
   /** {@link RosterLoginQuery} → {@link RosterLoginResult}: everything presence needs at login, in one round trip. */
   login: 'roster.qry.login',
+  /** {@link RosterLoginsQuery} → {@link RosterLoginsResult}: several users' login answers in one round trip (login storms). */
+  logins: 'roster.qry.logins',
   /** {@link RosterSetItemCommand} → {@link RosterSetItemResult}. RFC 6121 §2.3 / §2.4 (add or update). */
   setItem: 'roster.cmd.set-item',
   /** {@link RosterRemoveItemCommand} → {@link RosterRemoveItemResult}. RFC 6121 §2.5. */
@@ -39,6 +41,8 @@ export const RosterSubjects = {
   presence: 'roster.cmd.presence',
   /** {@link BlocklistQuery} → {@link BlocklistResult}. XEP-0191 §3.2. */
   blocklist: 'roster.qry.blocklist',
+  /** {@link BlocklistsQuery} → {@link BlocklistsResult}: several users' lists in one round trip (enforcement). */
+  blocklists: 'roster.qry.blocklists',
   /** {@link BlockCommand} → {@link BlockResult}. XEP-0191 §3.3. */
   block: 'roster.cmd.block',
   /** {@link UnblockCommand} → {@link UnblockResult}. XEP-0191 §3.4. */
@@ -161,6 +165,17 @@ export interface RosterLoginResult {
   /** The block list (XEP-0191), prepared JIDs in any JID form. */
   blocked: string[];
 }
+
+/** `roster.qry.logins` request: at most {@link MAX_LOGINS_PER_QUERY} users (more → `bad-request`). */
+export interface RosterLoginsQuery {
+  users: string[];
+}
+/** `roster.qry.logins` reply data: each user's {@link RosterLoginResult}, in the order asked. */
+export interface RosterLoginsResult {
+  results: RosterLoginResult[];
+}
+/** Most users one `roster.qry.logins` may name. */
+export const MAX_LOGINS_PER_QUERY = 200;
 
 // ---- roster set / remove -----------------------------------------------------
 
@@ -305,6 +320,17 @@ export interface BlocklistResult {
   /** Prepared JIDs, any JID form, sorted. */
   blocked: string[];
 }
+
+/** `roster.qry.blocklists` request: at most {@link MAX_BLOCKLISTS_PER_QUERY} users (more → `bad-request`). */
+export interface BlocklistsQuery {
+  users: string[];
+}
+/** `roster.qry.blocklists` reply data: each user's list (prepared JIDs, sorted), in the order asked. */
+export interface BlocklistsResult {
+  blocked: string[][];
+}
+/** Most users one `roster.qry.blocklists` may name. */
+export const MAX_BLOCKLISTS_PER_QUERY = 500;
 
 /** `roster.cmd.block` request. Empty `jids` → `bad-request`; a bad JID → `jid-malformed`; over the limit → `not-allowed`. */
 export interface BlockCommand {

@@ -7,9 +7,9 @@ import { busOptions, LOGGER, RunServiceOptions, RuntimeModule } from '@parley/ru
 import { DataSource } from 'typeorm';
 import { RosterConfig } from './config/config';
 import { AccountDeletedConsumer } from './handlers/account-deleted.consumer';
-import { BlockHandler, BlocklistHandler, UnblockAllHandler, UnblockHandler } from './handlers/blocking.handlers';
+import { BlockHandler, BlocklistHandler, BlocklistsHandler, UnblockAllHandler, UnblockHandler } from './handlers/blocking.handlers';
 import { GetRosterHandler } from './handlers/get.handler';
-import { LoginHandler } from './handlers/login.handler';
+import { LoginHandler, LoginsHandler } from './handlers/login.handler';
 import { PresenceHandler } from './handlers/presence.handler';
 import { RemoveItemHandler } from './handlers/remove-item.handler';
 import { SetItemHandler } from './handlers/set-item.handler';
@@ -44,10 +44,12 @@ export class AppModule {
       controllers: [
         GetRosterHandler,
         LoginHandler,
+        LoginsHandler,
         SetItemHandler,
         RemoveItemHandler,
         PresenceHandler,
         BlocklistHandler,
+        BlocklistsHandler,
         BlockHandler,
         UnblockHandler,
         UnblockAllHandler,

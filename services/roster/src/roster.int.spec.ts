@@ -1,6 +1,10 @@
 // The roster service in-process against real NATS and Postgres, driven through the
 // bus exactly as the gateway drives it.
 import {
+  BlocklistsResult,
+  MAX_LOGINS_PER_QUERY,
+  RosterLoginsResult,
+  MAX_BLOCKLISTS_PER_QUERY,
   AccountDeletedV1,
   BlocklistChangedV1,
   BlocklistResult,
@@ -378,6 +382,36 @@ describe('blocking (XEP-0191)', () => {
     const [cleared] = await h.waitForEvents<BlocklistChangedV1>(RosterEvents.blocklistChanged, (d) => d.user === a && d.action === 'unblock-all');
     expect(cleared.data.jids).toEqual(['eve@spam.example/x', 'spam.example']);
     expect((await h.request<BlocklistResult>(RosterSubjects.blocklist, { user: alice })).blocked).toEqual([]);
+  });
+
+  it('answers several users\' login queries in one, each as its own roster.qry.login would', async () => {
+    const { alice, bob, carol } = users();
+    await sendLocal(bob, alice, 'subscribe');
+    await sendLocal(alice, bob, 'subscribed');
+    await sendLocal(carol, alice, 'subscribe'); // pending for alice
+    await h.request<BlockResult>(RosterSubjects.block, { user: bob, jids: ['spam.example'] });
+    const nobody = `nobody-${carol}`;
+    const r = await h.request<RosterLoginsResult>(RosterSubjects.logins, { users: [alice, bob, nobody, alice] });
+    expect(r.results).toEqual([await login(alice), await login(bob), await login(nobody), await login(alice)]);
+    expect(r.results[0].pendingIn.map((p) => p.jid)).toEqual([carol.toLowerCase()]);
+    expect(r.results[1].blocked).toEqual(['spam.example']);
+    expect(r.results[2]).toEqual({ ver: '0', items: [], probe: [], broadcast: [], pendingIn: [], blocked: [] });
+    expect((await failure(h.request(RosterSubjects.logins, { users: [] }))).error.condition).toBe('bad-request');
+    const many = Array.from({ length: MAX_LOGINS_PER_QUERY + 1 }, (_, i) => `u${i}@localhost`);
+    expect((await failure(h.request(RosterSubjects.logins, { users: many }))).error.condition).toBe('bad-request');
+  });
+
+  it("answers several users' block lists in one query, in the order asked", async () => {
+    const { alice, bob, carol, b } = users();
+    await h.request<BlockResult>(RosterSubjects.block, { user: alice, jids: ['spam.example', b] });
+    await h.request<BlockResult>(RosterSubjects.block, { user: bob, jids: ['Eve@Spam.Example'] });
+    const r = await h.request<BlocklistsResult>(RosterSubjects.blocklists, { users: [bob, carol, alice, bob] });
+    expect(r.blocked).toEqual([['eve@spam.example'], [], [b, 'spam.example'].sort(), ['eve@spam.example']]);
+    expect((await h.request<BlocklistResult>(RosterSubjects.blocklist, { user: alice })).blocked).toEqual(r.blocked[2]);
+    expect((await failure(h.request(RosterSubjects.blocklists, { users: [] }))).error.condition).toBe('bad-request');
+    expect((await failure(h.request(RosterSubjects.blocklists, { users: ['@nowhere'] }))).error.condition).toBe('jid-malformed');
+    const many = Array.from({ length: MAX_BLOCKLISTS_PER_QUERY + 1 }, (_, i) => `u${i}@localhost`);
+    expect((await failure(h.request(RosterSubjects.blocklists, { users: many }))).error.condition).toBe('bad-request');
   });
 
   it('refuses an empty, malformed or oversized block', async () => {

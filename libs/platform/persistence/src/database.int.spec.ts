@@ -42,4 +42,23 @@ describe('service databases', () => {
       await admin.end();
     }
   });
+  it('opens the connections the pool keeps before it is used, and keeps them', async () => {
+    const { postgresUrl } = await testInfra();
+    const name = `parley_test_persist_warm_${process.pid}_${Date.now()}`;
+    const url = withDatabase(postgresUrl, name);
+    const admin = new Client({ connectionString: postgresUrl });
+    await admin.connect();
+    const count = async () => (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])).rows[0].n as number;
+    try {
+      const ds = await openDataSource({ url, entities: [], migrations: [], poolSize: 5, poolMin: 3 });
+      expect(await count()).toBe(3);
+      await ds.destroy();
+      const capped = await openDataSource({ url, entities: [], migrations: [], poolSize: 1, poolMin: 3 });
+      expect(await count()).toBe(1);
+      await capped.destroy();
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    }
+  });
 });

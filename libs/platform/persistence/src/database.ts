@@ -64,6 +64,8 @@ export interface ServiceDataSourceOptions {
   migrations: MixedList<Function | string>;
   /** Pool size (default 10). */
   poolSize?: number;
+  /** Connections opened at start and kept open while idle (default 2, at most the pool size). */
+  poolMin?: number;
 }
 
 /** TypeORM options for a service: no synchronize, explicit migrations. */
@@ -79,8 +81,19 @@ export function dataSourceOptions(o: ServiceDataSourceOptions): DataSourceOption
     // TypeORM's own logger prints a failed query with its parameters (message bodies,
     // SCRAM keys): off. Errors reach the caller, which logs them without payloads.
     logging: false,
-    extra: { max: o.poolSize ?? 10 },
+    extra: { max: o.poolSize ?? 10, min: poolMin(o) },
   };
+}
+
+const poolMin = (o: ServiceDataSourceOptions): number => Math.min(o.poolSize ?? 10, o.poolMin ?? 2);
+
+/**
+ * Opens the connections the pool keeps (`min`) now: the first requests after a start (a
+ * login storm after a rollout) would otherwise wait while connections are set up.
+ */
+export async function warmPool(ds: DataSource): Promise<void> {
+  const min = (ds.options.extra as { min?: number } | undefined)?.min ?? 0;
+  await Promise.all(Array.from({ length: min }, () => ds.query('SELECT 1')));
 }
 
 /**
@@ -119,5 +132,6 @@ export async function openDataSource(o: ServiceDataSourceOptions, opts: { migrat
   else await ensureDatabase(o.url);
   const ds = new DataSource(dataSourceOptions(o));
   await ds.initialize();
+  await warmPool(ds);
   return ds;
 }

@@ -4,7 +4,7 @@ import { DynamicModule, Inject, Injectable, InjectionToken, Module, OnApplicatio
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Bus } from '@parley/nats';
 import { DataSource, MixedList, EntitySchema } from 'typeorm';
-import { dataSourceOptions, ensureDatabase, migrateDatabase } from './database';
+import { dataSourceOptions, ensureDatabase, migrateDatabase, warmPool } from './database';
 import { OutboxLogger, OutboxRelay } from './outbox';
 
 /** What {@link PersistenceModule.forService} needs. */
@@ -16,6 +16,8 @@ export interface ServicePersistence {
   /** Apply pending migrations at start (default true). */
   migrate?: boolean;
   poolSize?: number;
+  /** Connections opened at start and kept while idle (default 2). */
+  poolMin?: number;
 }
 
 @Module({})
@@ -31,6 +33,11 @@ export class PersistenceModule {
             if (p.migrate ?? true) await migrateDatabase(p);
             else await ensureDatabase(p.url);
             return dataSourceOptions(p);
+          },
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            await warmPool(ds);
+            return ds;
           },
         }),
       ],

@@ -72,4 +72,85 @@ describe('router (in process)', () => {
     await a.send(`<message to='bob@localhost/one' type='chat' id='passes'><body>x</body></message>`);
     expect((await b.drain()).map((s) => s.attrs.id)).toEqual(['passes']);
   });
+  it("does not hold a sender's stream for a message that goes offline: each recipient's messages keep their order, and stay unsettled work of the sender", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const trail: string[] = [];
+    const slow = defineModule({
+      name: 'slow-recipient',
+      init(ctx) {
+        // carol's block list (say) takes a while to fetch; dave's is known
+        ctx.hook(CoreHooks.inbound, async ({ to }) => {
+          if (to.jid.local === 'carol') await gate;
+          return false;
+        });
+        ctx.hook(CoreHooks.offline, ({ stanza, toBare }) => (trail.push(`${toBare.split('@')[0]}:${stanza.attrs.id}`), true));
+        ctx.hook(CoreHooks.messageSent, ({ stanza }) => void trail.push(`sent:${stanza.attrs.id}`));
+      },
+    });
+    gw = await TestGateway.start({ modules: [slow] });
+    await gw.accounts('carol', 'dave');
+    const a = await gw.login('alice', 'desk');
+    await a.send(`<message to='carol@localhost' type='chat' id='c1'><body>1</body></message>`);
+    await a.send(`<message to='dave@localhost' id='d1'><body>2</body></message>`);
+    await a.send(`<message to='carol@localhost/gone' type='chat' id='c2'><body>3</body></message>`);
+    await settle();
+    expect(trail).toEqual(['dave:d1', 'sent:d1']);
+    // the stream's next IQ or presence waits for these (c2s: Session.settled)
+    expect(a.session.unsettledWork).toBe(2);
+    open();
+    await a.session.settled();
+    expect(trail).toEqual(['dave:d1', 'sent:d1', 'carol:c1', 'sent:c1', 'carol:c2', 'sent:c2']);
+  });
+
+  it("keeps a recipient's order when it comes online while earlier messages to it still wait", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const slow = defineModule({
+      name: 'slow-once',
+      init(ctx) {
+        ctx.hook(CoreHooks.inbound, async ({ stanza }) => {
+          if (stanza.attrs.id === 'm1') await gate;
+          return false;
+        });
+        ctx.hook(CoreHooks.offline, () => true);
+      },
+    });
+    gw = await TestGateway.start({ modules: [slow] });
+    await gw.accounts('bob');
+    const a = await gw.login('alice', 'desk');
+    await a.send(`<message to='bob@localhost' type='chat' id='m1'><body>1</body></message>`);
+    await settle();
+    const b = await gw.login('bob', 'phone');
+    b.session.available = true;
+    gw.core.sessions.update(b.session);
+    await a.send(`<message to='bob@localhost' type='chat' id='m2'><body>2</body></message>`);
+    await settle();
+    expect(await b.drain()).toEqual([]);
+    open();
+    await a.session.settled();
+    expect((await b.drain()).map((s) => s.attrs.id)).toEqual(['m1', 'm2']);
+  });
+
+  it('answers a message whose routing failed with internal-server-error, and goes on', async () => {
+    const broken = defineModule({
+      name: 'broken',
+      init(ctx) {
+        ctx.hook(CoreHooks.inbound, ({ stanza }) => {
+          if (stanza.attrs.id === 'boom' && stanza.attrs.type !== 'error') throw new Error('store down');
+          return false;
+        });
+        ctx.hook(CoreHooks.offline, () => true);
+      },
+    });
+    gw = await TestGateway.start({ modules: [broken] });
+    await gw.accounts('bob');
+    const a = await gw.login('alice', 'desk');
+    await a.send(`<message to='bob@localhost' type='chat' id='boom'><body>1</body></message>`);
+    const err = await a.next((s) => s.attrs.id === 'boom');
+    expect(err.getChild('error')!.getChild('internal-server-error', NS.stanzas)).toBeDefined();
+    await a.send(`<message to='bob@localhost' type='chat' id='fine'><body>2</body></message>`);
+    await settle();
+    expect(await a.drain()).toEqual([]);
+  });
 });

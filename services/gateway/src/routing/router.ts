@@ -59,6 +59,8 @@ function bareOrUndefined(a: string | undefined): string | undefined {
 }
 
 const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error']);
+/** Messages of one session routed behind their recipients' queues at once; past it the stream waits for each. */
+const MAX_DEFERRED = 256;
 
 export class Router {
   constructor(private readonly d: RouterDeps) {}
@@ -110,9 +112,56 @@ export class Router {
     }
     const dest = to ?? this.destination(session.bare);
     if (await hooks.until(CoreHooks.outbound, { session, stanza, to: dest, data })) return;
+    if (stanza.name !== 'message') return this.route(stanza, session, data);
+    const sent = () => hooks.each(CoreHooks.messageSent, { session, stanza, to: dest, data });
+    const bare = dest.local && dest.jid.local ? dest.jid.bareString : undefined;
+    if (bare !== undefined && session.unsettledWork < MAX_DEFERRED && (this.queued.has(bare) || this.goesOffline(stanza, dest, bare))) {
+      const work = this.behind(bare, async () => {
+        await this.route(stanza, session, data);
+        sent();
+      }, stanza);
+      session.continueWhile(work);
+      this.hold(work);
+      return;
+    }
     await this.route(stanza, session, data);
-    if (stanza.name === 'message') hooks.each(CoreHooks.messageSent, { session, stanza, to: dest, data });
+    sent();
   }
+
+  /**
+   * Whether a client's message to a local account will not be delivered to a resource
+   * now (no session would take it: it goes to offline storage, or bounces). Routing it
+   * may wait on I/O — whether the account exists, the recipient's block list — so the
+   * sender's stream does not wait for it: it goes on with its next messages while this
+   * one is routed behind the recipient's earlier ones (see {@link behind}).
+   */
+  private goesOffline(msg: Element, to: Destination, bare: string): boolean {
+    const type = msg.attrs.type;
+    if (type !== undefined && type !== 'chat' && type !== 'normal') return false;
+    if (to.jid.resource && this.d.directory.resource(bare, to.jid.resource)) return false;
+    return this.messageTargets(bare).length === 0;
+  }
+
+  /**
+   * Runs `route` after every message queued earlier for `bare`, so that messages to one
+   * recipient keep their order (RFC 6120 §10.1) while the senders' streams go on; any
+   * later message to `bare` queues too while one is waiting, even once the recipient is
+   * online. A routing that fails answers its message with internal-server-error.
+   */
+  private behind(bare: string, route: () => Promise<void>, msg: Element): Promise<void> {
+    const next = (this.queued.get(bare) ?? Promise.resolve()).then(route).catch((e: unknown) => {
+      this.d.log.error({ err: e }, 'message routing failed');
+      this.bounce(msg, StanzaError.internal(), 'routing-failed');
+    });
+    this.queued.set(bare, next);
+    void next.then(() => {
+      if (this.queued.get(bare) === next) this.queued.delete(bare);
+    });
+    return next;
+  }
+
+  /** Per recipient: the last message routed behind the others ({@link behind}). */
+  private readonly queued = new Map<string, Promise<void>>();
 
   /** Sends a stanza to one resource wherever it is; one too large for the bus bounces (an element) or is dropped (XML). */
   deliverTo(bare: string, st: ResourceState, stanza: Element | string): void {

@@ -8,6 +8,9 @@ import {
   BlocklistChangedV1,
   BlocklistQuery,
   BlocklistResult,
+  BlocklistsQuery,
+  BlocklistsResult,
+  MAX_BLOCKLISTS_PER_QUERY,
   BlockResult,
   envelope,
   RosterEvents,
@@ -42,6 +45,19 @@ export class BlocklistHandler {
   @MessagePattern(RosterSubjects.blocklist)
   async handle(@Payload(new PrepareJids({ user: 'account' })) q: BlocklistQuery): Promise<BlocklistResult> {
     return { blocked: await this.store.blocked(q.user) };
+  }
+}
+
+/** Several users' lists in one query: the gateways ask for the recipients of a burst of messages together. */
+@Controller()
+export class BlocklistsHandler {
+  constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
+  @MessagePattern(RosterSubjects.blocklists)
+  async handle(@Payload(new PrepareJids({ users: 'account[]' })) q: BlocklistsQuery): Promise<BlocklistsResult> {
+    if (!Array.isArray(q.users) || q.users.length === 0) throw ReplyException.of('bad-request', 'users must name at least one account');
+    if (q.users.length > MAX_BLOCKLISTS_PER_QUERY) throw ReplyException.of('bad-request', `at most ${MAX_BLOCKLISTS_PER_QUERY} users per query`);
+    const lists = await this.store.blockedOf([...new Set(q.users)]);
+    return { blocked: q.users.map((u) => lists.get(u) ?? []) };
   }
 }
 

@@ -114,6 +114,12 @@ export class InMemoryRosterStore implements RosterStore {
     return { ver: s.ver, entries: [...s.entries.values()].map(copyEntry).sort(byContact), blocked: [...s.blocked].sort() };
   }
 
+  async snapshots(owners: string[]): Promise<Map<string, RosterSnapshot>> {
+    const out = new Map<string, RosterSnapshot>();
+    for (const o of owners) out.set(o, await this.snapshot(o));
+    return out;
+  }
+
   async changesSince(owner: string, since: number): Promise<{ ver: number; changes: Array<LoggedChange<RosterPushItem>> }> {
     const s = this.state(owner);
     return { ver: s.ver, changes: s.changes.filter((c) => c.ver > since).map((c) => ({ ...c })) };
@@ -126,6 +132,15 @@ export class InMemoryRosterStore implements RosterStore {
 
   async blocked(owner: string): Promise<string[]> {
     return [...this.state(owner).blocked].sort();
+  }
+
+  async blockedOf(owners: string[]): Promise<Map<string, string[]>> {
+    const lists = new Map<string, string[]>();
+    for (const o of owners) {
+      const list = [...(this.users.get(o)?.blocked ?? [])].sort();
+      if (list.length) lists.set(o, list);
+    }
+    return lists;
   }
 
   async entriesOfContact(bareJid: string): Promise<Array<{ owner: string; contact: string }>> {

@@ -49,11 +49,15 @@ export interface UserTransaction {
 export interface RosterStore {
   /** Everything of one user, from a fixed number of queries (login). */
   snapshot(owner: string): Promise<RosterSnapshot>;
+  /** {@link snapshot} of several owners, read in one transaction (distinct owners). */
+  snapshots(owners: string[]): Promise<Map<string, RosterSnapshot>>;
   /** The current version and the logged changes newer than `since` (ascending). */
   changesSince(owner: string, since: number): Promise<{ ver: number; changes: Array<LoggedChange<RosterPushItem>> }>;
   /** The current version and the roster items. */
   roster(owner: string): Promise<{ ver: number; entries: RosterEntry[] }>;
   blocked(owner: string): Promise<string[]>;
+  /** The block lists of several owners (sorted; an owner without entries is absent). */
+  blockedOf(owners: string[]): Promise<Map<string, string[]>>;
   /** Every (owner, contact) entry whose contact is `bareJid` or one of its full JIDs. */
   entriesOfContact(bareJid: string): Promise<Array<{ owner: string; contact: string }>>;
   /** Runs `work` atomically for `owner`; queued events are published after commit. */

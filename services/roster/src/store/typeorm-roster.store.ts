@@ -183,6 +183,19 @@ export class TypeOrmRosterStore implements RosterStore {
     });
   }
 
+  snapshots(owners: string[]): Promise<Map<string, RosterSnapshot>> {
+    return this.ds.transaction('REPEATABLE READ', async (m) => {
+      const out = new Map<string, RosterSnapshot>(owners.map((o) => [o, { ver: 0, entries: [], blocked: [] }]));
+      const vers: Array<{ owner: string; ver: string }> = await m.query('SELECT owner, ver FROM roster_version WHERE owner = ANY($1::text[])', [owners]);
+      for (const v of vers) out.get(v.owner)!.ver = Number(v.ver);
+      const rows: Array<ItemRow & { owner: string }> = await m.query(`SELECT owner, ${ITEM_COLUMNS} FROM roster_item WHERE owner = ANY($1::text[]) ORDER BY owner, contact`, [owners]);
+      for (const r of rows) out.get(r.owner)!.entries.push(toEntry(r));
+      const blocked: Array<{ owner: string; jid: string }> = await m.query('SELECT owner, jid FROM blocked_jid WHERE owner = ANY($1::text[]) ORDER BY owner, jid', [owners]);
+      for (const b of blocked) out.get(b.owner)!.blocked.push(b.jid);
+      return out;
+    });
+  }
+
   changesSince(owner: string, since: number): Promise<{ ver: number; changes: Array<LoggedChange<RosterPushItem>> }> {
     return this.ds.transaction('REPEATABLE READ', async (m) => {
       const ver = await this.version(m, owner);
@@ -205,6 +218,17 @@ export class TypeOrmRosterStore implements RosterStore {
   async blocked(owner: string): Promise<string[]> {
     const rows: Array<{ jid: string }> = await this.ds.query('SELECT jid FROM blocked_jid WHERE owner = $1 ORDER BY jid', [owner]);
     return rows.map((r) => r.jid);
+  }
+
+  async blockedOf(owners: string[]): Promise<Map<string, string[]>> {
+    const rows: Array<{ owner: string; jid: string }> = await this.ds.query('SELECT owner, jid FROM blocked_jid WHERE owner = ANY($1::text[]) ORDER BY owner, jid', [owners]);
+    const lists = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = lists.get(r.owner);
+      if (list) list.push(r.jid);
+      else lists.set(r.owner, [r.jid]);
+    }
+    return lists;
   }
 
   async entriesOfContact(bareJid: string): Promise<Array<{ owner: string; contact: string }>> {

@@ -1,4 +1,4 @@
-import { envelope, RosterEvents, RosterGetResult, RosterItemUpdatedV1, RosterLoginResult, RosterPresenceCommand, RosterPresenceResult, RosterSubjects } from '@parley/contracts';
+import { envelope, RosterEvents, RosterGetResult, RosterItemUpdatedV1, RosterLoginResult, RosterLoginsQuery, RosterLoginsResult, RosterPresenceCommand, RosterPresenceResult, RosterSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { settle, TestGateway } from '../../testing/test-gateway';
 import { presenceModule } from '../rfc6121-presence/presence.module';
@@ -48,6 +48,24 @@ describe('RFC 6121 roster (in process, roster service faked on the bus)', () => 
     expect((await bob.drain((s) => s.name === 'presence')).map((p) => p.attrs.from)).toEqual(['alice@localhost/desk']);
     const fromBob = await a.next((s) => s.name === 'presence' && s.attrs.from === 'bob@localhost/phone');
     expect(fromBob.getChildText('status')).toBe('here');
+  });
+
+  it('asks for the login answers of sessions coming online together in one roster.qry.logins', async () => {
+    const asked: string[][] = [];
+    gw.bus.answer<RosterLoginsQuery, RosterLoginsResult>(RosterSubjects.logins, ({ users }) => {
+      asked.push(users);
+      return { results: users.map((u) => login(u)) };
+    });
+    const single = jest.fn((q: { user: string }) => login(q.user));
+    gw.bus.answer(RosterSubjects.login, single);
+    const [a, b] = [await gw.login('alice', 'desk'), await gw.login('bob', 'phone')];
+    await Promise.all([a.send('<presence/>'), b.send('<presence/>')]);
+    await settle();
+    expect(asked).toEqual([['alice@localhost', 'bob@localhost']]);
+    expect(single).not.toHaveBeenCalled();
+    // each got its own answer: alice probed bob (bob answers with his presence), and bob probed alice
+    await a.next((s) => s.name === 'presence' && s.attrs.from === 'bob@localhost/phone');
+    await b.next((s) => s.name === 'presence' && s.attrs.from === 'alice@localhost/desk');
   });
 
   it('routes an outbound subscription request as the roster service decides, stamped with the bare JID', async () => {

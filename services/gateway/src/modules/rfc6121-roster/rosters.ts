@@ -3,7 +3,9 @@
 // one `roster.qry.login` per session that loads both (RFC 6121 §4.2: what presence
 // needs at login). The other parts — IQs (roster-iq.ts), subscriptions
 // (subscriptions.ts) and presence (roster-presence.ts) — work on this.
-import { RosterItemUpdatedV1, RosterLoginQuery, RosterLoginResult, RosterSubjects } from '@parley/contracts';
+import { MAX_LOGINS_PER_QUERY, RosterItemUpdatedV1, RosterLoginQuery, RosterLoginResult, RosterLoginsQuery, RosterLoginsResult, RosterSubjects } from '@parley/contracts';
+import { BusUnavailableError } from '@parley/nats';
+import DataLoader from 'dataloader';
 import { defineSlot, ModuleContext, Session } from '../../host';
 import type { BlockingApi } from '../xep-0191-blocking/api';
 import { UserRoster } from './roster-state';
@@ -55,6 +57,24 @@ export class Rosters {
     return this.gw.bus.request<T>(subject, data);
   }
 
+  /**
+   * Login answers asked in one turn of the event loop (sessions coming online together,
+   * a login storm) go to the roster service as one `roster.qry.logins`: one transaction
+   * there instead of one per session.
+   */
+  private readonly logins = new DataLoader<string, RosterLoginResult>(
+    async (users) => {
+      try {
+        return (await this.request<RosterLoginsResult>(RosterSubjects.logins, { users: [...users] } satisfies RosterLoginsQuery)).results;
+      } catch (e) {
+        if (!(e instanceof BusUnavailableError && e.reason === 'no-responders')) throw e;
+        // a roster service from before roster.qry.logins (rolling upgrade): one query each
+        return Promise.all(users.map((user) => this.request<RosterLoginResult>(RosterSubjects.login, { user } satisfies RosterLoginQuery)));
+      }
+    },
+    { cache: false, maxBatchSize: MAX_LOGINS_PER_QUERY, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
   bound(s: Session): void {
     let u = this.users.get(s.bare);
     if (!u) this.users.set(s.bare, (u = new UserRoster(s.bare)));
@@ -75,7 +95,7 @@ export class Rosters {
   login(s: Session, rs: RosterSession): Promise<RosterLoginResult | undefined> {
     if (rs.login) return Promise.resolve(rs.login);
     if (rs.loginInFlight) return rs.loginInFlight;
-    const ask = () => this.request<RosterLoginResult>(RosterSubjects.login, { user: s.bare } satisfies RosterLoginQuery);
+    const ask = () => this.logins.load(s.bare);
     const p = (async () => {
       try {
         const answer = this.blocking ? await this.blocking.trackLogin(s.bare, ask) : await ask();

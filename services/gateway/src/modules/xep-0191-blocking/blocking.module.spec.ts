@@ -1,6 +1,6 @@
-import { BlockCommand, BlockResult, envelope, RosterEvents, RosterSubjects, UnblockResult } from '@parley/contracts';
+import { BlockCommand, BlocklistsQuery, BlocklistsResult, BlockResult, envelope, RosterEvents, RosterSubjects, UnblockResult } from '@parley/contracts';
 import { NS } from '@parley/stanza';
-import { defineModule } from '../../host';
+import { CoreHooks, defineModule } from '../../host';
 import { settle, TestGateway } from '../../testing/test-gateway';
 import { presenceModule } from '../rfc6121-presence/presence.module';
 import { BLOCKING, BlockingHooks, UnblockedEvent } from './api';
@@ -58,5 +58,27 @@ describe('XEP-0191 blocking (in process, roster service faked on the bus)', () =
     await a.send(`<presence to='mallory@localhost' id='p'/>`);
     const err = await a.next((s) => s.attrs.id === 'p');
     expect(err.getChild('error')!.getChild('blocked', NS.blockingErrors)).toBeDefined();
+  });
+  it("asks the roster service for the lists of a burst's offline recipients in one query, and enforces each", async () => {
+    const asked: string[][] = [];
+    gw.bus.answer<BlocklistsQuery, BlocklistsResult>(RosterSubjects.blocklists, (q) => {
+      asked.push(q.users);
+      return { blocked: q.users.map((u) => (u === 'bob@localhost' ? ['mallory@localhost'] : [])) };
+    });
+    const single = jest.fn(() => ({ blocked: [] }));
+    gw.bus.answer(RosterSubjects.blocklist, single);
+    await gw.stop();
+    const stored: string[] = [];
+    const store = defineModule({ name: 'store', init: (ctx) => ctx.hook(CoreHooks.offline, ({ stanza }) => (stored.push(stanza.attrs.to!), true)) });
+    gw = await TestGateway.start({ modules: [presenceModule, blockingModule, store], bus: gw.bus });
+    await gw.accounts('bob', 'carol', 'dave');
+    const m = await gw.login('mallory', 'x');
+    for (const to of ['bob', 'carol', 'dave']) await m.send(`<message to='${to}@localhost' type='chat' id='${to}'><body>x</body></message>`);
+    await m.session.settled();
+    // the sender's own list first (its first message), then the three recipients' together
+    expect(asked).toEqual([['mallory@localhost'], ['bob@localhost', 'carol@localhost', 'dave@localhost']]);
+    expect(single).not.toHaveBeenCalled();
+    expect(stored).toEqual(['carol@localhost', 'dave@localhost']);
+    expect((await m.next((s) => s.attrs.id === 'bob')).getChild('error')!.getChild('service-unavailable', NS.stanzas)).toBeDefined();
   });
 });

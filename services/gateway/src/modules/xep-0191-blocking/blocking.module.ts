@@ -10,7 +10,10 @@ import {
   BlocklistChangedV1,
   BlocklistQuery,
   BlocklistResult,
+  BlocklistsQuery,
+  BlocklistsResult,
   BlockResult,
+  MAX_BLOCKLISTS_PER_QUERY,
   BlocklistLoadedV1,
   EventEnvelope,
   isBlocklistLoadedV1,
@@ -24,6 +27,8 @@ import {
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import { bareOf } from '@parley/jid';
+import { BusUnavailableError } from '@parley/nats';
+import DataLoader from 'dataloader';
 import { blockingCommand, isBlocked } from '@parley/xep';
 import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, serviceError, Session } from '../../host';
 import { PRESENCE } from '../rfc6121-presence/api';
@@ -70,9 +75,23 @@ export const blockingModule = defineModule<BlockingApi>({
     let pushIds = 0;
     const pushOf = (s: Session, c: BlocklistChangedV1): Element => x('iq', { type: 'set', id: `blk${++pushIds}`, to: s.full }, blockingCommand.pushToElement(c.action, c.jids));
     const fetchList = (user: string) => ctx.bus.request<BlocklistResult>(RosterSubjects.blocklist, { user } satisfies BlocklistQuery);
+    // Lists asked for in one turn of the event loop (a burst of messages to offline
+    // recipients, many logins) go to the roster service as one query.
+    const fetchLists = new DataLoader<string, string[]>(
+      async (users) => {
+        try {
+          return (await ctx.bus.request<BlocklistsResult>(RosterSubjects.blocklists, { users: [...users] } satisfies BlocklistsQuery)).blocked;
+        } catch (e) {
+          if (!(e instanceof BusUnavailableError && e.reason === 'no-responders')) throw e;
+          // a roster service from before roster.qry.blocklists (rolling upgrade): one query each
+          return Promise.all(users.map(async (u) => (await fetchList(u)).blocked));
+        }
+      },
+      { cache: false, maxBatchSize: MAX_BLOCKLISTS_PER_QUERY, batchScheduleFn: (run) => setImmediate(run) },
+    );
     const api: BlockingApi = {
       lists,
-      listOf: (user) => lists.get(user, async () => (await fetchList(user)).blocked),
+      listOf: (user) => lists.get(user, () => fetchLists.load(user)),
       trackLogin: async (user, request) => {
         const answer = await lists.track(user, request, (a) => a.blocked);
         ctx.bus.publish(BLOCKLIST_LOADED_SUBJECT, { i: ctx.instanceId, u: user, b: [...(lists.known(user)?.jids ?? answer.blocked)] } satisfies BlocklistLoadedV1);
