@@ -58,6 +58,8 @@ export const OfflineSubjects = {
   store: 'offline.cmd.store',
   /** {@link OfflineFetchQuery} → {@link OfflineFetchResult}. Never deletes. */
   fetch: 'offline.qry.fetch',
+  /** {@link OfflineFirstPagesQuery} → {@link OfflineFirstPagesResult}: several users' first pages at once (logins together). */
+  firstPages: 'offline.qry.first-pages',
   /** {@link OfflineUserQuery} → {@link OfflineCountResult} (XEP-0013 §2.2 `number_of_messages`). */
   count: 'offline.qry.count',
   /** {@link OfflineHeadersQuery} → {@link OfflineHeadersResult} (XEP-0013 §2.3 disco#items). */
@@ -206,6 +208,27 @@ export interface OfflineFetchResult {
   /** Opaque cursor: pass as `after` to get the next page. Absent on the last page. */
   next?: string;
 }
+
+/**
+ * `offline.qry.first-pages`: the first page of each user's backlog, as `offline.qry.fetch`
+ * without `after` or `ids` would answer it, for at most {@link MAX_FIRST_PAGES_USERS}
+ * users. The reply as a whole stays below the page bound: a user it could not hold gets
+ * no messages and a `next` from the start of the backlog (continue with `offline.qry.fetch`).
+ */
+export interface OfflineFirstPagesQuery {
+  users: string[];
+  /** Most messages per user (default 100, at most 500). */
+  limit?: number;
+  stampDelay?: boolean;
+}
+
+/** `offline.qry.first-pages` reply data: one page per user asked, in the order asked. */
+export interface OfflineFirstPagesResult {
+  pages: OfflineFetchResult[];
+}
+
+/** Most users one `offline.qry.first-pages` may name. */
+export const MAX_FIRST_PAGES_USERS = 100;
 
 /** `offline.qry.count` reply data. */
 export interface OfflineCountResult {

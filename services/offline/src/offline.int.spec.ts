@@ -9,6 +9,8 @@ import {
   OfflineDeliveryFailedV1,
   OfflineEvents,
   OfflineFetchResult,
+  OfflineFirstPagesResult,
+  MAX_FIRST_PAGES_USERS,
   OfflineHeadersResult,
   OfflineSubjects,
   OfflineSweepResult,
@@ -270,6 +272,44 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     const limited = await fetch({ user: to, limit: 1 });
     expect(limited.messages).toHaveLength(1);
     expect(limited.next).toBeDefined();
+  });
+
+  it("answers several users' first pages in one reply below the byte bound, each as its own fetch would, the rest by cursor", async () => {
+    const [small, big, none] = ['first1@localhost', 'first2@localhost', 'first3@localhost'];
+    const smallIds: string[] = [];
+    for (let i = 0; i < 2; i++) smallIds.push(await handOff(h.bus, { from: BOB, to: small, body: `small ${i}`, arrivedAt: new Date(Date.now() - 5000 + i) }));
+    const bigIds: string[] = [];
+    for (let i = 0; i < 3; i++) bigIds.push(await handOff(h.bus, { from: BOB, to: big, body: `${i}${'y'.repeat(5000)}`, arrivedAt: new Date(Date.now() - 5000 + i) }));
+    await waitFor(async () => (await count(small)) === 2 && (await count(big)) === 3, { what: 'both backlogs stored' });
+
+    const r = await h.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, { users: [small, none, 'First2@localhost'], stampDelay: true });
+    expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThanOrEqual(16 * 1024);
+    expect(r.pages).toHaveLength(3);
+    expect(r.pages[0]).toEqual(await fetch({ user: small, stampDelay: true }));
+    expect(r.pages[0].messages.map((m) => m.id)).toEqual(smallIds);
+    expect(r.pages[0].messages[0].delayStamped).toBe(true);
+    expect(r.pages[1]).toEqual({ messages: [] });
+    // what did not fit continues with offline.qry.fetch from the cursor, in order and complete
+    const seen = r.pages[2].messages.map((m) => m.id);
+    expect(seen.length).toBeLessThan(3);
+    let after = r.pages[2].next;
+    while (after) {
+      const page = await fetch({ user: big, after });
+      seen.push(...page.messages.map((m) => m.id));
+      after = page.next;
+    }
+    expect(seen).toEqual(bigIds);
+    // a user the reply has no room for gets no messages and a cursor from the start of the backlog
+    const late = 'first4@localhost';
+    const lateId = await handOff(h.bus, { from: BOB, to: late, body: `late${'z'.repeat(5000)}` });
+    await waitFor(async () => (await count(late)) === 1, { what: 'the late backlog stored' });
+    const crowded = await h.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, { users: [big, big, late] });
+    expect(crowded.pages[0]).toEqual(crowded.pages[1]);
+    expect(crowded.pages[2].messages).toEqual([]);
+    expect((await fetch({ user: late, after: crowded.pages[2].next })).messages.map((m) => m.id)).toEqual([lateId]);
+    expect(await condition(h.bus.request(OfflineSubjects.firstPages, { users: [] }))).toBe('bad-request');
+    expect(await condition(h.bus.request(OfflineSubjects.firstPages, { users: ['@x'] }))).toBe('jid-malformed');
+    expect(await condition(h.bus.request(OfflineSubjects.firstPages, { users: Array.from({ length: MAX_FIRST_PAGES_USERS + 1 }, (_, i) => `u${i}@localhost`) }))).toBe('bad-request');
   });
 
   it('answers jid-malformed for a request without an account JID, bad-request for other malformed requests', async () => {

@@ -1,18 +1,29 @@
 // offline.qry.fetch: pending messages in arrival order, a page at a time. Never deletes.
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { OfflineFetchQuery, OfflineFetchResult, OfflineMessageV1, OfflineSubjects, OfflineMessageType } from '@parley/contracts';
-import { ReplyException } from '@parley/nats';
+import {
+  MAX_FIRST_PAGES_USERS,
+  OfflineFetchQuery,
+  OfflineFetchResult,
+  OfflineFirstPagesQuery,
+  OfflineFirstPagesResult,
+  OfflineMessageV1,
+  OfflineSubjects,
+  OfflineMessageType,
+} from '@parley/contracts';
+import { PrepareJids, ReplyException } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
 import { stampDelay } from '../domain/delay';
 import { domainOf } from '@parley/jid';
 import { encodeCursor } from '../store/cursor';
-import { OFFLINE_STORE, OfflineStore, StoredMessage } from '../store/offline-store';
+import { OFFLINE_STORE, OfflineStore, pageBytes, StoredMessage } from '../store/offline-store';
 import { optionalCursor } from './cursor-param';
 import { OFFLINE_CONFIG, optionalLimit, requireIds, USER } from './params';
 
 /** Most ids in one XEP-0013 view request. */
 const MAX_VIEW_IDS = 100;
+/** Where a backlog starts: a `next` for a user a first-pages reply had no room for. */
+const FROM_THE_START = encodeCursor({ arrivedAt: new Date(0), seq: '0' });
 
 @Controller()
 export class FetchHandler {
@@ -35,6 +46,33 @@ export class FetchHandler {
       messages: page.items.map((m) => this.present(m, q.stampDelay === true, from)),
       next: page.next ? encodeCursor(page.next) : undefined,
     };
+  }
+
+  /** offline.qry.first-pages: the sessions that come online together get their first pages from one query, in one reply within the page bound. */
+  @MessagePattern(OfflineSubjects.firstPages)
+  async firstPages(@Payload(new PrepareJids({ users: 'account[]' })) q: OfflineFirstPagesQuery): Promise<OfflineFirstPagesResult> {
+    if (!Array.isArray(q.users) || q.users.length === 0) throw ReplyException.of('bad-request', 'users must name at least one account');
+    if (q.users.length > MAX_FIRST_PAGES_USERS) throw ReplyException.of('bad-request', `at most ${MAX_FIRST_PAGES_USERS} users per query`);
+    const limit = optionalLimit(q.limit, 100, 500);
+    const budget = this.config.OFFLINE_FETCH_MAX_BYTES;
+    const users = [...new Set(q.users)];
+    const pages = await this.store.firstPages(users, { limit, maxBytes: budget });
+    const served = new Map<string, OfflineFetchResult>();
+    let used = 0;
+    for (const user of users) {
+      const page = pages.get(user)!;
+      const taken: StoredMessage[] = [];
+      for (const m of page.items) {
+        if (used + pageBytes(m.stanza) > budget) break;
+        used += pageBytes(m.stanza);
+        taken.push(m);
+      }
+      const last = taken[taken.length - 1];
+      const next = taken.length === page.items.length ? (page.next ? encodeCursor(page.next) : undefined) : last ? encodeCursor({ arrivedAt: last.arrivedAt, seq: last.seq }) : FROM_THE_START;
+      const from = domainOf(user);
+      served.set(user, { messages: taken.map((m) => this.present(m, q.stampDelay === true, from)), next });
+    }
+    return { pages: q.users.map((u) => served.get(u)!) };
   }
 
   private present(m: StoredMessage, stamp: boolean, domain: string): OfflineMessageV1 {

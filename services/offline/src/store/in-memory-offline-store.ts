@@ -8,10 +8,9 @@ import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import type { AcceptOptions, AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
+import { PER_MESSAGE_OVERHEAD, type AcceptOptions, type AcceptOutcome, type OfflineStore, type Page, type Refusal, type StoredMessage, type SweepCounts } from './offline-store';
 
 /** JSON overhead budgeted per message besides its stanza, as in the Postgres store. */
-const PER_MESSAGE_OVERHEAD = 512;
 
 interface Receipt {
   outcome: 'stored' | 'refused';
@@ -88,6 +87,12 @@ export class InMemoryOfflineStore implements OfflineStore {
     }
     const last = items[items.length - 1];
     return { items, next: items.length < matching.length && last ? { arrivedAt: last.arrivedAt, seq: last.seq } : undefined };
+  }
+
+  async firstPages(users: string[], o: { limit: number; maxBytes: number }): Promise<Map<string, Page<StoredMessage>>> {
+    const pages = new Map<string, Page<StoredMessage>>();
+    for (const u of users) pages.set(u, await this.page(u, o));
+    return pages;
   }
 
   async countExisting(user: string, ids: string[]): Promise<number> {

@@ -23,6 +23,12 @@ export interface StoredMessage {
   stanza: string;
 }
 
+/** JSON overhead budgeted per message besides its stanza (ids, JIDs, times, keys) when a page is sized. */
+export const PER_MESSAGE_OVERHEAD = 512;
+
+/** Bytes budgeted for one message of a page: a JSON-escaped stanza is at most twice its size. */
+export const pageBytes = (stanza: string): number => 2 * Buffer.byteLength(stanza) + PER_MESSAGE_OVERHEAD;
+
 /** A page of results in arrival order. */
 export interface Page<T> {
   items: T[];
@@ -66,6 +72,8 @@ export interface OfflineStore {
   acceptMany(hs: HandOff[], o: AcceptOptions): Promise<AcceptOutcome[]>;
   /** The user's messages in arrival order after `after`, at most `limit` and about `maxBytes` of JSON (always at least one). */
   page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>>;
+  /** {@link page} without `after` or `ids` for several users (distinct), read with one statement; every user asked has an entry. */
+  firstPages(users: string[], o: { limit: number; maxBytes: number }): Promise<Map<string, Page<StoredMessage>>>;
   /** How many of `ids` exist for the user. */
   countExisting(user: string, ids: string[]): Promise<number>;
   count(user: string): Promise<number>;

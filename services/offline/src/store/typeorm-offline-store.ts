@@ -8,14 +8,12 @@ import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import type { AcceptOptions, AcceptOutcome, OfflineStore, Page, Refusal, StoredMessage, SweepCounts } from './offline-store';
+import { PER_MESSAGE_OVERHEAD, type AcceptOptions, type AcceptOutcome, type OfflineStore, type Page, type Refusal, type StoredMessage, type SweepCounts } from './offline-store';
 
 /** Advisory-lock class of "one user's offline queue" (the second key is hashtext(user)). */
 const USER_LOCK = 6121;
 /** Rows deleted per statement by the sweep, so it never holds long locks. */
 const SWEEP_BATCH = 5000;
-/** JSON overhead budgeted per message besides its stanza (ids, JIDs, times, keys). */
-const PER_MESSAGE_OVERHEAD = 512;
 
 interface MessageRow {
   seq: string;
@@ -184,6 +182,36 @@ export class TypeOrmOfflineStore implements OfflineStore {
     const last = items[items.length - 1];
     const more = rows.length > 0 && rows.length < rows[0].total;
     return { items, next: more && last ? { arrivedAt: last.arrivedAt, seq: last.seq } : undefined };
+  }
+
+  async firstPages(users: string[], o: { limit: number; maxBytes: number }): Promise<Map<string, Page<StoredMessage>>> {
+    const rows: Array<MessageRow & { user_jid: string; total: number }> = await this.ds.query(
+      `WITH ordered AS (
+         SELECT seq,
+                sum(2 * octet_length(stanza) + ${PER_MESSAGE_OVERHEAD}) OVER w AS running,
+                row_number() OVER w AS rn,
+                count(*) OVER (PARTITION BY user_jid) AS total
+           FROM offline_message
+          WHERE user_jid = ANY($1::text[])
+         WINDOW w AS (PARTITION BY user_jid ORDER BY arrived_at, seq)
+       )
+       SELECT m.user_jid, m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, o.total::int AS total
+         FROM ordered o JOIN offline_message m ON m.seq = o.seq
+        WHERE o.rn <= $2 AND (o.rn = 1 OR o.running <= $3)
+        ORDER BY m.user_jid, m.arrived_at, m.seq`,
+      [users, o.limit, o.maxBytes],
+    );
+    const pages = new Map<string, Page<StoredMessage>>(users.map((u) => [u, { items: [] }]));
+    const totals = new Map<string, number>();
+    for (const r of rows) {
+      pages.get(r.user_jid)?.items.push(toMessage(r));
+      totals.set(r.user_jid, r.total);
+    }
+    for (const [user, page] of pages) {
+      const last = page.items[page.items.length - 1];
+      if (last && page.items.length < (totals.get(user) ?? 0)) page.next = { arrivedAt: last.arrivedAt, seq: last.seq };
+    }
+    return pages;
   }
 
   async countExisting(user: string, ids: string[]): Promise<number> {

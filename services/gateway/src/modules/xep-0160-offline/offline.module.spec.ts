@@ -1,4 +1,4 @@
-import { envelope, EventEnvelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflineIdsCommand, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { envelope, EventEnvelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflineFirstPagesQuery, OfflineFirstPagesResult, OfflineIdsCommand, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { settle, TestGateway } from '../../testing/test-gateway';
 import { presenceModule } from '../rfc6121-presence/presence.module';
@@ -50,6 +50,32 @@ describe('XEP-0160 offline messages (in process, offline service faked on the bu
     expect(m.getChildText('body')).toBe('hello');
     await settle();
     expect(acked).toEqual([{ user: 'bob@localhost', ids: ['n1'] }]);
+  });
+
+  it('reads the first pages of sessions coming online together with one offline.qry.first-pages, and the rest page by page', async () => {
+    const msg = (to: string, n: number) => ({
+      id: `${to}${n}`,
+      from: 'alice@localhost/desk',
+      type: 'chat' as const,
+      arrivedAt: '2026-12-01T10:00:00Z',
+      stanza: `<message from='alice@localhost/desk' to='${to}@localhost' type='chat'><body>${to} ${n}</body></message>`,
+    });
+    const asked: string[][] = [];
+    gw.bus.answer<OfflineFirstPagesQuery, OfflineFirstPagesResult>(OfflineSubjects.firstPages, (q) => {
+      asked.push(q.users);
+      // carol's backlog did not fit in the reply: she gets a cursor and reads on
+      return { pages: q.users.map((u) => (u === 'bob@localhost' ? { messages: [msg('bob', 1)] } : { messages: [], next: 'start' })) };
+    });
+    const fetched: OfflineFetchQuery[] = [];
+    gw.bus.answer<OfflineFetchQuery, OfflineFetchResult>(OfflineSubjects.fetch, (q) => (fetched.push(q), { messages: [msg('carol', 1), msg('carol', 2)] }));
+    gw.bus.answer<OfflineIdsCommand>(OfflineSubjects.ack, (c) => ({ deleted: c.ids.length }));
+    const [b, c] = [await gw.login('bob', 'phone'), await gw.login('carol', 'pad')];
+    await Promise.all([b.send('<presence/>'), c.send('<presence/>')]);
+    expect((await b.next((s) => s.name === 'message')).getChildText('body')).toBe('bob 1');
+    expect((await c.next((s) => s.name === 'message')).getChildText('body')).toBe('carol 1');
+    expect((await c.next((s) => s.name === 'message')).getChildText('body')).toBe('carol 2');
+    expect(asked).toEqual([['bob@localhost', 'carol@localhost']]);
+    expect(fetched.map((q) => [q.user, q.after])).toEqual([['carol@localhost', 'start']]);
   });
 
   it('delivers at once what is stored while the session is available (stored notice), once, and a burst reads once more', async () => {

@@ -36,6 +36,9 @@ import {
   OfflineEvents,
   OfflineFetchQuery,
   OfflineFetchResult,
+  OfflineFirstPagesQuery,
+  OfflineFirstPagesResult,
+  MAX_FIRST_PAGES_USERS,
   OfflineIdsCommand,
   OfflineStoreV1,
   OfflineSubjects,
@@ -43,7 +46,9 @@ import {
   isOfflineStoredNoticeV1,
   OfflineNotices,
 } from '@parley/contracts';
+import { BusUnavailableError } from '@parley/nats';
 import { NS, StanzaError } from '@parley/stanza';
+import DataLoader from 'dataloader';
 import { Element, x } from '@parley/xml';
 import type { Logger } from 'pino';
 import { CoreHooks, defineModule, ModuleContext, Session } from '../../host';
@@ -252,6 +257,28 @@ class Backlog {
     return true;
   }
 
+  private fetch(user: string, after: string | undefined): Promise<OfflineFetchResult> {
+    return this.ctx.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, { user, after, limit: FETCH_PAGE, stampDelay: true } satisfies OfflineFetchQuery);
+  }
+
+  /**
+   * First pages asked in one turn of the event loop (sessions coming online together, a
+   * login storm) come from one `offline.qry.first-pages`: one query in the offline service.
+   */
+  private readonly firstPages = new DataLoader<string, OfflineFetchResult>(
+    async (users) => {
+      try {
+        const q: OfflineFirstPagesQuery = { users: [...users], limit: FETCH_PAGE, stampDelay: true };
+        return (await this.ctx.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, q)).pages;
+      } catch (e) {
+        if (!(e instanceof BusUnavailableError && e.reason === 'no-responders')) throw e;
+        // an offline service from before offline.qry.first-pages (rolling upgrade): one fetch each
+        return Promise.all(users.map((u) => this.fetch(u, undefined)));
+      }
+    },
+    { cache: false, maxBatchSize: MAX_FIRST_PAGES_USERS, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
   private async flood(session: Session, st: OfflineSessionState, priority?: number): Promise<void> {
     if (!this.eligible(session, st, priority)) return;
     const written: string[] = [];
@@ -259,12 +286,7 @@ class Backlog {
     let after: string | undefined;
     try {
       do {
-        const page = await this.ctx.bus.request<OfflineFetchResult>(OfflineSubjects.fetch, {
-          user: session.bare,
-          after,
-          limit: FETCH_PAGE,
-          stampDelay: true,
-        } satisfies OfflineFetchQuery);
+        const page = after === undefined ? await this.firstPages.load(session.bare) : await this.fetch(session.bare, after);
         if (!this.eligible(session, st, priority)) break;
         for (const m of page.messages) {
           if (st.pending.has(m.id)) continue;
