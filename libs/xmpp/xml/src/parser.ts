@@ -99,8 +99,18 @@ interface SaxHandlers {
  * property access in saxes' inner loop several times slower.
  */
 class XmppSaxes extends SaxesParser<SaxOpts> {
+  /**
+   * saxes builds a table of its state methods in every parser (~380 bytes); they are
+   * the prototype's own functions, called with the parser as `this`, so every parser
+   * of a process can use the first one's table.
+   */
+  private static sharedStates?: unknown[];
+
   constructor(h: SaxHandlers) {
     super({ xmlns: true, forceXMLVersion: true, defaultXMLVersion: '1.0' });
+    const own = this as unknown as { stateTable: unknown[] };
+    if (XmppSaxes.sharedStates) own.stateTable = XmppSaxes.sharedStates;
+    else XmppSaxes.sharedStates = own.stateTable;
     this.on('attribute', h.attribute);
     this.on('opentag', h.opentag);
     this.on('closetag', h.closetag);

@@ -253,7 +253,8 @@ export class C2SConnection implements SessionTransport {
       // XEP-0198 <resume/> reports the handled count of the user's session: its hand-offs settle first.
       await this.gw.sessions.settled(this.username!);
       if (this.state !== 'authenticated') return;
-      for (const h of this.gw.registry.preBindNonzas) if (h(this.preBind, el)) return;
+      const stream = this.preBindStream();
+      for (const h of this.gw.registry.preBindNonzas) if (h(stream, el)) return;
       return this.streamError(new StreamError('not-authorized', 'bind a resource first'));
     }
   }
@@ -352,21 +353,28 @@ export class C2SConnection implements SessionTransport {
     this.write(errorReply(iq, new StanzaError('not-authorized', 'bind a resource first'), { from: this.gw.domain }).toString());
   }
 
-  /** This stream, authenticated and not bound, for pre-bind nonza handlers (XEP-0198 resumption adopts a session). */
-  private readonly preBind: PreBindStream = ((conn: C2SConnection): PreBindStream => ({
-    get username() {
-      return conn.username!;
-    },
-    transport: conn,
-    write: (xml) => conn.write(xml),
-    adopt: (s) => {
-      conn.session = s;
-      conn.state = 'bound';
-    },
-    get closed() {
-      return conn.state === 'closing' || conn.state === 'closed';
-    },
-  }))(this);
+  /**
+   * This stream, authenticated and not bound, for pre-bind nonza handlers (XEP-0198
+   * resumption adopts a session). Made when one is needed, not held by every connection.
+   */
+  private preBindStream(): PreBindStream {
+    const username = () => this.username!;
+    const closed = () => this.state === 'closing' || this.state === 'closed';
+    return {
+      get username() {
+        return username();
+      },
+      transport: this,
+      write: (xml) => this.write(xml),
+      adopt: (s) => {
+        this.session = s;
+        this.state = 'bound';
+      },
+      get closed() {
+        return closed();
+      },
+    };
+  }
 
   // ---- stanzas (RFC 6120 §8) ---------------------------------------------
 
