@@ -3,6 +3,7 @@ import { CoreHooks } from '../host/core-hooks';
 import { defineModule } from '../host/module';
 import { defineSlot } from '../host/slots';
 import { settle, TestGateway } from '../testing/test-gateway';
+import { MAX_DEFERRED } from './router';
 
 describe('router (in process)', () => {
   let gw: TestGateway;
@@ -101,6 +102,34 @@ describe('router (in process)', () => {
     open();
     await a.session.settled();
     expect(trail).toEqual(['dave:d1', 'sent:d1', 'carol:c1', 'sent:c1', 'carol:c2', 'sent:c2']);
+  });
+
+  it("keeps a recipient's order past the bound of messages a stream does not wait for: the stream waits, in the queue", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const stored: string[] = [];
+    const slow = defineModule({
+      name: 'slow-first',
+      init(ctx) {
+        ctx.hook(CoreHooks.inbound, async ({ stanza }) => {
+          if (stanza.attrs.id === 'm0') await gate;
+          return false;
+        });
+        ctx.hook(CoreHooks.offline, ({ stanza }) => (stored.push(stanza.attrs.id!), true));
+      },
+    });
+    gw = await TestGateway.start({ modules: [slow] });
+    await gw.accounts('carol');
+    const a = await gw.login('alice', 'desk');
+    const n = MAX_DEFERRED + 3;
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < n; i++) sends.push(a.send(`<message to='carol@localhost' type='chat' id='m${i}'><body>${i}</body></message>`));
+    await settle();
+    expect(stored).toEqual([]);
+    open();
+    await Promise.all(sends);
+    await a.session.settled();
+    expect(stored).toEqual(Array.from({ length: n }, (_, i) => `m${i}`));
   });
 
   it("keeps a recipient's order when it comes online while earlier messages to it still wait", async () => {

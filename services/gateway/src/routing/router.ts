@@ -59,8 +59,8 @@ function bareOrUndefined(a: string | undefined): string | undefined {
 }
 
 const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error']);
-/** Messages of one session routed behind their recipients' queues at once; past it the stream waits for each. */
-const MAX_DEFERRED = 256;
+/** Messages of one session routed behind their recipients' queues without the stream waiting; past it the stream waits for each (still queued). */
+export const MAX_DEFERRED = 256;
 
 export class Router {
   constructor(private readonly d: RouterDeps) {}
@@ -115,13 +115,16 @@ export class Router {
     if (stanza.name !== 'message') return this.route(stanza, session, data);
     const sent = () => hooks.each(CoreHooks.messageSent, { session, stanza, to: dest, data });
     const bare = dest.local && dest.jid.local ? dest.jid.bareString : undefined;
-    if (bare !== undefined && session.unsettledWork < MAX_DEFERRED && (this.queued.has(bare) || this.goesOffline(stanza, dest, bare))) {
+    if (bare !== undefined && (this.queued.has(bare) || this.goesOffline(stanza, dest, bare))) {
       const work = this.behind(bare, async () => {
         await this.route(stanza, session, data);
         sent();
       }, stanza);
-      session.continueWhile(work);
       this.hold(work);
+      // Past the bound the stream waits for this one (backpressure) — still in the
+      // recipient's queue, never around it, or it would overtake the messages before it.
+      if (session.unsettledWork >= MAX_DEFERRED) return work;
+      session.continueWhile(work);
       return;
     }
     await this.route(stanza, session, data);
