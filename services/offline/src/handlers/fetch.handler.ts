@@ -56,7 +56,8 @@ export class FetchHandler {
     const limit = optionalLimit(q.limit, 100, 500);
     const budget = this.config.OFFLINE_FETCH_MAX_BYTES;
     const users = [...new Set(q.users)];
-    const pages = await this.store.firstPages(users, { limit, maxBytes: budget });
+    // each user's page gets a fair share of the reply (at least one message): read no more rows than are sent
+    const pages = await this.store.firstPages(users, { limit, maxBytes: Math.floor(budget / users.length) });
     const served = new Map<string, OfflineFetchResult>();
     let used = 0;
     for (const user of users) {
