@@ -174,4 +174,14 @@ describe('Jid', () => {
     expect(() => makeJid('a@b', 'example.com')).toThrow(JidError);
     expect(() => makeJid('alice', '')).toThrow(JidError);
   });
+  it('prepares a repeated address once and answers it the same, errors included', () => {
+    const a = parseJid('Juliet@Example.COM/balcony');
+    expect(parseJid('Juliet@Example.COM/balcony')).toBe(a);
+    expect(parseJid('juliet@example.com/balcony')).toEqual(a);
+    expect(a.toString()).toBe('juliet@example.com/balcony');
+    for (let i = 0; i < 2; i++) expect(() => parseJid('@example.com')).toThrow(JidError);
+    // past the bound the memo starts over; answers stay right
+    for (let i = 0; i < 10_050; i++) parseJid(`u${i}@example.com`);
+    expect(parseJid('Juliet@Example.COM/balcony')).toEqual(a);
+  });
 });

@@ -85,6 +85,24 @@ function fromPrepared(local: string, domain: string, resource: string): Jid {
  */
 export function parseJid(s: string): Jid {
   if (typeof s !== 'string') throw new JidError('JID must be a string');
+  const hit = prepared.get(s);
+  if (hit) return hit;
+  const jid = prepare(s);
+  if (prepared.size >= PREPARED_MAX) prepared.clear();
+  prepared.set(s, jid);
+  return jid;
+}
+
+/**
+ * Prepared JIDs by their input string. Preparation (PRECIS) is the costly part of
+ * reading an address, and a process sees the same few addresses over and over (a
+ * burst of messages to one user, every request naming its user); a Jid is immutable,
+ * so one may be shared. Bounded: emptied when full.
+ */
+const prepared = new Map<string, Jid>();
+const PREPARED_MAX = 10_000;
+
+function prepare(s: string): Jid {
   const slash = s.indexOf('/');
   const head = slash < 0 ? s : s.slice(0, slash);
   const at = head.indexOf('@');
