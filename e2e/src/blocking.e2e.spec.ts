@@ -170,7 +170,8 @@ describe('blocking (XEP-0191), end to end', () => {
     const [alice, bob] = await accounts('alicE', 'bOb');
     const bus = await Bus.connect(stack.busOptions('e2e-blocklist-observer'));
     let asked = 0;
-    const sub = bus.subscribe(RosterSubjects.blocklist, () => void (asked += 1));
+    // one user's list (the block-list IQ) and several users' lists (enforcement) alike
+    const subs = [RosterSubjects.blocklist, RosterSubjects.blocklists].map((subject) => bus.subscribe(subject, () => void (asked += 1)));
     try {
       const a = await login(gw1, alice, { resource: 'a' });
       const b = await login(gw2, bob, { resource: 'b' });
@@ -186,7 +187,7 @@ describe('blocking (XEP-0191), end to end', () => {
       await blocklist(a); // the observer does see requests
       await waitFor(() => asked === 1, { what: 'the observed block-list request', timeoutMs: WAIT });
     } finally {
-      sub.unsubscribe();
+      for (const sub of subs) sub.unsubscribe();
       await bus.close();
     }
   });

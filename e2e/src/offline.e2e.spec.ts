@@ -8,6 +8,7 @@ import {
   OfflineDeliveryFailedV1,
   OfflineEvents,
   OfflineFetchQuery,
+  OfflineFirstPagesQuery,
   OfflineSubjects,
   OfflineSweepResult,
 } from '@parley/contracts';
@@ -326,9 +327,15 @@ describe('offline messages, end to end', () => {
 
     const gw3 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
     let fetching = false;
-    const watch = bus.subscribe<OfflineFetchQuery>(OfflineSubjects.fetch, (q) => {
-      if (q.user === 'heidi@localhost') fetching = true;
-    });
+    // the first page is asked with offline.qry.first-pages (several sessions at once), later ones with offline.qry.fetch
+    const watches = [
+      bus.subscribe<OfflineFetchQuery>(OfflineSubjects.fetch, (q) => {
+        if (q.user === 'heidi@localhost') fetching = true;
+      }),
+      bus.subscribe<OfflineFirstPagesQuery>(OfflineSubjects.firstPages, (q) => {
+        if (q.users.includes('heidi@localhost')) fetching = true;
+      }),
+    ];
     await bus.flush();
     // Hold the offline service so gw3's read of the backlog is in flight when gw3 dies.
     const offline = stack.services.get('offline')!.proc;
@@ -339,7 +346,7 @@ describe('offline messages, end to end', () => {
       await gw3.kill();
     } finally {
       offline.kill('SIGCONT');
-      watch.unsubscribe();
+      for (const w of watches) w.unsubscribe();
     }
 
     expect(await count('heidi@localhost')).toBe(2);
