@@ -1,5 +1,5 @@
 import { ReplyException } from './errors';
-import { PrepareJids } from './jid-pipe';
+import { distinctUsers, PrepareJids } from './jid-pipe';
 import { BusContext } from './transport';
 
 const refusal = (f: () => unknown): ReplyException => {
@@ -53,5 +53,24 @@ describe('PrepareJids: JIDs prepared once at the bus edge (RFC 7622)', () => {
     const ctx = new BusContext(['s', 'request', {} as never]);
     expect(new PrepareJids({ user: 'account' }).transform(ctx)).toBe(ctx);
     expect(new PrepareJids({ user: 'account' }).transform(null)).toBeNull();
+  });
+});
+
+describe('distinctUsers', () => {
+  const condition = (f: () => unknown) => {
+    try {
+      f();
+      return 'no error';
+    } catch (e) {
+      return e instanceof ReplyException ? e.error.condition : String(e);
+    }
+  };
+
+  it('gives the users of a batched query once each, and refuses an empty, missing or oversized list', () => {
+    expect(distinctUsers(['a@x', 'b@x', 'a@x'], 3)).toEqual(['a@x', 'b@x']);
+    expect(condition(() => distinctUsers([], 3))).toBe('bad-request');
+    expect(condition(() => distinctUsers(undefined, 3))).toBe('bad-request');
+    expect(condition(() => distinctUsers('a@x', 3))).toBe('bad-request');
+    expect(condition(() => distinctUsers(['a@x', 'b@x', 'c@x', 'd@x'], 3))).toBe('bad-request');
   });
 });

@@ -63,3 +63,14 @@ export class PrepareJids implements PipeTransform {
     return form === 'full' ? jid.toString() : jid.bareString;
   }
 }
+
+/**
+ * The `users` of a request that names several accounts at once (a batched query): a
+ * non-empty array of at most `max`, with duplicates removed; `bad-request` otherwise.
+ * Prepare them first (`PrepareJids({ users: 'account[]' })`).
+ */
+export function distinctUsers(users: unknown, max: number): string[] {
+  if (!Array.isArray(users) || users.length === 0) throw ReplyException.of('bad-request', 'users must name at least one account');
+  if (users.length > max) throw ReplyException.of('bad-request', `at most ${max} users per query`);
+  return [...new Set(users as string[])];
+}

@@ -1,9 +1,31 @@
 import { NS } from '@parley/stanza';
+import type { Element } from '@parley/xml';
+import type { Destination } from '../host/registry';
 import { CoreHooks } from '../host/core-hooks';
 import { defineModule } from '../host/module';
 import { defineSlot } from '../host/slots';
 import { settle, TestGateway } from '../testing/test-gateway';
 import { MAX_DEFERRED } from './router';
+
+/**
+ * A module whose inbound hook holds the stanzas `held` picks until `open()` (a slow
+ * block-list fetch, say), and whose offline hook takes every message, calling `stored`.
+ */
+function holdingModule(name: string, held: (stanza: Element, to: Destination) => boolean, stored: (stanza: Element, toBare: string) => void = () => undefined) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const module = defineModule({
+    name,
+    init(ctx) {
+      ctx.hook(CoreHooks.inbound, async ({ stanza, to }) => {
+        if (held(stanza, to)) await gate;
+        return false;
+      });
+      ctx.hook(CoreHooks.offline, ({ stanza, toBare }) => (stored(stanza, toBare), true));
+    },
+  });
+  return { module, open };
+}
 
 describe('router (in process)', () => {
   let gw: TestGateway;
@@ -73,23 +95,13 @@ describe('router (in process)', () => {
     await a.send(`<message to='bob@localhost/one' type='chat' id='passes'><body>x</body></message>`);
     expect((await b.drain()).map((s) => s.attrs.id)).toEqual(['passes']);
   });
+
   it("does not hold a sender's stream for a message that goes offline: each recipient's messages keep their order, and stay unsettled work of the sender", async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
     const trail: string[] = [];
-    const slow = defineModule({
-      name: 'slow-recipient',
-      init(ctx) {
-        // carol's block list (say) takes a while to fetch; dave's is known
-        ctx.hook(CoreHooks.inbound, async ({ to }) => {
-          if (to.jid.local === 'carol') await gate;
-          return false;
-        });
-        ctx.hook(CoreHooks.offline, ({ stanza, toBare }) => (trail.push(`${toBare.split('@')[0]}:${stanza.attrs.id}`), true));
-        ctx.hook(CoreHooks.messageSent, ({ stanza }) => void trail.push(`sent:${stanza.attrs.id}`));
-      },
-    });
-    gw = await TestGateway.start({ modules: [slow] });
+    // carol's block list (say) takes a while to fetch; dave's is known
+    const { module: slow, open } = holdingModule('slow-recipient', (_s, to) => to.jid.local === 'carol', (stanza, toBare) => trail.push(`${toBare.split('@')[0]}:${stanza.attrs.id}`));
+    const sent = defineModule({ name: 'sent', init: (ctx) => ctx.hook(CoreHooks.messageSent, ({ stanza }) => void trail.push(`sent:${stanza.attrs.id}`)) });
+    gw = await TestGateway.start({ modules: [slow, sent] });
     await gw.accounts('carol', 'dave');
     const a = await gw.login('alice', 'desk');
     await a.send(`<message to='carol@localhost' type='chat' id='c1'><body>1</body></message>`);
@@ -105,19 +117,8 @@ describe('router (in process)', () => {
   });
 
   it("keeps a recipient's order past the bound of messages a stream does not wait for: the stream waits, in the queue", async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
     const stored: string[] = [];
-    const slow = defineModule({
-      name: 'slow-first',
-      init(ctx) {
-        ctx.hook(CoreHooks.inbound, async ({ stanza }) => {
-          if (stanza.attrs.id === 'm0') await gate;
-          return false;
-        });
-        ctx.hook(CoreHooks.offline, ({ stanza }) => (stored.push(stanza.attrs.id!), true));
-      },
-    });
+    const { module: slow, open } = holdingModule('slow-first', (stanza) => stanza.attrs.id === 'm0', (stanza) => stored.push(stanza.attrs.id!));
     gw = await TestGateway.start({ modules: [slow] });
     await gw.accounts('carol');
     const a = await gw.login('alice', 'desk');
@@ -133,18 +134,7 @@ describe('router (in process)', () => {
   });
 
   it("keeps a recipient's order when it comes online while earlier messages to it still wait", async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const slow = defineModule({
-      name: 'slow-once',
-      init(ctx) {
-        ctx.hook(CoreHooks.inbound, async ({ stanza }) => {
-          if (stanza.attrs.id === 'm1') await gate;
-          return false;
-        });
-        ctx.hook(CoreHooks.offline, () => true);
-      },
-    });
+    const { module: slow, open } = holdingModule('slow-once', (stanza) => stanza.attrs.id === 'm1');
     gw = await TestGateway.start({ modules: [slow] });
     await gw.accounts('bob');
     const a = await gw.login('alice', 'desk');

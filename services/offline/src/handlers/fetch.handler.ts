@@ -11,7 +11,7 @@ import {
   OfflineSubjects,
   OfflineMessageType,
 } from '@parley/contracts';
-import { PrepareJids, ReplyException } from '@parley/nats';
+import { distinctUsers, PrepareJids, ReplyException } from '@parley/nats';
 import type { OfflineConfig } from '../config/config';
 import { stampDelay } from '../domain/delay';
 import { domainOf } from '@parley/jid';
@@ -51,11 +51,9 @@ export class FetchHandler {
   /** offline.qry.first-pages: the sessions that come online together get their first pages from one query, in one reply within the page bound. */
   @MessagePattern(OfflineSubjects.firstPages)
   async firstPages(@Payload(new PrepareJids({ users: 'account[]' })) q: OfflineFirstPagesQuery): Promise<OfflineFirstPagesResult> {
-    if (!Array.isArray(q.users) || q.users.length === 0) throw ReplyException.of('bad-request', 'users must name at least one account');
-    if (q.users.length > MAX_FIRST_PAGES_USERS) throw ReplyException.of('bad-request', `at most ${MAX_FIRST_PAGES_USERS} users per query`);
+    const users = distinctUsers(q.users, MAX_FIRST_PAGES_USERS);
     const limit = optionalLimit(q.limit, 100, 500);
     const budget = this.config.OFFLINE_FETCH_MAX_BYTES;
-    const users = [...new Set(q.users)];
     // each user's page gets a fair share of the reply (at least one message): read no more rows than are sent
     const pages = await this.store.firstPages(users, { limit, maxBytes: Math.floor(budget / users.length) });
     const served = new Map<string, OfflineFetchResult>();

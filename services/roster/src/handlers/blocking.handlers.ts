@@ -19,7 +19,7 @@ import {
   UnblockCommand,
   UnblockResult,
 } from '@parley/contracts';
-import { PrepareJids, ReplyException } from '@parley/nats';
+import { distinctUsers, PrepareJids, ReplyException } from '@parley/nats';
 import type { RosterConfig } from '../config/config';
 import { newlyBlockedSubscribers, unblockedContacts } from '../domain/blocking';
 import { toRosterItem } from '../domain/roster-entry';
@@ -54,9 +54,7 @@ export class BlocklistsHandler {
   constructor(@Inject(ROSTER_STORE) private readonly store: RosterStore) {}
   @MessagePattern(RosterSubjects.blocklists)
   async handle(@Payload(new PrepareJids({ users: 'account[]' })) q: BlocklistsQuery): Promise<BlocklistsResult> {
-    if (!Array.isArray(q.users) || q.users.length === 0) throw ReplyException.of('bad-request', 'users must name at least one account');
-    if (q.users.length > MAX_BLOCKLISTS_PER_QUERY) throw ReplyException.of('bad-request', `at most ${MAX_BLOCKLISTS_PER_QUERY} users per query`);
-    const lists = await this.store.blockedOf([...new Set(q.users)]);
+    const lists = await this.store.blockedOf(distinctUsers(q.users, MAX_BLOCKLISTS_PER_QUERY));
     return { blocked: q.users.map((u) => lists.get(u) ?? []) };
   }
 }

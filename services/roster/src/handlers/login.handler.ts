@@ -6,7 +6,7 @@
 // the gateways gather the sessions that come online together (a login storm).
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { PrepareJids, ReplyException } from '@parley/nats';
+import { distinctUsers, PrepareJids } from '@parley/nats';
 import { MAX_LOGINS_PER_QUERY, PendingSubscriptionRequest, RosterLoginQuery, RosterLoginResult, RosterLoginsQuery, RosterLoginsResult, RosterSubjects } from '@parley/contracts';
 import { isBlocked } from '../domain/blocking';
 import { receivesUserPresence, sendsPresenceToUser, toPendingRequest, toRosterItem } from '../domain/roster-entry';
@@ -44,9 +44,7 @@ export class LoginsHandler {
 
   @MessagePattern(RosterSubjects.logins)
   async handle(@Payload(new PrepareJids({ users: 'account[]' })) q: RosterLoginsQuery): Promise<RosterLoginsResult> {
-    if (!Array.isArray(q.users) || q.users.length === 0) throw ReplyException.of('bad-request', 'users must name at least one account');
-    if (q.users.length > MAX_LOGINS_PER_QUERY) throw ReplyException.of('bad-request', `at most ${MAX_LOGINS_PER_QUERY} users per query`);
-    const snapshots = await this.store.snapshots([...new Set(q.users)]);
+    const snapshots = await this.store.snapshots(distinctUsers(q.users, MAX_LOGINS_PER_QUERY));
     return { results: q.users.map((u) => loginAnswer(snapshots.get(u)!)) };
   }
 }
