@@ -5,10 +5,10 @@
 // deletion time only) that refuses its registration for USERNAME_TOMBSTONE.
 import type { EventEnvelope } from '@parley/contracts';
 import { enqueueOutbox } from '@parley/persistence';
-import DataLoader from 'dataloader';
 import { DataSource, Repository } from 'typeorm';
 import type { ScramCredentials, ScramHash } from './sasl/scram';
 import { AccountEntity } from '../persistence/entities/account.entity';
+import { serialBatches } from '../host/batches';
 
 /** Stored credentials of one account, per hash. */
 export interface AccountCredentials {
@@ -108,40 +108,8 @@ function toColumns(creds: NewCredentials): Partial<AccountEntity> {
   };
 }
 
-/**
- * Lookups are batched: a batch waits for the end of the event-loop turn (setImmediate:
- * every socket read of this poll phase has asked by then) and, while the previous batch's
- * statement is still running, until it is answered — so a login storm gathers its
- * lookups into a few statements of up to 200 names, and a quiet server pays no wait
- * but the turn. No cache.
- */
-export function serialBatches<K, V>(load: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
-  let running = false;
-  const waiting: Array<() => void> = [];
-  const next = (): void => {
-    const run = waiting.shift();
-    if (!run) running = false;
-    else setImmediate(run);
-  };
-  return new DataLoader<K, V>(
-    (keys) => {
-      const answered = load(keys);
-      answered.then(next, next);
-      return answered;
-    },
-    {
-      cache: false,
-      maxBatchSize: 200,
-      batchScheduleFn: (run) => {
-        if (running) waiting.push(run);
-        else {
-          running = true;
-          setImmediate(run);
-        }
-      },
-    },
-  );
-}
+/** Most usernames in one lookup statement. */
+const LOOKUP_BATCH = 200;
 
 const distinct = (names: readonly string[]): string[] => [...new Set(names)];
 
@@ -157,8 +125,8 @@ export class TypeOrmAccountsStore implements AccountsStore {
   // batched into one statement (a login storm paid a round trip to Postgres — a socket
   // write here and a query there — per login). Nothing is cached between batches: a
   // password change or a deletion is seen by the next lookup.
-  private readonly credentials = serialBatches<string, AccountCredentials | undefined>((names) => this.findMany(names));
-  private readonly existing = serialBatches<string, boolean>((names) => this.existMany(names));
+  private readonly credentials = serialBatches<string, AccountCredentials | undefined>((names) => this.findMany(names), LOOKUP_BATCH);
+  private readonly existing = serialBatches<string, boolean>((names) => this.existMany(names), LOOKUP_BATCH);
 
   find(username: string): Promise<AccountCredentials | undefined> {
     return this.credentials.load(username);

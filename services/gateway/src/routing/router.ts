@@ -58,6 +58,9 @@ function bareOrUndefined(a: string | undefined): string | undefined {
   }
 }
 
+/** A resource that receives messages to its bare JID (RFC 6121 §8.5.2.1.1: available, non-negative priority). */
+const takesMessages = (r: ResourceState): boolean => r.available && r.priority >= 0;
+
 const MESSAGE_TYPES = new Set(['chat', 'normal', 'headline', 'groupchat', 'error']);
 /** Messages of one session routed behind their recipients' queues without the stream waiting; past it the stream waits for each (still queued). */
 export const MAX_DEFERRED = 256;
@@ -142,7 +145,7 @@ export class Router {
     const type = msg.attrs.type;
     if (type !== undefined && type !== 'chat' && type !== 'normal') return false;
     if (to.jid.resource && this.d.directory.resource(bare, to.jid.resource)) return false;
-    return this.messageTargets(bare).length === 0;
+    return !this.d.directory.resources(bare).some(takesMessages);
   }
 
   /**
@@ -266,7 +269,7 @@ export class Router {
 
   /** Resources that receive a message to the bare JID (RFC 6121 §8.5.2.1.1: every available, non-negative). */
   messageTargets(bare: string): ResourceState[] {
-    return this.d.directory.resources(bare).filter((r) => r.available && r.priority >= 0);
+    return this.d.directory.resources(bare).filter(takesMessages);
   }
 
   /**

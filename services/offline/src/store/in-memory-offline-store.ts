@@ -8,7 +8,7 @@ import type { HandOff } from '../domain/hand-off';
 import { storability, type NotStorable } from '../domain/storable';
 import { userHash } from '../domain/user-key';
 import type { Cursor } from './cursor';
-import { PER_MESSAGE_OVERHEAD, type AcceptOptions, type AcceptOutcome, type OfflineStore, type Page, type Refusal, type StoredMessage, type SweepCounts } from './offline-store';
+import { pageBytes, type AcceptOptions, type AcceptOutcome, type OfflineStore, type Page, type Refusal, type StoredMessage, type SweepCounts } from './offline-store';
 
 /** JSON overhead budgeted per message besides its stanza, as in the Postgres store. */
 
@@ -81,7 +81,7 @@ export class InMemoryOfflineStore implements OfflineStore {
     const items: StoredMessage[] = [];
     let bytes = 0;
     for (const m of matching) {
-      bytes += 2 * Buffer.byteLength(m.stanza) + PER_MESSAGE_OVERHEAD;
+      bytes += pageBytes(m.stanza);
       if (items.length >= o.limit || (items.length > 0 && bytes > o.maxBytes)) break;
       items.push(strip(m));
     }

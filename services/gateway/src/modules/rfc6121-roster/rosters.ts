@@ -4,9 +4,8 @@
 // needs at login). The other parts — IQs (roster-iq.ts), subscriptions
 // (subscriptions.ts) and presence (roster-presence.ts) — work on this.
 import { MAX_LOGINS_PER_QUERY, RosterItemUpdatedV1, RosterLoginQuery, RosterLoginResult, RosterLoginsQuery, RosterLoginsResult, RosterSubjects } from '@parley/contracts';
-import { BusUnavailableError } from '@parley/nats';
-import DataLoader from 'dataloader';
 import { defineSlot, ModuleContext, Session } from '../../host';
+import { batchedOrEach, turnBatches } from '../../host/batches';
 import type { BlockingApi } from '../xep-0191-blocking/api';
 import { UserRoster } from './roster-state';
 
@@ -62,17 +61,14 @@ export class Rosters {
    * a login storm) go to the roster service as one `roster.qry.logins`: one transaction
    * there instead of one per session.
    */
-  private readonly logins = new DataLoader<string, RosterLoginResult>(
-    async (users) => {
-      try {
-        return (await this.request<RosterLoginsResult>(RosterSubjects.logins, { users: [...users] } satisfies RosterLoginsQuery)).results;
-      } catch (e) {
-        if (!(e instanceof BusUnavailableError && e.reason === 'no-responders')) throw e;
-        // a roster service from before roster.qry.logins (rolling upgrade): one query each
-        return Promise.all(users.map((user) => this.request<RosterLoginResult>(RosterSubjects.login, { user } satisfies RosterLoginQuery)));
-      }
-    },
-    { cache: false, maxBatchSize: MAX_LOGINS_PER_QUERY, batchScheduleFn: (run) => setImmediate(run) },
+  private readonly logins = turnBatches<string, RosterLoginResult>(
+    (keys) =>
+      batchedOrEach(
+        keys,
+        async (users) => (await this.request<RosterLoginsResult>(RosterSubjects.logins, { users } satisfies RosterLoginsQuery)).results,
+        (user) => this.request<RosterLoginResult>(RosterSubjects.login, { user } satisfies RosterLoginQuery),
+      ),
+    MAX_LOGINS_PER_QUERY,
   );
 
   bound(s: Session): void {

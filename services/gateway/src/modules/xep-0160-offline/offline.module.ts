@@ -46,12 +46,11 @@ import {
   isOfflineStoredNoticeV1,
   OfflineNotices,
 } from '@parley/contracts';
-import { BusUnavailableError } from '@parley/nats';
 import { NS, StanzaError } from '@parley/stanza';
-import DataLoader from 'dataloader';
 import { Element, x } from '@parley/xml';
 import type { Logger } from 'pino';
 import { CoreHooks, defineModule, ModuleContext, Session } from '../../host';
+import { batchedOrEach, turnBatches } from '../../host/batches';
 import { PRESENCE, PresenceHooks, presencePriority } from '../rfc6121-presence/api';
 import { STREAM_MANAGEMENT } from '../xep-0198-sm/api';
 import { registerFlexibleRetrieval } from './flexible';
@@ -265,18 +264,15 @@ class Backlog {
    * First pages asked in one turn of the event loop (sessions coming online together, a
    * login storm) come from one `offline.qry.first-pages`: one query in the offline service.
    */
-  private readonly firstPages = new DataLoader<string, OfflineFetchResult>(
-    async (users) => {
-      try {
-        const q: OfflineFirstPagesQuery = { users: [...users], limit: FETCH_PAGE, stampDelay: true };
-        return (await this.ctx.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, q)).pages;
-      } catch (e) {
-        if (!(e instanceof BusUnavailableError && e.reason === 'no-responders')) throw e;
-        // an offline service from before offline.qry.first-pages (rolling upgrade): one fetch each
-        return Promise.all(users.map((u) => this.fetch(u, undefined)));
-      }
-    },
-    { cache: false, maxBatchSize: MAX_FIRST_PAGES_USERS, batchScheduleFn: (run) => setImmediate(run) },
+  private readonly firstPages = turnBatches<string, OfflineFetchResult>(
+    (keys) =>
+      batchedOrEach(
+        keys,
+        async (users) =>
+          (await this.ctx.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, { users, limit: FETCH_PAGE, stampDelay: true } satisfies OfflineFirstPagesQuery)).pages,
+        (user) => this.fetch(user, undefined),
+      ),
+    MAX_FIRST_PAGES_USERS,
   );
 
   private async flood(session: Session, st: OfflineSessionState, priority?: number): Promise<void> {

@@ -27,10 +27,9 @@ import {
 import { errorReply, NS, StanzaError } from '@parley/stanza';
 import { Element, x } from '@parley/xml';
 import { bareOf } from '@parley/jid';
-import { BusUnavailableError } from '@parley/nats';
-import DataLoader from 'dataloader';
 import { blockingCommand, isBlocked } from '@parley/xep';
 import { CoreHooks, defineModule, defineSlot, Destination, HANDLED, serviceError, Session } from '../../host';
+import { batchedOrEach, turnBatches } from '../../host/batches';
 import { PRESENCE } from '../rfc6121-presence/api';
 import { BLOCKING, BlockingApi, BlockingHooks, blockedError } from './api';
 import { BlockLists } from './block-lists';
@@ -77,17 +76,14 @@ export const blockingModule = defineModule<BlockingApi>({
     const fetchList = (user: string) => ctx.bus.request<BlocklistResult>(RosterSubjects.blocklist, { user } satisfies BlocklistQuery);
     // Lists asked for in one turn of the event loop (a burst of messages to offline
     // recipients, many logins) go to the roster service as one query.
-    const fetchLists = new DataLoader<string, string[]>(
-      async (users) => {
-        try {
-          return (await ctx.bus.request<BlocklistsResult>(RosterSubjects.blocklists, { users: [...users] } satisfies BlocklistsQuery)).blocked;
-        } catch (e) {
-          if (!(e instanceof BusUnavailableError && e.reason === 'no-responders')) throw e;
-          // a roster service from before roster.qry.blocklists (rolling upgrade): one query each
-          return Promise.all(users.map(async (u) => (await fetchList(u)).blocked));
-        }
-      },
-      { cache: false, maxBatchSize: MAX_BLOCKLISTS_PER_QUERY, batchScheduleFn: (run) => setImmediate(run) },
+    const fetchLists = turnBatches<string, string[]>(
+      (keys) =>
+        batchedOrEach(
+          keys,
+          async (users) => (await ctx.bus.request<BlocklistsResult>(RosterSubjects.blocklists, { users } satisfies BlocklistsQuery)).blocked,
+          async (user) => (await fetchList(user)).blocked,
+        ),
+      MAX_BLOCKLISTS_PER_QUERY,
     );
     const api: BlockingApi = {
       lists,
