@@ -51,8 +51,11 @@ export const OFFLINE_EVENTS: StreamSpec = {
  */
 export const OfflineSubjects = {
   /**
-   * JetStream, stream OFFLINE_INBOX. Envelope `type` = this subject, `version` 1,
-   * `data` {@link OfflineStoreV1}; the envelope `id` is the hand-off id, the message id
+   * JetStream, stream OFFLINE_INBOX. Envelope `type` = this subject and either `version`
+   * 2, `data` {@link OfflineStoreV2}: the hand-offs of one turn of a gateway's event loop
+   * (one JetStream message and ack for many; gateways publish this), or `version` 1,
+   * `data` {@link OfflineStoreV1}: one hand-off whose id is the envelope `id` (still
+   * read, for what older gateways left in the stream). A hand-off id is the message id
    * ({@link OfflineMessageV1.id}) and the XEP-0013 node. Publish with `Bus.publishEvent`.
    */
   store: 'offline.cmd.store',
@@ -113,6 +116,26 @@ export interface OfflineStoreV1 {
   /** The message stanza serialised as XML (`<message ...>...</message>`), as it will be delivered. */
   stanza: string;
 }
+
+/** One hand-off in an {@link OfflineStoreV2}: {@link OfflineStoreV1} with its own id. */
+export interface OfflineHandOffV2 extends OfflineStoreV1 {
+  /** Unique hand-off id (a UUID): the message id and XEP-0013 node; the offline service's de-duplication key. */
+  id: string;
+}
+
+/**
+ * `offline.cmd.store` v2: several hand-offs in one JetStream message, in the order the
+ * gateway received them (the offline service keeps that order per recipient). At most
+ * {@link MAX_STORE_HAND_OFFS} of them, and the encoded envelope fits the server's
+ * `max_payload`. The envelope id is the batch's own (JetStream de-duplication of a
+ * re-published batch); the offline service de-duplicates each hand-off by its id.
+ */
+export interface OfflineStoreV2 {
+  handOffs: OfflineHandOffV2[];
+}
+
+/** Most hand-offs in one {@link OfflineStoreV2}. */
+export const MAX_STORE_HAND_OFFS = 256;
 
 /** Why a handed-off message was not stored. */
 export type OfflineFailureReason =

@@ -21,7 +21,7 @@ import { BusReplyError } from '@parley/nats';
 import { waitFor } from '@parley/testing-stack';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Harness, handOff, startHarness } from './testing/harness';
+import { Harness, handOff, handOffs, startHarness } from './testing/harness';
 
 /** Hooks start services and create databases: slow on a loaded machine, so they get longer than jest's 5 s. */
 const HOOK_TIMEOUT = 60_000;
@@ -101,6 +101,27 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     await waitFor(async () => (await fetch({ user: 'alice2@localhost' })).messages.some((m) => m.id === marker), { what: 'the marker message' });
     expect((await fetch({ user: 'alice2@localhost' })).messages.map((m) => m.id)).toEqual([id, marker]);
     expect(await h.sql('SELECT count(*)::int AS n FROM offline_message WHERE id = $1', [id])).toEqual([{ n: 1 }]);
+  });
+
+  it('stores the hand-offs of a version 2 envelope (a gateway turn) for several users, each in order, once though redelivered', async () => {
+    // quota 3: alice gets two of the envelopes and the marker
+    const t0 = Date.now() - 60_000;
+    const spec = (to: string, i: number) => ({ from: BOB, to, body: `many ${i}`, stanzaId: `v2-${i}`, arrivedAt: new Date(t0 + i) });
+    const first = await handOffs(h.bus, [spec('alice20@localhost', 0), spec('carol20@localhost', 1), spec('alice20@localhost', 2)]);
+    const second = await handOffs(h.bus, [spec('carol20@localhost', 3), spec('dave20@localhost', 4)]);
+    // past JetStream's de-duplication: the whole first envelope again
+    await h.bus.publishEvent(first.envelope, OfflineSubjects.store, { dedupe: false });
+    const marker = await handOff(h.bus, { from: BOB, to: 'alice20@localhost', body: 'after' });
+    await waitFor(async () => (await fetch({ user: 'alice20@localhost' })).messages.some((m) => m.id === marker), { what: 'the marker message' });
+    const [a0, c1, a2] = first.ids;
+    const [c3, d4] = second.ids;
+    expect((await fetch({ user: 'alice20@localhost' })).messages.map((m) => m.id)).toEqual([a0, a2, marker]);
+    expect((await fetch({ user: 'dave20@localhost' })).messages.map((m) => m.id)).toEqual([d4]);
+    expect((await fetch({ user: 'carol20@localhost' })).messages.map((m) => [m.id, m.from])).toEqual([
+      [c1, BOB],
+      [c3, BOB],
+    ]);
+    expect(await h.sql('SELECT count(*)::int AS n FROM offline_message WHERE id = ANY($1::text[])', [[...first.ids, ...second.ids]])).toEqual([{ n: 5 }]);
   });
 
   it('does not store a hand-off again when it is redelivered after the user took it', async () => {

@@ -1,4 +1,4 @@
-import { AccountDeletedV1, EventEnvelope, GatewayDeliveryFailedV1, GatewayEvents, GatewaySubjects, GatewaySweepResult, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { AccountDeletedV1, EventEnvelope, GatewayDeliveryFailedV1, GatewayEvents, GatewaySubjects, GatewaySweepResult } from '@parley/contracts';
 import { BusReplyError } from '@parley/nats';
 import { NS } from '@parley/stanza';
 import { blockingModule } from '../modules/xep-0191-blocking/blocking.module';
@@ -90,7 +90,7 @@ describe('account commands on the bus (in process)', () => {
     gw = await TestGateway.start({ modules: [presenceModule, offlineModule] });
     await gw.accounts('olga');
     expect(await gw.bus.request(GatewaySubjects.serverNotice, { to: 'olga@localhost', body: 'your account will be deleted' })).toEqual({ routed: true });
-    const stored = gw.bus.sent<EventEnvelope<OfflineStoreV1>>(OfflineSubjects.store).map((e) => e.data);
+    const stored = gw.bus.handOffs();
     expect(stored).toEqual([expect.objectContaining({ to: 'olga@localhost', from: 'localhost', type: 'normal' })]);
     expect(stored[0].stanza).toContain('your account will be deleted');
   });

@@ -104,6 +104,8 @@ export type ModuleBus = Pick<Bus, 'publish' | 'subscribe' | 'request' | 'serve' 
   publishEvent<T>(event: EventEnvelope<T>, subject?: string, opts?: { coalesce?: boolean }): Promise<void>;
   /** Replays a stream in order (read models rebuilt at start). */
   replay(spec: StreamSpec, onMessage: (data: Uint8Array) => void): Promise<StreamReplay>;
+  /** The largest message the NATS server accepts (its `max_payload`). */
+  maxPayload(): number;
 };
 
 /** What the disco module reads of everyone's declarations. */

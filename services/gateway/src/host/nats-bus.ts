@@ -16,6 +16,7 @@ export function moduleBus(bus: Bus): ModuleBus {
     consume: (opts) => bus.consume(opts),
     publishEvent: (event, subject, opts) => bus.publishEvent(event, subject, opts),
     replay: (spec, onMessage) => replay(bus, spec, onMessage),
+    maxPayload: () => bus.maxPayload(),
   };
 }
 

@@ -6,7 +6,6 @@ import { pingModule } from '../modules/xep-0199-ping/ping.module';
 import { presenceModule } from '../modules/rfc6121-presence/presence.module';
 import { offlineModule } from '../modules/xep-0160-offline/offline.module';
 import { smModule } from '../modules/xep-0198-sm/sm.module';
-import { EventEnvelope, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
 import { waitFor } from '@parley/testing-stack';
 import { FakeSocket } from '../testing/fake-socket';
 import { settle, TestGateway } from '../testing/test-gateway';
@@ -157,10 +156,10 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     mark = s.output.length;
     s.send(`<message to='bob@localhost' type='chat' id='m1'><body>one</body></message><message to='bob@localhost' type='chat' id='m2'><body>two</body></message>`);
     s.send(`<iq type='get' id='p' to='localhost'><ping xmlns='${NS.ping}'/></iq><r xmlns='${NS.sm}'/>`);
-    await waitFor(() => gw.bus.sent(OfflineSubjects.store).length === 2, { what: 'both hand-offs published' });
+    await waitFor(() => gw.bus.handOffs().length === 2, { what: 'both hand-offs published' });
     await settle();
     // Both messages went to JetStream in order without waiting for the first ack; the ping and <r/> wait.
-    expect(gw.bus.sent<EventEnvelope<OfflineStoreV1>>(OfflineSubjects.store).map((e) => e.data.stanzaId)).toEqual(['m1', 'm2']);
+    expect(gw.bus.handOffs().map((h) => h.stanzaId)).toEqual(['m1', 'm2']);
     expect(s.output.slice(mark)).not.toMatch(/id="p"|<a /);
     ack();
     await s.until(/<iq type="result" id="p"/, mark);

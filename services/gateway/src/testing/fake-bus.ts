@@ -2,7 +2,7 @@
 // Core publishes and JetStream events reach subscribers of their subject; requests go
 // to responders a test installs with `answer`, or fail as if the service were down;
 // durable consumers get what is published to their stream's subjects.
-import type { EventEnvelope, StreamSpec } from '@parley/contracts';
+import { EventEnvelope, OfflineHandOffV2, OfflineStoreV1, OfflineStoreV2, OfflineSubjects, StreamSpec } from '@parley/contracts';
 import { BusReplyError, BusUnavailableError, ConsumeOptions, ConsumerHandle, ReplyException } from '@parley/nats';
 import type { Msg, JsMsg, Subscription } from 'nats';
 import type { ModuleBus, StreamReplay } from '../host/module';
@@ -68,6 +68,13 @@ export class FakeBus implements ModuleBus {
     for (const s of specs) this.ensured.add(s.name);
   }
 
+  /** The NATS server's `max_payload` as modules read it (NATS's default). */
+  maxPayloadBytes = 1024 * 1024;
+
+  maxPayload(): number {
+    return this.maxPayloadBytes;
+  }
+
   /** While true, JetStream publishes fail as they do while NATS is down. */
   eventsDown = false;
 
@@ -101,6 +108,13 @@ export class FakeBus implements ModuleBus {
   /** What was published on `subject`. */
   sent<T = unknown>(subject: string): T[] {
     return this.published.filter((p) => p.subject === subject).map((p) => p.data as T);
+  }
+
+  /** The offline hand-offs published (`offline.cmd.store`, whole envelopes of version 1 or 2), one by one in order. */
+  handOffs(): OfflineHandOffV2[] {
+    return this.sent<EventEnvelope<OfflineStoreV1 | OfflineStoreV2>>(OfflineSubjects.store).flatMap((e) =>
+      e.version === 2 ? (e.data as OfflineStoreV2).handOffs : [{ ...(e.data as OfflineStoreV1), id: e.id }],
+    );
   }
 
   private deliver(subject: string, data: unknown): void {

@@ -1,5 +1,6 @@
 import { envelope } from '@parley/contracts';
-import { readHandOff } from './hand-off';
+import { MAX_STORE_HAND_OFFS } from '@parley/contracts';
+import { readHandOff, readHandOffs } from './hand-off';
 
 const now = new Date('2025-05-05T00:00:00.000Z');
 const data = {
@@ -34,5 +35,35 @@ describe('reading a hand-off', () => {
     ['a NUL character (never storable in XML or Postgres)', { ...data, stanza: '<message>\u0000</message>' }],
   ])('rejects a hand-off with %s', (_what, d) => {
     expect(readHandOff(envelope('offline.cmd.store', d as never), now).ok).toBe(false);
+  });
+
+  describe('several in one envelope (version 2)', () => {
+    it('reads each with its own id, in order, and each one alone', () => {
+      const e = envelope('offline.cmd.store', { handOffs: [{ ...data, id: 'a' }, { ...data, id: 'b', to: '' }, { ...data, id: 'c', to: 'carol@localhost', arrivedAt: 'never' }] }, { version: 2, occurredAt: new Date('2025-05-01T00:00:00Z') });
+      const r = readHandOffs(e, now);
+      expect(r.map((x) => (x.ok ? x.handOff.id : x.problem))).toEqual(['a', 'to is not a bare JID', 'c']);
+      expect(r[2].ok && r[2].handOff.user).toBe('carol@localhost');
+      expect(r[2].ok && r[2].handOff.arrivedAt.toISOString()).toBe('2025-05-01T00:00:00.000Z');
+    });
+
+    it('refuses a hand-off without its own id, even when the envelope has one', () => {
+      const r = readHandOffs(envelope('offline.cmd.store', { handOffs: [data] }, { version: 2, id: 'batch' }), now);
+      expect(r).toEqual([{ ok: false, problem: 'hand-off id missing or too long' }]);
+    });
+
+    it.each([
+      ['no list', {}],
+      ['an empty list', { handOffs: [] }],
+      ['a list past the bound', { handOffs: Array.from({ length: MAX_STORE_HAND_OFFS + 1 }, (_, i) => ({ ...data, id: `h${i}` })) }],
+    ])('gives one problem for %s', (_what, d) => {
+      const r = readHandOffs(envelope('offline.cmd.store', d, { version: 2 }), now);
+      expect(r).toHaveLength(1);
+      expect(r[0].ok).toBe(false);
+    });
+
+    it('reads a version 1 envelope as its one hand-off', () => {
+      const r = readHandOffs(envelope('offline.cmd.store', data, { id: 'h1' }), now);
+      expect(r).toMatchObject([{ ok: true, handOff: { id: 'h1' } }]);
+    });
   });
 });

@@ -1,7 +1,7 @@
 // The offline store and fetch controllers through Nest's testing module, on the
 // in-memory store: a hand-off is stored or refused, and fetched back in arrival order.
 import { Test } from '@nestjs/testing';
-import { envelope, EventEnvelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineNotices, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { envelope, EventEnvelope, OfflineDeliveryFailedV1, OfflineEvents, OfflineFetchResult, OfflineHandOffV2, OfflineNotices, OfflineStoreV1, OfflineStoreV2, OfflineSubjects } from '@parley/contracts';
 import { Bus, TerminalError } from '@parley/nats';
 import { LOGGER } from '@parley/runtime';
 import { callWithPayloadPipes } from '@parley/testing-service';
@@ -125,6 +125,64 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     expect(outcomes[1]).toBeInstanceOf(Error);
     expect(outcomes[1]).not.toBeInstanceOf(TerminalError);
     expect((await fetch.handle({ user: 'alice@localhost' })).messages.map((m) => m.id)).toEqual([a.id]);
+  });
+
+  /** Version 2: the hand-offs of one turn of a gateway in one envelope, each with its own id. */
+  const many = (...hs: Array<EventEnvelope<OfflineStoreV1>>) =>
+    envelope<OfflineStoreV2>(OfflineSubjects.store, { handOffs: hs.map((h): OfflineHandOffV2 => ({ ...h.data, id: h.id })) }, { version: 2 });
+  const ids = async (user: string) => (await fetch.handle({ user })).messages.map((m) => m.id);
+
+  it('stores every hand-off of a version 2 envelope in its order, each under its own id, and acks the envelope once', async () => {
+    const a1 = handOff('alice@localhost', 'a1');
+    const c1 = handOff('carol@localhost', 'c1');
+    const a2 = handOff('alice@localhost', 'a2');
+    const e = many(a1, c1, a2);
+    expect(await store.handle({ events: [e] })).toEqual([undefined]);
+    expect(await ids('alice@localhost')).toEqual([a1.id, a2.id]);
+    expect(await ids('carol@localhost')).toEqual([c1.id]);
+    expect(notices.map((x) => (x.data as { id: string }).id)).toEqual([a1.id, c1.id, a2.id]);
+    // redelivered (the ack was lost): nothing twice, nothing announced again
+    expect(await store.handle({ events: [e] })).toEqual([undefined]);
+    expect(await ids('alice@localhost')).toEqual([a1.id, a2.id]);
+    expect(notices).toHaveLength(3);
+  });
+
+  it('drops an unusable hand-off of a version 2 envelope and stores the rest; terminates an envelope with nothing usable', async () => {
+    const a = handOff('alice@localhost', 'a');
+    const bad = handOff('localhost', 'no account');
+    expect(await store.handle({ events: [many(a, bad)] })).toEqual([undefined]);
+    expect(await ids('alice@localhost')).toEqual([a.id]);
+    const [outcome] = await store.handle({ events: [many(bad)] });
+    expect(outcome).toBeInstanceOf(TerminalError);
+    const [empty] = await store.handle({ events: [envelope(OfflineSubjects.store, { handOffs: [] }, { version: 2 })] });
+    expect(empty).toBeInstanceOf(TerminalError);
+  });
+
+  it('refuses past the quota inside one version 2 envelope, in order, and announces the refusal', async () => {
+    // quota 2 (see beforeEach)
+    const hs = [1, 2, 3].map((i) => handOff('dave@localhost', `d${i}`));
+    expect(await store.handle({ events: [many(...hs)] })).toEqual([undefined]);
+    expect(await ids('dave@localhost')).toEqual([hs[0].id, hs[1].id]);
+    const published = memory.outbox as Array<EventEnvelope<OfflineDeliveryFailedV1>>;
+    expect(published.map((p) => [p.type, p.data.reason, p.data.stanzaId])).toEqual([[OfflineEvents.deliveryFailed, 'quota', hs[2].data.stanzaId]]);
+  });
+
+  it('retries only the version 2 envelope that cannot commit when a batch of them fails together', async () => {
+    const a = handOff('alice@localhost', 'a');
+    const b = handOff('carol@localhost', 'b');
+    const c = handOff('carol@localhost', 'c');
+    const acceptMany = memory.acceptMany.bind(memory);
+    memory.acceptMany = async (hs, o) => {
+      if (hs.some((h) => h.id === c.id)) throw new Error('cannot commit');
+      return acceptMany(hs, o);
+    };
+    const outcomes = await store.handle({ events: [many(a), many(b, c)] });
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    expect(outcomes[1]).not.toBeInstanceOf(TerminalError);
+    // all or nothing per envelope: b waits for its redelivery with c
+    expect(await ids('alice@localhost')).toEqual([a.id]);
+    expect(await ids('carol@localhost')).toEqual([]);
   });
 
   it('pages by limit with a cursor, and answers item-not-found for a view of an unknown id', async () => {

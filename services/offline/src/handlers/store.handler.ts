@@ -3,7 +3,9 @@
 // right after the commit). Acked (removed from the work queue) only after the commit, so a
 // crash before it means a redelivery, never a loss; a redelivery finds the recorded outcome.
 // Group commit: hand-offs come in batches (Bus.consumeBatches) decided in one transaction
-// of five statements for the lot, instead of eight statements per message.
+// of five statements for the lot, instead of eight statements per message; a version 2
+// envelope carries a gateway's hand-offs of one event-loop turn (one JetStream message,
+// one ack for many), and is acked once all of its hand-offs are committed.
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { LOGGER, Logger } from '@parley/runtime';
@@ -13,16 +15,22 @@ import { BatchOutcome, Bus, BusEventOptions, EventBatch, TerminalError } from '@
 import { messageType } from '@parley/stanza';
 import type { OfflineConfig } from '../config/config';
 import { deliveryFailedEventId } from '../domain/event-id';
-import { HandOff, readHandOff } from '../domain/hand-off';
+import { HandOff, readHandOffs } from '../domain/hand-off';
 import { AcceptOutcome, OFFLINE_STORE, OfflineStore, Refusal } from '../store/offline-store';
 import { OFFLINE_CONFIG } from './params';
 
-/** A readable hand-off of a batch, with its place in it. */
+/** A readable hand-off of a batch, with the place of its envelope in it. */
 interface Item {
   i: number;
-  e: EventEnvelope<OfflineStoreV1>;
+  e: EventEnvelope<unknown>;
   h: HandOff;
 }
+
+/**
+ * The lane of every version 2 envelope: they mix recipients, so one lane keeps each
+ * recipient's hand-offs in stream order (version 1 envelopes go by recipient).
+ */
+const MANY_LANE = 'offline.cmd.store v2';
 
 /** Durable consumer name of the store command. */
 export const STORE_DURABLE = Durables.offlineStore;
@@ -45,31 +53,38 @@ export class StoreHandler {
     maxDeliver: -1,
     batch: { max: 100, lanes: 2 },
     orderingKey: (e) => {
+      if (e.version === 2) return MANY_LANE;
       const to = (e.data as OfflineStoreV1 | undefined)?.to;
       return typeof to === 'string' ? canonicalBare(to) : undefined;
     },
   } satisfies BusEventOptions)
-  async handle(@Payload() batch: EventBatch<OfflineStoreV1>): Promise<BatchOutcome[]> {
+  async handle(@Payload() batch: EventBatch<unknown>): Promise<BatchOutcome[]> {
     const now = new Date();
     const outcomes: BatchOutcome[] = batch.events.map(() => undefined);
     const items: Item[] = [];
     batch.events.forEach((e, i) => {
-      const read = readHandOff(e, now);
-      if (read.ok) items.push({ i, e, h: read.handOff });
-      else outcomes[i] = new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${read.problem}`);
+      const reads = readHandOffs(e, now);
+      const usable = reads.flatMap((r) => (r.ok ? [r.handOff] : []));
+      // Never the stanza: the envelope id and what is wrong.
+      const problems = reads.flatMap((r) => (r.ok ? [] : [r.problem]));
+      if (usable.length === 0) outcomes[i] = new TerminalError(`unusable offline hand-off ${String(e?.id).slice(0, 200)}: ${problems.join('; ').slice(0, 500)}`);
+      else if (problems.length) this.log.error({ eventId: String(e.id).slice(0, 200), unusable: problems.length, problems: [...new Set(problems)] }, 'unusable hand-offs dropped from an offline store envelope');
+      for (const h of usable) items.push({ i, e, h });
     });
     if (items.length === 0) return outcomes;
     try {
       this.settled(items, await this.decide(items));
     } catch (err) {
-      // Nothing of the batch was recorded. Alone, it is redelivered; in a batch, each is tried on
-      // its own, so one that can never commit fails alone and the others are not held up.
-      if (items.length === 1) throw err;
-      for (const item of items) {
+      // Nothing of the batch was recorded. One envelope alone is redelivered; of several, each
+      // is tried on its own, so one that can never commit fails alone and the others go on.
+      const envelopes = [...new Set(items.map((item) => item.i))];
+      if (envelopes.length === 1) throw err;
+      for (const i of envelopes) {
+        const own = items.filter((item) => item.i === i);
         try {
-          this.settled([item], await this.decide([item]));
+          this.settled(own, await this.decide(own));
         } catch (e) {
-          outcomes[item.i] = e instanceof Error ? e : new Error(String(e));
+          outcomes[i] = e instanceof Error ? e : new Error(String(e));
         }
       }
     }

@@ -5,7 +5,9 @@ import { INestApplicationContext } from '@nestjs/common';
 import {
   EventEnvelope,
   OFFLINE_EVENTS,
+  OfflineHandOffV2,
   OfflineStoreV1,
+  OfflineStoreV2,
   OfflineSubjects,
   envelope,
 } from '@parley/contracts';
@@ -73,13 +75,38 @@ export function chatStanza(o: { from: string; to: string; id?: string; body: str
   return `<message xmlns='jabber:client' from='${o.from}' to='${o.to}' type='${type}'${id}><body>${o.body}</body>${o.extra ?? ''}</message>`;
 }
 
-/** Hands a message to offline storage as the gateway does; returns the envelope id. */
-export async function handOff(
-  bus: Bus,
-  o: { from: string; to: string; body: string; stanzaId?: string; type?: OfflineStoreV1['type']; noStore?: boolean; chatStateOnly?: boolean; arrivedAt?: Date; id?: string; extra?: string },
-): Promise<string> {
+/** What a test hands off: one message. */
+export interface HandOffSpec {
+  from: string;
+  to: string;
+  body: string;
+  stanzaId?: string;
+  type?: OfflineStoreV1['type'];
+  noStore?: boolean;
+  chatStateOnly?: boolean;
+  arrivedAt?: Date;
+  id?: string;
+  extra?: string;
+}
+
+/** Hands one message to offline storage in a version 1 envelope (as gateways before version 2 did); returns the envelope id. */
+export async function handOff(bus: Bus, o: HandOffSpec): Promise<string> {
+  const e = envelope(OfflineSubjects.store, storeData(o), { id: o.id ?? randomUUID() });
+  await bus.publishEvent(e);
+  return e.id;
+}
+
+/** Hands several messages to offline storage in one version 2 envelope, as a gateway does; returns the hand-off ids and the envelope. */
+export async function handOffs(bus: Bus, list: HandOffSpec[], o: { dedupe?: boolean; envelopeId?: string } = {}): Promise<{ ids: string[]; envelope: EventEnvelope<OfflineStoreV2> }> {
+  const handOffs = list.map((spec): OfflineHandOffV2 => ({ ...storeData(spec), id: spec.id ?? randomUUID() }));
+  const e = envelope<OfflineStoreV2>(OfflineSubjects.store, { handOffs }, { version: 2, id: o.envelopeId });
+  await bus.publishEvent(e, OfflineSubjects.store, { dedupe: o.dedupe });
+  return { ids: handOffs.map((x) => x.id), envelope: e };
+}
+
+function storeData(o: HandOffSpec): OfflineStoreV1 {
   const type = o.type ?? 'chat';
-  const data: OfflineStoreV1 = {
+  return {
     to: o.to,
     from: o.from,
     type,
@@ -89,7 +116,4 @@ export async function handOff(
     arrivedAt: (o.arrivedAt ?? new Date()).toISOString(),
     stanza: chatStanza({ from: o.from, to: o.to, id: o.stanzaId, body: o.body, type, extra: o.extra }),
   };
-  const e = envelope(OfflineSubjects.store, data, { id: o.id ?? randomUUID() });
-  await bus.publishEvent(e);
-  return e.id;
 }

@@ -1,4 +1,4 @@
-import { envelope, EventEnvelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflineFirstPagesQuery, OfflineFirstPagesResult, OfflineIdsCommand, OfflineStoreV1, OfflineSubjects } from '@parley/contracts';
+import { envelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflineFirstPagesQuery, OfflineFirstPagesResult, OfflineIdsCommand, OfflineSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { settle, TestGateway } from '../../testing/test-gateway';
 import { presenceModule } from '../rfc6121-presence/presence.module';
@@ -16,7 +16,7 @@ describe('XEP-0160 offline messages (in process, offline service faked on the bu
     await a.send(`<message to='bob@localhost' type='chat' id='m2'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`);
     await a.send(`<message to='bob@localhost' type='chat' id='m3'><body>x</body><no-store xmlns='urn:xmpp:hints'/></message>`);
     await settle();
-    const stored = gw.bus.sent<EventEnvelope<OfflineStoreV1>>(OfflineSubjects.store).map((e) => e.data);
+    const stored = gw.bus.handOffs();
     expect(stored.map((s) => [s.to, s.from, s.type, s.stanzaId])).toEqual([['bob@localhost', 'alice@localhost/desk', 'chat', 'm1']]);
     expect(stored[0].stanza).toContain('while you were out');
     const bounced = await a.next((s) => s.attrs.id === 'm3');

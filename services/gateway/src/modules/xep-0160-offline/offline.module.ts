@@ -4,7 +4,8 @@
 // The offline service stores; this module decides what to hand it and delivers:
 // - a `normal`/`chat` message for an existing account with no available resource of
 //   non-negative priority (the router asks `hooks.offline`) is published on JetStream
-//   (`offline.cmd.store`, work queue OFFLINE_INBOX); a failed publish → <service-unavailable/>.
+//   (`offline.cmd.store` version 2, work queue OFFLINE_INBOX: the hand-offs of one
+//   event-loop turn in one message, hand-off-batches.ts); a failed publish → <service-unavailable/>.
 //   The sender's stream does not wait for the ack before its next message (publishes
 //   on one NATS connection keep their order), but its next IQ, presence or XEP-0198
 //   <r/> does (Session.continueWhile), as does a resumption's handled count and shutdown. Chat states alone are dropped
@@ -27,7 +28,6 @@
 //   exactly one gateway (shared durable consumer), never for an error message.
 import { randomUUID } from 'node:crypto';
 import {
-  envelope,
   EventEnvelope,
   OFFLINE_EVENTS,
   OFFLINE_INBOX,
@@ -40,7 +40,7 @@ import {
   OfflineFirstPagesResult,
   MAX_FIRST_PAGES_USERS,
   OfflineIdsCommand,
-  OfflineStoreV1,
+  OfflineHandOffV2,
   OfflineSubjects,
   Durables,
   isOfflineStoredNoticeV1,
@@ -55,6 +55,7 @@ import { PRESENCE, PresenceHooks, presencePriority } from '../rfc6121-presence/a
 import { STREAM_MANAGEMENT } from '../xep-0198-sm/api';
 import { registerFlexibleRetrieval } from './flexible';
 import { FromStorage } from './from-storage';
+import { HandOffBatches } from './hand-off-batches';
 import { MODULE_NAME, OFFLINE_STATE, OfflineSessionState, offlineState } from './session-state';
 import { offlineFacts, storedCopy } from './storable';
 
@@ -90,7 +91,8 @@ export const offlineModule = defineModule({
     const fromStorage = new FromStorage(ctx.domain, (session) => sm?.enabled(session) ?? false);
     registerFlexibleRetrieval(ctx, fromStorage);
 
-    ctx.hook(CoreHooks.offline, ({ stanza, toBare, origin }) => handOff(ctx, log, fromStorage, stanza, toBare, origin));
+    const batches = new HandOffBatches(ctx.bus);
+    ctx.hook(CoreHooks.offline, ({ stanza, toBare, origin }) => handOff(ctx, log, fromStorage, batches, stanza, toBare, origin));
 
     const backlog = new Backlog(ctx, log, fromStorage);
     // after the roster's probes and pending requests
@@ -153,7 +155,7 @@ export const offlineModule = defineModule({
 });
 
 /** The `offline` hook: true when the message was handed to storage (or dropped / bounced here on purpose). */
-async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: FromStorage, msg: Element, toBare: string, origin?: Session): Promise<boolean> {
+async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: FromStorage, batches: HandOffBatches, msg: Element, toBare: string, origin?: Session): Promise<boolean> {
   // XEP-0198 re-routing what an ended session never acknowledged: still stored, keep the one copy.
   if (fromStorage.isRerouted(msg)) return true;
   const facts = offlineFacts(msg);
@@ -165,7 +167,8 @@ async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: Fr
     return true;
   }
   const id = randomUUID();
-  const data: OfflineStoreV1 = {
+  const data: OfflineHandOffV2 = {
+    id,
     to: toBare,
     from: msg.attrs.from ?? ctx.domain,
     type: facts.type,
@@ -175,8 +178,8 @@ async function handOff(ctx: ModuleContext<unknown>, log: Logger, fromStorage: Fr
     arrivedAt: new Date().toISOString(),
     stanza: storedCopy(msg, ctx.domain).toString(),
   };
-  // coalesced: the hand-offs of one read of the sender's socket leave in one write to NATS
-  const published = ctx.bus.publishEvent(envelope(OfflineSubjects.store, data, { id }), undefined, { coalesce: true });
+  // the hand-offs of this turn (one read of the senders' sockets) leave in one JetStream message
+  const published = batches.add(data);
   const failed = (e: unknown) => log.warn({ err: e, handOffId: id }, 'offline hand-off not acknowledged by JetStream; the sender gets service-unavailable');
   if (origin && !origin.closed && origin.unsettledWork < MAX_UNSETTLED_HAND_OFFS) {
     // Pipelined: the sender's stream goes on with its next messages while JetStream acks
