@@ -8,7 +8,7 @@ import {
   OfflineDeliveryFailedV1,
   OfflineEvents,
   OfflineFetchQuery,
-  OfflineFirstPagesQuery,
+  OfflinePagesQuery,
   OfflineSubjects,
   OfflineSweepResult,
 } from '@parley/contracts';
@@ -327,13 +327,13 @@ describe('offline messages, end to end', () => {
 
     const gw3 = await stack.startGateway({ USERNAME_TOMBSTONE: '0s' });
     let fetching = false;
-    // the first page is asked with offline.qry.first-pages (several sessions at once), later ones with offline.qry.fetch
+    // pages are asked with offline.qry.pages (several sessions at once); offline.qry.fetch only without it
     const watches = [
       bus.subscribe<OfflineFetchQuery>(OfflineSubjects.fetch, (q) => {
         if (q.user === 'heidi@localhost') fetching = true;
       }),
-      bus.subscribe<OfflineFirstPagesQuery>(OfflineSubjects.firstPages, (q) => {
-        if (q.users.includes('heidi@localhost')) fetching = true;
+      bus.subscribe<OfflinePagesQuery>(OfflineSubjects.pages, (q) => {
+        if (q.pages.some((p) => p.user === 'heidi@localhost')) fetching = true;
       }),
     ];
     await bus.flush();

@@ -63,6 +63,8 @@ export const OfflineSubjects = {
   fetch: 'offline.qry.fetch',
   /** {@link OfflineFirstPagesQuery} → {@link OfflineFirstPagesResult}: several users' first pages at once (logins together). */
   firstPages: 'offline.qry.first-pages',
+  /** {@link OfflinePagesQuery} → {@link OfflinePagesResult}: several backlogs' next pages at once (first or later ones; logins together). */
+  pages: 'offline.qry.pages',
   /** {@link OfflineUserQuery} → {@link OfflineCountResult} (XEP-0013 §2.2 `number_of_messages`). */
   count: 'offline.qry.count',
   /** {@link OfflineHeadersQuery} → {@link OfflineHeadersResult} (XEP-0013 §2.3 disco#items). */
@@ -252,6 +254,29 @@ export interface OfflineFirstPagesResult {
 
 /** Most users one `offline.qry.first-pages` may name. */
 export const MAX_FIRST_PAGES_USERS = 100;
+
+/**
+ * `offline.qry.pages`: several pages at once, each as `offline.qry.fetch` with that
+ * `user` and `after` (absent: the first page) would answer it, for at most
+ * {@link MAX_PAGES_ENTRIES} entries (the same user may come more than once: two
+ * sessions reading). The reply as a whole stays below the page bound, each entry getting
+ * a fair share of it; an entry it could not hold gets no messages and a `next` to ask
+ * again with (its own `after`, or the start of the backlog).
+ */
+export interface OfflinePagesQuery {
+  pages: Array<{ user: string; after?: string }>;
+  /** Most messages per page (default 100, at most 500). */
+  limit?: number;
+  stampDelay?: boolean;
+}
+
+/** `offline.qry.pages` reply data: one page per entry asked, in the order asked. */
+export interface OfflinePagesResult {
+  pages: OfflineFetchResult[];
+}
+
+/** Most entries one `offline.qry.pages` may hold. */
+export const MAX_PAGES_ENTRIES = 100;
 
 /** `offline.qry.count` reply data. */
 export interface OfflineCountResult {

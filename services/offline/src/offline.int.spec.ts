@@ -10,6 +10,8 @@ import {
   OfflineEvents,
   OfflineFetchResult,
   OfflineFirstPagesResult,
+  OfflinePagesResult,
+  MAX_PAGES_ENTRIES,
   MAX_FIRST_PAGES_USERS,
   OfflineHeadersResult,
   OfflineSubjects,
@@ -322,7 +324,7 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     expect(seen).toEqual(bigIds);
     // a user the reply has no room for gets no messages and a cursor from the start of the backlog
     const late = 'first4@localhost';
-    const lateId = await handOff(h.bus, { from: BOB, to: late, body: `late${'z'.repeat(5000)}` });
+    const lateId = await handOff(h.bus, { from: BOB, to: late, body: `late${'z'.repeat(12000)}` });
     await waitFor(async () => (await count(late)) === 1, { what: 'the late backlog stored' });
     const crowded = await h.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, { users: [big, big, late] });
     expect(crowded.pages[0]).toEqual(crowded.pages[1]);
@@ -331,6 +333,54 @@ describe('offline service (real NATS + Postgres, through the bus)', () => {
     expect(await condition(h.bus.request(OfflineSubjects.firstPages, { users: [] }))).toBe('bad-request');
     expect(await condition(h.bus.request(OfflineSubjects.firstPages, { users: ['@x'] }))).toBe('jid-malformed');
     expect(await condition(h.bus.request(OfflineSubjects.firstPages, { users: Array.from({ length: MAX_FIRST_PAGES_USERS + 1 }, (_, i) => `u${i}@localhost`) }))).toBe('bad-request');
+  });
+
+  it('answers several pages with cursors in one reply (offline.qry.pages), each as its own fetch would, the same user twice too', async () => {
+    const [ann, ben] = ['pages1@localhost', 'pages2@localhost'];
+    const annIds: string[] = [];
+    for (let i = 0; i < 5; i++) annIds.push(await handOff(h.bus, { from: BOB, to: ann, body: `ann ${i}`, arrivedAt: new Date(Date.now() - 5000 + i) }));
+    const benIds: string[] = [];
+    for (let i = 0; i < 3; i++) benIds.push(await handOff(h.bus, { from: BOB, to: ben, body: `${i}${'b'.repeat(5000)}`, arrivedAt: new Date(Date.now() - 5000 + i) }));
+    await waitFor(async () => (await count(ann)) === 3 && (await count(ben)) === 3, { what: 'both backlogs stored (quota 3)' });
+
+    const annFirst = await fetch({ user: ann, limit: 1 });
+    const pages = (q: object) => h.bus.request<OfflinePagesResult>(OfflineSubjects.pages, q);
+    const r = await pages({ pages: [{ user: ann, after: annFirst.next }, { user: 'Pages1@localhost' }, { user: ann, after: annFirst.next }, { user: 'pages3@localhost' }], limit: 10, stampDelay: true });
+    expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThanOrEqual(16 * 1024);
+    expect(r.pages).toHaveLength(4);
+    expect(r.pages[0]).toEqual(await fetch({ user: ann, after: annFirst.next, limit: 10, stampDelay: true }));
+    expect(r.pages[0].messages.map((m) => m.id)).toEqual(annIds.slice(1, 3));
+    expect(r.pages[1].messages.map((m) => m.id)).toEqual(annIds.slice(0, 3));
+    expect(r.pages[2]).toEqual(r.pages[0]);
+    expect(r.pages[3]).toEqual({ messages: [] });
+    // pages past the bound: what each got plus where to go on, until every backlog is read, in order
+    const seen = new Map<string, string[]>([
+      [ann, []],
+      [ben, []],
+    ]);
+    let asked: Array<{ user: string; after?: string }> = [{ user: ben }, { user: ann }];
+    for (let round = 0; asked.length && round < 10; round++) {
+      const got = await pages({ pages: asked });
+      expect(Buffer.byteLength(JSON.stringify(got))).toBeLessThanOrEqual(16 * 1024);
+      got.pages.forEach((p, k) => seen.get(asked[k].user)!.push(...p.messages.map((m) => m.id)));
+      asked = got.pages.flatMap((p, k) => (p.next ? [{ user: asked[k].user, after: p.next }] : []));
+    }
+    expect(seen.get(ann)).toEqual(annIds.slice(0, 3));
+    expect(seen.get(ben)).toEqual(benIds);
+    // a message larger than the whole bound still comes, alone, first in a reply: no backlog is stuck behind it
+    const huge = 'pages4@localhost';
+    const hugeId = await handOff(h.bus, { from: BOB, to: huge, body: 'h'.repeat(20_000) });
+    await waitFor(async () => (await count(huge)) === 1, { what: 'the huge message stored' });
+    const crowded = await pages({ pages: [{ user: ann }, { user: huge }] });
+    expect(crowded.pages[1].messages).toEqual([]);
+    const alone = await pages({ pages: [{ user: huge, after: crowded.pages[1].next }, { user: ann }] });
+    expect(alone.pages[0].messages.map((m) => m.id)).toEqual([hugeId]);
+    expect(alone.pages[0].next).toBeUndefined();
+    expect(await condition(pages({ pages: [] }))).toBe('bad-request');
+    expect(await condition(pages({ pages: [{ user: ann, after: 'not a cursor' }] }))).toBe('bad-request');
+    expect(await condition(pages({ pages: [{ user: '@x' }] }))).toBe('jid-malformed');
+    expect(await condition(pages({ pages: ['x'] }))).toBe('bad-request');
+    expect(await condition(pages({ pages: Array.from({ length: MAX_PAGES_ENTRIES + 1 }, (_, i) => ({ user: `u${i}@localhost` })) }))).toBe('bad-request');
   });
 
   it('answers jid-malformed for a request without an account JID, bad-request for other malformed requests', async () => {

@@ -89,9 +89,9 @@ export class InMemoryOfflineStore implements OfflineStore {
     return { items, next: items.length < matching.length && last ? { arrivedAt: last.arrivedAt, seq: last.seq } : undefined };
   }
 
-  async firstPages(users: string[], o: { limit: number; maxBytes: number }): Promise<Map<string, Page<StoredMessage>>> {
-    const pages = new Map<string, Page<StoredMessage>>();
-    for (const u of users) pages.set(u, await this.page(u, o));
+  async pages(requests: Array<{ user: string; after?: Cursor }>, o: { limit: number; maxBytes: number }): Promise<Array<Page<StoredMessage>>> {
+    const pages: Array<Page<StoredMessage>> = [];
+    for (const r of requests) pages.push(await this.page(r.user, { ...o, after: r.after }));
     return pages;
   }
 

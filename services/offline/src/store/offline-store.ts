@@ -72,8 +72,8 @@ export interface OfflineStore {
   acceptMany(hs: HandOff[], o: AcceptOptions): Promise<AcceptOutcome[]>;
   /** The user's messages in arrival order after `after`, at most `limit` and about `maxBytes` of JSON (always at least one). */
   page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>>;
-  /** {@link page} without `after` or `ids` for several users (distinct), read with one statement; every user asked has an entry. */
-  firstPages(users: string[], o: { limit: number; maxBytes: number }): Promise<Map<string, Page<StoredMessage>>>;
+  /** {@link page} without `ids` for several requests (a user may come twice, with two cursors), read with one statement; one page per request, in order. */
+  pages(requests: Array<{ user: string; after?: Cursor }>, o: { limit: number; maxBytes: number }): Promise<Array<Page<StoredMessage>>>;
   /** How many of `ids` exist for the user. */
   countExisting(user: string, ids: string[]): Promise<number>;
   count(user: string): Promise<number>;

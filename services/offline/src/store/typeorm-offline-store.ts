@@ -184,33 +184,37 @@ export class TypeOrmOfflineStore implements OfflineStore {
     return { items, next: more && last ? { arrivedAt: last.arrivedAt, seq: last.seq } : undefined };
   }
 
-  async firstPages(users: string[], o: { limit: number; maxBytes: number }): Promise<Map<string, Page<StoredMessage>>> {
-    const rows: Array<MessageRow & { user_jid: string; total: number }> = await this.ds.query(
-      `WITH ordered AS (
-         SELECT seq,
-                sum(2 * octet_length(stanza) + ${PER_MESSAGE_OVERHEAD}) OVER w AS running,
+  async pages(requests: Array<{ user: string; after?: Cursor }>, o: { limit: number; maxBytes: number }): Promise<Array<Page<StoredMessage>>> {
+    // One window query for all: each request is its own partition (the same user may come twice, with two cursors).
+    const rows: Array<MessageRow & { i: number; total: number }> = await this.ds.query(
+      `WITH req AS (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]) WITH ORDINALITY AS r (user_jid, after_at, after_seq, i)
+       ),
+       ordered AS (
+         SELECT r.i, m.seq,
+                sum(2 * octet_length(m.stanza) + ${PER_MESSAGE_OVERHEAD}) OVER w AS running,
                 row_number() OVER w AS rn,
-                count(*) OVER (PARTITION BY user_jid) AS total
-           FROM offline_message
-          WHERE user_jid = ANY($1::text[])
-         WINDOW w AS (PARTITION BY user_jid ORDER BY arrived_at, seq)
+                count(*) OVER (PARTITION BY r.i) AS total
+           FROM req r JOIN offline_message m ON m.user_jid = r.user_jid
+          WHERE r.after_at IS NULL OR (m.arrived_at, m.seq) > (r.after_at, r.after_seq)
+         WINDOW w AS (PARTITION BY r.i ORDER BY m.arrived_at, m.seq)
        )
-       SELECT m.user_jid, m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, o.total::int AS total
+       SELECT o.i::int AS i, m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, o.total::int AS total
          FROM ordered o JOIN offline_message m ON m.seq = o.seq
-        WHERE o.rn <= $2 AND (o.rn = 1 OR o.running <= $3)
-        ORDER BY m.user_jid, m.arrived_at, m.seq`,
-      [users, o.limit, o.maxBytes],
+        WHERE o.rn <= $4 AND (o.rn = 1 OR o.running <= $5)
+        ORDER BY o.i, m.arrived_at, m.seq`,
+      [requests.map((r) => r.user), requests.map((r) => r.after?.arrivedAt ?? null), requests.map((r) => r.after?.seq ?? '0'), o.limit, o.maxBytes],
     );
-    const pages = new Map<string, Page<StoredMessage>>(users.map((u) => [u, { items: [] }]));
-    const totals = new Map<string, number>();
+    const pages: Array<Page<StoredMessage>> = requests.map(() => ({ items: [] }));
+    const totals = new Array<number>(requests.length).fill(0);
     for (const r of rows) {
-      pages.get(r.user_jid)?.items.push(toMessage(r));
-      totals.set(r.user_jid, r.total);
+      pages[r.i - 1].items.push(toMessage(r));
+      totals[r.i - 1] = r.total;
     }
-    for (const [user, page] of pages) {
+    pages.forEach((page, k) => {
       const last = page.items[page.items.length - 1];
-      if (last && page.items.length < (totals.get(user) ?? 0)) page.next = { arrivedAt: last.arrivedAt, seq: last.seq };
-    }
+      if (last && page.items.length < totals[k]) page.next = { arrivedAt: last.arrivedAt, seq: last.seq };
+    });
     return pages;
   }
 

@@ -1,4 +1,4 @@
-import { envelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflineFirstPagesQuery, OfflineFirstPagesResult, OfflineIdsCommand, OfflineSubjects } from '@parley/contracts';
+import { envelope, OfflineEvents, OfflineFetchQuery, OfflineNotices, OfflineFetchResult, OfflinePagesQuery, OfflinePagesResult, OfflineIdsCommand, OfflineSubjects } from '@parley/contracts';
 import { NS } from '@parley/stanza';
 import { settle, TestGateway } from '../../testing/test-gateway';
 import { presenceModule } from '../rfc6121-presence/presence.module';
@@ -52,30 +52,69 @@ describe('XEP-0160 offline messages (in process, offline service faked on the bu
     expect(acked).toEqual([{ user: 'bob@localhost', ids: ['n1'] }]);
   });
 
-  it('reads the first pages of sessions coming online together with one offline.qry.first-pages, and the rest page by page', async () => {
-    const msg = (to: string, n: number) => ({
-      id: `${to}${n}`,
-      from: 'alice@localhost/desk',
-      type: 'chat' as const,
-      arrivedAt: '2026-12-01T10:00:00Z',
-      stanza: `<message from='alice@localhost/desk' to='${to}@localhost' type='chat'><body>${to} ${n}</body></message>`,
+  const backlogMessage = (to: string, n: number) => ({
+    id: `${to}${n}`,
+    from: 'alice@localhost/desk',
+    type: 'chat' as const,
+    arrivedAt: '2026-12-01T10:00:00Z',
+    stanza: `<message from='alice@localhost/desk' to='${to}@localhost' type='chat'><body>${to} ${n}</body></message>`,
+  });
+
+  it('reads the pages of sessions coming online together with one offline.qry.pages per round, each going on from its cursor', async () => {
+    const asked: Array<OfflinePagesQuery['pages']> = [];
+    gw.bus.answer<OfflinePagesQuery, OfflinePagesResult>(OfflineSubjects.pages, (q) => {
+      asked.push(q.pages);
+      return {
+        pages: q.pages.map((p) =>
+          p.user === 'bob@localhost'
+            ? { messages: [backlogMessage('bob', 1)] }
+            : // carol's backlog did not fit in the first reply: no messages and a cursor; then two pages
+              p.after === undefined
+              ? { messages: [], next: 'start' }
+              : p.after === 'start'
+                ? { messages: [backlogMessage('carol', 1)], next: 'c1' }
+                : { messages: [backlogMessage('carol', 2)] },
+        ),
+      };
     });
-    const asked: string[][] = [];
-    gw.bus.answer<OfflineFirstPagesQuery, OfflineFirstPagesResult>(OfflineSubjects.firstPages, (q) => {
-      asked.push(q.users);
-      // carol's backlog did not fit in the reply: she gets a cursor and reads on
-      return { pages: q.users.map((u) => (u === 'bob@localhost' ? { messages: [msg('bob', 1)] } : { messages: [], next: 'start' })) };
-    });
-    const fetched: OfflineFetchQuery[] = [];
-    gw.bus.answer<OfflineFetchQuery, OfflineFetchResult>(OfflineSubjects.fetch, (q) => (fetched.push(q), { messages: [msg('carol', 1), msg('carol', 2)] }));
     gw.bus.answer<OfflineIdsCommand>(OfflineSubjects.ack, (c) => ({ deleted: c.ids.length }));
     const [b, c] = [await gw.login('bob', 'phone'), await gw.login('carol', 'pad')];
     await Promise.all([b.send('<presence/>'), c.send('<presence/>')]);
     expect((await b.next((s) => s.name === 'message')).getChildText('body')).toBe('bob 1');
     expect((await c.next((s) => s.name === 'message')).getChildText('body')).toBe('carol 1');
     expect((await c.next((s) => s.name === 'message')).getChildText('body')).toBe('carol 2');
-    expect(asked).toEqual([['bob@localhost', 'carol@localhost']]);
-    expect(fetched.map((q) => [q.user, q.after])).toEqual([['carol@localhost', 'start']]);
+    expect(asked).toEqual([[{ user: 'bob@localhost' }, { user: 'carol@localhost' }], [{ user: 'carol@localhost', after: 'start' }], [{ user: 'carol@localhost', after: 'c1' }]]);
+  });
+
+  it('reads the first page once per delivery: not for an initial presence of negative priority, then at the non-negative one', async () => {
+    const asked: Array<OfflinePagesQuery['pages']> = [];
+    gw.bus.answer<OfflinePagesQuery, OfflinePagesResult>(OfflineSubjects.pages, (q) => (asked.push(q.pages), { pages: q.pages.map(() => ({ messages: [backlogMessage('erin', 1)] })) }));
+    gw.bus.answer<OfflineIdsCommand>(OfflineSubjects.ack, (c) => ({ deleted: c.ids.length }));
+    const e = await gw.login('erin', 'phone');
+    await e.send('<presence><priority>-1</priority></presence>');
+    await settle();
+    expect(asked).toEqual([]);
+    await e.send('<presence><priority>5</priority></presence>');
+    expect((await e.next((s) => s.name === 'message')).getChildText('body')).toBe('erin 1');
+    await settle();
+    expect(asked).toEqual([[{ user: 'erin@localhost' }]]);
+  });
+
+  it('reads each backlog with offline.qry.fetch when nobody answers offline.qry.pages (an offline service from before it)', async () => {
+    const fetched: OfflineFetchQuery[] = [];
+    gw.bus.answer<OfflineFetchQuery, OfflineFetchResult>(OfflineSubjects.fetch, (q) => {
+      fetched.push(q);
+      return q.after === undefined ? { messages: [backlogMessage('dan', 1)], next: 'd1' } : { messages: [backlogMessage('dan', 2)] };
+    });
+    gw.bus.answer<OfflineIdsCommand>(OfflineSubjects.ack, (c) => ({ deleted: c.ids.length }));
+    const d = await gw.login('dan', 'phone');
+    await d.send('<presence/>');
+    expect((await d.next((s) => s.name === 'message')).getChildText('body')).toBe('dan 1');
+    expect((await d.next((s) => s.name === 'message')).getChildText('body')).toBe('dan 2');
+    expect(fetched.map((q) => [q.user, q.after])).toEqual([
+      ['dan@localhost', undefined],
+      ['dan@localhost', 'd1'],
+    ]);
   });
 
   it('delivers at once what is stored while the session is available (stored notice), once, and a burst reads once more', async () => {

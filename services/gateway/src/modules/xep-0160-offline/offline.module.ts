@@ -13,7 +13,8 @@
 //   as RFC 6121 §8.5.2.2.1 asks for a normal/chat message it does not store.
 // - when a session sends initial presence with non-negative priority (or raises a
 //   negative priority to non-negative), the backlog is read page by page
-//   (`offline.qry.fetch`, with `<delay/>`), written in arrival order, and deleted
+//   (`offline.qry.pages`: the pages that sessions reading at once ask in one request;
+//   with `<delay/>`), written in arrival order, and deleted
 //   (`offline.cmd.ack`) once the write is confirmed (`Session.whenDelivered`: on the
 //   socket, or XEP-0198's `<a/>` once it exists). Nothing is deleted before that, so a
 //   crash of the gateway or the service loses nothing; the worst case is a message
@@ -36,9 +37,9 @@ import {
   OfflineEvents,
   OfflineFetchQuery,
   OfflineFetchResult,
-  OfflineFirstPagesQuery,
-  OfflineFirstPagesResult,
-  MAX_FIRST_PAGES_USERS,
+  OfflinePagesQuery,
+  OfflinePagesResult,
+  MAX_PAGES_ENTRIES,
   OfflineIdsCommand,
   OfflineHandOffV2,
   OfflineSubjects,
@@ -76,6 +77,8 @@ export const BOUNCE_DURABLE = Durables.gatewayOfflineBounces;
 /** A failure older than this (gateways were all down) is not bounced any more: too late to be useful. */
 const BOUNCE_MAX_AGE_MS = 60 * 60 * 1000;
 
+/** A first page read at initial presence is not used past this (the presence never made the session available). */
+const PREFETCH_FRESH_MS = 2000;
 /** Sees broadcast presence before the presence module consumes it (priority changes). */
 const OFFLINE_PRESENCE_PRIORITY = 100;
 
@@ -103,6 +106,8 @@ export const offlineModule = defineModule({
     ctx.hook(
       CoreHooks.outboundPresence,
       ({ session, stanza: p, to }) => {
+        // initial presence: the first page is read while the presence is handled (roster, probes), not after it
+        if (!to && p.attrs.type === undefined && !session.available && presencePriority(p) >= 0) backlog.prefetch(session);
         if (!to && p.attrs.type === undefined && session.available && session.priority < 0) {
           const priority = presencePriority(p);
           if (priority >= 0) void backlog.push(session, { priority, recheck: true });
@@ -241,6 +246,14 @@ class Backlog {
   forget(session: Session): void {
     const st = session.state.get(OFFLINE_STATE);
     if (st?.recheck) clearTimeout(st.recheck);
+    if (st) st.prefetched = undefined;
+  }
+
+  /** Starts reading the first page of a session's backlog that is about to become available (see {@link flood}). */
+  prefetch(session: Session): void {
+    const st = offlineState(session);
+    if (st.prefetched || !this.eligible(session, st, 0, true)) return;
+    st.prefetched = { at: Date.now(), page: this.pages.load({ user: session.bare }).catch(() => undefined) };
   }
 
   /** Stored messages written to a session on another gateway that moved here: delete them once the client acknowledges. */
@@ -249,9 +262,9 @@ class Backlog {
     void this.confirmAndAck(session, st, ids, keys);
   }
 
-  /** RFC 6121 §8.5.2.1.1 / XEP-0160 §2 / XEP-0013 §2.2: who gets the backlog pushed. */
-  private eligible(session: Session, st: OfflineSessionState, priority = session.priority): boolean {
-    if (session.closed || !session.available || priority < 0 || st.flexible) return false;
+  /** RFC 6121 §8.5.2.1.1 / XEP-0160 §2 / XEP-0013 §2.2: who gets the backlog pushed (`soon`: once its initial presence is applied). */
+  private eligible(session: Session, st: OfflineSessionState, priority = session.priority, soon = false): boolean {
+    if (session.closed || !(session.available || soon) || priority < 0 || st.flexible) return false;
     // XEP-0013 §2.2: not while another resource of the user retrieves flexibly (this instance's resources only).
     for (const r of this.ctx.directory.resources(session.bare)) {
       if (r.session && r.session !== session && r.session.state.get(OFFLINE_STATE)?.flexible) return false;
@@ -264,28 +277,32 @@ class Backlog {
   }
 
   /**
-   * First pages asked in one turn of the event loop (sessions coming online together, a
-   * login storm) come from one `offline.qry.first-pages`: one query in the offline service.
+   * Pages asked in one turn of the event loop (sessions coming online together, a login
+   * storm, and then their next pages) come from one `offline.qry.pages`: one query in the
+   * offline service.
    */
-  private readonly firstPages = turnBatches<string, OfflineFetchResult>(
+  private readonly pages = turnBatches<{ user: string; after?: string }, OfflineFetchResult>(
     (keys) =>
       batchedOrEach(
         keys,
-        async (users) =>
-          (await this.ctx.bus.request<OfflineFirstPagesResult>(OfflineSubjects.firstPages, { users, limit: FETCH_PAGE, stampDelay: true } satisfies OfflineFirstPagesQuery)).pages,
-        (user) => this.fetch(user, undefined),
+        async (pages) => (await this.ctx.bus.request<OfflinePagesResult>(OfflineSubjects.pages, { pages, limit: FETCH_PAGE, stampDelay: true } satisfies OfflinePagesQuery)).pages,
+        (key) => this.fetch(key.user, key.after),
       ),
-    MAX_FIRST_PAGES_USERS,
+    MAX_PAGES_ENTRIES,
   );
 
   private async flood(session: Session, st: OfflineSessionState, priority?: number): Promise<void> {
+    // a first page read at initial presence is used once, by the delivery that follows it, or not at all
+    const prefetched = st.prefetched && Date.now() - st.prefetched.at <= PREFETCH_FRESH_MS ? st.prefetched.page : undefined;
+    st.prefetched = undefined;
     if (!this.eligible(session, st, priority)) return;
     const written: string[] = [];
     const keys: Array<string | undefined> = [];
     let after: string | undefined;
     try {
       do {
-        const page = after === undefined ? await this.firstPages.load(session.bare) : await this.fetch(session.bare, after);
+        const early = after === undefined && prefetched ? await prefetched : undefined;
+        const page = early ?? (await this.pages.load({ user: session.bare, after }));
         if (!this.eligible(session, st, priority)) break;
         for (const m of page.messages) {
           if (st.pending.has(m.id)) continue;

@@ -1,4 +1,5 @@
 // What the offline module remembers about one session (its slot in `session.state`).
+import type { OfflineFetchResult } from '@parley/contracts';
 import type { StanzaError } from '@parley/stanza';
 import { defineSlot, serviceError, Session } from '../../host';
 
@@ -19,6 +20,8 @@ export interface OfflineSessionState {
   pending: Set<string>;
   /** The one follow-up look for messages that were still in flight when the backlog was read. */
   recheck?: NodeJS.Timeout;
+  /** The backlog's first page, asked for when initial presence arrived (while the presence is handled); taken by the delivery that follows. */
+  prefetched?: { at: number; page: Promise<OfflineFetchResult | undefined> };
 }
 
 /** This module's slot in `session.state`. */
