@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ALL_STREAMS, OfflineStatsResult, OfflineSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
-import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace, waitFor } from '@parley/testing-stack';
+import { createTestDatabase, testInfra, TestDatabase, uniqueNamespace } from '@parley/testing-stack';
 import { ServiceProcess, spawnService } from '@parley/testing-xmpp';
 import { comparisonTable, Figure, median, rotation } from './src/compare-report';
 import { BenchGateway, spawnBenchGateway, started } from './src/gateway';
@@ -24,7 +24,7 @@ import { Credentials, LoginRunResult, runLogins } from './src/login-bench';
 import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { registerAccounts } from './src/registration';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
-import { OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
+import { offlineCommitWatch, OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
 import { CpuMeter, openFilesLimit } from './src/proc';
 import { PeerServer, processTree, startedPeers, startEjabberd, startProsody } from '@parley/testing-peers';
 import { ScramKeyCache } from './src/scram-client';
@@ -216,17 +216,13 @@ async function main(): Promise<number> {
       });
       const servicePids = [rosterService!.proc.pid!, offlineService!.proc.pid!];
       const offlineCount = async () => (await bus!.request<OfflineStatsResult>(OfflineSubjects.stats, {}, { timeoutMs: 10_000 })).messages;
-      let offlineBaseline = 0;
+      const commits = offlineCommitWatch(bus!, offlineCount, 180_000);
       return {
         name,
         port: gw.starttlsPort,
         pids: () => [...processTree(gw.pid), ...servicePids], // the gateway and its workers, if any
-        beforeOffline: async () => {
-          offlineBaseline = await offlineCount();
-        },
-        offlineStored: async (_senders, messages) => {
-          await waitFor(async () => ((await offlineCount()) >= offlineBaseline + messages ? true : undefined), { what: `${messages} offline messages stored`, timeoutMs: 180_000, intervalMs: 50 });
-        },
+        beforeOffline: () => commits.start(),
+        offlineStored: (_senders, messages) => commits.stored(messages),
         alive: () => gw.proc.exitCode === null && gw.proc.signalCode === null,
         exitInfo: () => `exit code ${gw.proc.exitCode}, signal ${gw.proc.signalCode}`,
         logTail: () => gw.logTail(),

@@ -11,12 +11,11 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { OfflineStatsResult, OfflineSubjects } from '@parley/contracts';
 import { Bus } from '@parley/nats';
-import { waitFor } from '@parley/testing-stack';
 import { registerInBand, startStack } from '@parley/testing-xmpp';
 import { positiveArg } from './src/args';
 import { CpuProfile, summarizeProfile } from './src/profile-summary';
 import { ScramKeyCache } from './src/scram-client';
-import { runOfflineStoreDrain } from './src/offline-store-drain';
+import { offlineCommitWatch, runOfflineStoreDrain } from './src/offline-store-drain';
 
 const DOMAIN = 'localhost';
 const TIMEOUT_MS = 180_000;
@@ -49,6 +48,8 @@ async function main(): Promise<void> {
       if (!/type=.result./.test(reply)) throw new Error(`registering ${n}: ${reply.slice(0, 200)}`);
     }
     const creds = (list: string[]) => list.map((username) => ({ username, password }));
+    const commits = offlineCommitWatch(bus, async () => (await bus.request<OfflineStatsResult>(OfflineSubjects.stats, {}, { timeoutMs: 10_000 })).messages, TIMEOUT_MS);
+    await commits.start();
     const r = await runOfflineStoreDrain({
       port: gw.starttlsPort,
       domain: DOMAIN,
@@ -56,10 +57,8 @@ async function main(): Promise<void> {
       recipients: creds(names.r),
       messages,
       cache,
-      // stored: the offline service holds them all
-      stored: async (_senders, n) => {
-        await waitFor(async () => (await bus.request<OfflineStatsResult>(OfflineSubjects.stats, {}, { timeoutMs: 10_000 })).messages >= n, { what: `all ${n} messages stored`, timeoutMs: TIMEOUT_MS, intervalMs: 50 });
-      },
+      // stored: the offline service committed them all
+      stored: (_senders, n) => commits.stored(n),
       timeoutMs: TIMEOUT_MS,
     });
     const result = { at: new Date().toISOString(), ...r };

@@ -3,6 +3,9 @@
 // them (store: until the server says it holds them all, see `stored`); then every
 // recipient logs in and sends initial presence at once (drain: until each has all its
 // messages; duplicates and order are counted). Bounded in count and time.
+import { OfflineNotices } from '@parley/contracts';
+import type { Bus } from '@parley/nats';
+import { waitFor } from '@parley/testing-stack';
 import type { Credentials } from './login-bench';
 import { ScramKeyCache } from './scram-client';
 import { Samples } from './stats';
@@ -160,4 +163,50 @@ export async function runOfflineStoreDrain(o: OfflineRunOptions): Promise<Offlin
   } finally {
     for (const c of conns) c.conn.destroy();
   }
+}
+
+/**
+ * Parley's "the server holds them all": the offline service announces every message it
+ * commits (`offline.ntf.stored`, right after the commit), so counting the announcements
+ * gives the moment the last one was committed, without a polling interval's lag or the
+ * load of polling. Announcements are best effort (core NATS): the service's own count
+ * is read every 200 ms as well, and whichever sees them all first ends the wait; the
+ * count is checked once more at the end.
+ */
+export function offlineCommitWatch(bus: Bus, count: () => Promise<number>, timeoutMs: number) {
+  let baseline = 0;
+  let announced = 0;
+  let sub: { unsubscribe(): void } | undefined;
+  let wake: (() => void) | undefined;
+  return {
+    /** Before the messages are sent. */
+    async start(): Promise<void> {
+      baseline = await count();
+      announced = 0;
+      sub = bus.subscribe<unknown>(OfflineNotices.stored, () => {
+        announced += 1;
+        wake?.();
+      });
+      await bus.flush();
+    },
+    async stored(messages: number): Promise<void> {
+      try {
+        const all = () => announced >= messages;
+        const byNotices = new Promise<void>((resolve) => {
+          wake = () => all() && resolve();
+          wake();
+        });
+        let polling = true;
+        const byCount = waitFor(async () => (!polling || (await count()) >= baseline + messages ? true : undefined), { what: `${messages} offline messages stored`, timeoutMs, intervalMs: 200 });
+        await Promise.race([byNotices, byCount]);
+        polling = false;
+        await byCount;
+        const held = await count();
+        if (held < baseline + messages) throw new Error(`the offline service holds ${held - baseline} of ${messages} messages`);
+      } finally {
+        sub?.unsubscribe();
+        wake = undefined;
+      }
+    },
+  };
 }
