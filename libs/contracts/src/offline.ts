@@ -340,7 +340,7 @@ export interface OfflineStatsResult {
  * missed notice costs only latency: gateways fetch again at login and after a bus reconnect.
  */
 export const OfflineNotices = {
-  /** {@link OfflineStoredNoticeV1}: a message for `u` was committed to the offline store. */
+  /** {@link OfflineStoredNoticeV1}: messages for `u` were committed to the offline store (one notice per recipient of a commit). */
   stored: 'offline.ntf.stored',
 } as const;
 
@@ -352,7 +352,7 @@ export const OfflineNotices = {
 export interface OfflineStoredNoticeV1 {
   /** Recipient, bare JID. */
   u: string;
-  /** The stored message's id. */
+  /** The id of the last message stored for `u` in that commit. */
   id: string;
 }
 

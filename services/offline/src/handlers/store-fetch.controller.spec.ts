@@ -99,7 +99,7 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     await expect(storeOne(handOff('a@b@c', 'x'))).rejects.toBeInstanceOf(TerminalError);
   });
 
-  it('decides a batch in one go: one outcome per event, an unusable one terminated alone, the others stored and announced', async () => {
+  it('decides a batch in one go: one outcome per event, an unusable one terminated alone, the others stored and their recipient announced once', async () => {
     const a = handOff('alice@localhost', 'a');
     const bad = handOff('localhost', 'no account');
     const b = handOff('alice@localhost', 'b');
@@ -108,7 +108,7 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     expect(outcomes[1]).toBeInstanceOf(TerminalError);
     expect(outcomes[2]).toBeUndefined();
     expect((await fetch.handle({ user: 'alice@localhost' })).messages.map((m) => m.id)).toEqual([a.id, b.id]);
-    expect(notices.map((x) => (x.data as { id: string }).id)).toEqual([a.id, b.id]);
+    expect(notices.map((x) => x.data)).toEqual([{ u: 'alice@localhost', id: b.id }]);
   });
 
   it('tries each hand-off of a batch on its own when the batch cannot commit: only the one that fails alone is retried', async () => {
@@ -140,11 +140,15 @@ describe('offline store and fetch controllers (in-memory store)', () => {
     expect(await store.handle({ events: [e] })).toEqual([undefined]);
     expect(await ids('alice@localhost')).toEqual([a1.id, a2.id]);
     expect(await ids('carol@localhost')).toEqual([c1.id]);
-    expect(notices.map((x) => (x.data as { id: string }).id)).toEqual([a1.id, c1.id, a2.id]);
+    // one notice per recipient of the batch, naming its last message
+    expect(notices.map((x) => x.data)).toEqual([
+      { u: 'alice@localhost', id: a2.id },
+      { u: 'carol@localhost', id: c1.id },
+    ]);
     // redelivered (the ack was lost): nothing twice, nothing announced again
     expect(await store.handle({ events: [e] })).toEqual([undefined]);
     expect(await ids('alice@localhost')).toEqual([a1.id, a2.id]);
-    expect(notices).toHaveLength(3);
+    expect(notices).toHaveLength(2);
   });
 
   it('drops an unusable hand-off of a version 2 envelope and stores the rest; terminates an envelope with nothing usable', async () => {

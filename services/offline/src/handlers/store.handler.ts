@@ -109,11 +109,14 @@ export class StoreHandler {
 
   /** After the commit: gateways holding an available session of a recipient deliver now (core NATS, best effort). */
   private settled(items: Item[], outcomes: AcceptOutcome[]): void {
+    // one notice per recipient of the batch (its last message): a gateway reads that user's backlog once anyway
+    const last = new Map<string, string>();
     items.forEach(({ h }, k) => {
       const outcome = outcomes[k];
-      if (outcome.kind === 'stored' && !outcome.duplicate) this.notify(h.user, h.id);
+      if (outcome.kind === 'stored' && !outcome.duplicate) last.set(h.user, h.id);
       this.log.debug({ handOffId: h.id, outcome: outcome.kind, reason: outcome.kind === 'refused' ? outcome.reason : undefined, duplicate: outcome.duplicate }, 'offline hand-off');
     });
+    for (const [user, id] of last) this.notify(user, id);
   }
 
   private notify(user: string, id: string): void {
