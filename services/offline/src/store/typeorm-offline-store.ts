@@ -158,6 +158,8 @@ export class TypeOrmOfflineStore implements OfflineStore {
   }
 
   async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {
+    // the backlog in order: a range scan from the cursor (see pages)
+    if (!o.ids) return (await this.pages([{ user, after: o.after }], o))[0];
     // Choose the page by stanza sizes first (octet_length reads the TOAST header only),
     // then read just the chosen stanzas. A JSON-escaped stanza is at most twice its size.
     const rows: Array<MessageRow & { total: number }> = await this.ds.query(
@@ -185,35 +187,43 @@ export class TypeOrmOfflineStore implements OfflineStore {
   }
 
   async pages(requests: Array<{ user: string; after?: Cursor }>, o: { limit: number; maxBytes: number }): Promise<Array<Page<StoredMessage>>> {
-    // One window query for all: each request is its own partition (the same user may come twice, with two cursors).
-    const rows: Array<MessageRow & { i: number; total: number }> = await this.ds.query(
+    // Per request (the same user may come twice, with two cursors), an index range scan
+    // from its cursor that reads no more rows than can fit: every message is budgeted at
+    // least PER_MESSAGE_OVERHEAD, so a page never holds more than maxBytes / that + 1;
+    // one row more tells whether the backlog goes on. A long backlog costs a page, not a scan.
+    const cap = Math.max(1, Math.min(o.limit, Math.floor(o.maxBytes / PER_MESSAGE_OVERHEAD) + 1));
+    const rows: Array<MessageRow & { i: number; avail: number; running: string; rn: string }> = await this.ds.query(
       `WITH req AS (
          SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]) WITH ORDINALITY AS r (user_jid, after_at, after_seq, i)
-       ),
-       ordered AS (
-         SELECT r.i, m.seq,
-                sum(2 * octet_length(m.stanza) + ${PER_MESSAGE_OVERHEAD}) OVER w AS running,
-                row_number() OVER w AS rn,
-                count(*) OVER (PARTITION BY r.i) AS total
-           FROM req r JOIN offline_message m ON m.user_jid = r.user_jid
-          WHERE r.after_at IS NULL OR (m.arrived_at, m.seq) > (r.after_at, r.after_seq)
-         WINDOW w AS (PARTITION BY r.i ORDER BY m.arrived_at, m.seq)
        )
-       SELECT o.i::int AS i, m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, o.total::int AS total
-         FROM ordered o JOIN offline_message m ON m.seq = o.seq
-        WHERE o.rn <= $4 AND (o.rn = 1 OR o.running <= $5)
-        ORDER BY o.i, m.arrived_at, m.seq`,
-      [requests.map((r) => r.user), requests.map((r) => r.after?.arrivedAt ?? null), requests.map((r) => r.after?.seq ?? '0'), o.limit, o.maxBytes],
+       SELECT r.i::int AS i, m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, m.avail::int AS avail
+         FROM req r
+         CROSS JOIN LATERAL (
+           SELECT x.*,
+                  sum(2 * octet_length(x.stanza) + ${PER_MESSAGE_OVERHEAD}) OVER w AS running,
+                  row_number() OVER w AS rn,
+                  count(*) OVER () AS avail
+             FROM (SELECT seq, id, from_jid, message_type, stanza_id, stanza, arrived_at
+                     FROM offline_message
+                    WHERE user_jid = r.user_jid
+                      AND (arrived_at, seq) > (coalesce(r.after_at, '-infinity'::timestamptz), coalesce(r.after_seq, 0))
+                    ORDER BY arrived_at, seq
+                    LIMIT $4) x
+           WINDOW w AS (ORDER BY x.arrived_at, x.seq)
+         ) m
+        WHERE m.rn <= $5 AND (m.rn = 1 OR m.running <= $6)
+        ORDER BY r.i, m.arrived_at, m.seq`,
+      [requests.map((r) => r.user), requests.map((r) => r.after?.arrivedAt ?? null), requests.map((r) => r.after?.seq ?? null), cap + 1, o.limit, o.maxBytes],
     );
     const pages: Array<Page<StoredMessage>> = requests.map(() => ({ items: [] }));
-    const totals = new Array<number>(requests.length).fill(0);
+    const avail = new Array<number>(requests.length).fill(0);
     for (const r of rows) {
       pages[r.i - 1].items.push(toMessage(r));
-      totals[r.i - 1] = r.total;
+      avail[r.i - 1] = r.avail;
     }
     pages.forEach((page, k) => {
       const last = page.items[page.items.length - 1];
-      if (last && page.items.length < totals[k]) page.next = { arrivedAt: last.arrivedAt, seq: last.seq };
+      if (last && page.items.length < avail[k]) page.next = { arrivedAt: last.arrivedAt, seq: last.seq };
     });
     return pages;
   }
