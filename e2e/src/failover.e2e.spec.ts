@@ -132,7 +132,15 @@ describe('a gateway killed under its sessions', () => {
     // gw2 handed them to offline storage (they stay there until alice acknowledges them); then it dies
     const bus = await Bus.connect(stack.busOptions('failover-test'));
     try {
-      await waitFor(async () => (await bus.request<OfflineCountResult>(OfflineSubjects.count, { user: users.jid(alice) })).count === sent.length, { what: 'the messages in offline storage', timeoutMs: 30_000, intervalMs: 50 });
+      await waitFor(
+        async () => {
+          const { count } = await bus.request<OfflineCountResult>(OfflineSubjects.count, { user: users.jid(alice) });
+          // a failure names the count last seen
+          if (count !== sent.length) throw new Error(`${count} stored`);
+          return true;
+        },
+        { what: 'the messages in offline storage', timeoutMs: 30_000, intervalMs: 50 },
+      );
     } finally {
       await bus.close();
     }
