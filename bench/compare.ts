@@ -315,6 +315,7 @@ async function main(): Promise<number> {
           log,
         });
         log(`  memory: ${turn.memory.kibPerConnection} KiB per idle STARTTLS session (${turn.memory.opened} sessions)`);
+        if (turn.memory.perProcess && turn.memory.perProcess.length > 1) log(`    by process (KiB per session): ${turn.memory.perProcess.map((p) => `${p.process} ${p.kibPerConnection}`).join(', ')}`);
 
         if (o.offlineMessages > 0) {
           await delay(1500);

@@ -4,7 +4,7 @@
 // in the comparison mode, any XMPP server on a loopback port.
 import { BenchGateway, readMetric } from './gateway';
 import type { Credentials } from './login-bench';
-import { readRssKiB } from './proc';
+import { processLabel, readRssKiB } from './proc';
 import { ScramHashName, ScramKeyCache } from './scram-client';
 import { BenchConnection, login } from './xmpp-conn';
 
@@ -49,16 +49,24 @@ export interface MemoryRunResult {
   sessionsReported?: number;
   /** The heap snapshots taken at the baseline and with the sessions open. */
   heapSnapshots?: { before: string; after: string };
+  /** Each process's share (the last of the settled readings, before and with the sessions), largest growth first. */
+  perProcess?: { process: string; beforeKiB: number; afterKiB: number; kibPerConnection: number }[];
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rssSettled(pids: () => number[], settleMs: number): Promise<number> {
+async function rssSettled(pids: () => number[], settleMs: number, each?: Map<number, number>): Promise<number> {
   // wait, then take the median of five readings a quarter second apart
   await delay(settleMs);
   const xs: number[] = [];
   for (let i = 0; i < 5; i++) {
-    xs.push(pids().reduce((sum, pid) => sum + (readRssKiB(pid) ?? 0), 0) || NaN);
+    let sum = 0;
+    for (const pid of pids()) {
+      const v = readRssKiB(pid) ?? 0;
+      sum += v;
+      each?.set(pid, v);
+    }
+    xs.push(sum || NaN);
     await delay(250);
   }
   return xs.sort((a, b) => a - b)[2];
@@ -84,7 +92,8 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
       }),
     );
   }
-  const rssBeforeKiB = await rssSettled(o.pids, o.settleMs);
+  const eachBefore = new Map<number, number>();
+  const rssBeforeKiB = await rssSettled(o.pids, o.settleMs, eachBefore);
   const heapUsedBeforeKiB = kib(await metric('nodejs_heap_size_used_bytes'));
   const externalBeforeKiB = kib(await metric('nodejs_external_memory_bytes'));
   const snapshotBefore = o.heapSnapshot ? await o.heapSnapshot() : undefined;
@@ -111,7 +120,8 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     );
     const openMs = Math.round(performance.now() - t0);
     o.log(`  opened ${conns.length} idle sessions in ${openMs} ms (${failed} failed); settling ${o.settleMs} ms`);
-    const rssAfterKiB = await rssSettled(o.pids, o.settleMs);
+    const eachAfter = new Map<number, number>();
+    const rssAfterKiB = await rssSettled(o.pids, o.settleMs, eachAfter);
     const heapUsedAfterKiB = kib(await metric('nodejs_heap_size_used_bytes'));
     const externalAfterKiB = kib(await metric('nodejs_external_memory_bytes'));
     const sessionsReported = await metric('parley_gateway_sessions');
@@ -136,6 +146,12 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
       externalAfterKiB,
       sessionsReported,
       heapSnapshots: snapshotBefore && snapshotAfter ? { before: snapshotBefore, after: snapshotAfter } : undefined,
+      perProcess: alive
+        ? [...eachAfter]
+            .filter(([pid]) => eachBefore.has(pid))
+            .map(([pid, afterKiB]) => ({ process: processLabel(pid), beforeKiB: eachBefore.get(pid) ?? 0, afterKiB, kibPerConnection: Math.round(((afterKiB - (eachBefore.get(pid) ?? 0)) / alive) * 10) / 10 }))
+            .sort((a, b) => b.kibPerConnection - a.kibPerConnection)
+        : undefined,
     };
   } finally {
     for (const c of conns) c.destroy();

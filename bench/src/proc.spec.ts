@@ -1,4 +1,4 @@
-import { parseProcStat, parseStatCpuTicks, readCpuTicks, readRssKiB } from './proc';
+import { labelFromArgv, parseProcStat, parseStatCpuTicks, processLabel, readCpuTicks, readRssKiB } from './proc';
 import { cpuCell, fmt, table } from './report';
 
 describe('/proc parsing', () => {
@@ -15,6 +15,14 @@ describe('/proc parsing', () => {
     expect(readRssKiB(process.pid)).toBeGreaterThan(1000);
     expect(readCpuTicks(process.pid)).toBeGreaterThanOrEqual(0);
     expect(readRssKiB(2 ** 30)).toBeUndefined();
+  });
+
+  it('names a process by its program and the service it runs from dist/', () => {
+    expect(labelFromArgv(['/usr/bin/node', '--enable-source-maps', '/work/p/dist/services/offline/src/main.js'])).toBe('node services/offline');
+    expect(labelFromArgv(['/usr/local/bin/nats-server', '-c', 'x.conf'])).toBe('nats-server');
+    expect(labelFromArgv([])).toBe('?');
+    expect(processLabel(process.pid)).toMatch(/^node/);
+    expect(processLabel(2 ** 30)).toBe(`pid ${2 ** 30}`);
   });
 });
 

@@ -13,6 +13,23 @@ export function readRssKiB(pid: number): number | undefined {
   }
 }
 
+/** A short name for a command line: its program and, for Node.js, the script's directory under dist/ (e.g. "node services/offline"). */
+export function labelFromArgv(argv: string[]): string {
+  const prog = (argv[0] ?? '?').split('/').pop() || '?';
+  const script = argv.slice(1).find((a) => a.includes('/dist/'));
+  const m = script ? /\/dist\/((?:services|bench)\/[^/]+)/.exec(script) : null;
+  return m ? `${prog} ${m[1]}` : prog;
+}
+
+/** {@link labelFromArgv} of a running process (`pid N` once it is gone). */
+export function processLabel(pid: number): string {
+  try {
+    return labelFromArgv(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+  } catch {
+    return `pid ${pid}`;
+  }
+}
+
 /** Parses the utime+stime fields (clock ticks) of a /proc/<pid>/stat line. */
 export function parseStatCpuTicks(stat: string): number {
   // comm (field 2) may contain spaces and parentheses: count fields after the last ')'
