@@ -160,8 +160,9 @@ export class TypeOrmOfflineStore implements OfflineStore {
   async page(user: string, o: { ids?: string[]; after?: Cursor; limit: number; maxBytes: number }): Promise<Page<StoredMessage>> {
     // the backlog in order: a range scan from the cursor (see pages)
     if (!o.ids) return (await this.pages([{ user, after: o.after }], o))[0];
-    // Choose the page by stanza sizes first (octet_length reads the TOAST header only),
-    // then read just the chosen stanzas. A JSON-escaped stanza is at most twice its size.
+    // Chosen messages only (XEP-0013 view): choose the page by stanza sizes first (octet_length
+    // reads the TOAST header only), then read just those stanzas. A JSON-escaped stanza is at
+    // most twice its size.
     const rows: Array<MessageRow & { total: number }> = await this.ds.query(
       `WITH ordered AS (
          SELECT seq,
@@ -171,14 +172,14 @@ export class TypeOrmOfflineStore implements OfflineStore {
            FROM offline_message
           WHERE user_jid = $1
             AND ($2::timestamptz IS NULL OR (arrived_at, seq) > ($2::timestamptz, $3::bigint))
-            AND ($4::text[] IS NULL OR id = ANY($4::text[]))
+            AND id = ANY($4::text[])
          WINDOW w AS (ORDER BY arrived_at, seq)
        )
        SELECT m.seq::text AS seq, m.id, m.from_jid, m.message_type, m.stanza_id, m.stanza, m.arrived_at, o.total::int AS total
          FROM ordered o JOIN offline_message m ON m.seq = o.seq
         WHERE o.rn <= $5 AND (o.rn = 1 OR o.running <= $6)
         ORDER BY m.arrived_at, m.seq`,
-      [user, o.after?.arrivedAt ?? null, o.after?.seq ?? '0', o.ids ? unique(o.ids) : null, o.limit, o.maxBytes],
+      [user, o.after?.arrivedAt ?? null, o.after?.seq ?? '0', unique(o.ids), o.limit, o.maxBytes],
     );
     const items = rows.map(toMessage);
     const last = items[items.length - 1];
@@ -192,7 +193,7 @@ export class TypeOrmOfflineStore implements OfflineStore {
     // least PER_MESSAGE_OVERHEAD, so a page never holds more than maxBytes / that + 1;
     // one row more tells whether the backlog goes on. A long backlog costs a page, not a scan.
     const cap = Math.max(1, Math.min(o.limit, Math.floor(o.maxBytes / PER_MESSAGE_OVERHEAD) + 1));
-    const rows: Array<MessageRow & { i: number; avail: number; running: string; rn: string }> = await this.ds.query(
+    const rows: Array<MessageRow & { i: number; avail: number }> = await this.ds.query(
       `WITH req AS (
          SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]) WITH ORDINALITY AS r (user_jid, after_at, after_seq, i)
        )
