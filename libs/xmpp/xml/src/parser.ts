@@ -9,10 +9,10 @@
 // stanza end, the bytes since the boundary are compared with the limit, so
 // nothing larger than limit + one piece is ever buffered.
 
-import { TextDecoder } from 'node:util';
 import { SaxesAttributeNS, SaxesParser, SaxesTagNS, XMLDecl } from 'saxes';
 import { Element } from './element';
 import { XmlError, XmlErrorCondition } from './errors';
+import { Utf8Pieces } from './utf8';
 
 /** The namespace of `<stream:stream>`, `<stream:features>` and `<stream:error>`. */
 export const NS_STREAMS = 'http://etherx.jabber.org/streams';
@@ -161,7 +161,7 @@ export class StreamParser {
   private readonly documentMode: boolean;
 
   private sax!: SaxesParser<SaxOpts>;
-  private decoder!: TextDecoder;
+  private decoder!: Utf8Pieces;
   private gen = 0;
   private state = HEADER;
   private writing = false;
@@ -226,7 +226,7 @@ export class StreamParser {
       s = chunk;
     } else {
       try {
-        s = this.decoder.decode(chunk, { stream: true });
+        s = this.decoder.decode(chunk);
       } catch {
         this.fail('not-well-formed', 'invalid UTF-8');
         return;
@@ -246,7 +246,7 @@ export class StreamParser {
     this.gen++;
     // Mid-write (called from a handler) the byte stream continues, so any
     // partial UTF-8 sequence the decoder holds still belongs to it.
-    if (!this.writing || this.decoder === undefined) this.decoder = new TextDecoder('utf-8', { fatal: true });
+    if (!this.writing || this.decoder === undefined) this.decoder = new Utf8Pieces();
     this.state = this.documentMode ? OPEN : HEADER;
     this.pendingError = undefined;
     this.stack = [];
