@@ -140,6 +140,11 @@ function whitespaceFrom(s: string, from: number): boolean {
   return true;
 }
 
+/** An attribute value for a single-quoted attribute, read back by saxes as the same value (whitespace characters kept). */
+function escapeForAttribute(v: string): string {
+  return v.replace(/[&<'\t\n\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === "'" ? '&apos;' : `&#${c.charCodeAt(0)};`));
+}
+
 function conditionForSaxesError(message: string): XmlErrorCondition {
   if (message.includes('undefined entity')) return 'restricted-xml';
   if (message.includes('doctype')) return 'restricted-xml';
@@ -160,7 +165,8 @@ export class StreamParser {
   private readonly maxAttributes: number;
   private readonly documentMode: boolean;
 
-  private sax!: SaxesParser<SaxOpts>;
+  /** The tokenizer; undefined while the stream hibernates (see hibernate()). */
+  private sax: SaxesParser<SaxOpts> | undefined;
   private decoder!: Utf8Pieces;
   private gen = 0;
   private state = HEADER;
@@ -196,6 +202,10 @@ export class StreamParser {
   // Set when a handler calls reset() mid-write: the saxes position from which
   // the rest of the input belongs to the new stream, or -1 to discard it.
   private resumeAt = -1;
+  // The stream header's qualified name and namespace declarations, as a start tag: what a
+  // new tokenizer is given to stand where the dropped one stood (hibernate()).
+  private rootTag = '';
+  private waking = false;
 
   /**
    * @param handler receives the events
@@ -265,7 +275,50 @@ export class StreamParser {
     this.between = false;
     this.pending = undefined;
     this.attrList = [];
+    this.rootTag = '';
     this.sax = this.newSax();
+  }
+
+  /**
+   * Drops the tokenizer of an idle stream (saxes and its buffers, ~4 KiB of heap) when
+   * it stands between two top-level elements, at stream level; the next write gives a
+   * new one the stream header's namespace context and goes on exactly where it was.
+   * True when the stream hibernates (now or already); false anywhere else: before the
+   * header, inside an element, after the end or an error, during a write, in document mode.
+   */
+  hibernate(): boolean {
+    if (this.documentMode || this.state !== OPEN || this.writing || this.rootTag === '') return false;
+    if (this.sax === undefined) return true;
+    if (this.stack.length !== 0 || this.pending !== undefined || !(this.between || this.lastTopEnd === this.charBase)) return false;
+    this.sax = undefined;
+    return true;
+  }
+
+  /** Whether the stream hibernates (no tokenizer until the next write). */
+  get hibernating(): boolean {
+    return this.sax === undefined;
+  }
+
+  /** A new tokenizer inside the stream element, at stream level (after hibernate()). */
+  private wake(): SaxesParser<SaxOpts> {
+    const sax = this.newSax();
+    this.sax = sax;
+    this.rootOpen = false;
+    this.waking = true;
+    try {
+      sax.write(this.rootTag);
+    } catch {
+      // the header was accepted once with the same declarations; should this ever fail, the stream cannot go on
+      this.state = FAILED;
+      this.pendingError = new XmlError('not-well-formed', 'the stream context could not be restored');
+    } finally {
+      this.waking = false;
+    }
+    // saxes counts positions in UTF-16 code units from its first input (its `position`
+    // getter is exact inside callbacks only)
+    this.charBase = this.rootTag.length;
+    this.lastTopEnd = this.rootTag.length;
+    return sax;
   }
 
   /**
@@ -278,7 +331,7 @@ export class StreamParser {
     if (this.documentMode) {
       const gen = this.gen;
       try {
-        this.sax.close();
+        this.sax!.close(); // never hibernated in document mode
         this.flushPending(gen);
       } catch (e) {
         if (e !== STOP) throw e;
@@ -358,12 +411,19 @@ export class StreamParser {
       this.between = false;
     }
 
+    if (this.sax === undefined) {
+      this.wake();
+      if (this.state === FAILED) {
+        this.emitPendingError();
+        return -1;
+      }
+    }
     const bytes = Buffer.byteLength(s, 'utf8');
     this.cur = s;
     this.curAscii = bytes === s.length;
     this.curOff = 0;
     this.curBytes = 0;
-    const sax = this.sax;
+    const sax = this.sax!;
     const gen = this.gen;
     const charBase = this.charBase;
     try {
@@ -488,7 +548,8 @@ export class StreamParser {
     if (depth === 0 && !this.rootOpen) {
       this.rootOpen = true;
       if (!this.documentMode) {
-        this.openStream(tag, gen);
+        if (this.waking) this.attrList.length = 0; // the restored stream element: already reported
+        else this.openStream(tag, gen);
         return;
       }
     }
@@ -545,14 +606,20 @@ export class StreamParser {
     if (tag.uri !== NS_STREAMS || tag.local !== 'stream') {
       this.abort('invalid-namespace', `expected <stream xmlns='${NS_STREAMS}'>, got {${tag.uri}}${tag.local}`);
     }
-    const end = this.byteAt(this.sax.position);
+    const sax = this.sax!;
+    const end = this.byteAt(sax.position);
     if (end > this.maxHeaderBytes) this.abort('policy-violation', `stream header exceeds ${this.maxHeaderBytes} bytes`);
     const attrs: Record<string, string> = {};
-    for (const a of this.attrList) attrs[a.name] = a.value;
+    let rootTag = '<' + tag.name;
+    for (const a of this.attrList) {
+      attrs[a.name] = a.value;
+      if (a.name === 'xmlns' || a.prefix === 'xmlns') rootTag += ` ${a.name}='${escapeForAttribute(a.value)}'`;
+    }
+    this.rootTag = rootTag + '>';
     this.attrList.length = 0;
     const declaredDefault = tag.ns[''];
     this.defaultNs = declaredDefault ?? '';
-    const pos = this.sax.position;
+    const pos = sax.position;
     this.state = OPEN;
     this.boundary = end;
     this.lastTopEnd = pos;
@@ -567,7 +634,7 @@ export class StreamParser {
     if (n === 0) {
       // </stream:stream> (or, if saxes reports an error right away, a stray end tag)
       this.pending = STREAM_END;
-      this.pendingPos = this.sax.position;
+      this.pendingPos = this.sax!.position;
       return;
     }
     const el = stack.pop() as Element;
@@ -575,7 +642,7 @@ export class StreamParser {
     this.decls.pop();
     if (n !== 1) return;
     if (!this.documentMode) {
-      const pos = this.sax.position;
+      const pos = this.sax!.position;
       const end = this.byteAt(pos);
       if (end - this.boundary > this.maxStanzaBytes) {
         this.abort('policy-violation', `stanza exceeds ${this.maxStanzaBytes} bytes`);
@@ -584,7 +651,7 @@ export class StreamParser {
       this.lastTopEnd = pos;
     }
     this.pending = el;
-    this.pendingPos = this.sax.position;
+    this.pendingPos = this.sax!.position;
   }
 
   private onText(text: string, plain: boolean, gen: number): void {
@@ -596,7 +663,7 @@ export class StreamParser {
       if (!this.rootOpen || this.documentMode) return;
       if (!isXmlWhitespace(text)) this.abort('not-well-formed', 'text between stanzas');
       // Plain text ends at the '<' that starts the next top-level element.
-      if (plain) this.boundary = this.byteAt(this.sax.position - 1);
+      if (plain) this.boundary = this.byteAt(this.sax!.position - 1);
       return;
     }
     const children = stack[n - 1].children;

@@ -49,12 +49,13 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
   beforeEach(async () => (gw = await TestGateway.start({ modules: [registerModule, pingModule] })));
   afterEach(() => gw.stop());
 
-  const connect = () => {
+  const connection = () => {
     const socket = new FakeSocket();
     const conn = new C2SConnection(socket as unknown as Socket, gw.core, false, { startTls: false });
     gw.core.connectionOpened(conn);
-    return socket;
+    return { socket, conn };
   };
+  const connect = () => connection().socket;
 
   it('ends a stream to another domain with host-unknown', async () => {
     const s = connect();
@@ -102,8 +103,8 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     await s.until(/<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
   });
 
-  it('registers in band, authenticates with SCRAM-SHA-256, binds and answers a ping', async () => {
-    const s = connect();
+  it('registers in band, authenticates with SCRAM-SHA-256, binds and answers a ping — also after its idle parser was dropped', async () => {
+    const { socket: s, conn } = connection();
     s.send(open());
     const features = (await s.until(/<stream:features>.*<\/stream:features>/))[0];
     expect(features).toContain('<mechanism>SCRAM-SHA-256</mechanism>');
@@ -129,6 +130,16 @@ describe('client stream negotiation (RFC 6120, in process over a fake socket)', 
     mark = s.output.length;
     s.send(`<iq type='get' id='p' to='localhost'><ping xmlns='${NS.ping}'/></iq>`);
     await s.until(/<iq type="result" id="p" to="alice@localhost\/desk" from="localhost"\/>/, mark);
+    // a second of silence: the gateway's sweep drops the stream's XML tokenizer; the next stanza makes a new one
+    const parser = (conn as unknown as { parser: { hibernating: boolean } }).parser;
+    conn.tick(Date.now() + 500);
+    expect(parser.hibernating).toBe(false);
+    conn.tick(Date.now() + 1500);
+    expect(parser.hibernating).toBe(true);
+    mark = s.output.length;
+    s.send(`<iq type='get' id='p2' to='localhost'><ping xmlns='${NS.ping}'/></iq>`);
+    await s.until(/<iq type="result" id="p2" to="alice@localhost\/desk" from="localhost"\/>/, mark);
+    expect(parser.hibernating).toBe(false);
     s.send(`</stream:stream>`);
     await s.until(/<\/stream:stream>$/, mark);
     expect(gw.core.directory.resources('alice@localhost')).toEqual([]);

@@ -507,8 +507,13 @@ export class C2SConnection implements SessionTransport {
     }
     if (now - this.lastRead > cfg.IDLE_TIMEOUT) return this.streamError(new StreamError('connection-timeout'));
     if (this.state === 'bound' && now - Math.max(this.lastRead, this.lastWrite) > cfg.KEEPALIVE_INTERVAL) this.write(' ');
+    // an idle stream gives up its tokenizer between stanzas (~4 KiB); the next read makes a new one
+    if (now - this.lastRead >= PARSER_IDLE_MS) this.parser.hibernate();
   }
 }
+
+/** Read silence after which a stream's XML tokenizer is dropped at the next sweep (StreamParser.hibernate). */
+const PARSER_IDLE_MS = 1000;
 
 /** Whether `from` (as a client wrote it) names this session. */
 function sameJid(from: string, session: Session): boolean {
