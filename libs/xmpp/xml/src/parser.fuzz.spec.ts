@@ -4,22 +4,9 @@
 // any well-formed element tree back to the same tree.
 import fc from 'fast-check';
 import { Element, x } from './index';
-import { HEADER, Recorder } from './spec-helpers';
+import { chunked, HEADER, Recorder } from './spec-helpers';
 
 const RUNS = { numRuns: 400, seed: Number(process.env.FUZZ_SEED ?? 20261202) };
-
-/** Splits `buf` at the given cut points. */
-function chunked(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of points) {
-    out.push(buf.subarray(at, p));
-    at = p;
-  }
-  out.push(buf.subarray(at));
-  return out;
-}
 
 /** Text with the characters that need escaping, non-BMP characters and XML-illegal controls excluded. */
 const text = fc.string({ unit: fc.constantFrom('a', 'é', '<', '>', '&', '"', "'", ']', ' ', '\n', '\t', '\r', '😀', '日', ';', '#'), maxLength: 40 });

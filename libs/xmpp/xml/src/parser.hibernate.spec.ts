@@ -2,21 +2,9 @@
 // rebuilt at the next write must change nothing a handler sees.
 import fc from 'fast-check';
 import { x } from './index';
-import { HEADER, Recorder } from './spec-helpers';
+import { chunked, HEADER, Recorder } from './spec-helpers';
 
 const RUNS = { numRuns: 400, seed: Number(process.env.FUZZ_SEED ?? 20261204) };
-
-function chunked(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of points) {
-    out.push(buf.subarray(at, p));
-    at = p;
-  }
-  out.push(buf.subarray(at));
-  return out;
-}
 
 /** Feeds chunks, trying to hibernate after each; returns the events and how many times it did. */
 function feed(r: Recorder, chunks: Array<string | Buffer>, hibernate: boolean): number {

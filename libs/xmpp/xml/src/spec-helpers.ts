@@ -44,3 +44,16 @@ export class Recorder {
   }
 }
 
+
+/** Splits `buf` at the given cut points (each taken modulo its length + 1; duplicates ignored). */
+export function chunked(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const p of points) {
+    out.push(buf.subarray(at, p));
+    at = p;
+  }
+  out.push(buf.subarray(at));
+  return out;
+}

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { chunked } from './spec-helpers';
 import { completeLength, InvalidUtf8Error, Utf8Pieces } from './utf8';
 
 /** What a fatal streaming TextDecoder makes of the same pieces (the behaviour replaced). */
@@ -20,18 +21,6 @@ function decodeAll(pieces: Buffer[]): string | 'error' {
     expect(e).toBeInstanceOf(InvalidUtf8Error);
     return 'error';
   }
-}
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const c of at) {
-    out.push(buf.subarray(from, c));
-    from = c;
-  }
-  out.push(buf.subarray(from));
-  return out;
 }
 
 describe('Utf8Pieces', () => {
@@ -94,14 +83,14 @@ describe('Utf8Pieces', () => {
     );
     fc.assert(
       fc.property(fc.array(byteish, { maxLength: 24 }), fc.array(fc.nat(), { maxLength: 4 }), (arr, cuts) => {
-        const pieces = splitAt(Buffer.from(arr), cuts);
+        const pieces = chunked(Buffer.from(arr), cuts);
         expect(decodeAll(pieces)).toBe(reference(pieces));
       }),
       { numRuns: 5000 },
     );
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), (text, cuts) => {
-        const pieces = splitAt(Buffer.from(text, 'utf8'), cuts);
+        const pieces = chunked(Buffer.from(text, 'utf8'), cuts);
         expect(decodeAll(pieces)).toBe(text);
       }),
       { numRuns: 2000 },
