@@ -25,7 +25,7 @@ import { MemoryRunResult, runMemory } from './src/memory-bench';
 import { registerAccounts } from './src/registration';
 import { MessageSweepResult, runMessageSweep } from './src/message-bench';
 import { offlineCommitWatch, OfflineRunResult, pingEachSender, runOfflineStoreDrain } from './src/offline-store-drain';
-import { CpuMeter, openFilesLimit } from './src/proc';
+import { CpuMeter, openFilesLimit, pidsByComm } from './src/proc';
 import { PeerServer, processTree, startedPeers, startEjabberd, startProsody } from '@parley/testing-peers';
 import { ScramKeyCache } from './src/scram-client';
 import type { LoggedIn } from './src/xmpp-conn';
@@ -95,6 +95,8 @@ interface Target {
   port: number;
   /** Processes whose RSS and CPU are the server's. */
   pids: () => number[];
+  /** Infrastructure the server needs besides its own processes (Parley: NATS and Postgres), for the whole-system memory figure. */
+  infraPids?: () => number[];
   alive: () => boolean;
   /** How the server's main process ended (exit code or signal). */
   exitInfo: () => string;
@@ -221,6 +223,8 @@ async function main(): Promise<number> {
         name,
         port: gw.starttlsPort,
         pids: () => [...processTree(gw.pid), ...servicePids], // the gateway and its workers, if any
+        // this machine's NATS and Postgres (the bench's own scratch databases and namespace on them; nothing else runs meanwhile)
+        infraPids: () => [...pidsByComm('nats-server'), ...pidsByComm('postgres')],
         beforeOffline: () => commits.start(),
         offlineStored: (_senders, messages) => commits.stored(messages),
         alive: () => gw.proc.exitCode === null && gw.proc.signalCode === null,
@@ -301,6 +305,7 @@ async function main(): Promise<number> {
         turn.memory = await runMemory({
           port: fresh.port,
           pids: fresh.pids,
+          infraPids: fresh.infraPids,
           gateway: fresh.gateway,
           domain: DOMAIN,
           users,
@@ -315,6 +320,7 @@ async function main(): Promise<number> {
           log,
         });
         log(`  memory: ${turn.memory.kibPerConnection} KiB per idle STARTTLS session (${turn.memory.opened} sessions)`);
+        if (turn.memory.infraKibPerConnection !== undefined) log(`    NATS and Postgres (PSS): ${turn.memory.infraKibPerConnection} KiB per session more; whole system ${turn.memory.kibPerConnectionWholeSystem}`);
         if (turn.memory.perProcess && turn.memory.perProcess.length > 1) log(`    by process (KiB per session): ${turn.memory.perProcess.map((p) => `${p.process} ${p.kibPerConnection}`).join(', ')}`);
 
         if (o.offlineMessages > 0) {
@@ -368,6 +374,7 @@ function buildReport(o: Options, turns: Turn[]): { figures: Record<string, Figur
     ],
     [`Memory (idle STARTTLS sessions, bound and silent; RSS of the server's processes)`]: [
       { label: 'KiB per idle session', higherIsBetter: false, digits: 1, values: per((t) => t.memory?.kibPerConnection) },
+      { label: 'KiB per idle session, whole system (Parley: + NATS and Postgres, PSS)', higherIsBetter: false, digits: 1, values: per((t) => t.memory?.kibPerConnectionWholeSystem) },
       { label: 'RSS before the idle sessions (MiB)', higherIsBetter: false, digits: 1, values: per((t) => (t.memory ? t.memory.rssBeforeKiB / 1024 : undefined)) },
       { label: 'idle sessions held', higherIsBetter: true, values: per((t) => t.memory?.opened) },
     ],

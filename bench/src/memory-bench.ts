@@ -4,7 +4,7 @@
 // in the comparison mode, any XMPP server on a loopback port.
 import { BenchGateway, readMetric } from './gateway';
 import type { Credentials } from './login-bench';
-import { processLabel, readRssKiB } from './proc';
+import { processLabel, readPssKiB, readRssKiB } from './proc';
 import { ScramHashName, ScramKeyCache } from './scram-client';
 import { BenchConnection, login } from './xmpp-conn';
 
@@ -13,6 +13,12 @@ export interface MemoryRunOptions {
   port: number;
   /** The server's processes: their RSS is summed. */
   pids: () => number[];
+  /**
+   * Shared infrastructure the server needs besides its own processes (Parley: NATS and
+   * Postgres). Their PSS (proportional: Postgres backends share memory) is read with the
+   * same readings and reported apart, and with the server's in `kibPerConnectionWholeSystem`.
+   */
+  infraPids?: () => number[];
   /** A Parley gateway: V8 heap and external memory are read from its /metrics. */
   gateway?: BenchGateway;
   domain: string;
@@ -49,16 +55,26 @@ export interface MemoryRunResult {
   sessionsReported?: number;
   /** The heap snapshots taken at the baseline and with the sessions open. */
   heapSnapshots?: { before: string; after: string };
+  /** Growth of the infrastructure's PSS per session (`infraPids`), KiB. */
+  infraKibPerConnection?: number;
+  /** `kibPerConnection` plus `infraKibPerConnection`: the whole system's memory per session. */
+  kibPerConnectionWholeSystem?: number;
   /** Each process's share (the last of the settled readings, before and with the sessions), largest growth first. */
   perProcess?: { process: string; beforeKiB: number; afterKiB: number; kibPerConnection: number }[];
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rssSettled(pids: () => number[], settleMs: number, each?: Map<number, number>): Promise<number> {
-  // wait, then take the median of five readings a quarter second apart
+/** The median of five readings a quarter second apart, after `settleMs`: the server's summed RSS and, when given, the infrastructure's summed PSS. */
+async function rssSettled(pids: () => number[], settleMs: number, each?: Map<number, number>, infraPids?: () => number[]): Promise<number> {
+  const both = await settledReadings(pids, settleMs, each, infraPids);
+  return both.server;
+}
+
+async function settledReadings(pids: () => number[], settleMs: number, each?: Map<number, number>, infraPids?: () => number[]): Promise<{ server: number; infra?: number }> {
   await delay(settleMs);
   const xs: number[] = [];
+  const ys: number[] = [];
   for (let i = 0; i < 5; i++) {
     let sum = 0;
     for (const pid of pids()) {
@@ -67,9 +83,11 @@ async function rssSettled(pids: () => number[], settleMs: number, each?: Map<num
       each?.set(pid, v);
     }
     xs.push(sum || NaN);
+    if (infraPids) ys.push(infraPids().reduce((a, pid) => a + (readPssKiB(pid) ?? 0), 0) || NaN);
     await delay(250);
   }
-  return xs.sort((a, b) => a - b)[2];
+  const median = (v: number[]) => v.sort((a, b) => a - b)[2];
+  return { server: median(xs), infra: infraPids ? median(ys) : undefined };
 }
 
 const kib = (v: number | undefined) => (v === undefined ? undefined : Math.round(v / 1024));
@@ -93,7 +111,8 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     );
   }
   const eachBefore = new Map<number, number>();
-  const rssBeforeKiB = await rssSettled(o.pids, o.settleMs, eachBefore);
+  const before = await settledReadings(o.pids, o.settleMs, eachBefore, o.infraPids);
+  const rssBeforeKiB = before.server;
   const heapUsedBeforeKiB = kib(await metric('nodejs_heap_size_used_bytes'));
   const externalBeforeKiB = kib(await metric('nodejs_external_memory_bytes'));
   const snapshotBefore = o.heapSnapshot ? await o.heapSnapshot() : undefined;
@@ -121,7 +140,8 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     const openMs = Math.round(performance.now() - t0);
     o.log(`  opened ${conns.length} idle sessions in ${openMs} ms (${failed} failed); settling ${o.settleMs} ms`);
     const eachAfter = new Map<number, number>();
-    const rssAfterKiB = await rssSettled(o.pids, o.settleMs, eachAfter);
+    const after = await settledReadings(o.pids, o.settleMs, eachAfter, o.infraPids);
+    const rssAfterKiB = after.server;
     const heapUsedAfterKiB = kib(await metric('nodejs_heap_size_used_bytes'));
     const externalAfterKiB = kib(await metric('nodejs_external_memory_bytes'));
     const sessionsReported = await metric('parley_gateway_sessions');
@@ -131,6 +151,8 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     await delay(1000);
     for (const c of conns) c.destroy();
     const rssAfterCloseKiB = await rssSettled(o.pids, Math.min(o.settleMs, 2000));
+    const kibPerConnection = alive ? Math.round(((rssAfterKiB - rssBeforeKiB) / alive) * 10) / 10 : NaN;
+    const infraKibPerConnection = alive && before.infra !== undefined && after.infra !== undefined ? Math.round(((after.infra - before.infra) / alive) * 10) / 10 : undefined;
     return {
       requested: o.connections,
       opened: alive,
@@ -139,7 +161,9 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
       rssBeforeKiB,
       rssAfterKiB,
       rssAfterCloseKiB,
-      kibPerConnection: alive ? Math.round(((rssAfterKiB - rssBeforeKiB) / alive) * 10) / 10 : NaN,
+      kibPerConnection,
+      infraKibPerConnection,
+      kibPerConnectionWholeSystem: infraKibPerConnection === undefined ? (o.infraPids ? undefined : kibPerConnection) : Math.round((kibPerConnection + infraKibPerConnection) * 10) / 10,
       heapUsedBeforeKiB,
       heapUsedAfterKiB,
       externalBeforeKiB,

@@ -1,4 +1,4 @@
-import { labelFromArgv, parseProcStat, parseStatCpuTicks, processLabel, readCpuTicks, readRssKiB } from './proc';
+import { labelFromArgv, parseProcStat, parsePssKiB, parseStatCpuTicks, processLabel, readCpuTicks, readPssKiB, readRssKiB } from './proc';
 import { cpuCell, fmt, table } from './report';
 
 describe('/proc parsing', () => {
@@ -44,5 +44,19 @@ describe('cpuCell', () => {
   it('marks a busy machine', () => {
     expect(cpuCell({ gwA: 50, other: 31 })).toBe('gwA 50%, other 31%!');
     expect(cpuCell({ gwA: 50, other: 30 })).toBe('gwA 50%, other 30%');
+  });
+});
+
+describe('parsePssKiB', () => {
+  it('reads the Pss line of smaps_rollup, not Pss_Anon or Rss', () => {
+    const rollup = '55d0c2a4b000-7ffd3c5f0000 ---p 00000000 00:00 0 [rollup]\nRss:              120000 kB\nPss:               45678 kB\nPss_Anon:          30000 kB\n';
+    expect(parsePssKiB(rollup)).toBe(45678);
+    expect(parsePssKiB('Rss: 1 kB\n')).toBeUndefined();
+  });
+
+  it('reads this process\'s own PSS, no larger than its RSS', () => {
+    const pss = readPssKiB(process.pid);
+    expect(pss).toBeGreaterThan(0);
+    expect(pss!).toBeLessThanOrEqual(readRssKiB(process.pid)!);
   });
 });

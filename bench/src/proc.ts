@@ -13,6 +13,27 @@ export function readRssKiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * Proportional set size of a process in KiB (Pss in /proc/<pid>/smaps_rollup): its
+ * private pages plus its share of pages it shares. Summed over processes that share
+ * memory (Postgres backends and their shared buffers) it counts each page once, where
+ * summed RSS would count it in every process that touched it. Undefined when it is gone
+ * or unreadable.
+ */
+export function readPssKiB(pid: number): number | undefined {
+  try {
+    return parsePssKiB(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Pss line of a smaps_rollup text, in KiB. */
+export function parsePssKiB(rollup: string): number | undefined {
+  const m = /^Pss:\s+(\d+)\s+kB/m.exec(rollup);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** A short name for a command line: its program and, for Node.js, the script's directory under dist/ (e.g. "node services/offline"). */
 export function labelFromArgv(argv: string[]): string {
   const prog = (argv[0] ?? '?').split('/').pop() || '?';
