@@ -66,11 +66,6 @@ export interface MemoryRunResult {
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The median of five readings a quarter second apart, after `settleMs`: the server's summed RSS and, when given, the infrastructure's summed PSS. */
-async function rssSettled(pids: () => number[], settleMs: number, each?: Map<number, number>, infraPids?: () => number[]): Promise<number> {
-  const both = await settledReadings(pids, settleMs, each, infraPids);
-  return both.server;
-}
-
 async function settledReadings(pids: () => number[], settleMs: number, each?: Map<number, number>, infraPids?: () => number[]): Promise<{ server: number; infra?: number }> {
   await delay(settleMs);
   const xs: number[] = [];
@@ -150,7 +145,7 @@ export async function runMemory(o: MemoryRunOptions): Promise<MemoryRunResult> {
     for (const c of conns) c.close(500);
     await delay(1000);
     for (const c of conns) c.destroy();
-    const rssAfterCloseKiB = await rssSettled(o.pids, Math.min(o.settleMs, 2000));
+    const rssAfterCloseKiB = (await settledReadings(o.pids, Math.min(o.settleMs, 2000))).server;
     const kibPerConnection = alive ? Math.round(((rssAfterKiB - rssBeforeKiB) / alive) * 10) / 10 : NaN;
     const infraKibPerConnection = alive && before.infra !== undefined && after.infra !== undefined ? Math.round(((after.infra - before.infra) / alive) * 10) / 10 : undefined;
     return {
